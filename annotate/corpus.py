@@ -1,0 +1,258 @@
+"""Reading articles from files, splitting them into sentences, importing them once."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pysbd
+from django.db import transaction
+
+from annotate.models import Article, Sentence
+
+SUPPORTED_SUFFIXES = (".txt", ".jsonl")
+#: A first line this short that does not end like a sentence is taken as the headline.
+HEADLINE_MAX_WORDS = 30
+SENTENCE_BATCH = 2000
+
+
+class CorpusError(Exception):
+    """A file that cannot be imported; str() is the one-line message for the user."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    title: str
+    body: str
+    source: str = ""
+    url: str = ""
+    published: datetime.date | None = None
+    origin: str = ""  # file and line, for messages
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.body)
+
+
+@dataclass
+class ImportResult:
+    articles_created: int = 0
+    articles_skipped: int = 0
+    sentences_created: int = 0
+    created: list[Article] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def content_hash(body: str) -> str:
+    normalised = " ".join(body.split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(body: str) -> list[Span]:
+    """Sentences of a body with their offsets, so that body[start:end] == text.
+
+    Each line is a paragraph (captions and credits included); pysbd splits within it.
+    """
+    spans: list[Span] = []
+    for paragraph in re.finditer(r"[^\n]+", body):
+        cursor = 0
+        text = paragraph.group()
+        for segment in _segmenter().segment(text):
+            sentence = segment.strip()
+            if not sentence:
+                continue
+            found = text.find(sentence, cursor)
+            if found < 0:  # pysbd never rewrites text with clean=False; guard regardless
+                continue
+            cursor = found + len(sentence)
+            start = paragraph.start() + found
+            spans.append(Span(start=start, end=start + len(sentence), text=sentence))
+    return spans
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if not raw.strip():
+        raise CorpusError(path, "the file is empty")
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise CorpusError(path, "binary data (NUL byte), not a text file", line)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise CorpusError(path, f"not UTF-8 (byte 0x{raw[error.start]:02x})", line) from None
+
+
+def _parse_txt(path: Path, text: str) -> ParsedArticle:
+    text = text.lstrip("\ufeff")
+    lines = text.strip().split("\n")
+    first = lines[0].strip()
+    is_headline = (
+        len(lines) > 1 and len(first.split()) <= HEADLINE_MAX_WORDS and not first.endswith((".", "!", "?"))
+    )
+    if is_headline:
+        title, body = first, "\n".join(lines[1:]).strip()
+    else:
+        title, body = _shorten(first), text.strip()
+    if not body:
+        raise CorpusError(path, "no article body after the headline", 1)
+    return ParsedArticle(title=title, body=body, origin=str(path))
+
+
+def _shorten(text: str, limit: int = 100) -> str:
+    """A title for a headless article: its opening words."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _parse_date(value: object, path: Path, line: int) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise CorpusError(path, "'published' must be an ISO date string", line)
+    try:
+        return datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        raise CorpusError(path, f"'published' is not an ISO date: {value!r}", line) from None
+
+
+def _text_field(record: dict, name: str, path: Path, line: int) -> str:
+    value = record.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CorpusError(path, f"'{name}' must be a string", line)
+    return value.strip()
+
+
+def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
+    articles = []
+    for number, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise CorpusError(path, f"invalid JSON: {error.msg}", number) from None
+        if not isinstance(record, dict):
+            raise CorpusError(path, "each line must be a JSON object", number)
+        body = _text_field(record, "body", path, number)
+        if not body:
+            raise CorpusError(path, "record has no 'body'", number)
+        title = _text_field(record, "title", path, number)
+        if not title:
+            raise CorpusError(path, "record has no 'title'", number)
+        articles.append(
+            ParsedArticle(
+                title=title[:500],
+                body=body,
+                source=_text_field(record, "source", path, number)[:200],
+                url=_text_field(record, "url", path, number)[:1000],
+                published=_parse_date(record.get("published"), path, number),
+                origin=f"{path}:{number}",
+            )
+        )
+    if not articles:
+        raise CorpusError(path, "the file holds no articles")
+    return articles
+
+
+def read_articles(path: Path) -> list[ParsedArticle]:
+    """Parse one .txt or .jsonl file; raises CorpusError naming the file and line."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise CorpusError(path, f"unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CorpusError(path, f"cannot read: {error.strerror}") from None
+    text = _decode(path, raw)
+    if path.suffix.lower() == ".txt":
+        return [_parse_txt(path, text)]
+    return _parse_jsonl(path, text)
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named directly, and the supported files inside named folders, in name order."""
+    files: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            files.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES))
+        elif item.exists():
+            files.append(item)
+        else:
+            raise CorpusError(item, "no such file or folder")
+    return files
+
+
+def parse_files(paths: Iterable[Path | str]) -> Iterator[ParsedArticle]:
+    for path in expand_paths(paths):
+        yield from read_articles(path)
+
+
+def articles_import(
+    *,
+    articles: Iterable[ParsedArticle],
+    source: str = "",
+    progress: Callable[[Iterable[ParsedArticle]], Iterable[ParsedArticle]] | None = None,
+) -> ImportResult:
+    """Store articles and their sentences in one transaction; known bodies are skipped.
+
+    Either every new article of the run is stored or, on any error, none is.
+    """
+    result = ImportResult()
+    seen: set[str] = set()
+    pending: list[Sentence] = []
+    items = progress(articles) if progress else articles
+    with transaction.atomic():
+        for parsed in items:
+            digest = parsed.content_hash
+            if digest in seen or Article.objects.filter(content_hash=digest).exists():
+                result.articles_skipped += 1
+                continue
+            seen.add(digest)
+            article = Article.objects.create(
+                title=parsed.title,
+                body=parsed.body,
+                source=parsed.source or source,
+                url=parsed.url,
+                published=parsed.published,
+                content_hash=digest,
+            )
+            result.created.append(article)
+            result.articles_created += 1
+            for position, span in enumerate(split_sentences(parsed.body)):
+                pending.append(
+                    Sentence(
+                        article=article, position=position, text=span.text, start=span.start, end=span.end
+                    )
+                )
+            if len(pending) >= SENTENCE_BATCH:
+                result.sentences_created += len(Sentence.objects.bulk_create(pending))
+                pending = []
+        result.sentences_created += len(Sentence.objects.bulk_create(pending))
+    return result

@@ -1,0 +1,128 @@
+"""Recording, changing, skipping and undoing labels.
+
+Each write is one transaction that changes the current Annotation and appends the
+matching AnnotationEvent, so the history can never disagree with the labels.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from annotate.models import Annotation, AnnotationEvent, Label, Sentence, Target
+
+#: Browser timings outside this range are clock glitches or a tab left open overnight.
+MAX_SPENT_MS = 10 * 60 * 1000
+
+
+def clamp_spent_ms(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return max(0, min(int(value), MAX_SPENT_MS))
+
+
+def validate_label(label: str) -> str:
+    if label not in Label.values:
+        raise ValidationError(
+            f"Unknown label {label!r}; expected one of {', '.join(Label.values)}.", code="unknown_label"
+        )
+    return label
+
+
+def _event(annotation: Annotation, *, action: str, old_label: str, new_label: str) -> AnnotationEvent:
+    return AnnotationEvent.objects.create(
+        annotator_id=annotation.annotator_id,
+        sentence_id=annotation.sentence_id,
+        target_id=annotation.target_id,
+        action=action,
+        old_label=old_label,
+        new_label=new_label,
+        spent_ms=annotation.spent_ms,
+        accepted_suggestion=annotation.accepted_suggestion,
+    )
+
+
+def annotation_record(
+    *,
+    annotator: AbstractBaseUser,
+    sentence: Sentence,
+    target: Target,
+    label: str,
+    spent_ms: int | None = None,
+    accepted_suggestion: bool = False,
+) -> Annotation:
+    """Set the annotator's label for a sentence: create, relabel, skip, or repeat.
+
+    A repeated submission of the same label (a double key press, a retried request)
+    leaves one annotation and is written to the history as a repeat.
+    """
+    validate_label(label)
+    spent_ms = clamp_spent_ms(spent_ms)
+    accepted_suggestion = accepted_suggestion and label != Label.SKIP
+    key = {"annotator_id": annotator.pk, "sentence_id": sentence.pk, "target_id": target.pk}
+    with transaction.atomic():
+        annotation = Annotation.objects.select_for_update().filter(**key).first()
+        if annotation is None:
+            try:
+                with transaction.atomic():
+                    annotation = Annotation.objects.create(
+                        **key, label=label, spent_ms=spent_ms, accepted_suggestion=accepted_suggestion
+                    )
+            except IntegrityError:
+                # A concurrent request for the same sentence won the insert; update its row.
+                annotation = Annotation.objects.select_for_update().get(**key)
+            else:
+                action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
+                _event(annotation, action=action, old_label="", new_label=label)
+                return annotation
+        old_label = annotation.label
+        if old_label == label:
+            action = AnnotationEvent.Action.REPEAT
+        elif label == Label.SKIP:
+            action = AnnotationEvent.Action.SKIP
+        else:
+            action = AnnotationEvent.Action.RELABEL
+        if action != AnnotationEvent.Action.REPEAT:
+            annotation.label = label
+            annotation.spent_ms = spent_ms
+            annotation.accepted_suggestion = accepted_suggestion
+            annotation.save(update_fields=["label", "spent_ms", "accepted_suggestion", "updated_at"])
+        _event(annotation, action=action, old_label=old_label, new_label=label)
+        return annotation
+
+
+def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label: str) -> Annotation:
+    """Relabel one of the annotator's own annotations (from the history panel)."""
+    validate_label(label)
+    annotation = Annotation.objects.select_related("sentence", "target").filter(pk=annotation_id).first()
+    if annotation is None or annotation.annotator_id != annotator.pk:
+        # Another user's annotation is indistinguishable from a missing one.
+        raise PermissionDenied("No such annotation of yours.")
+    return annotation_record(
+        annotator=annotator,
+        sentence=annotation.sentence,
+        target=annotation.target,
+        label=label,
+        spent_ms=annotation.spent_ms,
+    )
+
+
+def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotation | None:
+    """Remove the annotator's most recent label for the target; its history stays.
+
+    Returns the removed annotation (unsaved, for showing its sentence again), or None
+    when there is nothing to undo.
+    """
+    with transaction.atomic():
+        annotation = (
+            Annotation.objects.select_for_update()
+            .filter(annotator_id=annotator.pk, target=target)
+            .order_by("-updated_at", "-id")
+            .first()
+        )
+        if annotation is None:
+            return None
+        _event(annotation, action=AnnotationEvent.Action.UNDO, old_label=annotation.label, new_label="")
+        annotation.delete()
+        return annotation

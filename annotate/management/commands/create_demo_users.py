@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from annotate.demo import demo_accounts_create
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (an admin, a curator, two annotators) and print their passwords."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Create them even when DEBUG is off (never in production)."
+        )
+
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo accounts have public passwords; run with DEBUG=1 or --force.")
+        accounts = demo_accounts_create()
+        self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
+        for account in accounts:
+            state = "created" if account.created else "exists"
+            self.stdout.write(
+                f"  {account.role:<10} {account.username:<11} password: {account.password}  ({state})"
+            )
+        self.stdout.write(self.style.SUCCESS("Demo accounts ready."))

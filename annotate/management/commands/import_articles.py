@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotate.corpus import CorpusError, articles_import, parse_files
+
+
+class Command(BaseCommand):
+    help = (
+        "Import articles from .txt files (headline on the first line, then paragraphs) and "
+        ".jsonl files (one article a line: title, body, optional source, url, published), or "
+        "folders of them. Known articles are skipped; a bad file aborts the whole run."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("paths", nargs="+", help="Files or folders to import.")
+        parser.add_argument("--source", default="", help="Source outlet for articles that name none.")
+
+    def handle(self, *args: Any, paths: list[str], source: str, **options: Any) -> None:
+        try:
+            parsed = list(parse_files(paths))
+            result = articles_import(
+                articles=parsed,
+                source=source,
+                progress=lambda items: tqdm(items, desc="Importing", unit="article", disable=None),
+            )
+        except CorpusError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {result.articles_created} articles ({result.sentences_created} sentences); "
+                f"skipped {result.articles_skipped} already present."
+            )
+        )

@@ -1,0 +1,27 @@
+"""The three roles, as auth groups, and who may do what."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+ANNOTATOR = "annotator"
+CURATOR = "curator"
+ADMIN = "admin"
+ROLES = (ANNOTATOR, CURATOR, ADMIN)
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+    """Superusers hold every role; others hold the roles of their groups."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+def is_curator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_role(user, CURATOR, ADMIN)
+
+
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_role(user, ADMIN)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from annotate.models import Target
+from tests.factories import ArticleFactory, SentenceFactory, UserFactory
+
+SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture
+def huawei(db) -> Target:
+    """The target created by the data migration."""
+    return Target.objects.get(name="Huawei")
+
+
+@pytest.fixture
+def annotator(db):
+    return UserFactory(username="ann", role="annotator")
+
+
+@pytest.fixture
+def other_annotator(db):
+    return UserFactory(username="bob", role="annotator")
+
+
+@pytest.fixture
+def curator(db):
+    return UserFactory(username="cur", role="curator")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="boss", role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def annotator_client(annotator) -> Client:
+    client = Client()
+    client.force_login(annotator)
+    return client
+
+
+@pytest.fixture
+def admin_client_(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def article(db):
+    return ArticleFactory()
+
+
+@pytest.fixture
+def sentences(article):
+    return [SentenceFactory(article=article, position=i) for i in range(5)]
