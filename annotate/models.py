@@ -158,3 +158,47 @@ class AnnotationEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The annotation history is append-only.")
+
+
+class Assignment(models.Model):
+    """The sentence an annotator is being shown for a target, held until it expires.
+
+    While it holds, the sentence counts toward the overlap, so two annotators asking at
+    once cannot both take the last open slot.
+    """
+
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="assignments")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="assignments")
+    shown_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["annotator", "target"], name="assignment_one_per_annotator"),
+        ]
+        indexes = [
+            models.Index(fields=["target", "sentence", "expires_at"], name="assignment_sentence_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} → {self.sentence_id} until {self.expires_at:%H:%M}"
+
+
+class Suggestion(models.Model):
+    """The model's pre-annotation for one sentence and target."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="suggestions")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="suggestions")
+    label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS])
+    confidence = models.FloatField(help_text="Probability of the suggested label.")
+    probabilities = models.JSONField(default=dict, help_text="Probability of each label.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sentence", "target"], name="suggestion_one_per_sentence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id}: {self.label} ({self.confidence:.0%})"

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from annotate.views import articles
+from annotate.views import articles, labelling
 
 urlpatterns = [
-    path("", articles.home, name="home"),
+    path("", labelling.label_home, name="home"),
+    path("label/<int:target_id>/", labelling.label_page, name="label"),
+    path("label/<int:target_id>/submit/", labelling.label_submit, name="label-submit"),
+    path("label/<int:target_id>/undo/", labelling.label_undo, name="label-undo"),
+    path("annotations/<int:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<int:article_id>/", articles.article_detail, name="article-detail"),
 ]

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login except those marked @login_not_required (the login page).
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "annotate.middleware.StanceLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,6 +115,9 @@ else:
                 "timeout": env_int("SQLITE_TIMEOUT", 30),
                 "transaction_mode": "IMMEDIATE",
             },
+            # A file, not the in-memory default, so tests see WAL and the busy timeout
+            # exactly as concurrent annotators do.
+            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
         }
     }
 

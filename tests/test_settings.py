@@ -59,10 +59,9 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
-    # The test database lives in memory, where WAL does not apply; check the file setup.
-    options = connection.settings_dict["OPTIONS"]
-    assert "journal_mode=WAL" in options["init_command"]
-    assert options["transaction_mode"] == "IMMEDIATE"
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
 def test_a_file_database_really_switches_to_wal(tmp_path):

@@ -30,11 +30,11 @@ def test_article_detail_requires_login(article):
     assert response.status_code == 302
 
 
-def test_logging_in_with_the_right_password_leads_to_the_articles(annotator):
+def test_logging_in_with_the_right_password_leads_to_the_label_queue(annotator, huawei):
     response = Client().post(
         reverse("login"), {"username": "ann", "password": "correct-horse-battery"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("article-list")
+    assert response.redirect_chain[-1][0] == reverse("label", args=[huawei.id])
 
 
 def test_a_login_post_without_csrf_token_is_refused(annotator):

@@ -2,15 +2,10 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from annotate.models import Article
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("article-list")
+from annotate.models import Annotation, Article, Target
 
 
 @require_GET
@@ -25,6 +20,19 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    """An article's sentences in order, coloured by the reader's own labels."""
     article = get_object_or_404(Article.objects.defer("body"), pk=article_id)
-    sentences = article.sentences.order_by("position").only("id", "position", "text")
-    return render(request, "annotate/article_detail.html", {"article": article, "sentences": sentences})
+    targets = list(Target.objects.order_by("id"))
+    target = next(
+        (t for t in targets if str(t.pk) == request.GET.get("target")), targets[0] if targets else None
+    )
+    mine = dict(
+        Annotation.objects.filter(
+            annotator=request.user, target=target, sentence__article=article
+        ).values_list("sentence_id", "label")
+    )
+    rows = [
+        (s, mine.get(s.id, "")) for s in article.sentences.order_by("position").only("id", "position", "text")
+    ]
+    context = {"article": article, "rows": rows, "target": target, "targets": targets, "labelled": len(mine)}
+    return render(request, "annotate/article_detail.html", context)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+from annotate.models import Label
+
+ACCEPT = "accept"
+
+
+class LabelForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1)
+    label = forms.ChoiceField(choices=[*Label.choices, (ACCEPT, "Accept suggestion")])
+    spent_ms = forms.IntegerField(required=False)
+
+
+class ChangeForm(forms.Form):
+    label = forms.ChoiceField(choices=Label.choices)
+
+
+def form_errors(form: forms.Form) -> str:
+    """All errors of a form on one line, for a 400 response."""
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
