@@ -94,7 +94,7 @@ def split_sentences(body: str) -> list[Span]:
     return spans
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def decode_text(path: Path, raw: bytes) -> str:
     if not raw.strip():
         raise CorpusError(path, "the file is empty")
     if b"\x00" in raw:
@@ -190,7 +190,7 @@ def read_articles(path: Path) -> list[ParsedArticle]:
         raw = path.read_bytes()
     except OSError as error:
         raise CorpusError(path, f"cannot read: {error.strerror}") from None
-    text = _decode(path, raw)
+    text = decode_text(path, raw)
     if path.suffix.lower() == ".txt":
         return [_parse_txt(path, text)]
     return _parse_jsonl(path, text)

@@ -202,3 +202,24 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sentence_id}: {self.label} ({self.confidence:.0%})"
+
+
+class Adjudication(models.Model):
+    """A curator's decision on a sentence's gold label; it overrides the annotators' votes."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="adjudications")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="adjudications")
+    label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS])
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjudications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sentence", "target"], name="adjudication_one_per_sentence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id}: {self.label} by {self.curator}"
