@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from annotate.models import Label
+from annotate.models import Label, Target
 
 ACCEPT = "accept"
 
@@ -20,3 +20,9 @@ class ChangeForm(forms.Form):
 def form_errors(form: forms.Form) -> str:
     """All errors of a form on one line, for a 400 response."""
     return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+class QueueSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = ["overlap", "queue_order", "uncertainty_measure", "random_share", "control_share"]

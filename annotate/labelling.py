@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from annotate.models import Annotation, AnnotationEvent, Label, Sentence, Target
+from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
 
 #: Browser timings outside this range are clock glitches or a tab left open overnight.
 MAX_SPENT_MS = 10 * 60 * 1000
@@ -51,6 +51,7 @@ def annotation_record(
     label: str,
     spent_ms: int | None = None,
     accepted_suggestion: bool = False,
+    suggestion_shown: bool = False,
 ) -> Annotation:
     """Set the annotator's label for a sentence: create, relabel, skip, or repeat.
 
@@ -59,15 +60,21 @@ def annotation_record(
     """
     validate_label(label)
     spent_ms = clamp_spent_ms(spent_ms)
-    accepted_suggestion = accepted_suggestion and label != Label.SKIP
+    accepted_suggestion = accepted_suggestion and suggestion_shown and label != Label.SKIP
     key = {"annotator_id": annotator.pk, "sentence_id": sentence.pk, "target_id": target.pk}
     with transaction.atomic():
+        # The reservation is used up: it must not count toward the overlap beside the label.
+        Assignment.objects.filter(**key).delete()
         annotation = Annotation.objects.select_for_update().filter(**key).first()
         if annotation is None:
             try:
                 with transaction.atomic():
                     annotation = Annotation.objects.create(
-                        **key, label=label, spent_ms=spent_ms, accepted_suggestion=accepted_suggestion
+                        **key,
+                        label=label,
+                        spent_ms=spent_ms,
+                        accepted_suggestion=accepted_suggestion,
+                        suggestion_shown=suggestion_shown,
                     )
             except IntegrityError:
                 # A concurrent request for the same sentence won the insert; update its row.
@@ -87,7 +94,10 @@ def annotation_record(
             annotation.label = label
             annotation.spent_ms = spent_ms
             annotation.accepted_suggestion = accepted_suggestion
-            annotation.save(update_fields=["label", "spent_ms", "accepted_suggestion", "updated_at"])
+            annotation.suggestion_shown = suggestion_shown
+            annotation.save(
+                update_fields=["label", "spent_ms", "accepted_suggestion", "suggestion_shown", "updated_at"]
+            )
         _event(annotation, action=action, old_label=old_label, new_label=label)
         return annotation
 
@@ -105,6 +115,7 @@ def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label:
         target=annotation.target,
         label=label,
         spent_ms=annotation.spent_ms,
+        suggestion_shown=annotation.suggestion_shown,
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 
 
 class StanceLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -15,5 +16,5 @@ class StanceLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.method in ("GET", "HEAD") and not request.headers.get("HX-Request"):
             return super().handle_no_permission(request, view_func)
         response = HttpResponse("Log in first.", status=401, content_type="text/plain")
-        response["HX-Redirect"] = self.get_login_url(view_func)
+        response["HX-Redirect"] = resolve_url(self.get_login_url(view_func))
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -18,6 +19,18 @@ class Label(models.TextChoices):
 STANCE_LABELS: tuple[str, ...] = (Label.PRO, Label.CONTRA, Label.NEUTRAL)
 
 
+class QueueOrder(models.TextChoices):
+    IN_ORDER = "in_order", "In order (article, position)"
+    UNCERTAINTY = "uncertainty", "Uncertainty first"
+    MIX = "mix", "Uncertainty with a share of random picks"
+
+
+class Uncertainty(models.TextChoices):
+    LEAST_CONFIDENT = "least_confident", "Least confident"
+    MARGIN = "margin", "Smallest margin"
+    ENTROPY = "entropy", "Highest entropy"
+
+
 class Target(models.Model):
     """What stance is taken toward, with the guidelines annotators follow."""
 
@@ -26,6 +39,28 @@ class Target(models.Model):
     guidelines = models.TextField(blank=True, help_text="Annotation guidelines, plain text.")
     overlap = models.PositiveSmallIntegerField(
         default=2, help_text="How many different annotators should label each sentence."
+    )
+    queue_order = models.CharField(
+        max_length=20,
+        choices=QueueOrder.choices,
+        default=QueueOrder.IN_ORDER,
+        help_text="Which sentence comes next; takes effect on the next request.",
+    )
+    uncertainty_measure = models.CharField(
+        max_length=20, choices=Uncertainty.choices, default=Uncertainty.MARGIN
+    )
+    random_share = models.FloatField(
+        default=0.2,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="In the mixed order, the share of sentences picked at random (against sampling bias).",
+    )
+    control_share = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Share of sentences shown without a suggestion, to measure anchoring.",
+    )
+    active_version = models.ForeignKey(
+        "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,6 +123,9 @@ class Annotation(models.Model):
         null=True, blank=True, help_text="Time from showing the sentence to the label, in ms."
     )
     accepted_suggestion = models.BooleanField(default=False)
+    suggestion_shown = models.BooleanField(
+        default=False, help_text="Whether a model suggestion was on screen (False in the control set)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,19 +223,55 @@ class Assignment(models.Model):
         return f"{self.annotator} → {self.sentence_id} until {self.expires_at:%H:%M}"
 
 
-class Suggestion(models.Model):
-    """The model's pre-annotation for one sentence and target."""
+class ModelVersion(models.Model):
+    """One training run of the stance classifier for a target, with its metrics and file."""
 
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="model_versions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    train_size = models.PositiveIntegerField(default=0)
+    label_distribution = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    duration_s = models.FloatField(default=0)
+    sentences_predicted = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.target} v{self.pk} ({self.status})"
+
+
+class Suggestion(models.Model):
+    """A model version's pre-annotation for one sentence, with its uncertainty."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="suggestions")
     sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="suggestions")
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="suggestions")
     label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS])
     confidence = models.FloatField(help_text="Probability of the suggested label.")
+    margin = models.FloatField(default=1.0, help_text="Best minus second-best probability.")
+    entropy = models.FloatField(default=0.0, help_text="Entropy of the probabilities, in bits.")
     probabilities = models.JSONField(default=dict, help_text="Probability of each label.")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["sentence", "target"], name="suggestion_one_per_sentence"),
+            models.UniqueConstraint(fields=["model_version", "sentence"], name="suggestion_one_per_sentence"),
+        ]
+        indexes = [
+            models.Index(fields=["model_version", "confidence"], name="suggestion_least_confident"),
+            models.Index(fields=["model_version", "margin"], name="suggestion_margin"),
+            models.Index(fields=["model_version", "-entropy"], name="suggestion_entropy"),
         ]
 
     def __str__(self) -> str:

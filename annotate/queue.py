@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import datetime
 import math
+import random
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotate.models import Annotation, Assignment, Label, Sentence, Target
+from annotate.models import (
+    Annotation,
+    Assignment,
+    Label,
+    QueueOrder,
+    Sentence,
+    Suggestion,
+    Target,
+    Uncertainty,
+)
 from annotate.roles import ANNOTATOR
 
 #: How long a shown sentence stays reserved for its annotator.
@@ -32,21 +42,77 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def open_sentences(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
-) -> QuerySet[Sentence]:
-    """Sentences the annotator may be given, in queue order."""
-    mine = Annotation.objects.filter(target=target, sentence=OuterRef("pk"), annotator_id=annotator.pk)
-    labels = Annotation.objects.filter(target=target, sentence=OuterRef("pk")).exclude(label=Label.SKIP)
-    held = Assignment.objects.filter(target=target, sentence=OuterRef("pk"), expires_at__gt=now).exclude(
+def _open_to(
+    queryset: QuerySet, *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, ref: str
+) -> QuerySet:
+    """Filter rows whose sentence (at `ref`) the annotator may be given."""
+    sentence = OuterRef(ref)
+    mine = Annotation.objects.filter(target=target, sentence=sentence, annotator_id=annotator.pk)
+    labels = Annotation.objects.filter(target=target, sentence=sentence).exclude(label=Label.SKIP)
+    held = Assignment.objects.filter(target=target, sentence=sentence, expires_at__gt=now).exclude(
         annotator_id=annotator.pk
     )
     return (
-        Sentence.objects.filter(~Exists(mine))
+        queryset.filter(~Exists(mine))
         .alias(taken=_count(labels) + _count(held))
         .filter(taken__lt=target.overlap)
-        .order_by("article_id", "position")
     )
+
+
+def open_sentences(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
+) -> QuerySet[Sentence]:
+    """Sentences the annotator may be given, in article and position order."""
+    return _open_to(Sentence.objects.all(), annotator=annotator, target=target, now=now, ref="pk").order_by(
+        "article_id", "position"
+    )
+
+
+UNCERTAINTY_ORDER = {
+    Uncertainty.LEAST_CONFIDENT: "confidence",
+    Uncertainty.MARGIN: "margin",
+    Uncertainty.ENTROPY: "-entropy",
+}
+
+
+def _most_uncertain(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
+) -> Sentence | None:
+    # Walks the active version's suggestions in uncertainty order (an index) and stops
+    # at the first open sentence, instead of scoring every sentence.
+    suggestions = Suggestion.objects.filter(model_version_id=target.active_version_id)
+    found = (
+        _open_to(suggestions, annotator=annotator, target=target, now=now, ref="sentence_id")
+        .order_by(UNCERTAINTY_ORDER[target.uncertainty_measure], "sentence_id")
+        .select_related("sentence__article")
+        .first()
+    )
+    return found.sentence if found else None
+
+
+def _random_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
+    bounds = Sentence.objects.aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return None
+    start = random.randint(bounds["low"], bounds["high"])
+    candidates = _open_to(
+        Sentence.objects.select_related("article"), annotator=annotator, target=target, now=now, ref="pk"
+    ).order_by("id")
+    return candidates.filter(id__gte=start).first() or candidates.first()
+
+
+def pick_sentence(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
+    """The next open sentence by the target's queue order."""
+    order = target.queue_order
+    if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
+        if order == QueueOrder.MIX and random.random() < target.random_share:
+            picked = _random_open(annotator=annotator, target=target, now=now)
+        else:
+            picked = _most_uncertain(annotator=annotator, target=target, now=now)
+        if picked is not None:
+            return picked
+    # Before any model, and for sentences the model has not seen yet.
+    return open_sentences(annotator=annotator, target=target, now=now).select_related("article").first()
 
 
 def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
@@ -57,18 +123,17 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
     """
     now = timezone.now()
     with transaction.atomic():
-        Target.objects.select_for_update().filter(pk=target.pk).values_list("pk").first()
+        # Lock the target row and read its current order settings: switching the order
+        # needs no restart.
+        target = Target.objects.select_for_update().get(pk=target.pk)
         current = (
             Assignment.objects.filter(annotator_id=annotator.pk, target=target, expires_at__gt=now)
             .select_related("sentence__article")
             .first()
         )
         if current is not None:
-            done = Annotation.objects.filter(
-                annotator_id=annotator.pk, target=target, sentence_id=current.sentence_id
-            ).exists()
-            if not done:
-                return current.sentence
+            # Labelling deletes the reservation, so a live one is still unlabelled.
+            return current.sentence
         sentence = (
             open_sentences(annotator=annotator, target=target, now=now).select_related("article").first()
         )
@@ -82,17 +147,17 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
 def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:
     """Reserve a given sentence for the annotator (to show it again after an undo)."""
     with transaction.atomic():
+        Target.objects.select_for_update().filter(pk=target.pk).exists()
         _assign(annotator=annotator, target=target, sentence=sentence, now=timezone.now())
 
 
 def _assign(
     *, annotator: AbstractBaseUser, target: Target, sentence: Sentence, now: datetime.datetime
 ) -> None:
-    Assignment.objects.update_or_create(
-        annotator_id=annotator.pk,
-        target=target,
-        defaults={"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT},
-    )
+    # Callers hold the target's lock, so update-then-insert cannot race for this annotator.
+    fields = {"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT}
+    if not Assignment.objects.filter(annotator_id=annotator.pk, target=target).update(**fields):
+        Assignment.objects.create(annotator_id=annotator.pk, target=target, **fields)
 
 
 def release_expired(*, now: datetime.datetime | None = None) -> int:

@@ -57,8 +57,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "annotate",
 ]
+
+# Background tasks (retraining) are stored in the database and run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Trained models are pickled here; only files this app wrote (and whose hash it recorded) are loaded.
+MODEL_DIR = Path(os.environ.get("MODEL_DIR", str(BASE_DIR / "models")))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -3,9 +3,21 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from annotate.corpus import content_hash
-from annotate.models import Annotation, Article, Label, Sentence, Target
+from annotate.models import (
+    STANCE_LABELS,
+    Annotation,
+    Article,
+    Assignment,
+    Label,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
+from annotate.queue import ASSIGNMENT_TIMEOUT
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -63,3 +75,58 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
     sentence = factory.SubFactory(SentenceFactory)
     target = factory.SubFactory(TargetFactory)
     label = Label.PRO
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """A live reservation; pass expires_at in the past for an abandoned one."""
+
+    class Meta:
+        model = Assignment
+
+    annotator = factory.SubFactory(UserFactory, role="annotator")
+    target = factory.SubFactory(TargetFactory)
+    sentence = factory.SubFactory(SentenceFactory)
+    shown_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda assignment: assignment.shown_at + ASSIGNMENT_TIMEOUT)
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelVersion
+
+    target = factory.SubFactory(TargetFactory)
+    status = ModelVersion.Status.READY
+    train_size = 30
+    metrics = factory.LazyFunction(lambda: {"accuracy": 0.7, "macro_f1": 0.6, "f_avg": 0.55})
+
+
+def active_version(target: Target) -> ModelVersion:
+    """The target's active model version, made (and activated) if it has none.
+
+    Tests of suggestions want them shown, so the target's control set is switched off.
+    """
+    target.refresh_from_db(fields=["active_version", "control_share"])
+    if target.active_version is None:
+        target.active_version = ModelVersionFactory(target=target)
+        target.control_share = 0
+        target.save(update_fields=["active_version", "control_share"])
+    return target.active_version
+
+
+class SuggestionFactory(factory.django.DjangoModelFactory):
+    """A suggestion of the target's active model; the control set is off for that target."""
+
+    class Meta:
+        model = Suggestion
+
+    sentence = factory.SubFactory(SentenceFactory)
+    target = factory.SubFactory(TargetFactory)
+    model_version = factory.LazyAttribute(lambda suggestion: active_version(suggestion.target))
+    label = Label.PRO
+    confidence = 0.8
+    probabilities = factory.LazyAttribute(
+        lambda suggestion: {
+            label: suggestion.confidence if label == suggestion.label else (1 - suggestion.confidence) / 2
+            for label in STANCE_LABELS
+        }
+    )

@@ -27,6 +27,7 @@ def test_recording_a_label_creates_the_annotation_and_its_history(annotator, hua
         label="pro",
         spent_ms=1234,
         accepted_suggestion=True,
+        suggestion_shown=True,
     )
     assert (annotation.label, annotation.spent_ms, annotation.accepted_suggestion) == ("pro", 1234, True)
     assert history(annotator) == [("create", "", "pro")]

@@ -12,7 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 from annotate import queue
 from annotate.forms import ACCEPT, ChangeForm, LabelForm, form_errors
 from annotate.labelling import annotation_change, annotation_record, annotation_undo
-from annotate.models import Annotation, Label, Sentence, Suggestion, Target
+from annotate.models import Annotation, Label, Sentence, Target
+from annotate.suggestions import suggestion_to_show
 
 HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
@@ -33,7 +34,7 @@ def card_context(request: HttpRequest, target: Target, message: str = "") -> dic
         ).only("id", "position", "text")
         before = [s for s in around if s.position < sentence.position]
         after = [s for s in around if s.position > sentence.position]
-        suggestion = Suggestion.objects.filter(sentence=sentence, target=target).first()
+        suggestion = suggestion_to_show(target=target, sentence=sentence)
     return {
         "target": target,
         "sentence": sentence,
@@ -95,11 +96,11 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
     accepted = label == ACCEPT
+    shown = suggestion_to_show(target=target, sentence=sentence)
     if accepted:
-        suggestion = Suggestion.objects.filter(sentence=sentence, target=target).first()
-        if suggestion is None:
+        if shown is None:
             return HttpResponseBadRequest("There is no suggestion to accept.", content_type="text/plain")
-        label = suggestion.label
+        label = shown.label
     try:
         annotation_record(
             annotator=request.user,
@@ -108,6 +109,7 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
             label=label,
             spent_ms=form.cleaned_data["spent_ms"],
             accepted_suggestion=accepted,
+            suggestion_shown=shown is not None,
         )
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")

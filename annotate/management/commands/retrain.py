@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotate.classifier import CLASSES, TrainingError
+from annotate.models import Target
+from annotate.suggestions import DEFAULT_MIN_LABELS, RetrainResult, retrain
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the stance classifier on a target's gold labels, write a suggestion for every "
+        "sentence, then make the new model active. The previous model stays active if "
+        "anything goes wrong."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--target", help="Target name (default: the only or first target).")
+        parser.add_argument(
+            "--min-labels", type=int, default=DEFAULT_MIN_LABELS, help="Fewest gold labels to train on."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Train and report metrics; store nothing.")
+        parser.add_argument(
+            "--if-possible",
+            action="store_true",
+            help="Exit quietly (status 0) when there are too few labels, as `make run` does.",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        target: str | None,
+        min_labels: int,
+        dry_run: bool,
+        if_possible: bool,
+        **options: Any,
+    ) -> None:
+        chosen = (
+            Target.objects.filter(name=target).first() if target else Target.objects.order_by("id").first()
+        )
+        if chosen is None:
+            raise CommandError(f"No target named {target!r}." if target else "No target exists.")
+        try:
+            result = retrain(
+                target=chosen,
+                min_labels=min_labels,
+                dry_run=dry_run,
+                progress=lambda items, **kw: tqdm(items, unit="batch", disable=None, **kw),
+            )
+        except TrainingError as error:
+            if if_possible:
+                self.stdout.write(f"No model trained: {error}")
+                return
+            raise CommandError(str(error)) from None
+        self._summary(chosen, result)
+
+    def _summary(self, target: Target, result: RetrainResult) -> None:
+        m = result.metrics
+        w = self.stdout.write
+        w(f"Target: {target.name}   training labels: {result.train_size}   cross-validation folds: {m.folds}")
+        w("Label distribution: " + ", ".join(f"{k} {v}" for k, v in sorted(result.distribution.items())))
+        w(f"accuracy {m.accuracy:.3f}   macro-F1 {m.macro_f1:.3f}   F_avg (pro, contra) {m.f_avg:.3f}")
+        w(f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for label in CLASSES:
+            row = m.per_class[label]
+            w(
+                f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}"
+            )
+        w("Confusion (rows true, columns predicted: " + ", ".join(CLASSES) + ")")
+        for label, row in zip(CLASSES, m.confusion, strict=True):
+            w(f"  {label:<10}" + "".join(f"{n:>8}" for n in row))
+        if result.dry_run:
+            w(self.style.WARNING(f"Dry run: nothing stored ({result.seconds:.1f} s)."))
+        else:
+            w(
+                self.style.SUCCESS(
+                    f"Model version {result.version.pk} is active: {result.sentences_predicted} suggestions "
+                    f"written in {result.seconds:.1f} s."
+                )
+            )

@@ -1,0 +1,80 @@
+"""Admins: the target's model versions, retraining in the background, queue settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_tasks_db.models import DBTaskResult
+
+from annotate.forms import QueueSettingsForm
+from annotate.models import ModelVersion, Target
+from annotate.roles import is_admin
+from annotate.tasks import retrain_target
+
+RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qualname__}"
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied("Only admins manage models.")
+
+
+def retrain_tasks(target: Target) -> list[DBTaskResult]:
+    return list(
+        DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
+            "-enqueued_at"
+        )[:5]
+    )
+
+
+def _context(
+    request: HttpRequest, target: Target, form: QueueSettingsForm | None = None
+) -> dict[str, object]:
+    tasks = retrain_tasks(target)
+    versions = list(ModelVersion.objects.filter(target=target)[:20])
+    return {
+        "target": target,
+        "targets": Target.objects.order_by("id"),
+        "tasks": tasks,
+        "running": any(t.status in ("READY", "RUNNING") for t in tasks),
+        "versions": versions,
+        "active": next((v for v in versions if v.pk == target.active_version_id), None),
+        "form": form or QueueSettingsForm(instance=target),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
+    _admin_only(request)
+    target = get_object_or_404(Target, pk=target_id)
+    if request.htmx:
+        return render(request, "annotate/models.html#retrain-status", _context(request, target))
+    return render(request, "annotate/models.html", _context(request, target))
+
+
+@require_POST
+def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
+    _admin_only(request)
+    target = get_object_or_404(Target, pk=target_id)
+    retrain_target.enqueue(target.pk)
+    messages.success(
+        request, f"Retraining {target.name} in the background; this page updates when it is done."
+    )
+    return redirect("models", target_id=target.pk)
+
+
+@require_POST
+def queue_settings(request: HttpRequest, target_id: int) -> HttpResponse:
+    _admin_only(request)
+    target = get_object_or_404(Target, pk=target_id)
+    form = QueueSettingsForm(request.POST, instance=target)
+    if not form.is_valid():
+        return render(request, "annotate/models.html", _context(request, target, form), status=400)
+    form.save()
+    messages.success(request, "Queue settings saved; they apply to the next sentence handed out.")
+    return redirect("models", target_id=target.pk)
