@@ -26,7 +26,10 @@ run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py import_articles fixtures/seeds
 	$(DEV_ENV) $(PY) manage.py create_demo_users
-	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(PY) manage.py retrain --if-possible
+	@echo "Serving http://$(HOST):$(PORT)/ with a background task worker beside it; Ctrl-C stops both."
+	$(DEV_ENV) bash -c '$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST):$(PORT)'
 
 test: install-test
 	$(VENV)/bin/ruff check .
