@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from annotate.models import Annotation, AnnotationEvent, Article, Sentence, Target
+from annotate.models import (
+    Adjudication,
+    Annotation,
+    AnnotationEvent,
+    Article,
+    Assignment,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
 
 
 @admin.register(Target)
@@ -98,3 +108,41 @@ class AnnotationEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["annotator", "target", "sentence", "shown_at", "expires_at"]
+    list_filter = ["target", "annotator"]
+    search_fields = ["sentence__text", "annotator__username"]
+    list_select_related = ["annotator", "target", "sentence"]
+    raw_id_fields = ["sentence"]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["id", "target", "status", "train_size", "created_at", "duration_s", "sentences_predicted"]
+    list_filter = ["target", "status"]
+    search_fields = ["target__name", "error"]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    list_display = ["sentence", "target", "model_version", "label", "confidence", "margin", "entropy"]
+    list_filter = ["target", "label", "model_version"]
+    search_fields = ["sentence__text"]
+    list_select_related = ["sentence", "target", "model_version"]
+    raw_id_fields = ["sentence"]
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(admin.ModelAdmin):
+    list_display = ["sentence", "target", "label", "curator", "updated_at"]
+    list_filter = ["target", "label", "curator"]
+    search_fields = ["sentence__text", "curator__username"]
+    list_select_related = ["sentence", "target", "curator"]
+    raw_id_fields = ["sentence"]

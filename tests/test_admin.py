@@ -8,7 +8,17 @@ from tests.factories import SentenceFactory
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["target", "article", "sentence", "annotation", "annotationevent"]
+MODELS = [
+    "target",
+    "article",
+    "sentence",
+    "annotation",
+    "annotationevent",
+    "assignment",
+    "modelversion",
+    "suggestion",
+    "adjudication",
+]
 
 
 @pytest.mark.parametrize("model", MODELS)
