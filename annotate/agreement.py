@@ -1,0 +1,188 @@
+"""Inter-annotator agreement over non-skipped labels, computed by established libraries.
+
+Krippendorff's alpha (krippendorff), Fleiss' kappa (statsmodels), Cohen's kappa
+(scikit-learn). Each figure comes with the number of sentences it rests on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+from django.db.models import Q
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import fleiss_kappa
+
+from annotate.models import STANCE_LABELS, Annotation, Label, Target
+
+
+def _categories(labels: Iterable[str]) -> list[str]:
+    """The stance labels in their usual order, or any other categories sorted (for tests
+    against published examples)."""
+    present = set(labels)
+    return [label for label in STANCE_LABELS if label in present] + sorted(present - set(STANCE_LABELS))
+
+
+@dataclass(frozen=True)
+class Vote:
+    sentence_id: int
+    annotator_id: int
+    label: str
+
+
+@dataclass
+class PairKappa:
+    annotator_a: int
+    annotator_b: int
+    kappa: float | None
+    sentences: int
+
+
+@dataclass
+class Figures:
+    alpha: float | None = None
+    alpha_sentences: int = 0  # sentences with two or more labels
+    fleiss: float | None = None
+    fleiss_sentences: int = 0  # sentences with exactly the target's overlap of labels
+    percent: float | None = None  # mean share of agreeing pairs per sentence
+    labels: int = 0
+    annotators: int = 0
+    pairs: list[PairKappa] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def krippendorff_alpha(votes: Iterable[Vote]) -> tuple[float | None, int]:
+    """Nominal alpha with missing values; None when it is undefined."""
+    by_sentence: dict[int, dict[int, str]] = defaultdict(dict)
+    for vote in votes:
+        by_sentence[vote.sentence_id][vote.annotator_id] = vote.label
+    units = [labels for labels in by_sentence.values() if len(labels) >= 2]
+    if not units:
+        return None, 0
+    coders = sorted({a for labels in units for a in labels})
+    column = {a: i for i, a in enumerate(coders)}
+    codes = {c: i for i, c in enumerate(_categories(v for labels in units for v in labels.values()))}
+    data = np.full((len(coders), len(units)), np.nan)
+    for j, labels in enumerate(units):
+        for annotator, label in labels.items():
+            data[column[annotator], j] = codes[label]
+    if len({v for labels in units for v in labels.values()}) < 2:
+        return (1.0, len(units))  # every label the same: perfect, though alpha's formula is 0/0
+    return _clean(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), len(units)
+
+
+def fleiss(votes: Iterable[Vote], raters: int) -> tuple[float | None, int]:
+    """Fleiss' kappa over sentences with exactly `raters` labels."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for vote in votes:
+        counts[vote.sentence_id][vote.label] += 1
+    categories = _categories(label for c in counts.values() for label in c)
+    table = [[c[label] for label in categories] for c in counts.values() if sum(c.values()) == raters]
+    if len(table) < 2 or raters < 2:
+        return None, len(table)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _clean(fleiss_kappa(np.array(table), method="fleiss")), len(table)
+
+
+def percent_agreement(votes: Iterable[Vote]) -> tuple[float | None, int]:
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for vote in votes:
+        counts[vote.sentence_id][vote.label] += 1
+    shares = []
+    for c in counts.values():
+        n = sum(c.values())
+        if n >= 2:
+            shares.append(sum(k * (k - 1) for k in c.values()) / (n * (n - 1)))
+    return (sum(shares) / len(shares), len(shares)) if shares else (None, 0)
+
+
+def cohen_pairs(votes: Iterable[Vote]) -> list[PairKappa]:
+    by_annotator: dict[int, dict[int, str]] = defaultdict(dict)
+    for vote in votes:
+        by_annotator[vote.annotator_id][vote.sentence_id] = vote.label
+    pairs = []
+    for a, b in combinations(sorted(by_annotator), 2):
+        shared = sorted(set(by_annotator[a]) & set(by_annotator[b]))
+        if not shared:
+            continue
+        left = [by_annotator[a][s] for s in shared]
+        right = [by_annotator[b][s] for s in shared]
+        if left == right:
+            kappa: float | None = 1.0
+        elif len(shared) < 2:
+            kappa = None
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                kappa = _clean(cohen_kappa_score(left, right))
+        pairs.append(PairKappa(a, b, kappa, len(shared)))
+    return pairs
+
+
+def figures(votes: list[Vote], *, overlap: int) -> Figures:
+    alpha, alpha_n = krippendorff_alpha(votes)
+    kappa, fleiss_n = fleiss(votes, overlap)
+    percent, _ = percent_agreement(votes)
+    return Figures(
+        alpha=alpha,
+        alpha_sentences=alpha_n,
+        fleiss=kappa,
+        fleiss_sentences=fleiss_n,
+        percent=percent,
+        labels=len(votes),
+        annotators=len({v.annotator_id for v in votes}),
+        pairs=cohen_pairs(votes),
+    )
+
+
+def votes_for(target: Target, *, filters: Q | None = None) -> list[Vote]:
+    queryset = Annotation.objects.filter(target=target).exclude(label=Label.SKIP)
+    if filters is not None:
+        queryset = queryset.filter(filters)
+    rows = queryset.values_list("sentence_id", "annotator_id", "label").iterator(chunk_size=10_000)
+    return [Vote(*row) for row in rows]
+
+
+def target_agreement(target: Target) -> Figures:
+    return figures(votes_for(target), overlap=target.overlap)
+
+
+def agreement_by(target: Target, field_name: str) -> dict[object, Figures]:
+    """Figures per article ("sentence__article_id") or per source ("sentence__article__source")."""
+    grouped: dict[object, list[Vote]] = defaultdict(list)
+    queryset = Annotation.objects.filter(target=target).exclude(label=Label.SKIP)
+    for key, sentence_id, annotator_id, label in queryset.values_list(
+        field_name, "sentence_id", "annotator_id", "label"
+    ).iterator(chunk_size=10_000):
+        grouped[key].append(Vote(sentence_id, annotator_id, label))
+    return {key: figures(votes, overlap=target.overlap) for key, votes in sorted(grouped.items())}
+
+
+def agreement_by_suggestion(target: Target) -> dict[str, Figures]:
+    """Agreement on sentences labelled with a suggestion on screen versus without (control set)."""
+    return {
+        "with suggestion": figures(
+            votes_for(target, filters=Q(suggestion_shown=True)), overlap=target.overlap
+        ),
+        "without suggestion": figures(
+            votes_for(target, filters=Q(suggestion_shown=False)), overlap=target.overlap
+        ),
+    }
+
+
+def sentence_agreement(counts: dict[str, int]) -> float | None:
+    """Share of agreeing pairs among one sentence's labels (None below two labels)."""
+    n = sum(counts.values())
+    if n < 2:
+        return None
+    return sum(k * (k - 1) for k in counts.values()) / (n * (n - 1))
