@@ -18,7 +18,7 @@ from django.db.models import Q
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from annotate.models import STANCE_LABELS, Annotation, Label, Target
+from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Target
 
 
 def _categories(labels: Iterable[str]) -> list[str]:
@@ -186,3 +186,32 @@ def sentence_agreement(counts: dict[str, int]) -> float | None:
     if n < 2:
         return None
     return sum(k * (k - 1) for k in counts.values()) / (n * (n - 1))
+
+
+@dataclass
+class Disagreement:
+    sentence_id: int
+    votes: list[tuple[int, str]]  # (annotator id, label), in annotator order
+    counts: dict[str, int]
+    agreement: float
+
+
+def disagreements(target: Target, *, settled: bool = False) -> list[Disagreement]:
+    """Sentences whose annotators disagree, worst (lowest pairwise agreement) first.
+
+    Without `settled`, sentences a curator has already adjudicated are left out.
+    """
+    by_sentence: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for vote in votes_for(target):
+        by_sentence[vote.sentence_id].append((vote.annotator_id, vote.label))
+    adjudicated = set(Adjudication.objects.filter(target=target).values_list("sentence_id", flat=True))
+    found = []
+    for sentence_id, votes in by_sentence.items():
+        counts = Counter(label for _, label in votes)
+        if len(counts) < 2 or (sentence_id in adjudicated) != settled:
+            continue
+        found.append(
+            Disagreement(sentence_id, sorted(votes), dict(counts), sentence_agreement(counts) or 0.0)
+        )
+    found.sort(key=lambda d: (d.agreement, -len(d.votes), d.sentence_id))
+    return found

@@ -256,3 +256,14 @@ def articles_import(
                 pending = []
         result.sentences_created += len(Sentence.objects.bulk_create(pending))
     return result
+
+
+def sentence_neighbours(sentence: Sentence, *, around: int = 2) -> tuple[list[Sentence], list[Sentence]]:
+    """The sentences just before and after one sentence in its article, in one query."""
+    nearby = Sentence.objects.filter(
+        article_id=sentence.article_id,
+        position__gte=sentence.position - around,
+        position__lte=sentence.position + around,
+    ).only("id", "position", "text")
+    before = [s for s in nearby if s.position < sentence.position]
+    return before, [s for s in nearby if s.position > sentence.position]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from annotate.models import Label, Target
+from annotate.models import STANCE_LABELS, Label, Target
 
 ACCEPT = "accept"
 
@@ -26,3 +26,8 @@ class QueueSettingsForm(forms.ModelForm):
     class Meta:
         model = Target
         fields = ["overlap", "queue_order", "uncertainty_measure", "random_share", "control_share"]
+
+
+class AdjudicateForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1)
+    label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])

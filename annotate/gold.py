@@ -11,9 +11,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 
-from annotate.models import Adjudication, Annotation, Label, Target
+from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Sentence, Target
 
 
 class Method:
@@ -81,3 +84,16 @@ def gold_labels(*, target: Target, sentence_ids: Iterable[int] | None = None) ->
 def gold_for(*, target: Target, sentence_id: int) -> Gold:
     found = next(gold_labels(target=target, sentence_ids=[sentence_id]), None)
     return found or decide(sentence_id, {})
+
+
+def adjudication_record(
+    *, curator: AbstractBaseUser, sentence: Sentence, target: Target, label: str
+) -> Adjudication:
+    """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
+    if label not in STANCE_LABELS:
+        raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
+    with transaction.atomic():
+        adjudication, _ = Adjudication.objects.update_or_create(
+            sentence=sentence, target=target, defaults={"label": label, "curator": curator}
+        )
+    return adjudication

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotate.views import articles, labelling, models
+from annotate.views import adjudication, articles, labelling, models
 
 urlpatterns = [
     path("", labelling.label_home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("annotations/<int:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<int:article_id>/", articles.article_detail, name="article-detail"),
+    path("adjudicate/<int:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
+    path("adjudicate/<int:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("models/<int:target_id>/", models.model_page, name="models"),
     path("models/<int:target_id>/retrain/", models.model_retrain, name="model-retrain"),
     path("models/<int:target_id>/queue/", models.queue_settings, name="queue-settings"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotate import queue
+from annotate.corpus import sentence_neighbours
 from annotate.forms import ACCEPT, ChangeForm, LabelForm, form_errors
 from annotate.labelling import annotation_change, annotation_record, annotation_undo
 from annotate.models import Annotation, Label, Sentence, Target
@@ -27,13 +28,7 @@ def card_context(request: HttpRequest, target: Target, message: str = "") -> dic
     after: list[Sentence] = []
     suggestion = None
     if sentence is not None:
-        around = Sentence.objects.filter(
-            article_id=sentence.article_id,
-            position__gte=sentence.position - CONTEXT_SENTENCES,
-            position__lte=sentence.position + CONTEXT_SENTENCES,
-        ).only("id", "position", "text")
-        before = [s for s in around if s.position < sentence.position]
-        after = [s for s in around if s.position > sentence.position]
+        before, after = sentence_neighbours(sentence, around=CONTEXT_SENTENCES)
         suggestion = suggestion_to_show(target=target, sentence=sentence)
     return {
         "target": target,
