@@ -160,12 +160,6 @@ def _assign(
         Assignment.objects.create(annotator_id=annotator.pk, target=target, **fields)
 
 
-def release_expired(*, now: datetime.datetime | None = None) -> int:
-    """Delete expired reservations; they already stopped counting, this only tidies up."""
-    deleted, _ = Assignment.objects.filter(expires_at__lte=now or timezone.now()).delete()
-    return deleted
-
-
 @dataclass(frozen=True)
 class Progress:
     done: int

@@ -239,23 +239,6 @@ def test_assign_reserves_a_given_sentence_in_place_of_the_current_one(annotator,
     assert next_for(annotator, huawei) == sentences[3]
 
 
-def test_release_expired_deletes_only_expired_reservations(annotator, other_annotator, huawei, sentences):
-    now = timezone.now()
-    live = AssignmentFactory(annotator=annotator, target=huawei, sentence=sentences[0])
-    AssignmentFactory(
-        annotator=other_annotator,
-        target=huawei,
-        sentence=sentences[1],
-        expires_at=now - datetime.timedelta(seconds=1),
-    )
-    assert queue.release_expired(now=now) == 1
-    assert list(Assignment.objects.all()) == [live]
-    assert queue.release_expired() == 0
-
-
-# open_sentences
-
-
 def test_open_sentences_lists_what_the_annotator_may_be_given_in_queue_order(
     annotator, other_annotator, huawei
 ):
