@@ -1,6 +1,7 @@
 from django.urls import path
 
 from annotate.views import adjudication, articles, labelling, models
+from annotate.views.dashboard import dashboard_page
 
 urlpatterns = [
     path("", labelling.label_home, name="home"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("articles/<int:article_id>/", articles.article_detail, name="article-detail"),
     path("adjudicate/<int:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
     path("adjudicate/<int:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
+    path("dashboard/<int:target_id>/", dashboard_page, name="dashboard"),
     path("models/<int:target_id>/", models.model_page, name="models"),
     path("models/<int:target_id>/retrain/", models.model_retrain, name="model-retrain"),
     path("models/<int:target_id>/queue/", models.queue_settings, name="queue-settings"),

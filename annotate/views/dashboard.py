@@ -1,0 +1,186 @@
+"""Curators and admins: the target's progress, distributions, agreement and models at a glance."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET
+
+from annotate import charts
+from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
+from annotate.dashboard import Dashboard, dashboard_for
+from annotate.models import STANCE_LABELS, Target
+from annotate.roles import is_curator
+
+DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
+#: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
+SUGGESTION_KEYS = {"with suggestion": "suggestion shown", "without suggestion": "no suggestion"}
+METRICS = [("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("f_avg", "F_avg")]
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _label_segments(counts: dict[str, int]) -> list[Segment]:
+    return [Segment(label, counts.get(label, 0), LABEL_COLOURS[label]) for label in STANCE_LABELS]
+
+
+def _learning_series(board: Dashboard) -> list[Series]:
+    """One line a metric, its points in order of training-set size."""
+    versions = sorted(board.versions, key=lambda v: (v.train_size, v.version_id))
+    series = []
+    for key, label in METRICS:
+        scored = [(v, getattr(v, key)) for v in versions if getattr(v, key) is not None]
+        series.append(
+            Series(
+                label,
+                [(v.train_size, value) for v, value in scored],
+                [
+                    f"v{v.version_id}, {v.created_at:%Y-%m-%d}: {label} {value:.3f} on {v.train_size} labels"
+                    for v, value in scored
+                ],
+            )
+        )
+    return series
+
+
+def dashboard_charts(board: Dashboard) -> dict[str, object]:
+    """The dashboard's pictures, built from its figures (the tables use the figures directly)."""
+    name = board.target.name
+    legend = [(label, LABEL_COLOURS[label]) for label in STANCE_LABELS]
+    result: dict[str, object] = {
+        "annotator_progress": charts.progress_bars(
+            [
+                StackedRow(
+                    p.username,
+                    [Segment("labels", p.labels, DONE), Segment("skips", p.skips, SKIPPED)],
+                    p.share,
+                )
+                for p in board.annotators
+            ],
+            title=f"Progress per annotator on {name}: labels and skips against their share",
+            legend=[("labels", DONE), ("skips", SKIPPED), ("still to do", charts.TRACK)],
+        ),
+        "speed": charts.bar_chart(
+            [
+                Bar(p.username, p.per_hour, "n/a" if p.per_hour is None else f"{p.per_hour:.0f}/h")
+                for p in board.annotators
+            ],
+            title=f"Labels per hour per annotator on {name}, at their median time per sentence",
+        ),
+        "article_progress": charts.progress_bars(
+            [
+                StackedRow(
+                    a.title,
+                    [
+                        Segment("full overlap", a.full, DONE),
+                        Segment("labelled, overlap not reached", a.labelled - a.full, STARTED),
+                    ],
+                    a.sentences,
+                    f"{a.full} / {a.sentences} ({a.percent}%)",
+                )
+                for a in board.articles
+            ],
+            title=f"Progress per article on {name}: sentences with full overlap and with a label",
+            legend=[("full overlap", DONE), ("labelled", STARTED), ("unlabelled", charts.TRACK)],
+        ),
+        "distribution": charts.bar_chart(
+            [
+                Bar(label, board.distribution.counts[label], colour=LABEL_COLOURS[label])
+                for label in STANCE_LABELS
+            ]
+            + [Bar("unresolved (tie)", board.distribution.unresolved, colour=LABEL_COLOURS[None])],
+            title=f"Gold labels for {name}",
+        ),
+        "by_source": charts.stacked_bars(
+            [StackedRow(source, _label_segments(d.counts)) for source, d in board.by_source.items()],
+            title=f"How each source's sentences lean on {name}: share of gold labels",
+            legend=legend,
+        ),
+        "legend": charts.label_legend(),
+        "profiles": [
+            (
+                profile,
+                charts.stance_strip(
+                    [
+                        StripCell(
+                            c.label,
+                            f"{c.position + 1}: {c.label or 'no label'}"
+                            f"{' (suggested)' if c.kind == 'suggestion' else ''} · {c.text}",
+                            faint=c.kind == "suggestion",
+                        )
+                        for c in profile.cells
+                    ],
+                    title=f"Stance profile of {profile.title}, {len(profile.cells)} sentences in order",
+                ),
+            )
+            for profile in board.profiles
+        ],
+        "agreement_by_source": charts.bar_chart(
+            [
+                Bar(source, f.alpha, f"alpha {_fmt(f.alpha)} on {f.alpha_sentences}")
+                for source, f in board.agreement_by_source.items()
+            ],
+            title=f"Krippendorff's alpha per source on {name}",
+            domain=(0, 1),
+        ),
+        "agreement_by_suggestion": charts.bar_chart(
+            [
+                Bar(
+                    f"alpha · {SUGGESTION_KEYS.get(key, key)}",
+                    f.alpha,
+                    f"{_fmt(f.alpha)} on {f.alpha_sentences} sentences",
+                )
+                for key, f in board.agreement_by_suggestion.items()
+            ]
+            + [
+                Bar(f"% agree · {SUGGESTION_KEYS.get(key, key)}", f.percent, f"{_fmt(f.percent)}", "#5f6368")
+                for key, f in board.agreement_by_suggestion.items()
+            ],
+            title=f"Agreement with and without a suggestion on screen for {name}",
+            domain=(0, 1),
+        ),
+        "learning_curve": None,
+        "confusion": None,
+    }
+    if board.versions:
+        result["learning_curve"] = charts.line_chart(
+            _learning_series(board),
+            title=f"Learning curve for {name}: cross-validated metrics against training-set size",
+            x_label="gold labels in the training set",
+            y_label="score",
+        )
+    if board.confusion:
+        result["confusion"] = charts.heat_map(
+            board.confusion.matrix,
+            board.confusion.classes,
+            title=f"Confusion matrix of v{board.confusion.version_id} (rows gold, columns predicted)",
+        )
+    return result
+
+
+def _export_url(target: Target) -> str | None:
+    """The gold-label export, once that page exists."""
+    try:
+        return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
+    except NoReverseMatch:
+        return None
+
+
+@require_GET
+def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
+    if not is_curator(request.user):
+        raise PermissionDenied("The dashboard is for curators and admins.")
+    target = get_object_or_404(Target, pk=target_id)
+    board = dashboard_for(target=target)
+    context = {
+        "target": target,
+        "targets": Target.objects.order_by("id").only("id", "name"),
+        "board": board,
+        "charts": dashboard_charts(board),
+        "export_url": _export_url(target),
+    }
+    return render(request, "annotate/dashboard.html", context)
