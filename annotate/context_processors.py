@@ -25,8 +25,8 @@ def roles(request: HttpRequest) -> dict[str, object]:
     def is_curator() -> bool:
         return user.is_superuser or bool({ADMIN, CURATOR} & groups())
 
-    return {
-        "is_admin": is_admin,
-        "is_curator": is_curator,
-        "default_target_id": lambda: Target.objects.order_by("id").values_list("id", flat=True).first(),
-    }
+    @cache
+    def default_target_id() -> int | None:
+        return Target.objects.order_by("id").values_list("id", flat=True).first()
+
+    return {"is_admin": is_admin, "is_curator": is_curator, "default_target_id": default_target_id}
