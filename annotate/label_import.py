@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,18 +131,7 @@ def labels_import(
         new_texts = [text for text in dict.fromkeys(row.text for row in rows) if text not in known]
         if new_texts:
             result.article = _article_for(path, new_texts)
-            offset = result.article.sentences.aggregate(n=Max("position"))["n"]
-            position = -1 if offset is None else offset
-            cursor = 0
-            body = result.article.body
-            created = []
-            for text in new_texts:
-                position += 1
-                start_at = body.find(text, cursor)
-                cursor = start_at + len(text)
-                created.append(
-                    Sentence(article=result.article, position=position, text=text, start=start_at, end=cursor)
-                )
+            created = _new_sentences(path, result.article, new_texts)
             for sentence in Sentence.objects.bulk_create(created):
                 known[sentence.text] = sentence
             result.new_sentences = len(created)
@@ -159,3 +149,25 @@ def _article_for(path: Path, texts: list[str]) -> Article:
     if existing:
         return existing
     return Article.objects.create(title=path.name, source="imported labels", body=body, content_hash=digest)
+
+
+def _new_sentences(path: Path, article: Article, texts: list[str]) -> list[Sentence]:
+    """Sentences for the texts, placed after the article's last one, spans found in its body.
+
+    The article may be an existing one whose body equals the texts up to whitespace, so
+    spans are searched whitespace-tolerantly.
+    """
+    last = article.sentences.aggregate(n=Max("position"))["n"]
+    position = -1 if last is None else last
+    cursor = 0
+    created = []
+    for text in texts:
+        found = re.compile(r"\s+".join(map(re.escape, text.split()))).search(article.body, cursor)
+        if found is None:
+            raise CorpusError(path, f"cannot place {text[:40]!r} in article {article.pk}")
+        position += 1
+        cursor = found.end()
+        created.append(
+            Sentence(article=article, position=position, text=text, start=found.start(), end=cursor)
+        )
+    return created

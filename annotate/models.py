@@ -38,7 +38,9 @@ class Target(models.Model):
     description = models.TextField(blank=True)
     guidelines = models.TextField(blank=True, help_text="Annotation guidelines, plain text.")
     overlap = models.PositiveSmallIntegerField(
-        default=2, help_text="How many different annotators should label each sentence."
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="How many different annotators should label each sentence.",
     )
     queue_order = models.CharField(
         max_length=20,
@@ -250,6 +252,15 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} v{self.pk} ({self.status})"
+
+    @property
+    def distribution_in_order(self) -> list[tuple[str, int]]:
+        """Label counts as pro, contra, neutral (JSON key order differs between databases)."""
+        return [
+            (label, self.label_distribution[label])
+            for label in STANCE_LABELS
+            if label in self.label_distribution
+        ]
 
 
 class Suggestion(models.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import random
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -68,6 +69,17 @@ def open_sentences(
     )
 
 
+def first_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
+    """The first open sentence in queue order, with its article.
+
+    The search selects ids only, so it walks the (article, position) index and stops at
+    the first open sentence whatever the corpus size; joining the article into it lets
+    the planner (SQLite once ANALYZE has run) scan and sort the whole corpus instead.
+    """
+    found = open_sentences(annotator=annotator, target=target, now=now).values_list("pk", flat=True).first()
+    return None if found is None else Sentence.objects.select_related("article").get(pk=found)
+
+
 UNCERTAINTY_ORDER = {
     Uncertainty.LEAST_CONFIDENT: "confidence",
     Uncertainty.MARGIN: "margin",
@@ -112,7 +124,7 @@ def pick_sentence(*, annotator: AbstractBaseUser, target: Target, now: datetime.
         if picked is not None:
             return picked
     # Before any model, and for sentences the model has not seen yet.
-    return open_sentences(annotator=annotator, target=target, now=now).select_related("article").first()
+    return first_open(annotator=annotator, target=target, now=now)
 
 
 def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
@@ -134,9 +146,7 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
         if current is not None:
             # Labelling deletes the reservation, so a live one is still unlabelled.
             return current.sentence
-        sentence = (
-            open_sentences(annotator=annotator, target=target, now=now).select_related("article").first()
-        )
+        sentence = pick_sentence(annotator=annotator, target=target, now=now)
         if sentence is None:
             Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
             return None
@@ -171,6 +181,31 @@ class Progress:
         return min(100, round(100 * self.done / self.assigned)) if self.assigned else 100
 
 
+#: Corpora at least this large are not counted again on every label (see corpus_size).
+CORPUS_COUNT_CACHE_FROM = 20_000
+CORPUS_COUNT_MAX_AGE = 60.0  # seconds
+_corpus_count: tuple[int | None, int, float] | None = None  # (highest id, count, when)
+
+
+def corpus_size() -> int:
+    """The number of sentences, without counting a large corpus on every label.
+
+    A count reads every row, so at a million sentences it would dominate the label round
+    trip. Sentences are added by imports, which raise the highest id (one index lookup),
+    so a large corpus's count is reused while the highest id is unchanged, for at most
+    CORPUS_COUNT_MAX_AGE seconds (deletions show up after that). Small corpora are counted.
+    """
+    global _corpus_count
+    highest = Sentence.objects.aggregate(highest=Max("id"))["highest"]
+    cached = _corpus_count
+    now = time.monotonic()
+    if cached is not None and cached[0] == highest and now - cached[2] < CORPUS_COUNT_MAX_AGE:
+        return cached[1]
+    count = Sentence.objects.count()
+    _corpus_count = (highest, count, now) if count >= CORPUS_COUNT_CACHE_FROM else None
+    return count
+
+
 def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
     """Labels done (skips included) against the annotator's share of the corpus.
 
@@ -180,7 +215,7 @@ def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
     mine = Annotation.objects.filter(annotator_id=annotator.pk, target=target).aggregate(
         done=Count("id"), today=Count("id", filter=Q(updated_at__gte=start_of_day))
     )
-    sentences = Sentence.objects.count()
+    sentences = corpus_size()
     annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()
     share = min(sentences, math.ceil(sentences * target.overlap / max(1, annotators)))
     return Progress(done=mine["done"], assigned=max(share, mine["done"]), today=mine["today"])

@@ -4,8 +4,11 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
+from annotate import classifier
 from annotate.corpus import content_hash
+from annotate.labelling import annotation_record
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -130,3 +133,59 @@ class SuggestionFactory(factory.django.DjangoModelFactory):
             for label in STANCE_LABELS
         }
     )
+
+
+#: Words that give each stance away, so a model trained on a few dozen sentences learns them.
+STANCE_WORDS = {
+    "pro": "welcome trusted partner fair open safe good benefit".split(),
+    "contra": "spying threat danger ban risk exclude warning fear".split(),
+    "neutral": "said monday report council week meeting statement published".split(),
+}
+
+
+def stance_text(label: str, n: int) -> str:
+    """A sentence that plainly takes the given stance; n varies the words."""
+    words = STANCE_WORDS[label]
+    picked = [words[(n * 3 + k) % len(words)] for k in range(3)]
+    return f"Huawei {' '.join(picked)} number {n}."
+
+
+def labelled_corpus(
+    *, target: Target, per_class: int = 14, annotators: int = 2, article: Article | None = None
+) -> list[Sentence]:
+    """Sentences with telling words for each stance, each given that stance by every annotator.
+
+    The labels go through annotation_record, as the browser's do; per_class * 3 gold labels
+    result. The annotators have no password and no role, so transactional tests can use it.
+    """
+    article = article or ArticleFactory()
+    labellers = [UserFactory(password=None) for _ in range(annotators)]
+    sentences = []
+    for i in range(per_class * 3):
+        label = STANCE_LABELS[i % 3]
+        sentence = SentenceFactory(article=article, position=i, text=stance_text(label, i))
+        for labeller in labellers:
+            annotation_record(annotator=labeller, sentence=sentence, target=target, label=label)
+        sentences.append(sentence)
+    return sentences
+
+
+def api_token(user) -> str:
+    """An API token for the user, as `manage.py issue_token` gives one."""
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+_trained: dict[tuple[object, ...], classifier.TrainedModel] = {}
+_train = classifier.train
+
+
+def train_once(texts: list[str], labels: list[str], *, random_state: int = 0) -> classifier.TrainedModel:
+    """classifier.train, run once per distinct training set and then reused.
+
+    Training is deterministic and takes most of a retrain test's time; labelled_corpus gives
+    many tests the same set. Patch it in with monkeypatch.setattr(classifier, "train", train_once).
+    """
+    key = (tuple(texts), tuple(labels), random_state)
+    if key not in _trained:
+        _trained[key] = _train(texts, labels, random_state=random_state)
+    return _trained[key]

@@ -40,7 +40,7 @@ def disputed(huawei, annotator, other_annotator, curator):
 
 
 def test_disagreements_list_the_worst_first_and_leave_out_agreed_and_settled(huawei, disputed, curator):
-    agreed, split, three_way = disputed
+    _, split, three_way = disputed
     assert [d.sentence_id for d in disagreements(huawei)] == [three_way.id, split.id]
     adjudication_record(curator=curator, sentence=three_way, target=huawei, label="neutral")
     assert [d.sentence_id for d in disagreements(huawei)] == [split.id]

@@ -24,11 +24,17 @@ def _admin_only(request: HttpRequest) -> None:
 
 
 def retrain_tasks(target: Target) -> list[DBTaskResult]:
-    return list(
+    tasks = list(
         DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
             "-enqueued_at"
         )[:5]
     )
+    for task in tasks:
+        # The reason is the traceback's last line ("TrainingError: Only 3 gold labels …");
+        # the frames above it are server paths an admin does not need.
+        lines = (task.traceback or "").strip().splitlines()
+        task.reason = lines[-1] if lines else ""
+    return tasks
 
 
 def _context(

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from annotate.classifier import CLASSES, TrainingError
 from annotate.models import Target
-from annotate.suggestions import DEFAULT_MIN_LABELS, RetrainResult, retrain
+from annotate.suggestions import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, retrain
 
 
 class Command(BaseCommand):
@@ -25,6 +25,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="Train and report metrics; store nothing.")
         parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            help="Sentences predicted and written per batch of suggestions.",
+        )
+        parser.add_argument(
             "--if-possible",
             action="store_true",
             help="Exit quietly (status 0) when there are too few labels, as `make run` does.",
@@ -36,9 +42,12 @@ class Command(BaseCommand):
         target: str | None,
         min_labels: int,
         dry_run: bool,
+        batch_size: int,
         if_possible: bool,
         **options: Any,
     ) -> None:
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
         chosen = (
             Target.objects.filter(name=target).first() if target else Target.objects.order_by("id").first()
         )
@@ -49,6 +58,7 @@ class Command(BaseCommand):
                 target=chosen,
                 min_labels=min_labels,
                 dry_run=dry_run,
+                batch_size=batch_size,
                 progress=lambda items, **kw: tqdm(items, unit="batch", disable=None, **kw),
             )
         except TrainingError as error:

@@ -1,0 +1,483 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from annotate import classifier
+from annotate.models import Annotation, AnnotationEvent, ModelVersion, Sentence, Target
+from annotate.tasks import retrain_target
+from tests.factories import (
+    ModelVersionFactory,
+    SentenceFactory,
+    SuggestionFactory,
+    TargetFactory,
+    UserFactory,
+    labelled_corpus,
+    stance_text,
+    train_once,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+TASK_PATH = "annotate.tasks.retrain_target"
+METRICS = {
+    "accuracy": 0.8124,
+    "macro_f1": 0.7456,
+    "f_avg": 0.6789,
+    "per_class": {},
+    "confusion": [[5, 1, 0], [2, 6, 1], [0, 3, 9]],
+    "folds": 5,
+    "classes": ["pro", "contra", "neutral"],
+}
+QUEUE_SETTINGS = {
+    "overlap": 3,
+    "queue_order": "uncertainty",
+    "uncertainty_measure": "entropy",
+    "random_share": 0.3,
+    "control_share": 0.05,
+}
+
+
+@pytest.fixture(autouse=True)
+def model_dir(settings, tmp_path) -> Path:
+    settings.MODEL_DIR = tmp_path / "models"
+    return settings.MODEL_DIR
+
+
+@pytest.fixture(autouse=True)
+def training_once(monkeypatch) -> None:
+    monkeypatch.setattr(classifier, "train", train_once)
+
+
+# The personas without passwords: the tests log them in directly, and hashing one is slow.
+@pytest.fixture
+def annotator(db):
+    return UserFactory(username="ann", password=None, role="annotator")
+
+
+@pytest.fixture
+def curator(db):
+    return UserFactory(username="cur", password=None, role="curator")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="boss", password=None, role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def curator_client(curator) -> Client:
+    client = Client()
+    client.force_login(curator)
+    return client
+
+
+def models_url(target: Target) -> str:
+    return reverse("models", args=[target.id])
+
+
+def retrain_url(target: Target) -> str:
+    return reverse("model-retrain", args=[target.id])
+
+
+def settings_url(target: Target) -> str:
+    return reverse("queue-settings", args=[target.id])
+
+
+def queue_settings(target: Target) -> dict[str, object]:
+    return dict(Target.objects.filter(pk=target.pk).values(*QUEUE_SETTINGS).get())
+
+
+def run_worker() -> DBTaskResult:
+    """Run the one enqueued task the way `manage.py db_worker` does, and return its row."""
+    task = DBTaskResult.objects.ready().get()
+    task.claim("test-worker")
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=1,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    worker.run_task(task)
+    task.refresh_from_db()
+    return task
+
+
+def confusion_cells(html: str) -> list[int]:
+    table = html[html.index('<table class="confusion">') :]
+    table = table[: table.index("</table>")]
+    return [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', table)]
+
+
+def current_id(html: str) -> int:
+    return int(re.search(r'data-sentence-id="(\d+)"', html).group(1))
+
+
+# The models page
+
+
+def test_an_admin_sees_the_versions_with_their_metrics(admin_client_, huawei):
+    failed = ModelVersionFactory(target=huawei, status="failed", error="Interrupted before it was activated.")
+    active = ModelVersionFactory(target=huawei, metrics=METRICS, label_distribution={"contra": 9, "pro": 6})
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    response = admin_client_.get(models_url(huawei))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"v{active.id} <strong>(active)</strong>" in html
+    assert f"v{failed.id} <strong>" not in html
+    assert "Failed — Interrupted before it was activated." in html
+    for shown in ("0.812", "0.746", "0.679", "contra 9", "pro 6"):
+        assert shown in html
+
+
+def test_the_page_shows_the_active_versions_confusion_matrix(admin_client_, huawei):
+    active = ModelVersionFactory(target=huawei, metrics=METRICS)
+    ModelVersionFactory(target=huawei, metrics={**METRICS, "confusion": [[1, 1, 1], [1, 1, 1], [1, 1, 1]]})
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert f"Confusion matrix of v{active.id}" in html
+    assert confusion_cells(html) == [5, 1, 0, 2, 6, 1, 0, 3, 9]
+    assert re.findall(r'<th scope="row">(\w+)</th>', html) == ["pro", "contra", "neutral"]
+
+
+def test_the_page_lists_only_the_targets_own_versions(admin_client_, huawei):
+    other = ModelVersionFactory(target=TargetFactory())
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert f"v{other.id}" not in html
+    assert "No model yet." in html
+    assert "Confusion matrix" not in html
+
+
+def test_the_page_takes_as_many_queries_for_many_versions_and_tasks_as_for_one(admin_client_, huawei):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client_.get(models_url(huawei)).status_code == 200
+        return len(captured.captured_queries)
+
+    def add_version_and_task() -> None:
+        admin_client_.post(retrain_url(huawei))
+        version = ModelVersionFactory(target=huawei, metrics=METRICS)
+        Target.objects.filter(pk=huawei.pk).update(active_version=version)
+
+    add_version_and_task()
+    one = queries()
+    for _ in range(5):
+        add_version_and_task()
+
+    assert queries() == one
+
+
+def test_the_models_page_of_an_unknown_target_is_a_404(admin_client_):
+    assert admin_client_.get(reverse("models", args=[999999])).status_code == 404
+    assert admin_client_.post(reverse("model-retrain", args=[999999])).status_code == 404
+    assert admin_client_.post(reverse("queue-settings", args=[999999]), QUEUE_SETTINGS).status_code == 404
+
+
+# Who may see and change models
+
+
+@pytest.mark.parametrize("persona", ["annotator_client", "curator_client"])
+def test_annotators_and_curators_may_not_see_or_change_models(request, huawei, persona):
+    client = request.getfixturevalue(persona)
+    before = queue_settings(huawei)
+
+    assert client.get(models_url(huawei)).status_code == 403
+    assert client.post(retrain_url(huawei)).status_code == 403
+    assert client.post(settings_url(huawei), QUEUE_SETTINGS).status_code == 403
+
+    assert not DBTaskResult.objects.exists()
+    assert queue_settings(huawei) == before
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, huawei):
+    response = client.get(models_url(huawei))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_an_anonymous_post_changes_nothing(client, huawei):
+    before = queue_settings(huawei)
+
+    assert client.post(retrain_url(huawei)).status_code == 401
+    assert client.post(settings_url(huawei), QUEUE_SETTINGS).status_code == 401
+
+    assert not DBTaskResult.objects.exists()
+    assert queue_settings(huawei) == before
+
+
+def test_the_write_endpoints_reject_get_and_the_page_rejects_post(admin_client_, huawei):
+    assert admin_client_.get(retrain_url(huawei)).status_code == 405
+    assert admin_client_.get(settings_url(huawei)).status_code == 405
+    assert admin_client_.post(models_url(huawei)).status_code == 405
+
+
+def test_posts_without_a_csrf_token_are_refused(admin_user, huawei):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    before = queue_settings(huawei)
+
+    assert client.post(retrain_url(huawei)).status_code == 403
+    assert client.post(settings_url(huawei), QUEUE_SETTINGS).status_code == 403
+
+    assert not DBTaskResult.objects.exists()
+    assert queue_settings(huawei) == before
+
+
+# Retraining in the background
+
+
+def test_retrain_enqueues_a_task_and_redirects_to_the_page(admin_client_, huawei):
+    response = admin_client_.post(retrain_url(huawei))
+
+    assert response.status_code == 302
+    assert response.url == models_url(huawei)
+    task = DBTaskResult.objects.get()
+    assert task.task_path == TASK_PATH
+    assert task.args_kwargs == {"args": [huawei.pk], "kwargs": {}}
+    assert task.status == "READY"
+    assert not ModelVersion.objects.exists()  # nothing is trained in the request
+
+
+def test_retrain_says_it_runs_in_the_background(admin_client_, huawei):
+    response = admin_client_.post(retrain_url(huawei), follow=True)
+
+    assert "Retraining Huawei in the background" in response.content.decode()
+
+
+def test_running_the_task_makes_an_active_version(huawei):
+    labelled_corpus(target=huawei)
+
+    result = retrain_target.call(huawei.pk)
+
+    version = ModelVersion.objects.get()
+    huawei.refresh_from_db()
+    assert huawei.active_version == version
+    assert result["version"] == version.pk
+    assert result["train_size"] == 42
+    assert result["f_avg"] == version.metrics["f_avg"]
+
+
+def test_the_page_shows_a_waiting_task_and_polls_for_its_state(admin_client_, huawei):
+    admin_client_.post(retrain_url(huawei))
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert 'class="task-ready"' in html
+    assert 'hx-trigger="every 2s"' in html
+
+
+def test_the_page_shows_a_finished_task_with_its_result_and_stops_polling(admin_client_, huawei):
+    labelled_corpus(target=huawei)
+    admin_client_.post(retrain_url(huawei))
+
+    task = run_worker()
+
+    assert task.status == "SUCCESSFUL"
+    version = ModelVersion.objects.get()
+    html = admin_client_.get(models_url(huawei)).content.decode()
+    assert 'class="task-successful"' in html
+    assert f"version {version.pk}: F_avg" in html
+    assert "on 42 labels" in html
+    assert 'hx-trigger="every 2s"' not in html
+    assert f"v{version.id} <strong>(active)</strong>" in html
+
+
+def test_the_page_shows_why_a_task_failed(admin_client_, huawei):
+    admin_client_.post(retrain_url(huawei))
+
+    task = run_worker()
+
+    assert task.status == "FAILED"
+    html = admin_client_.get(models_url(huawei)).content.decode()
+    assert 'class="task-failed"' in html
+    assert "Only 0 gold labels for Huawei" in html
+
+
+def test_the_page_lists_only_the_targets_own_tasks(admin_client_, huawei):
+    other = TargetFactory()
+    admin_client_.post(retrain_url(other))
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert "No retrain started from the browser yet." in html
+    assert 'hx-trigger="every 2s"' not in html
+
+
+def test_an_htmx_request_gets_only_the_retrain_status(admin_client_, huawei):
+    admin_client_.post(retrain_url(huawei))
+
+    response = admin_client_.get(models_url(huawei), **HTMX)
+
+    html = response.content.decode().strip()
+    assert html.startswith('<div id="retrain-status"')
+    assert html.endswith("</div>")
+    assert html.count('id="retrain-status"') == 1
+    assert "<html" not in html
+    assert "<h1>" not in html
+    assert "Save queue settings" not in html
+    assert 'class="task-ready"' in html
+    assert "HX-Request" in response["Vary"]
+
+
+# Queue settings
+
+
+def test_queue_settings_are_saved_and_redirect_to_the_page(admin_client_, huawei):
+    response = admin_client_.post(settings_url(huawei), QUEUE_SETTINGS)
+
+    assert response.status_code == 302
+    assert response.url == models_url(huawei)
+    assert queue_settings(huawei) == QUEUE_SETTINGS
+
+
+def test_saved_queue_settings_are_confirmed(admin_client_, huawei):
+    response = admin_client_.post(settings_url(huawei), QUEUE_SETTINGS, follow=True)
+
+    assert "Queue settings saved" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("random_share", 2),
+        ("random_share", -0.1),
+        ("control_share", 1.5),
+        ("queue_order", "fastest"),
+        ("uncertainty_measure", "vibes"),
+        ("overlap", -1),
+        ("overlap", "two"),
+    ],
+)
+def test_invalid_queue_settings_are_a_400_and_change_nothing(admin_client_, huawei, field, value):
+    before = queue_settings(huawei)
+
+    response = admin_client_.post(settings_url(huawei), {**QUEUE_SETTINGS, field: value})
+
+    assert response.status_code == 400
+    assert 'class="errorlist' in response.content.decode()
+    assert queue_settings(huawei) == before
+
+
+# Suggestions on the labelling card
+
+
+@pytest.fixture
+def suggested(huawei, sentences) -> Sentence:
+    """The first sentence, with a contra suggestion of the active version, outside the control set."""
+    SuggestionFactory(target=huawei, sentence=sentences[0], label="contra", confidence=0.9)
+    return sentences[0]
+
+
+def submit(client: Client, target: Target, sentence: Sentence, label: str):
+    return client.post(
+        reverse("label-submit", args=[target.id]),
+        {"sentence": sentence.id, "label": label, "spent_ms": 900},
+        **HTMX,
+    )
+
+
+def test_the_card_shows_the_active_versions_suggestion(annotator_client, huawei, suggested):
+    html = annotator_client.get(reverse("label", args=[huawei.id])).content.decode()
+
+    assert current_id(html) == suggested.id
+    assert 'Model suggests <strong class="label-contra">contra</strong>' in html
+    assert 'value="accept"' in html
+
+
+def test_accepting_the_suggestion_records_it_as_shown_and_accepted(annotator_client, huawei, suggested):
+    annotator_client.get(reverse("label", args=[huawei.id]))
+
+    response = submit(annotator_client, huawei, suggested, "accept")
+
+    assert response.status_code == 200
+    annotation = Annotation.objects.get(sentence=suggested)
+    assert (annotation.label, annotation.accepted_suggestion, annotation.suggestion_shown) == (
+        "contra",
+        True,
+        True,
+    )
+    assert AnnotationEvent.objects.get().accepted_suggestion
+
+
+def test_another_label_with_a_suggestion_shown_is_recorded_as_shown_not_accepted(
+    annotator_client, huawei, suggested
+):
+    submit(annotator_client, huawei, suggested, "pro")
+
+    annotation = Annotation.objects.get(sentence=suggested)
+    assert (annotation.label, annotation.accepted_suggestion, annotation.suggestion_shown) == (
+        "pro",
+        False,
+        True,
+    )
+
+
+@pytest.fixture
+def controlled(huawei, suggested) -> Sentence:
+    """The suggested sentence, now in the control set: every sentence is, at a share of 1."""
+    Target.objects.filter(pk=huawei.pk).update(control_share=1)
+    return suggested
+
+
+def test_a_control_set_sentence_is_shown_without_its_suggestion(annotator_client, huawei, controlled):
+    html = annotator_client.get(reverse("label", args=[huawei.id])).content.decode()
+
+    assert current_id(html) == controlled.id
+    assert "Model suggests" not in html
+    assert 'value="accept"' not in html
+
+
+def test_accepting_in_the_control_set_is_a_400_and_stores_nothing(annotator_client, huawei, controlled):
+    response = submit(annotator_client, huawei, controlled, "accept")
+
+    assert response.status_code == 400
+    assert not Annotation.objects.exists()
+    assert not AnnotationEvent.objects.exists()
+
+
+def test_a_label_in_the_control_set_is_recorded_as_shown_without_a_suggestion(
+    annotator_client, huawei, controlled
+):
+    submit(annotator_client, huawei, controlled, "contra")
+
+    annotation = Annotation.objects.get(sentence=controlled)
+    assert (annotation.label, annotation.accepted_suggestion, annotation.suggestion_shown) == (
+        "contra",
+        False,
+        False,
+    )
+
+
+def test_after_a_retrain_from_the_page_annotators_see_the_new_models_suggestions(admin_client_, huawei):
+    labelled_corpus(target=huawei)
+    fresh = SentenceFactory(text=stance_text("contra", 500))
+    Target.objects.filter(pk=huawei.pk).update(control_share=0)
+    admin_client_.post(retrain_url(huawei))
+    run_worker()
+    client = Client()
+    client.force_login(UserFactory(password=None))
+
+    html = client.get(reverse("label", args=[huawei.id])).content.decode()
+
+    assert current_id(html) == fresh.id
+    assert 'Model suggests <strong class="label-contra">contra</strong>' in html
