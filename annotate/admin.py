@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from annotate.models import (
     Adjudication,
@@ -15,12 +18,27 @@ from annotate.models import (
     Suggestion,
     Target,
 )
+from annotate.roles import is_admin
 
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
     list_display = ["name", "overlap", "created_at"]
     search_fields = ["name", "description"]
+    actions = ["export_gold_jsonl"]
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return is_admin(request.user)
+
+    @admin.action(description="Export gold JSONL with splits", permissions=["export"])
+    def export_gold_jsonl(self, request: HttpRequest, queryset: QuerySet[Target]) -> HttpResponse | None:
+        """Hand over to the streaming export view (annotate.views.export) for one target."""
+        targets = list(queryset[:2])
+        if len(targets) != 1:
+            self.message_user(request, "Select exactly one target to export.", messages.ERROR)
+            return None
+        query = urlencode({"format": "jsonl", "level": "gold", "split": 1})
+        return HttpResponseRedirect(f"{reverse('export', args=[targets[0].pk])}?{query}")
 
 
 class SentenceInline(admin.TabularInline):

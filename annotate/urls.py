@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotate.views import adjudication, articles, labelling, models
 from annotate.views.dashboard import dashboard_page
+from annotate.views.export import export_card, export_download
 
 urlpatterns = [
     path("", labelling.label_home, name="home"),
@@ -17,4 +18,6 @@ urlpatterns = [
     path("models/<int:target_id>/", models.model_page, name="models"),
     path("models/<int:target_id>/retrain/", models.model_retrain, name="model-retrain"),
     path("models/<int:target_id>/queue/", models.queue_settings, name="queue-settings"),
+    path("export/<int:target_id>/", export_download, name="export"),
+    path("export/<int:target_id>/card/", export_card, name="export-card"),
 ]

@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--target", required=True, help="Target name, e.g. Huawei.")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="Print JSON instead of tables.")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print JSON instead of tables."
+        )
 
     def handle(self, *args: Any, target: str, as_json: bool, **options: Any) -> None:
         chosen = Target.objects.filter(name=target).first()

@@ -1,0 +1,493 @@
+"""Dataset export: rows streamed from the database, splits by article, a dataset card.
+
+Two levels:
+  annotations  one row per annotator's current label;
+  gold         one row per sentence with a resolved gold label (the rule of annotate.gold).
+Skips (captions, credits, blurbs) are left out of both levels: a skip says that a sentence
+is not a stance item, not which stance it takes, and training and agreement leave it out too.
+
+The main query streams with .iterator(); each chunk of rows reads its sentences and its
+suggestions with one query each. Memory stays flat, and the number of queries grows with
+the number of chunks, never with the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
+
+from annotate.agreement import sentence_agreement, target_agreement
+from annotate.gold import gold_labels
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    Annotation,
+    Label,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
+
+FORMATS = ("jsonl", "csv")
+LEVELS = ("annotations", "gold")
+SPLITS = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
+DEFAULT_SEED = 13
+CHUNK_SIZE = 2000
+CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+Row = dict[str, Any]
+_JSON = json.JSONEncoder(ensure_ascii=False)  # UTF-8 text as is, not \u escapes
+T = TypeVar("T")
+
+#: Every field of each level, in file order, with its meaning (for the dataset card).
+FIELD_DOCS = {
+    "text": "the sentence",
+    "label": "pro, contra or neutral",
+    "sentence_id": "the sentence's id in Stance",
+    "article_id": "the article's id in Stance",
+    "title": "the article's title",
+    "source": "the article's source",
+    "position": "0-based position of the sentence in its article",
+    "annotator": "a stable pseudonym of the annotator (or the username, when asked for names)",
+    "created_at": "when the label was first given (ISO 8601, UTC)",
+    "updated_at": "when the label was last changed (ISO 8601, UTC)",
+    "spent_ms": "time from showing the sentence to the label, in ms (empty for imported labels)",
+    "suggestion_shown": "whether a model suggestion was on screen",
+    "accepted_suggestion": "whether the label accepted that suggestion",
+    "method": "how the gold label was decided: adjudicated, majority or single",
+    "votes": "the number of non-skipped labels the decision rests on",
+    "agreement": "share of agreeing label pairs on this sentence (empty below two labels)",
+    "label_counts": "the number of labels of each stance (a JSON object in CSV)",
+    "suggestion": "the active model's suggested label (empty without a model)",
+    "suggestion_probability": "the probability the active model gives its suggestion",
+    "split": "train, dev or test, assigned by article",
+}
+_HEAD = ["text", "label", "sentence_id", "article_id", "title", "source", "position"]
+_TAIL = ["suggestion", "suggestion_probability"]
+FIELDS = {
+    "annotations": [
+        *_HEAD,
+        "annotator",
+        "created_at",
+        "updated_at",
+        "spent_ms",
+        "suggestion_shown",
+        "accepted_suggestion",
+        *_TAIL,
+    ],
+    "gold": [*_HEAD, "method", "votes", "agreement", "label_counts", *_TAIL],
+}
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked (unknown level or format)."""
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export: the target, the level and format, and the options of the issue."""
+
+    target: Target
+    level: str
+    format: str = "jsonl"
+    split: bool = False
+    seed: int = DEFAULT_SEED
+    names: bool = False
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ExportError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}.")
+        if self.format not in FORMATS:
+            raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.")
+
+    @property
+    def fields(self) -> list[str]:
+        return FIELDS[self.level] + (["split"] if self.split else [])
+
+    @property
+    def stem(self) -> str:
+        return f"{slugify(self.target.name) or f'target-{self.target.pk}'}-{self.level}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.stem}.{self.format}"
+
+    @property
+    def card_filename(self) -> str:
+        return f"{self.stem}.card.md"
+
+
+@dataclass
+class ExportSummary:
+    """What an export wrote: rows, and labels per split (the split "all" without --split)."""
+
+    rows: int = 0
+    labels: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def observe(self, rows: Iterable[Row]) -> Iterator[Row]:
+        for row in rows:
+            self.rows += 1
+            self.labels[row.get("split") or "all"][row["label"]] += 1
+            yield row
+
+    @property
+    def label_distribution(self) -> Counter[str]:
+        return sum(self.labels.values(), Counter())
+
+
+def annotator_pseudonym(user_id: int) -> str:
+    """The same for a user in every export while SECRET_KEY stays, and not reversible without it."""
+    digest = salted_hmac("annotate.export.annotator", str(user_id), algorithm="sha256").hexdigest()
+    return f"annotator-{digest[:10]}"
+
+
+def split_sizes(count: int) -> list[int]:
+    """Articles per split: 80/10/10 by largest remainder, none empty from three articles on."""
+    exact = [count * share for _, share in SPLITS]
+    sizes = [int(value) for value in exact]
+    by_remainder = sorted(range(len(SPLITS)), key=lambda i: exact[i] - sizes[i], reverse=True)
+    for i in by_remainder[: count - sum(sizes)]:
+        sizes[i] += 1
+    if count >= len(SPLITS):
+        for i in range(1, len(SPLITS)):
+            if sizes[i] == 0:
+                sizes[i], sizes[0] = 1, sizes[0] - 1
+    return sizes
+
+
+def assign_splits(article_ids: Iterable[int], *, seed: int = DEFAULT_SEED) -> dict[int, str]:
+    """Each article's split: articles ranked by a hash of the seed and their id, cut 80/10/10.
+
+    Whole articles go to one split, so no article's sentences leak from train into test.
+    The same articles and seed always give the same assignment.
+    """
+    ranked = sorted(set(article_ids), key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).digest())
+    splits: dict[int, str] = {}
+    start = 0
+    for (name, _), size in zip(SPLITS, split_sizes(len(ranked)), strict=True):
+        splits.update(dict.fromkeys(ranked[start : start + size], name))
+        start += size
+    return splits
+
+
+def exported_articles(*, target: Target) -> set[int]:
+    """Articles with a stance label or an adjudication: the same set for both levels, so a
+    gold and an annotations export with the same seed put every article in the same split."""
+    labelled = (
+        Annotation.objects.filter(target=target)
+        .exclude(label=Label.SKIP)
+        .values_list("sentence__article_id", flat=True)
+        .distinct()
+    )
+    adjudicated = Adjudication.objects.filter(target=target).values_list("sentence__article_id", flat=True)
+    return set(labelled.iterator(chunk_size=10_000)) | set(adjudicated)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _sentences(ids: set[int]) -> dict[int, Row]:
+    """The sentence and article fields of a chunk's sentences, in one query."""
+    rows = (
+        Sentence.objects.filter(id__in=ids)
+        .order_by()
+        .values_list("id", "text", "article_id", "article__title", "article__source", "position")
+    )
+    return {
+        sentence_id: {
+            "text": text,
+            "sentence_id": sentence_id,
+            "article_id": article_id,
+            "title": title,
+            "source": source,
+            "position": position,
+        }
+        for sentence_id, text, article_id, title, source, position in rows
+    }
+
+
+def _suggestions(target: Target, ids: set[int]) -> dict[int, tuple[str, float]]:
+    """The active model version's suggestions for a chunk's sentences, in one query."""
+    if target.active_version_id is None:
+        return {}
+    rows = Suggestion.objects.filter(
+        model_version_id=target.active_version_id, sentence_id__in=ids
+    ).values_list("sentence_id", "label", "confidence")
+    return {sentence_id: (label, confidence) for sentence_id, label, confidence in rows}
+
+
+def _annotation_rows(spec: ExportSpec) -> Iterator[Row]:
+    columns = ["sentence_id", "annotator_id", "label", "created_at", "updated_at", "spent_ms"]
+    columns += ["suggestion_shown", "accepted_suggestion"]
+    if spec.names:
+        columns.append("annotator__username")
+    queryset = (
+        Annotation.objects.filter(target=spec.target)
+        .exclude(label=Label.SKIP)
+        .order_by("sentence_id", "id")
+        .values_list(*columns)
+    )
+    pseudonyms: dict[int, str] = {}
+    for chunk in _chunks(queryset.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+        ids = {row[0] for row in chunk}
+        sentences, suggestions = _sentences(ids), _suggestions(spec.target, ids)
+        for sentence_id, annotator_id, label, created, updated, spent, shown, accepted, *name in chunk:
+            if sentence_id not in sentences:  # deleted while the export ran
+                continue
+            if not spec.names and annotator_id not in pseudonyms:
+                pseudonyms[annotator_id] = annotator_pseudonym(annotator_id)
+            row = {
+                **sentences[sentence_id],
+                "label": label,
+                "annotator": name[0] if spec.names else pseudonyms[annotator_id],
+                "created_at": created.isoformat(),
+                "updated_at": updated.isoformat(),
+                "spent_ms": spent,
+                "suggestion_shown": shown,
+                "accepted_suggestion": accepted,
+            }
+            yield _with_suggestion(row, suggestions.get(sentence_id))
+
+
+def _gold_rows(spec: ExportSpec) -> Iterator[Row]:
+    resolved = (gold for gold in gold_labels(target=spec.target) if gold.resolved)
+    for chunk in _chunks(resolved, CHUNK_SIZE):
+        ids = {gold.sentence_id for gold in chunk}
+        sentences, suggestions = _sentences(ids), _suggestions(spec.target, ids)
+        for gold in chunk:
+            if gold.sentence_id not in sentences:
+                continue
+            row = {
+                **sentences[gold.sentence_id],
+                "label": gold.label,
+                "method": gold.method,
+                "votes": gold.votes,
+                "agreement": sentence_agreement(gold.counts),
+                "label_counts": {label: gold.counts.get(label, 0) for label in STANCE_LABELS},
+            }
+            yield _with_suggestion(row, suggestions.get(gold.sentence_id))
+
+
+def _with_suggestion(row: Row, suggestion: tuple[str, float] | None) -> Row:
+    row["suggestion"], row["suggestion_probability"] = suggestion or (None, None)
+    return row
+
+
+def export_rows(spec: ExportSpec) -> Iterator[Row]:
+    """The export's rows as dicts with the fields of spec.fields, in that order."""
+    splits = assign_splits(exported_articles(target=spec.target), seed=spec.seed) if spec.split else {}
+    fields = spec.fields
+    rows = _gold_rows(spec) if spec.level == "gold" else _annotation_rows(spec)
+    for row in rows:
+        if spec.split:
+            row["split"] = splits.get(row["article_id"])
+        yield {name: row[name] for name in fields}
+
+
+def jsonl_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500) -> Iterator[str]:
+    """JSON Lines: one object a line, UTF-8, as pandas.read_json(lines=True) and the Hugging
+    Face json loader read it."""
+    for chunk in _chunks(rows, rows_per_chunk):
+        yield "".join(_JSON.encode(row) + "\n" for row in chunk)
+
+
+def csv_chunks(rows: Iterable[Row], *, fields: list[str], rows_per_chunk: int = 500) -> Iterator[str]:
+    """CSV with a header row; label_counts is written as a JSON object, None as an empty cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for chunk in _chunks(rows, rows_per_chunk):
+        writer.writerows(
+            [json.dumps(value) if isinstance(value, dict) else value for value in row.values()]
+            for row in chunk
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _no_progress(rows: Iterator[Row]) -> Iterator[Row]:
+    return rows
+
+
+def export_stream(
+    spec: ExportSpec,
+    *,
+    summary: ExportSummary | None = None,
+    progress: Callable[[Iterator[Row]], Iterator[Row]] = _no_progress,
+) -> Iterator[str]:
+    """The export as chunks of text in the spec's format, counted into summary if given."""
+    rows = progress(export_rows(spec))
+    if summary is not None:
+        rows = summary.observe(rows)
+    if spec.format == "csv":
+        return csv_chunks(rows, fields=spec.fields)
+    return jsonl_chunks(rows)
+
+
+def export_to_path(
+    *,
+    spec: ExportSpec,
+    path: Path,
+    card: bool = False,
+    progress: Callable[[Iterator[Row]], Iterator[Row]] = _no_progress,
+) -> tuple[ExportSummary, Path | None]:
+    """Write the export to path (whole or not at all), and its card beside it if asked."""
+    summary = ExportSummary()
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            for chunk in export_stream(spec, summary=summary, progress=progress):
+                out.write(chunk)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    card_path = None
+    if card:
+        card_path = path.with_name(f"{path.stem}.card.md")
+        card_path.write_text(dataset_card(spec=spec, summary=summary), encoding="utf-8")
+    return summary, card_path
+
+
+def export_summary(*, spec: ExportSpec) -> ExportSummary:
+    """Count an export's rows without writing them (for a card on its own)."""
+    summary = ExportSummary()
+    for _ in summary.observe(export_rows(spec)):
+        pass
+    return summary
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:,} ({count / total:.0%})" if total else "0"
+
+
+def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: datetime | None = None) -> str:
+    """A Markdown dataset card: contents, label distribution, agreement, gold rule, model,
+    fields and the guidelines the annotators followed."""
+    target = spec.target
+    when = (generated_at or timezone.now()).astimezone(UTC)
+    columns = [name for name, _ in SPLITS] if spec.split else ["all"]
+    totals = {column: sum(summary.labels.get(column, Counter()).values()) for column in columns}
+    distribution = summary.label_distribution
+    figures = target_agreement(target)
+    version = ModelVersion.objects.filter(pk=target.active_version_id).first()
+    what = {
+        "annotations": "one row per annotator's current label",
+        "gold": "one row per sentence with a resolved gold label",
+    }[spec.level]
+    lines = [
+        "---",
+        f"pretty_name: {json.dumps(f'{target.name} stance ({spec.level})')}",
+        "task_categories:",
+        "- text-classification",
+        "---",
+        "",
+        f"# {target.name}: stance dataset ({spec.level})",
+        "",
+        f"Exported from Stance on {when:%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"- **Target**: {target.name}" + (f". {target.description}" if target.description else ""),
+        f"- **Level**: {spec.level}, {what}.",
+        f"- **File**: `{spec.filename}` ({spec.format}), {summary.rows:,} rows.",
+        "- **Skips** (captions, credits, blurbs) are left out.",
+    ]
+    if spec.split:
+        sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
+        lines.append(
+            f"- **Splits** by article (no article in two splits), 80/10/10, seed {spec.seed}: {sizes}."
+        )
+    else:
+        lines.append("- **Splits**: none.")
+    lines += [
+        f"- **Annotators**: {'usernames' if spec.names else 'stable pseudonyms'}."
+        if spec.level == "annotations"
+        else f"- **Annotators**: {figures.annotators}.",
+        "",
+        "## Label distribution",
+        "",
+        "| label | " + " | ".join([*columns, "total"] if spec.split else columns) + " |",
+        "|---|" + "---:|" * (len(columns) + spec.split),
+    ]
+    for label in STANCE_LABELS:
+        cells = [_share(summary.labels.get(c, Counter())[label], totals[c]) for c in columns]
+        if spec.split:
+            cells.append(_share(distribution[label], summary.rows))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Agreement",
+        "",
+        f"Over every non-skipped label of the target: {figures.labels:,} labels by {figures.annotators} annotators.",
+        "",
+        "| measure | value | sentences |",
+        "|---|---:|---:|",
+        f"| Krippendorff's alpha (nominal) | {_figure(figures.alpha)} | {figures.alpha_sentences:,} |",
+        f"| Fleiss' kappa ({target.overlap} labels a sentence) | {_figure(figures.fleiss)} | {figures.fleiss_sentences:,} |",
+        # Percent agreement rests on the sentences with two or more labels, as alpha does.
+        f"| Percent agreement | {_figure(figures.percent)} | {figures.alpha_sentences:,} |",
+        "",
+        "## How gold labels are decided",
+        "",
+        "A curator's adjudication wins (method `adjudicated`). Otherwise the strict majority of the "
+        "sentence's non-skipped labels decides (`majority`); a single label counts until more arrive "
+        "(`single`); a tie stays unresolved and is not exported at the gold level.",
+        "",
+        "## Model",
+        "",
+    ]
+    if version is None:
+        lines.append("Active model version: none (the `suggestion` fields are empty).")
+    else:
+        metrics = version.metrics
+        lines.append(
+            f"Active model version: {version.pk}, trained {version.created_at:%Y-%m-%d} on "
+            f"{version.train_size:,} gold labels; cross-validated accuracy {_figure(metrics.get('accuracy'))}, "
+            f"macro-F1 {_figure(metrics.get('macro_f1'))}, F_avg {_figure(metrics.get('f_avg'))}. "
+            "The `suggestion` fields are its predictions."
+        )
+    lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {FIELD_DOCS[name]} |" for name in spec.fields]
+    lines += [
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import pandas as pd",
+        f'df = pd.read_json("{spec.filename}", lines=True)'
+        if spec.format == "jsonl"
+        else f'df = pd.read_csv("{spec.filename}")',
+        "",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("{"json" if spec.format == "jsonl" else "csv"}", data_files="{spec.filename}")',
+        "```",
+        "",
+        "## Guidelines",
+        "",
+        target.guidelines.strip() or "(none recorded)",
+        "",
+    ]
+    return "\n".join(lines)

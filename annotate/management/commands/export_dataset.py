@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotate.export import DEFAULT_SEED, FORMATS, LEVELS, ExportSpec, export_stream, export_to_path
+from annotate.models import Target
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a target's labels as JSONL or CSV: every annotator's label (--level annotations) "
+        "or one gold label per sentence (--level gold). Skips are left out. Streams, so memory "
+        "stays flat; writes to stdout without --output."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--target", required=True, help="Target name, e.g. Huawei.")
+        parser.add_argument("--format", required=True, choices=FORMATS)
+        parser.add_argument("--level", required=True, choices=LEVELS)
+        parser.add_argument(
+            "--split", action="store_true", help="Add a train/dev/test split column, 80/10/10 by article."
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Seed of the split.")
+        parser.add_argument("--names", action="store_true", help="Usernames instead of pseudonyms.")
+        parser.add_argument("--output", type=Path, help="File to write; stdout without it.")
+        parser.add_argument("--card", action="store_true", help="Write a dataset card beside --output.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        target = Target.objects.filter(name=options["target"]).first()
+        if target is None:
+            raise CommandError(f"No target named {options['target']!r}.")
+        if options["card"] and not options["output"]:
+            raise CommandError("--card writes the card beside the export: give --output FILE too.")
+        spec = ExportSpec(
+            target=target,
+            level=options["level"],
+            format=options["format"],
+            split=options["split"],
+            seed=options["seed"],
+            names=options["names"],
+        )
+        output: Path | None = options["output"]
+        if output is None:
+            for chunk in export_stream(spec):
+                self.stdout.write(chunk, ending="")
+            return
+        try:
+            summary, card = export_to_path(
+                spec=spec,
+                path=output,
+                card=options["card"],
+                progress=lambda rows: tqdm(rows, desc="Exporting", unit=" rows", disable=None),
+            )
+        except OSError as error:
+            raise CommandError(f"Cannot write {output}: {error.strerror or error}") from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {summary.rows} {spec.level} rows of {target.name} to {output}"
+                + (f", and the dataset card to {card}." if card else ".")
+            )
+        )

@@ -1,0 +1,77 @@
+"""Admins: download a target's dataset (streamed JSONL or CSV) and its dataset card."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from annotate.export import (
+    CONTENT_TYPES,
+    DEFAULT_SEED,
+    ExportError,
+    ExportSpec,
+    dataset_card,
+    export_stream,
+    export_summary,
+)
+from annotate.models import Target
+from annotate.roles import is_admin
+
+TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied("Only admins export datasets.")
+
+
+def _flag(request: HttpRequest, name: str) -> bool:
+    value = request.GET.get(name, "").lower()
+    if value not in TRUE | FALSE:
+        raise ExportError(f"{name} must be 1 or 0, not {value!r}.")
+    return value in TRUE
+
+
+def _spec(request: HttpRequest, target: Target) -> ExportSpec:
+    """The export asked for in the query string: ?format=jsonl&level=gold&split=1&names=0&seed=13."""
+    seed = request.GET.get("seed", str(DEFAULT_SEED))
+    if not seed.lstrip("-").isdigit():
+        raise ExportError(f"seed must be a whole number, not {seed!r}.")
+    return ExportSpec(
+        target=target,
+        level=request.GET.get("level", "gold"),
+        format=request.GET.get("format", "jsonl"),
+        split=_flag(request, "split"),
+        seed=int(seed),
+        names=_flag(request, "names"),
+    )
+
+
+@require_GET
+def export_download(request: HttpRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
+    _admin_only(request)
+    target = get_object_or_404(Target, pk=target_id)
+    try:
+        spec = _spec(request, target)
+    except ExportError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(export_stream(spec), content_type=CONTENT_TYPES[spec.format])
+    response["Content-Disposition"] = content_disposition_header(True, spec.filename)
+    return response
+
+
+@require_GET
+def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
+    _admin_only(request)
+    target = get_object_or_404(Target, pk=target_id)
+    try:
+        spec = _spec(request, target)
+    except ExportError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    card = dataset_card(spec=spec, summary=export_summary(spec=spec))
+    response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, spec.card_filename)
+    return response
