@@ -28,7 +28,7 @@ def _categories(labels: Iterable[str]) -> list[str]:
     return [label for label in STANCE_LABELS if label in present] + sorted(present - set(STANCE_LABELS))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     sentence_id: int
     annotator_id: int
