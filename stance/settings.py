@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "annotate",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 # Background tasks (retraining) are stored in the database and run by `manage.py db_worker`.
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database that cannot be reached gives a 503 "retry shortly", not a 500 page.
+    "annotate.middleware.DatabaseUnavailableMiddleware",
     # Every page needs a login except those marked @login_not_required (the login page).
     "annotate.middleware.StanceLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -167,6 +173,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if env_bool("FAST_PASSWORD_HASHER"):
+    # Tests only (set in pyproject.toml): hashing with PBKDF2 dominates a suite that makes
+    # thousands of users. Never set it in production.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -213,6 +224,48 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The REST API (annotate/api): session login for the browser, tokens for scripts (admins
+# issue them), JSON everywhere, every list paginated, errors as {"detail": ...}.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: it names itself in WWW-Authenticate, so a missing login is a 401.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "annotate.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "annotate.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "annotate.api.schema.StanceAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# The OpenAPI schema (/api/schema/, committed as docs/openapi.yaml) and Swagger UI
+# (/api/docs/) from drf-spectacular-sidecar's bundled files: nothing from a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stance API",
+    "DESCRIPTION": "Label the stance of news sentences toward a target; read suggestions, "
+    "agreement and exports. Authenticate with `Authorization: Token <key>` or a browser session.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies list their required fields (a label change needs the label).
+    "COMPONENT_SPLIT_PATCH": False,
+    "ENUM_NAME_OVERRIDES": {
+        "LabelEnum": "annotate.models.Label.choices",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,27 @@
+"""Who may use which endpoint: the browser's roles, as DRF permission classes."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from annotate.roles import is_admin, is_curator
+
+
+class IsCurator(BasePermission):
+    """Curators and admins: agreement, model versions, every suggestion."""
+
+    message = "Only curators and admins may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_curator(request.user)
+
+
+class IsAdmin(BasePermission):
+    """Admins: importing articles, exporting datasets, issuing tokens."""
+
+    message = "Only admins may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_admin(request.user)

@@ -1,0 +1,319 @@
+"""Input serializers (what a request may hold) and output serializers (what a response shows)."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from annotate.export import DEFAULT_SEED, FORMATS, LEVELS
+from annotate.forms import ACCEPT
+from annotate.models import (
+    Annotation,
+    Article,
+    Label,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
+
+# Text that PostgreSQL can store (no NUL) and that is more than whitespace; the same
+# pattern goes into the schema, so generated clients and fuzzers know the rule too.
+NO_NUL = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
+NOT_BLANK = RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$", "Must hold more than whitespace, and no NUL.")
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A query parameter that is `true` or `false`, as the schema says; nothing else."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if data not in ("true", "false"):
+            self.fail("invalid", input=data)
+        return data == "true"
+
+
+#: The JSON type each kind of field takes in a request body.
+JSON_TYPES: list[tuple[type[serializers.Field], tuple[type, ...], str]] = [
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.IntegerField, (int,), "a whole number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ChoiceField, (str,), "a string"),
+    (serializers.DateField, (str,), "a date string"),
+]
+
+
+class JsonInput(serializers.Serializer):
+    """A request body whose values have the JSON types the schema gives them.
+
+    DRF would turn 5 into "5" for a text field and "5" into 5 for a number; a client that
+    sends the wrong type has misread the schema, and is told so instead.
+    """
+
+    def to_internal_value(self, data: object) -> dict[str, object]:
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if name not in data or (value is None and field.allow_null):
+                    continue
+                for kind, types, expected in JSON_TYPES:
+                    if isinstance(field, kind):
+                        if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
+                            errors[name] = [f"Must be {expected}."]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+#: The largest id a database column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def _id(help_text: str, *, required: bool = False) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, required=required, help_text=help_text)
+
+
+# Output --------------------------------------------------------------------------------
+# Counts and offsets are declared as plain integers: from the model fields, the schema would
+# carry the database's column range and so differ between SQLite and PostgreSQL.
+
+
+def _count(**kwargs: object) -> serializers.IntegerField:
+    return serializers.IntegerField(read_only=True, **kwargs)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    overlap = _count(help_text="How many different annotators should label each sentence.")
+
+    class Meta:
+        model = Target
+        fields = ["id", "name", "description", "guidelines", "overlap", "active_version"]
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    sentence_count = serializers.IntegerField(read_only=True)
+    # Stored as given, as the .jsonl import does: not every source has a well-formed URL.
+    url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "source", "url", "published", "created_at", "sentence_count"]
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "body"]
+
+
+class SentenceSerializer(serializers.ModelSerializer):
+    article_title = serializers.CharField(source="article.title", read_only=True)
+    article_source = serializers.CharField(source="article.source", read_only=True)
+    position = _count(help_text="0-based order within the article.")
+    start = _count(help_text="Offset of the first character in the article's body.")
+    end = _count(help_text="Offset one past the last character in the article's body.")
+
+    class Meta:
+        model = Sentence
+        fields = ["id", "article", "article_title", "article_source", "position", "text", "start", "end"]
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    sentence_text = serializers.CharField(source="sentence.text", read_only=True)
+    spent_ms = _count(allow_null=True, help_text="Time from showing the sentence to the label, in ms.")
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "sentence",
+            "sentence_text",
+            "target",
+            "label",
+            "spent_ms",
+            "accepted_suggestion",
+            "suggestion_shown",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class UndoneSerializer(serializers.Serializer):
+    sentence = serializers.IntegerField(source="sentence_id")
+    target = serializers.IntegerField(source="target_id")
+    label = serializers.ChoiceField(choices=Label.choices)
+
+
+class UndoResultSerializer(serializers.Serializer):
+    undone = UndoneSerializer(allow_null=True, help_text="The label removed; null when there was none.")
+    detail = serializers.CharField()
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    probabilities = serializers.DictField(child=serializers.FloatField(), read_only=True)
+
+    class Meta:
+        model = Suggestion
+        fields = [
+            "id",
+            "sentence",
+            "target",
+            "model_version",
+            "label",
+            "confidence",
+            "margin",
+            "entropy",
+            "probabilities",
+        ]
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    active = serializers.SerializerMethodField(
+        help_text="Whether this version makes the target's suggestions."
+    )
+    label_distribution = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    metrics = serializers.DictField(read_only=True, help_text="Cross-validated metrics of the training run.")
+    train_size = _count()
+    sentences_predicted = _count()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "target",
+            "status",
+            "active",
+            "created_at",
+            "finished_at",
+            "train_size",
+            "label_distribution",
+            "metrics",
+            "duration_s",
+            "sentences_predicted",
+            "error",
+        ]
+
+    def get_active(self, version: ModelVersion) -> bool:
+        return version.target.active_version_id == version.pk
+
+
+class PairKappaSerializer(serializers.Serializer):
+    annotator_a = serializers.IntegerField()
+    annotator_b = serializers.IntegerField()
+    kappa = serializers.FloatField(allow_null=True)
+    sentences = serializers.IntegerField()
+
+
+class FiguresSerializer(serializers.Serializer):
+    alpha = serializers.FloatField(allow_null=True, help_text="Krippendorff's alpha (nominal).")
+    alpha_sentences = serializers.IntegerField(help_text="Sentences with two or more labels.")
+    fleiss = serializers.FloatField(allow_null=True, help_text="Fleiss' kappa.")
+    fleiss_sentences = serializers.IntegerField(
+        help_text="Sentences with exactly the target's overlap of labels."
+    )
+    percent = serializers.FloatField(allow_null=True, help_text="Mean share of agreeing pairs a sentence.")
+    labels = serializers.IntegerField()
+    annotators = serializers.IntegerField()
+    pairs = PairKappaSerializer(many=True, help_text="Cohen's kappa of each pair of annotators.")
+
+
+class AgreementSerializer(serializers.Serializer):
+    target = serializers.IntegerField()
+    overall = FiguresSerializer()
+    by_source = serializers.DictField(child=FiguresSerializer(), help_text="Keyed by source name.")
+    by_article = serializers.DictField(child=FiguresSerializer(), help_text="Keyed by article id.")
+    by_suggestion = serializers.DictField(
+        child=FiguresSerializer(), help_text='"with suggestion" and "without suggestion" (the control set).'
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    token = serializers.CharField(source="key", help_text="Send it as `Authorization: Token <token>`.")
+
+
+# Input ---------------------------------------------------------------------------------
+
+
+class AnnotationCreateSerializer(JsonInput):
+    sentence = _id("The sentence to label.", required=True)
+    label = serializers.ChoiceField(
+        choices=[*Label.choices, (ACCEPT, "Accept the suggestion")],
+        help_text="pro, contra, neutral, skip, or accept (take the model's suggestion, as Enter does).",
+    )
+    target = _id("Required only when there is more than one target.")
+    spent_ms = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Time from showing the sentence to the label (clamped to 10 min).",
+    )
+    suggestion_shown = serializers.BooleanField(
+        default=False,
+        help_text="Set when your tool showed the model's suggestion; recorded only if the model has one "
+        "to show for this sentence (not for the control set).",
+    )
+
+
+class AnnotationChangeSerializer(JsonInput):
+    label = serializers.ChoiceField(choices=Label.choices)
+
+
+class UndoSerializer(JsonInput):
+    target = _id("Required only when there is more than one target.")
+
+
+class ArticleCreateSerializer(JsonInput):
+    title = serializers.CharField(max_length=500, validators=[NOT_BLANK])
+    body = serializers.CharField(validators=[NOT_BLANK], help_text="Paragraphs one a line.")
+    source = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[NO_NUL])
+    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, validators=[NO_NUL])
+    published = serializers.DateField(required=False, allow_null=True)
+
+
+class TokenCreateSerializer(JsonInput):
+    username = serializers.CharField(max_length=150, validators=[NOT_BLANK])
+
+
+# Query parameters ----------------------------------------------------------------------
+
+
+class SentenceQuerySerializer(serializers.Serializer):
+    article = _id("Only this article's sentences.")
+    target = _id("The target for `labelled` and `disagreement`; may be left out while there is only one.")
+    labelled = QueryBooleanField(
+        allow_null=True,
+        default=None,
+        help_text="true: sentences you have labelled or skipped for the target; false: the others.",
+    )
+    disagreement = QueryBooleanField(
+        allow_null=True,
+        default=None,
+        help_text="Curators: true for sentences whose annotators disagree and no curator has settled; "
+        "false for the others.",
+    )
+
+
+class AnnotationQuerySerializer(serializers.Serializer):
+    target = _id("Only labels for this target.")
+    sentence = _id("Only labels of this sentence.")
+    label = serializers.ChoiceField(choices=Label.choices, required=False, help_text="Only this label.")
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    sentence = _id("Only this sentence's suggestions (annotators must give it).")
+    target = _id("Only this target's suggestions.")
+
+
+class ModelVersionQuerySerializer(serializers.Serializer):
+    target = _id("Only this target's versions.")
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    target = _id("The target to export; may be left out while there is only one.")
+    level = serializers.ChoiceField(
+        choices=LEVELS, default="gold", help_text="gold: a row a sentence; annotations: a row a label."
+    )
+    format = serializers.ChoiceField(choices=FORMATS, default="jsonl")
+    split = QueryBooleanField(default=False, help_text="Add train/dev/test by article.")
+    seed = serializers.IntegerField(default=DEFAULT_SEED, help_text="Seed of the split.")
+    names = QueryBooleanField(default=False, help_text="Usernames instead of stable pseudonyms.")

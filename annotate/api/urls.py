@@ -1,0 +1,44 @@
+"""The API under /api/.
+
+DRF marks its views exempt from the login middleware: DRF authenticates (session or token)
+and answers 401/403 in JSON instead of redirecting a script to the login form. Swagger UI is
+a page for people, so a stranger is sent to the login form instead.
+"""
+
+from __future__ import annotations
+
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from annotate.api import views
+from annotate.api.errors import not_found
+
+app_name = "api"
+
+router = DefaultRouter(use_regex_path=False)
+router.include_format_suffixes = False
+router.register("targets", views.TargetViewSet, basename="target")
+router.register("articles", views.ArticleViewSet, basename="article")
+router.register("sentences", views.SentenceViewSet, basename="sentence")
+router.register("annotations", views.AnnotationViewSet, basename="annotation")
+router.register("suggestions", views.SuggestionViewSet, basename="suggestion")
+router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
+
+# drf-spectacular's Swagger template has one inline <style> block; the script comes from
+# its own URL (the split view), so script-src stays 'self'.
+swagger = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+)
+
+urlpatterns = [
+    *router.urls,
+    path("export/", views.ExportView.as_view(), name="export"),
+    path("tokens/", views.TokenView.as_view(), name="tokens"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", login_required(swagger), name="docs"),
+    re_path(r"^", login_not_required(not_found)),
+]

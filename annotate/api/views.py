@@ -1,0 +1,412 @@
+"""API views. Each one parses the request with an input serializer, calls the service the
+browser and the commands call, and presents the result with an output serializer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.agreement import agreement_by, agreement_by_suggestion, disagreements, target_agreement
+from annotate.api import serializers as io
+from annotate.api.pagination import IdCursorPagination
+from annotate.api.permissions import IsAdmin, IsCurator
+from annotate.api.schema import ErrorSerializer
+from annotate.api.tokens import token_issue
+from annotate.corpus import ParsedArticle, articles_import
+from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
+from annotate.forms import ACCEPT
+from annotate.labelling import annotation_change, annotation_record, annotation_undo
+from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
+from annotate.roles import is_curator
+from annotate.suggestions import in_control_set, suggestion_to_show
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The validated query parameters (a 400 for a malformed one)."""
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+def target_for(target_id: int | None) -> Target:
+    """The target asked for; without one, the only target there is (a 400 when there are more)."""
+    if target_id is not None:
+        target = Target.objects.filter(pk=target_id).first()
+        if target is None:
+            raise NotFound(f"No target with id {target_id}.")
+        return target
+    targets = list(Target.objects.order_by("id")[:2])
+    if len(targets) != 1:
+        reason = "there is more than one target" if targets else "there is no target yet"
+        raise ValidationError({"target": [f"This field is required: {reason}."]})
+    return targets[0]
+
+
+class IntLookup:
+    """Object ids in paths are whole numbers; anything else falls through to a JSON 404."""
+
+    lookup_value_converter = "int"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Targets", description="Everything annotated is annotated toward a target."),
+    retrieve=extend_schema(summary="One target, with its guidelines"),
+)
+class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+    queryset = Target.objects.order_by("id")
+    serializer_class = io.TargetSerializer
+
+    @extend_schema(
+        summary="Agreement figures (curators)",
+        description="Krippendorff's alpha, Fleiss' and Cohen's kappa and percent agreement over the "
+        "non-skipped labels: overall, by source, by article, and with versus without a suggestion shown.",
+        responses=io.AgreementSerializer,
+    )
+    @action(detail=True, permission_classes=[IsCurator])
+    def agreement(self, request: Request, pk: int) -> Response:
+        target = self.get_object()
+
+        def keyed(figures: dict[Any, Any]) -> dict[str, Any]:
+            return {str(key): value.as_dict() for key, value in figures.items()}
+
+        data = {
+            "target": target.pk,
+            "overall": target_agreement(target).as_dict(),
+            "by_source": keyed(agreement_by(target, "sentence__article__source")),
+            "by_article": keyed(agreement_by(target, "sentence__article_id")),
+            "by_suggestion": keyed(agreement_by_suggestion(target)),
+        }
+        return Response(io.AgreementSerializer(data).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Articles (without their bodies)"),
+    retrieve=extend_schema(summary="One article, with its body"),
+)
+class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+    def get_queryset(self) -> QuerySet[Article]:
+        articles = Article.objects.annotate(sentence_count=Count("sentences")).order_by("id")
+        return articles.defer("body") if self.action == "list" else articles
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return io.ArticleSerializer if self.action == "list" else io.ArticleDetailSerializer
+
+    def get_permissions(self) -> list[Any]:
+        return [IsAdmin()] if self.action == "create" else super().get_permissions()
+
+    @extend_schema(
+        summary="Import an article (admins)",
+        description="Stored and split into sentences as `manage.py import_articles` does. An article "
+        "whose body (whitespace aside) is already stored is not imported again: the answer is then 200 "
+        "with the stored article, so posting the same article twice is harmless.",
+        request=io.ArticleCreateSerializer,
+        responses={
+            201: OpenApiResponse(io.ArticleDetailSerializer, description="Imported."),
+            200: OpenApiResponse(io.ArticleDetailSerializer, description="Already stored; nothing changed."),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = io.ArticleCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        parsed = ParsedArticle(
+            title=given.validated_data["title"],
+            body=given.validated_data["body"],
+            source=given.validated_data.get("source", ""),
+            url=given.validated_data.get("url", ""),
+            published=given.validated_data.get("published"),
+            origin="API",
+        )
+        result = articles_import(articles=[parsed])
+        article = self.get_queryset().get(content_hash=parsed.content_hash)
+        code = status.HTTP_201_CREATED if result.articles_created else status.HTTP_200_OK
+        return Response(io.ArticleDetailSerializer(article).data, status=code)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Sentences, a cursor page at a time",
+        description="In id order (an article's sentences in their order). Follow `next` for the "
+        "following page; a cursor page costs the same however deep it is.",
+        parameters=[io.SentenceQuerySerializer],
+    ),
+    retrieve=extend_schema(summary="One sentence"),
+)
+class SentenceViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+    serializer_class = io.SentenceSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self) -> QuerySet[Sentence]:
+        sentences = Sentence.objects.select_related("article").defer("article__body").order_by("id")
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return sentences
+        return self._filter(sentences, _query(io.SentenceQuerySerializer, self.request))
+
+    def _filter(self, sentences: QuerySet[Sentence], query: dict[str, Any]) -> QuerySet[Sentence]:
+        if query.get("article") is not None:
+            sentences = sentences.filter(article_id=query["article"])
+        labelled, disagreement = query["labelled"], query["disagreement"]
+        if labelled is None and disagreement is None and query.get("target") is None:
+            return sentences
+        target = target_for(query.get("target"))
+        if labelled is not None:
+            mine = Annotation.objects.filter(
+                annotator_id=self.request.user.pk, target=target, sentence=OuterRef("pk")
+            )
+            sentences = sentences.filter(Exists(mine) if labelled else ~Exists(mine))
+        if disagreement is not None:
+            if not is_curator(self.request.user):
+                raise PermissionDenied("Only curators and admins filter by disagreement.")
+            ids = [found.sentence_id for found in disagreements(target)]
+            sentences = sentences.filter(pk__in=ids) if disagreement else sentences.exclude(pk__in=ids)
+        return sentences
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your labels",
+        description="Only your own, most recently changed first.",
+        parameters=[io.AnnotationQuerySerializer],
+    ),
+    retrieve=extend_schema(summary="One of your labels"),
+)
+class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your labels. Every write goes through annotate.labelling, as a key press in the browser
+    does, and so writes the same history."""
+
+    serializer_class = io.AnnotationSerializer
+
+    def get_queryset(self) -> QuerySet[Annotation]:
+        mine = (
+            Annotation.objects.filter(annotator_id=self.request.user.pk)
+            .select_related("sentence")
+            .order_by("-updated_at", "-id")
+        )
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return mine
+        query = _query(io.AnnotationQuerySerializer, self.request)
+        if query.get("target") is not None:
+            mine = mine.filter(target_id=query["target"])
+        if query.get("sentence") is not None:
+            mine = mine.filter(sentence_id=query["sentence"])
+        if query.get("label"):
+            mine = mine.filter(label=query["label"])
+        return mine
+
+    @extend_schema(
+        summary="Label a sentence",
+        description="Create, relabel, skip, or repeat your label for a sentence, with its history "
+        "row, exactly as a key in the browser does. `accept` takes the model's suggestion (a 409 "
+        "when there is none to show). An unknown sentence or target is a 404, and nothing is written.",
+        request=io.AnnotationCreateSerializer,
+        responses={
+            201: OpenApiResponse(io.AnnotationSerializer, description="Your first label of the sentence."),
+            200: OpenApiResponse(io.AnnotationSerializer, description="Your label, changed or repeated."),
+            409: OpenApiResponse(ErrorSerializer, description="`accept` without a suggestion to accept."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        given = io.AnnotationCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        sentence = Sentence.objects.filter(pk=data["sentence"]).first()
+        if sentence is None:
+            raise NotFound(f"No sentence with id {data['sentence']}.")
+        target = target_for(data.get("target"))
+        shown = suggestion_to_show(target=target, sentence=sentence)
+        label, accepted = data["label"], data["label"] == ACCEPT
+        if accepted:
+            if shown is None:
+                raise Conflict("There is no suggestion to accept for this sentence.")
+            label = shown.label
+        existed = Annotation.objects.filter(
+            annotator_id=request.user.pk, sentence=sentence, target=target
+        ).exists()
+        annotation = annotation_record(
+            annotator=request.user,
+            sentence=sentence,
+            target=target,
+            label=label,
+            spent_ms=data.get("spent_ms"),
+            accepted_suggestion=accepted,
+            suggestion_shown=shown is not None and (accepted or data["suggestion_shown"]),
+        )
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(io.AnnotationSerializer(annotation).data, status=code)
+
+    @extend_schema(
+        summary="Change one of your labels",
+        description="As the history panel in the browser does. Another user's label is a 404.",
+        request=io.AnnotationChangeSerializer,
+        responses=io.AnnotationSerializer,
+    )
+    def partial_update(self, request: Request, pk: int) -> Response:
+        given = io.AnnotationChangeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            annotation = annotation_change(
+                annotator=request.user, annotation_id=pk, label=given.validated_data["label"]
+            )
+        except DjangoPermissionDenied:
+            raise NotFound("No such annotation of yours.") from None
+        return Response(io.AnnotationSerializer(annotation).data)
+
+    @extend_schema(
+        summary="Undo your last label",
+        description="Your most recent label for the target leaves the current labels and stays in the "
+        "history, as `z` does in the browser.",
+        request=io.UndoSerializer,
+        responses=io.UndoResultSerializer,
+    )
+    @action(detail=False, methods=["post"])
+    def undo(self, request: Request) -> Response:
+        given = io.UndoSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        target = target_for(given.validated_data.get("target"))
+        undone = annotation_undo(annotator=request.user, target=target)
+        detail = "Nothing to undo." if undone is None else f"Undid {undone.label}."
+        return Response(io.UndoResultSerializer({"undone": undone, "detail": detail}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The active models' suggestions",
+        description="Curators and admins list them all. Annotators ask for one sentence's "
+        "(`?sentence=`), and, as in the browser, get none for the control set.",
+        parameters=[io.SuggestionQuerySerializer],
+    ),
+    retrieve=extend_schema(summary="One suggestion of an active model"),
+)
+class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+    serializer_class = io.SuggestionSerializer
+
+    def get_queryset(self) -> QuerySet[Suggestion]:
+        active = (
+            Suggestion.objects.filter(model_version_id=F("target__active_version_id"))
+            .select_related("target")
+            .order_by("id")
+        )
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return active
+        query = _query(io.SuggestionQuerySerializer, self.request)
+        if query.get("target") is not None:
+            active = active.filter(target_id=query["target"])
+        if query.get("sentence") is not None:
+            active = active.filter(sentence_id=query["sentence"])
+        if is_curator(self.request.user):
+            return active
+        if query.get("sentence") is None:
+            raise PermissionDenied("Annotators see one sentence's suggestions at a time: add ?sentence=<id>.")
+        shown = [s.pk for s in active if not in_control_set(target=s.target, sentence_id=s.sentence_id)]
+        return active.filter(pk__in=shown)
+
+    def get_object(self) -> Suggestion:
+        suggestion = super().get_object()
+        if not is_curator(self.request.user) and in_control_set(
+            target=suggestion.target, sentence_id=suggestion.sentence_id
+        ):
+            raise NotFound("No suggestion is shown for this sentence.")
+        return suggestion
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Model versions (curators)", parameters=[io.ModelVersionQuerySerializer]),
+    retrieve=extend_schema(summary="One model version (curators)"),
+)
+class ModelVersionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+    serializer_class = io.ModelVersionSerializer
+    permission_classes = [IsCurator]
+
+    def get_queryset(self) -> QuerySet[ModelVersion]:
+        versions = ModelVersion.objects.select_related("target").order_by("-created_at", "-id")
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return versions
+        query = _query(io.ModelVersionQuerySerializer, self.request)
+        if query.get("target") is not None:
+            versions = versions.filter(target_id=query["target"])
+        return versions
+
+
+class IgnoreAccept(BaseContentNegotiation):
+    """The export's format is a query parameter; errors are JSON whatever the Accept header."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0]
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class ExportView(APIView):
+    permission_classes = [IsAdmin]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(
+        summary="Export a dataset (admins)",
+        description="Streamed JSON Lines or CSV, as `manage.py export_dataset` writes: `gold` gives a "
+        "row a sentence with a resolved gold label, `annotations` a row a current label. Skips are "
+        "left out.",
+        parameters=[io.ExportQuerySerializer],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        query = _query(io.ExportQuerySerializer, request)
+        target = target_for(query.pop("target", None))
+        try:
+            spec = ExportSpec(target=target, **query)
+        except ExportError as error:
+            raise ValidationError(str(error)) from None
+        response = StreamingHttpResponse(export_stream(spec), content_type=CONTENT_TYPES[spec.format])
+        response["Content-Disposition"] = content_disposition_header(True, spec.filename)
+        return response
+
+
+class TokenView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="Issue a user's API token (admins)",
+        description="The user's token: their existing one (200) or a new one (201). To replace a "
+        "token, run `manage.py issue_token USERNAME --rotate` or delete it in the Django admin.",
+        request=io.TokenCreateSerializer,
+        responses={
+            201: OpenApiResponse(io.TokenSerializer, description="A new token."),
+            200: OpenApiResponse(io.TokenSerializer, description="The user's existing token."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        given = io.TokenCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        username = given.validated_data["username"]
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise NotFound(f"No user named {username!r}.")
+        token, created = token_issue(user=user)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(io.TokenSerializer(token).data, status=code)
