@@ -18,6 +18,7 @@ from django.db.models import Max
 from annotate.corpus import CorpusError, content_hash, decode_text
 from annotate.labelling import annotation_record
 from annotate.models import STANCE_LABELS, Article, Sentence, Target
+from annotate.queue import rewind_cursors
 
 MATCH_BATCH = 500
 
@@ -134,6 +135,8 @@ def labels_import(
             created = _new_sentences(path, result.article, new_texts)
             for sentence in Sentence.objects.bulk_create(created):
                 known[sentence.text] = sentence
+            # New sentences may sit in an older article that annotators' searches have passed.
+            rewind_cursors(target=target, sentence=created[0])
             result.new_sentences = len(created)
         for row in rows:
             annotation_record(annotator=annotator, sentence=known[row.text], target=target, label=row.label)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
+from annotate.queue import rewind_cursors
 
 #: Browser timings outside this range are clock glitches or a tab left open overnight.
 MAX_SPENT_MS = 10 * 60 * 1000
@@ -90,6 +91,8 @@ def annotation_record(
             action = AnnotationEvent.Action.SKIP
         else:
             action = AnnotationEvent.Action.RELABEL
+        if action == AnnotationEvent.Action.SKIP and old_label != Label.SKIP:
+            rewind_cursors(target=target, sentence=sentence)
         if action != AnnotationEvent.Action.REPEAT:
             annotation.label = label
             annotation.spent_ms = spent_ms
@@ -127,7 +130,8 @@ def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotatio
     """
     with transaction.atomic():
         annotation = (
-            Annotation.objects.select_for_update()
+            Annotation.objects.select_for_update(of=("self",))
+            .select_related("sentence")
             .filter(annotator_id=annotator.pk, target=target)
             .order_by("-updated_at", "-id")
             .first()
@@ -136,4 +140,5 @@ def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotatio
             return None
         _event(annotation, action=AnnotationEvent.Action.UNDO, old_label=annotation.label, new_label="")
         annotation.delete()
+        rewind_cursors(target=target, sentence=annotation.sentence)
         return annotation

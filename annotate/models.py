@@ -72,6 +72,13 @@ class Target(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)
+        # A new overlap may reopen sentences the annotators' cursors have passed.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "overlap" in update_fields:
+            QueueCursor.objects.filter(target=self).delete()
+
 
 class Article(models.Model):
     title = models.CharField(max_length=500)
@@ -308,3 +315,26 @@ class Adjudication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sentence_id}: {self.label} by {self.curator}"
+
+
+class QueueCursor(models.Model):
+    """Where an annotator's in-order search for the next sentence starts.
+
+    Every sentence before (article_id, position) is labelled or skipped by the annotator
+    or holds its target's full overlap of labels, so the search need not walk them again:
+    the next sentence is found in a bounded number of steps however much is labelled.
+    Removing a label moves every cursor of the target back to its sentence.
+    """
+
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="queue_cursors")
+    article_id = models.BigIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["annotator", "target"], name="queue_cursor_one_per_annotator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} at article {self.article_id}, position {self.position}"

@@ -26,6 +26,7 @@ from annotate.models import (
     Annotation,
     Assignment,
     Label,
+    QueueCursor,
     QueueOrder,
     Sentence,
     Suggestion,
@@ -69,15 +70,63 @@ def open_sentences(
     )
 
 
+def _from(article_id: int, position: int) -> Q:
+    """Sentences at or after (article_id, position) in queue order."""
+    return Q(article_id__gt=article_id) | Q(article_id=article_id, position__gte=position)
+
+
+def _frontier(*, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]) -> tuple[int, int] | None:
+    """The first sentence from `start` that is neither the annotator's nor full of labels.
+
+    Reservations are left out on purpose: they expire, so the cursor must not pass them.
+    """
+    sentence = OuterRef("pk")
+    mine = Annotation.objects.filter(target=target, sentence=sentence, annotator_id=annotator.pk)
+    labels = Annotation.objects.filter(target=target, sentence=sentence).exclude(label=Label.SKIP)
+    return (
+        Sentence.objects.filter(_from(*start))
+        .filter(~Exists(mine))
+        .alias(labelled=_count(labels))
+        .filter(labelled__lt=target.overlap)
+        .order_by("article_id", "position")
+        .values_list("article_id", "position")
+        .first()
+    )
+
+
 def first_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
     """The first open sentence in queue order, with its article.
 
-    The search selects ids only, so it walks the (article, position) index and stops at
-    the first open sentence whatever the corpus size; joining the article into it lets
-    the planner (SQLite once ANALYZE has run) scan and sort the whole corpus instead.
+    The search starts at the annotator's cursor and selects ids only, so it walks the
+    (article, position) index over a bounded stretch whatever the corpus size and however
+    much of it is labelled; the article is joined in only for the sentence found.
     """
-    found = open_sentences(annotator=annotator, target=target, now=now).values_list("pk", flat=True).first()
+    cursor = QueueCursor.objects.filter(annotator_id=annotator.pk, target=target).first()
+    start = (cursor.article_id, cursor.position) if cursor else (0, 0)
+    frontier = _frontier(annotator=annotator, target=target, start=start)
+    if frontier is None:
+        return None
+    if cursor is None:
+        QueueCursor.objects.create(
+            annotator_id=annotator.pk, target=target, article_id=frontier[0], position=frontier[1]
+        )
+    elif frontier != start:
+        cursor.article_id, cursor.position = frontier
+        cursor.save(update_fields=["article_id", "position"])
+    found = (
+        open_sentences(annotator=annotator, target=target, now=now)
+        .filter(_from(*frontier))
+        .values_list("pk", flat=True)
+        .first()
+    )
     return None if found is None else Sentence.objects.select_related("article").get(pk=found)
+
+
+def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
+    """A sentence lost a label (undo, relabel to skip) or was added: searches must see it again."""
+    QueueCursor.objects.filter(target=target).filter(
+        Q(article_id__gt=sentence.article_id) | Q(article_id=sentence.article_id, position__gt=sentence.position)
+    ).update(article_id=sentence.article_id, position=sentence.position)
 
 
 UNCERTAINTY_ORDER = {
