@@ -1,0 +1,106 @@
+"""The permission matrix: every page and endpoint, for every role.
+
+allowed: the role gets the page or its POST is processed (a 400 for the empty form counts:
+the request got past the permission check); forbidden: 403; login: a redirect to the login
+form (pages) or 401 (POST, API).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from annotate.labelling import annotation_record
+from tests.factories import SentenceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "annotator", "curator", "admin")
+A, F, L = "allowed", "forbidden", "login"
+
+# (name, method, URL arguments, expected for anonymous, annotator, curator, admin)
+MATRIX = [
+    ("home", "get", (), L, A, A, A),
+    ("label", "get", ("target",), L, A, A, A),
+    ("label-submit", "post", ("target",), L, A, A, A),
+    ("label-undo", "post", ("target",), L, A, A, A),
+    ("annotation-relabel", "post", ("own-annotation",), L, A, A, A),
+    ("article-list", "get", (), L, A, A, A),
+    ("article-detail", "get", ("article",), L, A, A, A),
+    ("adjudicate", "get", ("target",), L, F, A, A),
+    ("adjudicate-settle", "post", ("target",), L, F, A, A),
+    ("dashboard", "get", ("target",), L, F, A, A),
+    ("models", "get", ("target",), L, F, F, A),
+    ("model-retrain", "post", ("target",), L, F, F, A),
+    ("queue-settings", "post", ("target",), L, F, F, A),
+    ("export", "get", ("target",), L, F, F, A),
+    ("export-card", "get", ("target",), L, F, F, A),
+    ("api:target-list", "get", (), L, A, A, A),
+    ("api:annotation-list", "get", (), L, A, A, A),
+    ("api:sentence-list", "get", (), L, A, A, A),
+    ("api:suggestion-list", "get", (), L, A, A, A),
+    ("api:model-version-list", "get", (), L, F, A, A),
+    ("api:target-agreement", "get", ("target",), L, F, A, A),
+    ("api:export", "get", (), L, F, F, A),
+    ("api:tokens", "post", (), L, F, F, A),
+]
+
+
+@pytest.fixture
+def world(huawei):
+    for name in ("annotator", "curator", "admin"):
+        Group.objects.get_or_create(name=name)
+    users = {
+        "annotator": UserFactory(username="m-ann", role="annotator"),
+        "curator": UserFactory(username="m-cur", role="curator"),
+        "admin": UserFactory(username="m-adm", role="admin", is_staff=True),
+    }
+    sentence = SentenceFactory()
+    own = {
+        role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro")
+        for role, user in users.items()
+    }
+    return users, own, sentence, huawei
+
+
+def outcome(response, login_url: str) -> str:
+    if response.status_code == 403:
+        return F
+    if response.status_code == 401:
+        return L
+    if response.status_code in (301, 302) and response["Location"].startswith(login_url):
+        return L
+    assert response.status_code < 500, response.content[:300]
+    return A
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[row[0] for row in MATRIX])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_and_endpoint_answers_each_role_as_the_matrix_says(world, row, role):
+    users, own, sentence, target = world
+    name, method, arguments, *expected = row
+    values = {
+        "target": target.id,
+        "article": sentence.article_id,
+        "own-annotation": own.get(role, own["annotator"]).id,
+    }
+    url = reverse(name, args=[values[a] for a in arguments])
+    if name == "api:suggestion-list":
+        url += f"?sentence={sentence.id}"  # annotators read suggestions one sentence at a time
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+    response = client.get(url) if method == "get" else client.post(url, {})
+    assert outcome(response, reverse("login")) == expected[ROLES.index(role)]
+
+
+def test_an_annotator_cannot_relabel_another_annotators_label(world):
+    users, own, _, _ = world
+    client = Client()
+    client.force_login(users["annotator"])
+    response = client.post(reverse("annotation-relabel", args=[own["curator"].id]), {"label": "contra"})
+    assert response.status_code == 403
+    own["curator"].refresh_from_db()
+    assert own["curator"].label == "pro"
