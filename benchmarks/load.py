@@ -73,6 +73,7 @@ class RunStats:
     end: float = 0.0
     fault: str = ""
     fault_window: tuple[float, float] | None = None
+    retrain: tuple[int | None, int | None] = (None, None)  # active version, killed version
 
 
 class Client:
@@ -380,6 +381,11 @@ def main() -> None:
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL a gunicorn worker mid-run")
     parser.add_argument("--restart-db", action="store_true", help="restart PostgreSQL mid-run")
     parser.add_argument(
+        "--kill-retrain",
+        action="store_true",
+        help="train a first model mid-run, then SIGKILL a second `retrain` while it writes suggestions",
+    )
+    parser.add_argument(
         "--restart-shared-server",
         action="store_true",
         help="with --restart-db: restart the machine's cluster (pg_ctlcluster) instead of a private one",
@@ -435,13 +441,17 @@ def main() -> None:
                 print(f"gunicorn: {args.workers} workers on {server.url}", flush=True)
                 for _k, think, target_id, users in plans:
                     locked_before = server.stderr_count("database is locked")
-                    fault, fault_name = make_fault(args, server, private_pg)
+                    fault, fault_name = make_fault(
+                        args, server, private_pg, database=database, target_id=target_id, workdir=workdir
+                    )
                     stats = asyncio.run(run_clients(server.url, users, target_id, args, think, fault))
                     stats.fault = fault_name
                     fault_ok = fault_recovered(stats)
                     locked = server.stderr_count("database is locked") - locked_before
                     checks = verify(target_id, stats)
                     connections.close_all()
+                    if args.kill_retrain:
+                        fault_ok &= retrain_survived(stats, target_id)
                     ok, summary = report(stats, checks, database.label, locked, fault_ok)
                     all_ok &= ok
                     summaries.append(summary)
@@ -470,8 +480,81 @@ def main() -> None:
     sys.exit(0 if all_ok else 1)
 
 
-def make_fault(args: argparse.Namespace, server: harness.Gunicorn, private_pg):
+def _retrain_command(database: harness.Database, target_id: int, workdir: Path, *extra: str) -> list[str]:
+    from annotate.models import Target
+
+    name = Target.objects.get(pk=target_id).name
+    return [str(harness.VENV_BIN / "python"), "manage.py", "retrain", "--target", name, *extra]
+
+
+def _retrain_env(database: harness.Database, workdir: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SQLITE_PATH", "DATABASE_URL")}
+    env.update(harness.SERVER_ENV)
+    env.update(database.env)
+    env["MODEL_DIR"] = str(workdir / "models")
+    return env
+
+
+def make_fault(
+    args: argparse.Namespace,
+    server: harness.Gunicorn,
+    private_pg,
+    *,
+    database: harness.Database | None = None,
+    target_id: int = 0,
+    workdir: Path | None = None,
+):
     """A coroutine run beside the clients that injects the requested fault, or None."""
+    if args.kill_retrain:
+
+        async def kill_retrain(stats: RunStats, deadline: float) -> None:
+            import subprocess
+
+            from annotate.models import ModelVersion, Suggestion, Target
+
+            command = _retrain_command(database, target_id, workdir)
+            env = _retrain_env(database, workdir)
+            await asyncio.sleep(max(0.0, (deadline - time.monotonic()) * 0.25))
+            first = await asyncio.to_thread(
+                subprocess.run,
+                [*command, "--min-labels", "10"],
+                cwd=harness.ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            active = await asyncio.to_thread(lambda: Target.objects.get(pk=target_id).active_version_id)
+            print(f"  first retrain: exit {first.returncode}, active model version {active}", flush=True)
+            at = time.monotonic()
+            doomed = subprocess.Popen(
+                [*command, "--min-labels", "10", "--batch-size", "200"],
+                cwd=harness.ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+            def writing_suggestions() -> int | None:
+                version = ModelVersion.objects.filter(target_id=target_id, status="training").first()
+                if version and Suggestion.objects.filter(model_version=version).exists():
+                    return version.pk
+                return None
+
+            killed = None
+            while doomed.poll() is None and time.monotonic() < deadline:
+                killed = await asyncio.to_thread(writing_suggestions)
+                if killed:
+                    doomed.kill()
+                    break
+                await asyncio.sleep(0.05)
+            doomed.wait()
+            stats.fault_window = (at, time.monotonic())
+            stats.retrain = (active, killed)
+            print(f"  killed retrain while it wrote suggestions of version {killed}", flush=True)
+
+        return kill_retrain, "retrain killed"
     if args.kill_worker:
 
         async def kill(stats: RunStats, deadline: float) -> None:
@@ -500,6 +583,22 @@ def make_fault(args: argparse.Namespace, server: harness.Gunicorn, private_pg):
 
         return restart, "database restarted"
     return None, ""
+
+
+def retrain_survived(stats: RunStats, target_id: int) -> bool:
+    """The killed retrain left the first model active, with a suggestion for every sentence."""
+    from annotate.models import ModelVersion, Sentence, Suggestion, Target
+
+    active, killed = stats.retrain
+    now_active = Target.objects.get(pk=target_id).active_version_id
+    complete = Suggestion.objects.filter(model_version_id=active).count() == Sentence.objects.count()
+    dead = ModelVersion.objects.filter(pk=killed, status="training").exists()
+    ok = bool(active) and killed is not None and now_active == active and complete and dead
+    print(
+        f"  retrain killed: active version {now_active} (was {active}), its suggestions complete: {complete}, "
+        f"killed version {killed} left inactive: {dead}  [{'ok' if ok else 'FAIL'}]"
+    )
+    return ok
 
 
 def fault_recovered(stats: RunStats) -> bool:
