@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from annotate.labelling import ACCEPT
 from annotate.models import STANCE_LABELS, Label, Target
-
-ACCEPT = "accept"
 
 
 class LabelForm(forms.Form):

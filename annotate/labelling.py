@@ -12,6 +12,10 @@ from django.db import IntegrityError, transaction
 
 from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
 from annotate.queue import rewind_cursors
+from annotate.suggestions import suggestion_to_show
+
+#: The label value that takes the model's suggestion (Enter in the browser).
+ACCEPT = "accept"
 
 #: Browser timings outside this range are clock glitches or a tab left open overnight.
 MAX_SPENT_MS = 10 * 60 * 1000
@@ -103,6 +107,42 @@ def annotation_record(
             )
         _event(annotation, action=action, old_label=old_label, new_label=label)
         return annotation
+
+
+class NoSuggestionToAccept(ValidationError):
+    """`accept` was sent for a sentence shown without a suggestion."""
+
+
+def annotation_submit(
+    *,
+    annotator: AbstractBaseUser,
+    sentence: Sentence,
+    target: Target,
+    label: str,
+    spent_ms: int | None = None,
+    suggestion_shown: bool | None = None,
+) -> Annotation:
+    """A label as an annotator gives it, from the browser or the API.
+
+    `accept` takes the suggestion the annotator is shown (the control set shows none).
+    Whether a suggestion was on screen is the server's own answer unless the client says
+    it hid one (`suggestion_shown=False`).
+    """
+    shown = suggestion_to_show(target=target, sentence=sentence)
+    accepted = label == ACCEPT
+    if accepted:
+        if shown is None:
+            raise NoSuggestionToAccept("There is no suggestion to accept for this sentence.")
+        label = shown.label
+    return annotation_record(
+        annotator=annotator,
+        sentence=sentence,
+        target=target,
+        label=label,
+        spent_ms=spent_ms,
+        accepted_suggestion=accepted,
+        suggestion_shown=shown is not None and (accepted or suggestion_shown is not False),
+    )
 
 
 def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label: str) -> Annotation:

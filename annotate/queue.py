@@ -80,7 +80,9 @@ def _from(article_id: int, position: int) -> Q:
     return Q(article_id__gte=article_id) & ~Q(article_id=article_id, position__lt=position)
 
 
-def _frontier(*, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]) -> tuple[int, int] | None:
+def _frontier(
+    *, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]
+) -> tuple[int, int] | None:
     """The first sentence from `start` that is neither the annotator's nor full of labels.
 
     Reservations are left out on purpose: they expire, so the cursor must not pass them.
@@ -130,7 +132,8 @@ def first_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.dat
 def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
     """A sentence lost a label (undo, relabel to skip) or was added: searches must see it again."""
     QueueCursor.objects.filter(target=target).filter(
-        Q(article_id__gt=sentence.article_id) | Q(article_id=sentence.article_id, position__gt=sentence.position)
+        Q(article_id__gt=sentence.article_id)
+        | Q(article_id=sentence.article_id, position__gt=sentence.position)
     ).update(article_id=sentence.article_id, position=sentence.position)
 
 

@@ -33,7 +33,7 @@ def test_a_label_post_cut_off_by_the_server_answers_503_and_writes_nothing(
     annotator_client, huawei, sentences
 ):
     error = InterfaceError("connection already closed")
-    with mock.patch("annotate.views.labelling.annotation_record", side_effect=error):
+    with mock.patch("annotate.views.labelling.annotation_submit", side_effect=error):
         response = annotator_client.post(
             f"/label/{huawei.pk}/submit/",
             {"sentence": sentences[0].pk, "label": "pro"},

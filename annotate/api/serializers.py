@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from annotate.export import DEFAULT_SEED, FORMATS, LEVELS
-from annotate.forms import ACCEPT
+from annotate.labelling import ACCEPT
 from annotate.models import (
     Annotation,
     Article,

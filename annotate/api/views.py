@@ -29,11 +29,10 @@ from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.forms import ACCEPT
-from annotate.labelling import annotation_change, annotation_record, annotation_undo
+from annotate.labelling import NoSuggestionToAccept, annotation_change, annotation_submit, annotation_undo
 from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
 from annotate.roles import is_curator
-from annotate.suggestions import in_control_set, suggestion_to_show
+from annotate.suggestions import in_control_set
 
 
 class Conflict(APIException):
@@ -233,24 +232,20 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         if sentence is None:
             raise NotFound(f"No sentence with id {data['sentence']}.")
         target = target_for(data.get("target"))
-        shown = suggestion_to_show(target=target, sentence=sentence)
-        label, accepted = data["label"], data["label"] == ACCEPT
-        if accepted:
-            if shown is None:
-                raise Conflict("There is no suggestion to accept for this sentence.")
-            label = shown.label
         existed = Annotation.objects.filter(
             annotator_id=request.user.pk, sentence=sentence, target=target
         ).exists()
-        annotation = annotation_record(
-            annotator=request.user,
-            sentence=sentence,
-            target=target,
-            label=label,
-            spent_ms=data.get("spent_ms"),
-            accepted_suggestion=accepted,
-            suggestion_shown=shown is not None and (accepted or data["suggestion_shown"]),
-        )
+        try:
+            annotation = annotation_submit(
+                annotator=request.user,
+                sentence=sentence,
+                target=target,
+                label=data["label"],
+                spent_ms=data.get("spent_ms"),
+                suggestion_shown=data["suggestion_shown"],
+            )
+        except NoSuggestionToAccept as error:
+            raise Conflict(" ".join(error.messages)) from None
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(io.AnnotationSerializer(annotation).data, status=code)
 

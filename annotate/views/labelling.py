@@ -11,8 +11,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from annotate import queue
 from annotate.corpus import sentence_neighbours
-from annotate.forms import ACCEPT, ChangeForm, LabelForm, form_errors
-from annotate.labelling import annotation_change, annotation_record, annotation_undo
+from annotate.forms import ChangeForm, LabelForm, form_errors
+from annotate.labelling import annotation_change, annotation_submit, annotation_undo
 from annotate.models import Annotation, Label, Sentence, Target
 from annotate.suggestions import suggestion_to_show
 
@@ -89,25 +89,17 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
-    label = form.cleaned_data["label"]
-    accepted = label == ACCEPT
-    shown = suggestion_to_show(target=target, sentence=sentence)
-    if accepted:
-        if shown is None:
-            return HttpResponseBadRequest("There is no suggestion to accept.", content_type="text/plain")
-        label = shown.label
     try:
-        annotation_record(
+        annotation = annotation_submit(
             annotator=request.user,
             sentence=sentence,
             target=target,
-            label=label,
+            label=form.cleaned_data["label"],
             spent_ms=form.cleaned_data["spent_ms"],
-            accepted_suggestion=accepted,
-            suggestion_shown=shown is not None,
         )
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
+    label = annotation.label
     verb = "Skipped" if label == Label.SKIP else f"Labelled {label}"
     return _respond(request, target, f"{verb}: “{sentence.text[:60]}”")
 
