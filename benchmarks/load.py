@@ -514,7 +514,7 @@ def make_fault(
 
             from annotate.models import ModelVersion, Suggestion, Target
 
-            command = _retrain_command(database, target_id, workdir)
+            command = await asyncio.to_thread(_retrain_command, database, target_id, workdir)
             env = _retrain_env(database, workdir)
             await asyncio.sleep(max(0.0, (deadline - time.monotonic()) * 0.25))
             first = await asyncio.to_thread(
