@@ -223,6 +223,24 @@ def test_the_jsonl_loads_with_pandas_as_the_same_rows(huawei, corpus):
     assert frame["label_counts"].tolist() == [row["label_counts"] for row in exported]
 
 
+def test_the_jsonl_loads_with_the_hugging_face_json_loader(huawei, corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets  # heavy; only this test needs it
+
+    SuggestionFactory(sentence=corpus[0], target=huawei, label="pro", confidence=0.9)
+    for level in ("annotations", "gold"):
+        path = tmp_path / f"{level}.jsonl"
+        path.write_text(text_of(huawei, level, split=True))
+        loaded = datasets.load_dataset(
+            "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "c")
+        )
+        exported = rows(huawei, level, split=True)
+        assert loaded.column_names == FIELDS[level] + ["split"]
+        assert loaded["text"] == [row["text"] for row in exported]
+        assert loaded["label"] == [row["label"] for row in exported]
+
+
 def test_every_jsonl_line_is_one_object_with_the_same_keys(huawei, corpus):
     lines = text_of(huawei, "gold", split=True).splitlines()
     keys = {tuple(json.loads(line)) for line in lines}
