@@ -99,11 +99,7 @@ def percent_agreement(votes: Iterable[Vote]) -> tuple[float | None, int]:
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for vote in votes:
         counts[vote.sentence_id][vote.label] += 1
-    shares = []
-    for c in counts.values():
-        n = sum(c.values())
-        if n >= 2:
-            shares.append(sum(k * (k - 1) for k in c.values()) / (n * (n - 1)))
+    shares = [share for c in counts.values() if (share := sentence_agreement(c)) is not None]
     return (sum(shares) / len(shares), len(shares)) if shares else (None, 0)
 
 

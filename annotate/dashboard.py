@@ -10,7 +10,6 @@ single label), one per sentence, so a sentence labelled twice counts once.
 from __future__ import annotations
 
 import datetime
-import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
-from django.utils import timezone
 
 from annotate import agreement
 from annotate.gold import Gold, gold_labels
@@ -34,6 +32,7 @@ from annotate.models import (
     Suggestion,
     Target,
 )
+from annotate.queue import annotator_share, start_of_day
 from annotate.roles import ANNOTATOR
 
 #: Articles shown one by one (progress, stance profiles); the rest are counted only.
@@ -231,10 +230,6 @@ class Dashboard:
         ]
 
 
-def _start_of_day() -> datetime.datetime:
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def median_spent_ms(*, target: Target) -> dict[int, float]:
     """Each annotator's median spent_ms, computed in the database.
 
@@ -265,7 +260,7 @@ def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgr
         .annotate(
             skips=Count("id", filter=Q(label=Label.SKIP)),
             labels=Count("id", filter=~Q(label=Label.SKIP)),
-            today=Count("id", filter=Q(updated_at__gte=_start_of_day())),
+            today=Count("id", filter=Q(updated_at__gte=start_of_day())),
         )
         .order_by()
     )
@@ -277,8 +272,8 @@ def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgr
         .distinct()
     )
     medians = median_spent_ms(target=target)
-    # The same share as annotate.queue.progress_for shows each annotator.
-    share = min(sentences, math.ceil(sentences * target.overlap / max(1, len(active))))
+    # The same share as the annotators' own progress bars show.
+    share = annotator_share(sentences=sentences, overlap=target.overlap, annotators=len(active))
     people = {**active, **{k: row["annotator__username"] for k, row in counted.items()}}
     result = []
     for annotator_id, username in people.items():

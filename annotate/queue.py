@@ -256,16 +256,21 @@ def corpus_size() -> int:
     return Sentence.objects.count() if span < EXACT_COUNT_BELOW else span
 
 
-def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
-    """Labels done (skips included) against the annotator's share of the corpus.
+def start_of_day() -> datetime.datetime:
+    """Midnight today in the site's time zone: where "today" counts start."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
-    The share is the corpus times the overlap, spread over the active annotators.
-    """
-    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+def annotator_share(*, sentences: int, overlap: int, annotators: int) -> int:
+    """One annotator's share of the corpus: the corpus times the overlap, spread evenly."""
+    return min(sentences, math.ceil(sentences * overlap / max(1, annotators)))
+
+
+def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
+    """Labels done (skips included) against the annotator's share of the corpus."""
     mine = Annotation.objects.filter(annotator_id=annotator.pk, target=target).aggregate(
-        done=Count("id"), today=Count("id", filter=Q(updated_at__gte=start_of_day))
+        done=Count("id"), today=Count("id", filter=Q(updated_at__gte=start_of_day()))
     )
-    sentences = corpus_size()
     annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()
-    share = min(sentences, math.ceil(sentences * target.overlap / max(1, annotators)))
+    share = annotator_share(sentences=corpus_size(), overlap=target.overlap, annotators=annotators)
     return Progress(done=mine["done"], assigned=max(share, mine["done"]), today=mine["today"])

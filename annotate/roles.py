@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 
 ANNOTATOR = "annotator"
 CURATOR = "curator"
@@ -25,3 +26,15 @@ def is_curator(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     return has_role(user, ADMIN)
+
+
+def require_curator(user: AbstractBaseUser | AnonymousUser, what: str) -> None:
+    """Raise PermissionDenied (a 403) unless the user is a curator or an admin."""
+    if not is_curator(user):
+        raise PermissionDenied(f"{what} is for curators and admins.")
+
+
+def require_admin(user: AbstractBaseUser | AnonymousUser, what: str) -> None:
+    """Raise PermissionDenied (a 403) unless the user is an admin."""
+    if not is_admin(user):
+        raise PermissionDenied(f"{what} is for admins.")

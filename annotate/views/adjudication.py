@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -15,15 +14,10 @@ from annotate.corpus import sentence_neighbours
 from annotate.forms import AdjudicateForm, form_errors
 from annotate.gold import adjudication_record
 from annotate.models import STANCE_LABELS, Adjudication, Sentence, Suggestion, Target
-from annotate.roles import is_curator
+from annotate.roles import require_curator
 
 SETTLED_SHOWN = 15
 QUEUE_SHOWN = 20
-
-
-def _curators_only(request: HttpRequest) -> None:
-    if not is_curator(request.user):
-        raise PermissionDenied("Only curators and admins adjudicate.")
 
 
 def _with_texts(items: list[Disagreement]) -> list[tuple[Disagreement, str]]:
@@ -70,7 +64,7 @@ def _settled(target: Target) -> dict[str, object]:
 @require_GET
 @vary_on_headers("HX-Request")
 def adjudicate_page(request: HttpRequest, target_id: int) -> HttpResponse:
-    _curators_only(request)
+    require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     if request.htmx:
         return render(request, "annotate/adjudicate.html#adjudication-card", _card(target))
@@ -79,7 +73,7 @@ def adjudicate_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def adjudicate_settle(request: HttpRequest, target_id: int) -> HttpResponse:
-    _curators_only(request)
+    require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     form = AdjudicateForm(request.POST)
     if not form.is_valid():

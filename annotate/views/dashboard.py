@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -12,7 +11,7 @@ from annotate import charts
 from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
-from annotate.roles import is_curator
+from annotate.roles import require_curator
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -172,8 +171,7 @@ def _export_url(target: Target) -> str | None:
 
 @require_GET
 def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
-    if not is_curator(request.user):
-        raise PermissionDenied("The dashboard is for curators and admins.")
+    require_curator(request.user, "The dashboard")
     target = get_object_or_404(Target, pk=target_id)
     board = dashboard_for(target=target)
     context = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
@@ -18,14 +17,9 @@ from annotate.export import (
     export_summary,
 )
 from annotate.models import Target
-from annotate.roles import is_admin
+from annotate.roles import require_admin
 
 TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        raise PermissionDenied("Only admins export datasets.")
 
 
 def _flag(request: HttpRequest, name: str) -> bool:
@@ -52,7 +46,7 @@ def _spec(request: HttpRequest, target: Target) -> ExportSpec:
 
 @require_GET
 def export_download(request: HttpRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
-    _admin_only(request)
+    require_admin(request.user, "Exporting datasets")
     target = get_object_or_404(Target, pk=target_id)
     try:
         spec = _spec(request, target)
@@ -65,7 +59,7 @@ def export_download(request: HttpRequest, target_id: int) -> HttpResponse | Stre
 
 @require_GET
 def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user, "Exporting datasets")
     target = get_object_or_404(Target, pk=target_id)
     try:
         spec = _spec(request, target)

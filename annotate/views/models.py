@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -12,15 +11,10 @@ from django_tasks_db.models import DBTaskResult
 
 from annotate.forms import QueueSettingsForm
 from annotate.models import ModelVersion, Target
-from annotate.roles import is_admin
+from annotate.roles import require_admin
 from annotate.tasks import retrain_target
 
 RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qualname__}"
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        raise PermissionDenied("Only admins manage models.")
 
 
 def retrain_tasks(target: Target) -> list[DBTaskResult]:
@@ -56,7 +50,7 @@ def _context(
 @require_GET
 @vary_on_headers("HX-Request")
 def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     if request.htmx:
         return render(request, "annotate/models.html#retrain-status", _context(request, target))
@@ -65,7 +59,7 @@ def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     retrain_target.enqueue(target.pk)
     messages.success(
@@ -76,7 +70,7 @@ def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def queue_settings(request: HttpRequest, target_id: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     form = QueueSettingsForm(request.POST, instance=target)
     if not form.is_valid():
