@@ -83,12 +83,19 @@ def test_the_cursor_never_passes_a_sentence_that_is_only_reserved(annotator, oth
     assert queue.next_sentence(annotator=other_annotator, target=single) == corpus[0]
 
 
-def test_labels_imported_into_an_older_article_are_found(annotator, huawei, corpus, tmp_path):
-    for _ in range(5):
+def test_sentences_imported_into_an_older_article_are_found_behind_the_cursor(annotator, huawei, tmp_path):
+    # An older article whose one sentence the splitter left whole; a label file that splits
+    # it into two texts reuses that article (same body up to whitespace) and appends them.
+    older = ArticleFactory(body="One. Two.")
+    SentenceFactory(article=older, position=0, text="One. Two.")
+    later = ArticleFactory()
+    for i in range(3):
+        SentenceFactory(article=later, position=i)
+    for _ in range(4):
         label_next(annotator, huawei)
     assert queue.next_sentence(annotator=annotator, target=huawei) is None
-    path = tmp_path / "extra.csv"
-    path.write_text("text,label\nA brand new sentence.,pro\n")
+    path = tmp_path / "split.csv"
+    path.write_text("text,label\nOne.,pro\nTwo.,pro\n")
     call_command("import_labels", str(path), "--target", "Huawei", "--annotator", "importer")
-    new = queue.next_sentence(annotator=annotator, target=huawei)
-    assert new is not None and new.text == "A brand new sentence."
+    found = queue.next_sentence(annotator=annotator, target=huawei)
+    assert (found.article_id, found.text) == (older.id, "One.")
