@@ -11,6 +11,13 @@ from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
 
 
+@pytest.fixture(autouse=True)
+def model_dir(settings, tmp_path) -> Path:
+    """Trained models go to the test's own folder, never the project's models/."""
+    settings.MODEL_DIR = tmp_path / "models"
+    return settings.MODEL_DIR
+
+
 @pytest.fixture
 def seeds_dir() -> Path:
     return SEEDS

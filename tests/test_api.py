@@ -31,28 +31,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-# The personas of conftest.py without passwords: tokens need none, and hashing a password
-# takes longer than most of these tests.
-@pytest.fixture
-def annotator(db):
-    return UserFactory(username="ann", role="annotator", password=None)
-
-
-@pytest.fixture
-def other_annotator(db):
-    return UserFactory(username="bob", role="annotator", password=None)
-
-
-@pytest.fixture
-def curator(db):
-    return UserFactory(username="cur", role="curator", password=None)
-
-
-@pytest.fixture
-def admin_user(db):
-    return UserFactory(username="boss", role="admin", is_staff=True, is_superuser=True, password=None)
-
-
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")

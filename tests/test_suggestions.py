@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def model_dir(settings, tmp_path) -> Path:
-    settings.MODEL_DIR = tmp_path / "models"
-    return settings.MODEL_DIR
-
-
-@pytest.fixture(autouse=True)
 def training_once(monkeypatch) -> None:
     monkeypatch.setattr(classifier, "train", train_once)
 

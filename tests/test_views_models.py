@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -48,30 +47,8 @@ QUEUE_SETTINGS = {
 
 
 @pytest.fixture(autouse=True)
-def model_dir(settings, tmp_path) -> Path:
-    settings.MODEL_DIR = tmp_path / "models"
-    return settings.MODEL_DIR
-
-
-@pytest.fixture(autouse=True)
 def training_once(monkeypatch) -> None:
     monkeypatch.setattr(classifier, "train", train_once)
-
-
-# The personas without passwords: the tests log them in directly, and hashing one is slow.
-@pytest.fixture
-def annotator(db):
-    return UserFactory(username="ann", password=None, role="annotator")
-
-
-@pytest.fixture
-def curator(db):
-    return UserFactory(username="cur", password=None, role="curator")
-
-
-@pytest.fixture
-def admin_user(db):
-    return UserFactory(username="boss", password=None, role="admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
