@@ -18,7 +18,7 @@ from django.db.models import Max
 from annotate.corpus import CorpusError, content_hash, decode_text
 from annotate.labelling import annotation_record
 from annotate.models import STANCE_LABELS, Article, Sentence, Target
-from annotate.queue import rewind_cursors
+from annotate.queue import lock_target, rewind_cursors
 
 MATCH_BATCH = 500
 
@@ -121,6 +121,7 @@ def labels_import(
     """
     result = LabelImportResult(rows=len(rows))
     with transaction.atomic():
+        lock_target(target.pk)
         annotator = _annotator(annotator_name)
         known: dict[str, Sentence] = {}
         texts = sorted({row.text for row in rows})
@@ -139,7 +140,9 @@ def labels_import(
             rewind_cursors(target=target, sentence=created[0])
             result.new_sentences = len(created)
         for row in rows:
-            annotation_record(annotator=annotator, sentence=known[row.text], target=target, label=row.label)
+            annotation_record(
+                annotator=annotator, sentence=known[row.text], target=target, label=row.label, locked=True
+            )
         fresh = set(new_texts)
         result.matched = sum(1 for row in rows if row.text not in fresh)
     return result

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
+from annotate import queue
 from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
-from annotate.queue import rewind_cursors
 from annotate.suggestions import suggestion_to_show
 
 #: The label value that takes the model's suggestion (Enter in the browser).
@@ -57,37 +57,38 @@ def annotation_record(
     spent_ms: int | None = None,
     accepted_suggestion: bool = False,
     suggestion_shown: bool = False,
+    locked: bool = False,
 ) -> Annotation:
     """Set the annotator's label for a sentence: create, relabel, skip, or repeat.
 
     A repeated submission of the same label (a double key press, a retried request)
-    leaves one annotation and is written to the history as a repeat.
+    leaves one annotation and is written to the history as a repeat. The history event
+    written is on `annotation.event`. With `locked`, the caller's transaction already
+    holds `queue.lock_target`.
     """
     validate_label(label)
     spent_ms = clamp_spent_ms(spent_ms)
     accepted_suggestion = accepted_suggestion and suggestion_shown and label != Label.SKIP
     key = {"annotator_id": annotator.pk, "sentence_id": sentence.pk, "target_id": target.pk}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            # Every label write holds the target's lock, so two requests for the same
+            # sentence (a double key press, a retry) cannot both insert.
+            queue.lock_target(target.pk)
         # The reservation is used up: it must not count toward the overlap beside the label.
         Assignment.objects.filter(**key).delete()
-        annotation = Annotation.objects.select_for_update().filter(**key).first()
+        annotation = Annotation.objects.filter(**key).first()
         if annotation is None:
-            try:
-                with transaction.atomic():
-                    annotation = Annotation.objects.create(
-                        **key,
-                        label=label,
-                        spent_ms=spent_ms,
-                        accepted_suggestion=accepted_suggestion,
-                        suggestion_shown=suggestion_shown,
-                    )
-            except IntegrityError:
-                # A concurrent request for the same sentence won the insert; update its row.
-                annotation = Annotation.objects.select_for_update().get(**key)
-            else:
-                action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
-                _event(annotation, action=action, old_label="", new_label=label)
-                return annotation
+            annotation = Annotation.objects.create(
+                **key,
+                label=label,
+                spent_ms=spent_ms,
+                accepted_suggestion=accepted_suggestion,
+                suggestion_shown=suggestion_shown,
+            )
+            action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
+            annotation.event = _event(annotation, action=action, old_label="", new_label=label)
+            return annotation
         old_label = annotation.label
         if old_label == label:
             action = AnnotationEvent.Action.REPEAT
@@ -96,7 +97,7 @@ def annotation_record(
         else:
             action = AnnotationEvent.Action.RELABEL
         if action == AnnotationEvent.Action.SKIP and old_label != Label.SKIP:
-            rewind_cursors(target=target, sentence=sentence)
+            queue.rewind_cursors(target=target, sentence=sentence)
         if action != AnnotationEvent.Action.REPEAT:
             annotation.label = label
             annotation.spent_ms = spent_ms
@@ -105,7 +106,7 @@ def annotation_record(
             annotation.save(
                 update_fields=["label", "spent_ms", "accepted_suggestion", "suggestion_shown", "updated_at"]
             )
-        _event(annotation, action=action, old_label=old_label, new_label=label)
+        annotation.event = _event(annotation, action=action, old_label=old_label, new_label=label)
         return annotation
 
 
@@ -121,6 +122,7 @@ def annotation_submit(
     label: str,
     spent_ms: int | None = None,
     suggestion_shown: bool | None = None,
+    locked: bool = False,
 ) -> Annotation:
     """A label as an annotator gives it, from the browser or the API.
 
@@ -142,6 +144,7 @@ def annotation_submit(
         spent_ms=spent_ms,
         accepted_suggestion=accepted,
         suggestion_shown=shown is not None and (accepted or suggestion_shown is not False),
+        locked=locked,
     )
 
 
@@ -162,16 +165,19 @@ def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label:
     )
 
 
-def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotation | None:
+def annotation_undo(
+    *, annotator: AbstractBaseUser, target: Target, locked: bool = False
+) -> Annotation | None:
     """Remove the annotator's most recent label for the target; its history stays.
 
     Returns the removed annotation (unsaved, for showing its sentence again), or None
     when there is nothing to undo.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            queue.lock_target(target.pk)
         annotation = (
-            Annotation.objects.select_for_update(of=("self",))
-            .select_related("sentence")
+            Annotation.objects.select_related("sentence")
             .filter(annotator_id=annotator.pk, target=target)
             .order_by("-updated_at", "-id")
             .first()
@@ -180,5 +186,36 @@ def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotatio
             return None
         _event(annotation, action=AnnotationEvent.Action.UNDO, old_label=annotation.label, new_label="")
         annotation.delete()
-        rewind_cursors(target=target, sentence=annotation.sentence)
+        queue.rewind_cursors(target=target, sentence=annotation.sentence)
         return annotation
+
+
+def label_and_next(
+    *, annotator: AbstractBaseUser, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+) -> tuple[Annotation, Sentence | None, Target]:
+    """Record a label from the labelling page and reserve the next sentence, in one transaction.
+
+    One lock, one transaction: the label, its history event, the used reservation and the
+    next reservation are written together or not at all. Raises Target.DoesNotExist or
+    Sentence.DoesNotExist for unknown ids and ValidationError for a refused label.
+    """
+    with transaction.atomic():
+        target = queue.lock_target(target_id)
+        sentence = queue.card_sentences(target).get(pk=sentence_id)
+        annotation = annotation_submit(
+            annotator=annotator, sentence=sentence, target=target, label=label, spent_ms=spent_ms, locked=True
+        )
+        annotation.sentence = sentence
+        return annotation, queue.next_sentence(annotator=annotator, target=target, locked=True), target
+
+
+def undo_and_next(
+    *, annotator: AbstractBaseUser, target_id: int
+) -> tuple[Annotation | None, Sentence | None, Target]:
+    """Undo the annotator's latest label and show its sentence again, in one transaction."""
+    with transaction.atomic():
+        target = queue.lock_target(target_id)
+        undone = annotation_undo(annotator=annotator, target=target, locked=True)
+        if undone is not None:
+            queue.assign(annotator=annotator, target=target, sentence=undone.sentence, locked=True)
+        return undone, queue.next_sentence(annotator=annotator, target=target, locked=True), target

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -60,76 +62,174 @@ def _open_to(
     )
 
 
-def open_sentences(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
-) -> QuerySet[Sentence]:
-    """Sentences the annotator may be given, in article and position order."""
-    return _open_to(Sentence.objects.all(), annotator=annotator, target=target, now=now, ref="pk").order_by(
-        "article_id", "position"
+@dataclass(frozen=True)
+class QueueState:
+    """The annotator's search cursor and reservation for a target, read in one query."""
+
+    cursor: tuple[int, int] | None
+    reserved_sentence_id: int | None
+    reserved_until: datetime.datetime | None
+
+    def live_reservation(self, now: datetime.datetime) -> int | None:
+        if self.reserved_until is not None and self.reserved_until > now:
+            return self.reserved_sentence_id
+        return None
+
+
+def queue_state(*, annotator: AbstractBaseUser, target: Target) -> QueueState:
+    cursor = QueueCursor.objects.filter(annotator_id=annotator.pk, target=target)
+    reservation = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
+    row = (
+        Target.objects.filter(pk=target.pk)
+        .annotate(
+            cursor_article=Subquery(cursor.values("article_id")[:1]),
+            cursor_position=Subquery(cursor.values("position")[:1]),
+            reserved_sentence=Subquery(reservation.values("sentence_id")[:1]),
+            reserved_until=Subquery(reservation.values("expires_at")[:1]),
+        )
+        .values_list("cursor_article", "cursor_position", "reserved_sentence", "reserved_until")
+        .get()
+    )
+    has_cursor = row[0] is not None
+    return QueueState(
+        cursor=(row[0], row[1]) if has_cursor else None, reserved_sentence_id=row[2], reserved_until=row[3]
     )
 
 
-def _from(article_id: int, position: int) -> Q:
-    """Sentences at or after (article_id, position) in queue order.
+# The in-order search runs on every label, so it is written in SQL once instead of being
+# built by the ORM each time: compiling the nested subqueries cost ~5 ms of CPU a label,
+# several times what the database spends running them (benchmarks/scale.py).
+_UNFINISHED = """
+    "sentence"."article_id" >= %s AND NOT ("sentence"."article_id" = %s AND "sentence"."position" < %s)
+    AND NOT EXISTS (SELECT 1 FROM {annotation} "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+                    AND "mine"."target_id" = %s AND "mine"."annotator_id" = %s)
+"""
+_LABELS = """(SELECT COUNT(*) FROM {annotation} "label" WHERE "label"."sentence_id" = "sentence"."id"
+              AND "label"."target_id" = %s AND "label"."label" <> %s)"""
+_HELD = """(SELECT COUNT(*) FROM {assignment} "held" WHERE "held"."sentence_id" = "sentence"."id"
+            AND "held"."target_id" = %s AND "held"."expires_at" > %s AND "held"."annotator_id" <> %s)"""
+_FRONTIER_SQL = (
+    'SELECT "sentence"."article_id", "sentence"."position" FROM {sentence} "sentence" WHERE'
+    + _UNFINISHED
+    + " AND "
+    + _LABELS
+    + ' < %s ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1'
+)
+_OPEN_SQL = (
+    'SELECT "sentence"."id" FROM {sentence} "sentence" WHERE'
+    + _UNFINISHED
+    + " AND "
+    + _LABELS
+    + " + "
+    + _HELD
+    + ' < %s ORDER BY "sentence"."article_id", "sentence"."position"'
+)
+_MOVE_CURSOR_SQL = (
+    'UPDATE {cursor} SET "article_id" = COALESCE((SELECT "f"."article_id" FROM (' + _FRONTIER_SQL + ') "f"), '
+    '"article_id"), "position" = COALESCE((SELECT "f"."position" FROM ('
+    + _FRONTIER_SQL
+    + ') "f"), "position") '
+    'WHERE "annotator_id" = %s AND "target_id" = %s'
+)
 
-    Written as a range on article_id minus the article's earlier positions, not as an OR:
-    with the OR, SQLite scans the (article, position) index from its start (0.5 s at a
-    million sentences); with the range it seeks straight to the cursor (2 ms).
-    """
-    return Q(article_id__gte=article_id) & ~Q(article_id=article_id, position__lt=position)
+
+def _sql(template: str) -> str:
+    tables = {"sentence": Sentence, "annotation": Annotation, "assignment": Assignment, "cursor": QueueCursor}
+    quote = connection.ops.quote_name
+    return template.format(**{name: quote(model._meta.db_table) for name, model in tables.items()})
 
 
-def _frontier(
+def _unfinished_params(annotator: AbstractBaseUser, target: Target, start: tuple[int, int]) -> list[object]:
+    return [start[0], start[0], start[1], target.pk, annotator.pk]
+
+
+def frontier_sql(
     *, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]
-) -> tuple[int, int] | None:
+) -> tuple[str, list[object]]:
     """The first sentence from `start` that is neither the annotator's nor full of labels.
 
     Reservations are left out on purpose: they expire, so the cursor must not pass them.
     """
-    sentence = OuterRef("pk")
-    mine = Annotation.objects.filter(target=target, sentence=sentence, annotator_id=annotator.pk)
-    labels = Annotation.objects.filter(target=target, sentence=sentence).exclude(label=Label.SKIP)
-    return (
-        Sentence.objects.filter(_from(*start))
-        .filter(~Exists(mine))
-        .alias(labelled=_count(labels))
-        .filter(labelled__lt=target.overlap)
-        .order_by("article_id", "position")
-        .values_list("article_id", "position")
-        .first()
-    )
+    params = [*_unfinished_params(annotator, target, start), target.pk, Label.SKIP, target.overlap]
+    return _sql(_FRONTIER_SQL), params
 
 
-def first_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
-    """The first open sentence in queue order, with its article.
+def open_sql(
+    *, annotator: AbstractBaseUser, target: Target, start: tuple[int, int], now: datetime.datetime
+) -> tuple[str, list[object]]:
+    """Ids of the sentences open to the annotator from `start` on, in queue order.
 
-    The search starts at the annotator's cursor and selects ids only, so it walks the
-    (article, position) index over a bounded stretch whatever the corpus size and however
-    much of it is labelled; the article is joined in only for the sentence found.
+    A sentence is open when the annotator has not labelled or skipped it and fewer than
+    the overlap of others have labelled it or hold it. The range on article_id minus the
+    article's earlier positions (not an OR) lets SQLite seek straight to `start` in the
+    (article, position) index: with the OR it scanned from the index's start (0.5 s at a
+    million sentences).
     """
-    cursor = QueueCursor.objects.filter(annotator_id=annotator.pk, target=target).first()
-    start = (cursor.article_id, cursor.position) if cursor else (0, 0)
-    frontier = _frontier(annotator=annotator, target=target, start=start)
-    if frontier is None:
-        return None
-    if cursor is None:
-        QueueCursor.objects.create(
-            annotator_id=annotator.pk, target=target, article_id=frontier[0], position=frontier[1]
-        )
-    elif frontier != start:
-        cursor.article_id, cursor.position = frontier
-        cursor.save(update_fields=["article_id", "position"])
-    found = (
-        open_sentences(annotator=annotator, target=target, now=now)
-        .filter(_from(*frontier))
-        .values_list("pk", flat=True)
-        .first()
+    held = [target.pk, connection.ops.adapt_datetimefield_value(now), annotator.pk]
+    params = [*_unfinished_params(annotator, target, start), target.pk, Label.SKIP, *held, target.overlap]
+    return _sql(_OPEN_SQL), params
+
+
+def first_open(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, state: QueueState | None = None
+) -> Sentence | None:
+    """The first open sentence in queue order, with its article and suggestion.
+
+    The search starts at the annotator's cursor, so it walks the (article, position) index
+    over a bounded stretch whatever the corpus size and however much of it is labelled.
+    One UPDATE moves the cursor up to the first sentence that is neither the annotator's
+    nor full; the open sentence is the first one from the old cursor (nothing between the
+    two is open), read with its article and suggestion in one query.
+    """
+    state = state or queue_state(annotator=annotator, target=target)
+    start = state.cursor or (0, 0)
+    frontier, frontier_params = frontier_sql(annotator=annotator, target=target, start=start)
+    with connection.cursor() as cursor:
+        if state.cursor is None:
+            cursor.execute(frontier, frontier_params)
+            first = cursor.fetchone()
+            if first is None:
+                return None
+            QueueCursor.objects.create(
+                annotator_id=annotator.pk, target=target, article_id=first[0], position=first[1]
+            )
+        else:
+            cursor.execute(
+                _sql(_MOVE_CURSOR_SQL), [*frontier_params, *frontier_params, annotator.pk, target.pk]
+            )
+    found, found_params = open_sql(annotator=annotator, target=target, start=start, now=now)
+    return card_sentences(target).filter(pk=RawSQL(found + " LIMIT 1", found_params)).first()
+
+
+def open_sentences(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
+) -> QuerySet[Sentence]:
+    """Every sentence the annotator may be given now, in queue order."""
+    found, params = open_sql(annotator=annotator, target=target, start=(0, 0), now=now)
+    return Sentence.objects.filter(pk__in=RawSQL(found, params)).order_by("article_id", "position")
+
+
+def card_sentences(target: Target) -> QuerySet[Sentence]:
+    """Sentences with their article and the active model's suggestion: one query a card.
+
+    The suggestion comes as `suggested_label` and `suggested_confidence`, which
+    `suggestions.suggestion_to_show` reads instead of querying again.
+    """
+    queryset = Sentence.objects.select_related("article")
+    if target.active_version_id is None:
+        return queryset
+    suggestion = Suggestion.objects.filter(model_version_id=target.active_version_id, sentence=OuterRef("pk"))
+    return queryset.annotate(
+        suggested_label=Subquery(suggestion.values("label")[:1]),
+        suggested_confidence=Subquery(suggestion.values("confidence")[:1]),
     )
-    return None if found is None else Sentence.objects.select_related("article").get(pk=found)
 
 
 def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
-    """A sentence lost a label (undo, relabel to skip) or was added: searches must see it again."""
+    """A sentence lost a label (undo, relabel to skip) or was added: searches must see it again.
+
+    The caller holds `lock_target`, so no search moves a cursor past the sentence meanwhile.
+    """
     QueueCursor.objects.filter(target=target).filter(
         Q(article_id__gt=sentence.article_id)
         | Q(article_id=sentence.article_id, position__gt=sentence.position)
@@ -155,21 +255,27 @@ def _most_uncertain(
         .select_related("sentence__article")
         .first()
     )
-    return found.sentence if found else None
+    if found is None:
+        return None
+    sentence = found.sentence
+    sentence.suggested_label, sentence.suggested_confidence = found.label, found.confidence
+    return sentence
 
 
 def _random_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
-    bounds = Sentence.objects.aggregate(low=Min("id"), high=Max("id"))
-    if bounds["low"] is None:
+    bounds = sentence_id_bounds()
+    if bounds is None:
         return None
-    start = random.randint(bounds["low"], bounds["high"])
+    start = random.randint(*bounds)
     candidates = _open_to(
-        Sentence.objects.select_related("article"), annotator=annotator, target=target, now=now, ref="pk"
+        card_sentences(target), annotator=annotator, target=target, now=now, ref="pk"
     ).order_by("id")
     return candidates.filter(id__gte=start).first() or candidates.first()
 
 
-def pick_sentence(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
+def pick_sentence(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, state: QueueState | None = None
+) -> Sentence | None:
     """The next open sentence by the target's queue order."""
     order = target.queue_order
     if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
@@ -180,50 +286,60 @@ def pick_sentence(*, annotator: AbstractBaseUser, target: Target, now: datetime.
         if picked is not None:
             return picked
     # Before any model, and for sentences the model has not seen yet.
-    return first_open(annotator=annotator, target=target, now=now)
+    return first_open(annotator=annotator, target=target, now=now, state=state)
 
 
-def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
+def lock_target(target_id: int) -> Target:
+    """Lock the target's row until the transaction ends and read its current settings.
+
+    Every write that decides who labels what takes this lock first (a row lock on
+    PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock), so
+    the last open slot of a sentence goes to one annotator only and a label is inserted
+    once. Reading the settings here means switching the queue order needs no restart.
+    """
+    return Target.objects.select_for_update().get(pk=target_id)
+
+
+def next_sentence(*, annotator: AbstractBaseUser, target: Target, locked: bool = False) -> Sentence | None:
     """The sentence to show the annotator now, reserving it; None when the queue is empty.
 
     The sentence already reserved for the annotator is kept until they label it or it
-    expires, so reloading the page never skips a sentence.
+    expires, so reloading the page never skips a sentence. With `locked`, the caller's
+    transaction already holds `lock_target` (labelling and moving on is one transaction).
     """
     now = timezone.now()
-    with transaction.atomic():
-        # Lock the target row and read its current order settings: switching the order
-        # needs no restart.
-        target = Target.objects.select_for_update().get(pk=target.pk)
-        current = (
-            Assignment.objects.filter(annotator_id=annotator.pk, target=target, expires_at__gt=now)
-            .select_related("sentence__article")
-            .first()
-        )
-        if current is not None:
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            target = lock_target(target.pk)
+        state = queue_state(annotator=annotator, target=target)
+        reserved = state.live_reservation(now)
+        if reserved is not None:
             # Labelling deletes the reservation, so a live one is still unlabelled.
-            return current.sentence
-        sentence = pick_sentence(annotator=annotator, target=target, now=now)
+            return card_sentences(target).get(pk=reserved)
+        sentence = pick_sentence(annotator=annotator, target=target, now=now, state=state)
         if sentence is None:
-            Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
+            if state.reserved_sentence_id is not None:
+                Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
             return None
-        _assign(annotator=annotator, target=target, sentence=sentence, now=now)
+        fields = {"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT}
+        reservation = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
+        # Under the target's lock the reservation row cannot appear or vanish meanwhile.
+        if state.reserved_sentence_id is None or not reservation.update(**fields):
+            Assignment.objects.create(annotator_id=annotator.pk, target=target, **fields)
         return sentence
 
 
-def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:
+def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence, locked: bool = False) -> None:
     """Reserve a given sentence for the annotator (to show it again after an undo)."""
-    with transaction.atomic():
-        Target.objects.select_for_update().filter(pk=target.pk).exists()
-        _assign(annotator=annotator, target=target, sentence=sentence, now=timezone.now())
-
-
-def _assign(
-    *, annotator: AbstractBaseUser, target: Target, sentence: Sentence, now: datetime.datetime
-) -> None:
-    # Callers hold the target's lock, so update-then-insert cannot race for this annotator.
-    fields = {"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT}
-    if not Assignment.objects.filter(annotator_id=annotator.pk, target=target).update(**fields):
-        Assignment.objects.create(annotator_id=annotator.pk, target=target, **fields)
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            lock_target(target.pk)
+        Assignment.objects.update_or_create(
+            annotator_id=annotator.pk,
+            target=target,
+            defaults={"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT},
+        )
 
 
 @dataclass(frozen=True)
@@ -249,11 +365,37 @@ def corpus_size() -> int:
     its ids (two index lookups); only deleted articles leave gaps, which make the share in
     the progress bar slightly generous. Small corpora are counted exactly.
     """
-    bounds = Sentence.objects.aggregate(low=Min("id"), high=Max("id"))
-    if bounds["low"] is None:
+    bounds = sentence_id_bounds()
+    if bounds is None:
         return 0
-    span = bounds["high"] - bounds["low"] + 1
+    span = bounds[1] - bounds[0] + 1
     return Sentence.objects.count() if span < EXACT_COUNT_BELOW else span
+
+
+def sentence_id_bounds() -> tuple[int, int] | None:
+    """The lowest and highest sentence id, or None without sentences.
+
+    Two index seeks: SQLite answers MIN and MAX in one query by scanning the table.
+    """
+    ids = Sentence.objects.values_list("id", flat=True)
+    low = ids.order_by("id").first()
+    return None if low is None else (low, ids.order_by("-id").first())
+
+
+#: How long the progress bar's corpus size and annotator count may lag behind an import
+#: or a new account. Both change rarely and are read on every label.
+SHARE_INPUTS_SECONDS = 30
+
+
+def _share_inputs() -> tuple[int, int]:
+    """(sentences, active annotators), cached per process for SHARE_INPUTS_SECONDS."""
+    key = "stance:queue:share-inputs"
+    cached = cache.get(key)
+    if cached is None:
+        annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()
+        cached = (corpus_size(), annotators)
+        cache.set(key, cached, SHARE_INPUTS_SECONDS)
+    return cached
 
 
 def start_of_day() -> datetime.datetime:
@@ -271,6 +413,6 @@ def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
     mine = Annotation.objects.filter(annotator_id=annotator.pk, target=target).aggregate(
         done=Count("id"), today=Count("id", filter=Q(updated_at__gte=start_of_day()))
     )
-    annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()
-    share = annotator_share(sentences=corpus_size(), overlap=target.overlap, annotators=annotators)
+    sentences, annotators = _share_inputs()
+    share = annotator_share(sentences=sentences, overlap=target.overlap, annotators=annotators)
     return Progress(done=mine["done"], assigned=max(share, mine["done"]), today=mine["today"])

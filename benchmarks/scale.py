@@ -190,15 +190,20 @@ def explain(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from annotate import queue
-    from annotate.models import Target
+    from annotate.models import QueueCursor, Target
 
     user = get_user_model().objects.get(username="measured-000")
     target = Target.objects.get(name="Scale")
-    # What queue.first_open() runs to find the next sentence (ids only; then one lookup by pk).
-    query = queue.open_sentences(annotator=user, target=target, now=timezone.now()).values_list(
-        "pk", flat=True
-    )[:1]
-    plan = query.explain()
+    # What queue.first_open() runs to find the next sentence: the search from the annotator's
+    # cursor (ids only; the card is then read by primary key).
+    cursor = QueueCursor.objects.filter(annotator=user, target=target).first()
+    start = (cursor.article_id, cursor.position) if cursor else (0, 0)
+    sql, params = queue.open_sql(annotator=user, target=target, start=start, now=timezone.now())
+    sql += " LIMIT 1"
+    with connection.cursor() as db:
+        db.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        rows = db.fetchall()
+    plan = "\n".join(" ".join(str(part) for part in row) for row in rows)
     problems = []
     if connection.vendor == "sqlite":
         for line in plan.splitlines():
@@ -219,7 +224,7 @@ def explain(args: argparse.Namespace) -> None:
         uses_index = "Index Scan" in plan or "Index Only Scan" in plan
     if not uses_index:
         problems.append("no index used")
-    print(json.dumps({"plan": plan, "problems": problems, "sql": str(query.query)}))
+    print(json.dumps({"plan": plan, "problems": problems, "sql": sql}))
 
 
 def child(phase: str, args: argparse.Namespace, database: harness.Database, **extra: object) -> dict:

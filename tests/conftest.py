@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from annotate.models import Target
@@ -16,6 +17,14 @@ def model_dir(settings, tmp_path) -> Path:
     """Trained models go to the test's own folder, never the project's models/."""
     settings.MODEL_DIR = tmp_path / "models"
     return settings.MODEL_DIR
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache (the progress bar caches the corpus size)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

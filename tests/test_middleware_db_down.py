@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError
 
-from annotate.models import Annotation
+from annotate.models import Annotation, AnnotationEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,9 @@ def test_a_label_post_cut_off_by_the_server_answers_503_and_writes_nothing(
     annotator_client, huawei, sentences
 ):
     error = InterfaceError("connection already closed")
-    with mock.patch("annotate.views.labelling.annotation_submit", side_effect=error):
+    # Cut off after the label is written, while the next sentence is reserved: the label
+    # is in the same transaction, so it goes too.
+    with mock.patch("annotate.labelling.queue.next_sentence", side_effect=error):
         response = annotator_client.post(
             f"/label/{huawei.pk}/submit/",
             {"sentence": sentences[0].pk, "label": "pro"},
@@ -41,6 +43,7 @@ def test_a_label_post_cut_off_by_the_server_answers_503_and_writes_nothing(
         )
     assert_unavailable(response)
     assert not Annotation.objects.exists()
+    assert not AnnotationEvent.objects.exists()
 
 
 def test_the_session_lookup_failing_before_the_view_answers_503(annotator_client, huawei):

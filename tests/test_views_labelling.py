@@ -203,9 +203,25 @@ def test_an_htmx_label_is_recorded_and_answered_with_the_next_card_and_history(
     assert "<html" not in html
     assert html.lstrip().startswith('<div id="sentence-card"')
     assert current_id(html) == sentences[1].id
-    assert re.search(r'<section id="history-panel"[^>]*hx-swap-oob="true"', html)
-    assert sentences[0].text in history_panel(html)
+    # The history gets the new row on top, out of band; nothing else of it is re-sent.
+    prepended = re.search(r'<ol hx-swap-oob="afterbegin:#history-list">(.*?)</ol>', html, re.S)
+    assert prepended and f'id="history-{annotation.id}"' in prepended.group(1)
+    assert sentences[0].text in prepended.group(1)
+    assert 'id="history-panel"' not in html and 'hx-swap-oob="delete' not in html
     assert "Labelled contra" in html
+
+
+def test_relabelling_the_shown_sentence_moves_its_history_row_to_the_top(annotator_client, huawei, sentences):
+    annotator_client.post(submit_url(huawei), {"sentence": sentences[0].id, "label": "pro"}, **HTMX)
+    response = annotator_client.post(
+        submit_url(huawei), {"sentence": sentences[0].id, "label": "contra"}, **HTMX
+    )
+    annotation = Annotation.objects.get()
+    html = response.content.decode()
+    # The old row is deleted before the new one is put on top (htmx swaps in document order).
+    delete = html.index(f'hx-swap-oob="delete:#history-{annotation.id}"')
+    assert delete < html.index('hx-swap-oob="afterbegin:#history-list"')
+    assert annotation.label == "contra"
 
 
 def test_a_label_without_htmx_is_recorded_and_redirects_to_the_label_page(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotate import queue
 from annotate.corpus import sentence_neighbours
 from annotate.forms import ChangeForm, LabelForm, form_errors
-from annotate.labelling import annotation_change, annotation_submit, annotation_undo
+from annotate.labelling import annotation_change, label_and_next, undo_and_next
 from annotate.models import Annotation, Label, Sentence, Target
 from annotate.suggestions import suggestion_to_show
 
@@ -21,9 +21,10 @@ CONTEXT_SENTENCES = 2
 LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
 
 
-def card_context(request: HttpRequest, target: Target, message: str = "") -> dict[str, object]:
-    """Everything the sentence card shows, in a fixed number of queries."""
-    sentence = queue.next_sentence(annotator=request.user, target=target)
+def card_context(
+    request: HttpRequest, target: Target, sentence: Sentence | None, message: str = ""
+) -> dict[str, object]:
+    """Everything the sentence card shows around the sentence it shows."""
     before: list[Sentence] = []
     after: list[Sentence] = []
     suggestion = None
@@ -48,20 +49,18 @@ def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
         .select_related("sentence")
         .order_by("-updated_at", "-id")[:HISTORY_LENGTH]
     )
-    return {"target": target, "history": recent, "change_labels": Label.choices}
+    return {
+        "target": target,
+        "history": recent,
+        "change_labels": Label.choices,
+        "history_length": HISTORY_LENGTH,
+    }
 
 
-def _respond(request: HttpRequest, target: Target, message: str) -> HttpResponse:
-    """The next card and the refreshed history panel for htmx; a redirect otherwise."""
-    if not request.htmx:
-        return redirect("label", target_id=target.pk)
-    card = render_to_string(
-        "annotate/label.html#sentence-card", card_context(request, target, message), request
+def _card(request: HttpRequest, target: Target, sentence: Sentence | None, message: str) -> str:
+    return render_to_string(
+        "annotate/label.html#sentence-card", card_context(request, target, sentence, message), request
     )
-    history = render_to_string(
-        "annotate/label.html#history-panel", {**history_context(request, target), "oob": True}, request
-    )
-    return HttpResponse(card + history)
 
 
 @require_GET
@@ -76,7 +75,8 @@ def label_home(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
-    context = {**card_context(request, target), **history_context(request, target)}
+    sentence = queue.next_sentence(annotator=request.user, target=target)
+    context = {**card_context(request, target, sentence), **history_context(request, target)}
     if request.htmx:
         return render(request, "annotate/label.html#sentence-card", context)
     return render(request, "annotate/label.html", context)
@@ -84,34 +84,48 @@ def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
-    target = get_object_or_404(Target, pk=target_id)
     form = LabelForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
-    sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     try:
-        annotation = annotation_submit(
+        annotation, following, target = label_and_next(
             annotator=request.user,
-            sentence=sentence,
-            target=target,
+            target_id=target_id,
+            sentence_id=form.cleaned_data["sentence"],
             label=form.cleaned_data["label"],
             spent_ms=form.cleaned_data["spent_ms"],
         )
+    except (Target.DoesNotExist, Sentence.DoesNotExist) as missing:
+        raise Http404("No such target or sentence.") from missing
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
-    label = annotation.label
-    verb = "Skipped" if label == Label.SKIP else f"Labelled {label}"
-    return _respond(request, target, f"{verb}: “{sentence.text[:60]}”")
+    if not request.htmx:
+        return redirect("label", target_id=target.pk)
+    verb = "Skipped" if annotation.label == Label.SKIP else f"Labelled {annotation.label}"
+    message = f"{verb}: “{annotation.sentence.text[:60]}”"
+    # The history panel gets the one changed row on top (its old place removed), not a
+    # re-render of the whole panel.
+    row = render_to_string(
+        "annotate/label.html#history-prepend",
+        {"entry": annotation, "change_labels": Label.choices, "moved": annotation.event.old_label != ""},
+        request,
+    )
+    return HttpResponse(_card(request, target, following, message) + row)
 
 
 @require_POST
 def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
-    target = get_object_or_404(Target, pk=target_id)
-    undone = annotation_undo(annotator=request.user, target=target)
-    if undone is None:
-        return _respond(request, target, "Nothing to undo.")
-    queue.assign(annotator=request.user, target=target, sentence=undone.sentence)
-    return _respond(request, target, f"Undid {undone.label}; the sentence is back.")
+    try:
+        undone, following, target = undo_and_next(annotator=request.user, target_id=target_id)
+    except Target.DoesNotExist as missing:
+        raise Http404("No such target.") from missing
+    if not request.htmx:
+        return redirect("label", target_id=target.pk)
+    message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
+    history = render_to_string(
+        "annotate/label.html#history-panel", {**history_context(request, target), "oob": True}, request
+    )
+    return HttpResponse(_card(request, target, following, message) + history)
 
 
 @require_POST

@@ -57,6 +57,14 @@
     if (field) field.value = String(Math.round(performance.now() - shownAt));
   });
 
+  // Label responses put the new row on top of the history; it keeps its length.
+  function trimHistory() {
+    var list = document.getElementById("history-list");
+    if (!list) return;
+    var length = parseInt(list.getAttribute("data-length"), 10) || 10;
+    while (list.children.length > length) list.removeChild(list.lastElementChild);
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "sentence-card") {
       shownAt = performance.now();
@@ -64,6 +72,7 @@
       if (errors) errors.textContent = "";
     }
   });
+  document.addEventListener("htmx:oobAfterSwap", trimHistory);
   document.addEventListener("htmx:responseError", function (event) {
     var errors = document.getElementById("errors");
     if (errors) errors.textContent = event.detail.xhr.responseText || "The request failed.";
