@@ -140,9 +140,7 @@ def labels_import(
             rewind_cursors(target=target, sentence=created[0])
             result.new_sentences = len(created)
         for row in rows:
-            annotation_record(
-                annotator=annotator, sentence=known[row.text], target=target, label=row.label, locked=True
-            )
+            annotation_record(annotator=annotator, sentence=known[row.text], target=target, label=row.label)
         fresh = set(new_texts)
         result.matched = sum(1 for row in rows if row.text not in fresh)
     return result

@@ -6,9 +6,12 @@ matching AnnotationEvent, so the history can never disagree with the labels.
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from annotate import queue
 from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
@@ -48,6 +51,36 @@ def _event(annotation: Annotation, *, action: str, old_label: str, new_label: st
     )
 
 
+def _insert_once(key: dict[str, int], **fields: object) -> Annotation | None:
+    """Insert the annotation unless one exists for the key; None when one does.
+
+    `ON CONFLICT DO NOTHING` instead of catching the unique constraint's error: on
+    PostgreSQL a concurrent insert of the same key (a double key press) waits for the
+    first to commit and then inserts nothing, with no savepoint and no lock on the target.
+    """
+    now = timezone.now()
+    annotation = Annotation(**key, **fields, created_at=now, updated_at=now)
+    columns = [*key, *fields, "created_at", "updated_at"]
+    values = [
+        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime.datetime) else value
+        for value in (getattr(annotation, name) for name in columns)
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Annotation._meta.db_table)} ({', '.join(quote(name) for name in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quote(name) for name in key)}) DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    annotation.pk = row[0]
+    annotation._state.adding = False
+    return annotation
+
+
 def annotation_record(
     *,
     annotator: AbstractBaseUser,
@@ -57,38 +90,40 @@ def annotation_record(
     spent_ms: int | None = None,
     accepted_suggestion: bool = False,
     suggestion_shown: bool = False,
-    locked: bool = False,
 ) -> Annotation:
     """Set the annotator's label for a sentence: create, relabel, skip, or repeat.
 
     A repeated submission of the same label (a double key press, a retried request)
     leaves one annotation and is written to the history as a repeat. The history event
-    written is on `annotation.event`. With `locked`, the caller's transaction already
-    holds `queue.lock_target`.
+    written is on `annotation.event`.
     """
     validate_label(label)
     spent_ms = clamp_spent_ms(spent_ms)
     accepted_suggestion = accepted_suggestion and suggestion_shown and label != Label.SKIP
     key = {"annotator_id": annotator.pk, "sentence_id": sentence.pk, "target_id": target.pk}
+    fields = {
+        "label": label,
+        "spent_ms": spent_ms,
+        "accepted_suggestion": accepted_suggestion,
+        "suggestion_shown": suggestion_shown,
+    }
     with transaction.atomic(savepoint=False):
-        if not locked:
-            # Every label write holds the target's lock, so two requests for the same
-            # sentence (a double key press, a retry) cannot both insert.
-            queue.lock_target(target.pk)
         # The reservation is used up: it must not count toward the overlap beside the label.
+        # Swapping one for the other in one transaction keeps the sentence's count as it was.
         Assignment.objects.filter(**key).delete()
         annotation = Annotation.objects.filter(**key).first()
         if annotation is None:
-            annotation = Annotation.objects.create(
-                **key,
-                label=label,
-                spent_ms=spent_ms,
-                accepted_suggestion=accepted_suggestion,
-                suggestion_shown=suggestion_shown,
-            )
-            action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
-            annotation.event = _event(annotation, action=action, old_label="", new_label=label)
-            return annotation
+            annotation = _insert_once(key, **fields)
+            if annotation is not None:
+                action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
+                annotation.event = _event(annotation, action=action, old_label="", new_label=label)
+                return annotation
+        if label == Label.SKIP:
+            # A skip may take a stance label away, which rewinds the search cursors under
+            # the target's lock; taken before the row's lock, in the order undo takes them.
+            queue.lock_target(target.pk)
+        # Lock the row: two changes of one annotation must not both read the old label.
+        annotation = Annotation.objects.select_for_update().get(**key)
         old_label = annotation.label
         if old_label == label:
             action = AnnotationEvent.Action.REPEAT
@@ -97,15 +132,12 @@ def annotation_record(
         else:
             action = AnnotationEvent.Action.RELABEL
         if action == AnnotationEvent.Action.SKIP and old_label != Label.SKIP:
+            # The sentence has one stance label fewer: searches that passed it must see it.
             queue.rewind_cursors(target=target, sentence=sentence)
         if action != AnnotationEvent.Action.REPEAT:
-            annotation.label = label
-            annotation.spent_ms = spent_ms
-            annotation.accepted_suggestion = accepted_suggestion
-            annotation.suggestion_shown = suggestion_shown
-            annotation.save(
-                update_fields=["label", "spent_ms", "accepted_suggestion", "suggestion_shown", "updated_at"]
-            )
+            for name, value in fields.items():
+                setattr(annotation, name, value)
+            annotation.save(update_fields=[*fields, "updated_at"])
         annotation.event = _event(annotation, action=action, old_label=old_label, new_label=label)
         return annotation
 
@@ -122,7 +154,6 @@ def annotation_submit(
     label: str,
     spent_ms: int | None = None,
     suggestion_shown: bool | None = None,
-    locked: bool = False,
 ) -> Annotation:
     """A label as an annotator gives it, from the browser or the API.
 
@@ -144,7 +175,6 @@ def annotation_submit(
         spent_ms=spent_ms,
         accepted_suggestion=accepted,
         suggestion_shown=shown is not None and (accepted or suggestion_shown is not False),
-        locked=locked,
     )
 
 
@@ -195,18 +225,21 @@ def label_and_next(
 ) -> tuple[Annotation, Sentence | None, Target]:
     """Record a label from the labelling page and reserve the next sentence, in one transaction.
 
-    One lock, one transaction: the label, its history event, the used reservation and the
-    next reservation are written together or not at all. Raises Target.DoesNotExist or
-    Sentence.DoesNotExist for unknown ids and ValidationError for a refused label.
+    The label, its history event, the used reservation and the next reservation are
+    written together or not at all. The target's lock is taken last, after the label is
+    written, so annotators wait for each other only while a sentence is handed out.
+    Raises Target.DoesNotExist or Sentence.DoesNotExist for unknown ids and
+    ValidationError for a refused label.
     """
+    target = Target.objects.get(pk=target_id)
     with transaction.atomic():
-        target = queue.lock_target(target_id)
         sentence = queue.card_sentences(target).get(pk=sentence_id)
         annotation = annotation_submit(
-            annotator=annotator, sentence=sentence, target=target, label=label, spent_ms=spent_ms, locked=True
+            annotator=annotator, sentence=sentence, target=target, label=label, spent_ms=spent_ms
         )
         annotation.sentence = sentence
-        return annotation, queue.next_sentence(annotator=annotator, target=target, locked=True), target
+        target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)
+    return annotation, queue.card_sentence(target, next_id), target
 
 
 def undo_and_next(
@@ -217,5 +250,6 @@ def undo_and_next(
         target = queue.lock_target(target_id)
         undone = annotation_undo(annotator=annotator, target=target, locked=True)
         if undone is not None:
-            queue.assign(annotator=annotator, target=target, sentence=undone.sentence, locked=True)
-        return undone, queue.next_sentence(annotator=annotator, target=target, locked=True), target
+            queue.assign(annotator=annotator, target=target, sentence=undone.sentence)
+        target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)
+    return undone, queue.card_sentence(target, next_id), target

@@ -19,7 +19,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -45,76 +44,37 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _open_to(
-    queryset: QuerySet, *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, ref: str
-) -> QuerySet:
-    """Filter rows whose sentence (at `ref`) the annotator may be given."""
-    sentence = OuterRef(ref)
-    mine = Annotation.objects.filter(target=target, sentence=sentence, annotator_id=annotator.pk)
-    labels = Annotation.objects.filter(target=target, sentence=sentence).exclude(label=Label.SKIP)
-    held = Assignment.objects.filter(target=target, sentence=sentence, expires_at__gt=now).exclude(
-        annotator_id=annotator.pk
-    )
-    return (
-        queryset.filter(~Exists(mine))
-        .alias(taken=_count(labels) + _count(held))
-        .filter(taken__lt=target.overlap)
-    )
-
-
-@dataclass(frozen=True)
-class QueueState:
-    """The annotator's search cursor and reservation for a target, read in one query."""
-
-    cursor: tuple[int, int] | None
-    reserved_sentence_id: int | None
-    reserved_until: datetime.datetime | None
-
-    def live_reservation(self, now: datetime.datetime) -> int | None:
-        if self.reserved_until is not None and self.reserved_until > now:
-            return self.reserved_sentence_id
-        return None
-
-
-def queue_state(*, annotator: AbstractBaseUser, target: Target) -> QueueState:
-    cursor = QueueCursor.objects.filter(annotator_id=annotator.pk, target=target)
-    reservation = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
-    row = (
-        Target.objects.filter(pk=target.pk)
-        .annotate(
-            cursor_article=Subquery(cursor.values("article_id")[:1]),
-            cursor_position=Subquery(cursor.values("position")[:1]),
-            reserved_sentence=Subquery(reservation.values("sentence_id")[:1]),
-            reserved_until=Subquery(reservation.values("expires_at")[:1]),
-        )
-        .values_list("cursor_article", "cursor_position", "reserved_sentence", "reserved_until")
-        .get()
-    )
-    has_cursor = row[0] is not None
-    return QueueState(
-        cursor=(row[0], row[1]) if has_cursor else None, reserved_sentence_id=row[2], reserved_until=row[3]
-    )
-
-
-# The in-order search runs on every label, so it is written in SQL once instead of being
-# built by the ORM each time: compiling the nested subqueries cost ~5 ms of CPU a label,
-# several times what the database spends running them (benchmarks/scale.py).
+# The in-order search runs on every label, so it is SQL written once instead of being
+# built by the ORM each time: compiling its nested subqueries cost ~5 ms of CPU a label,
+# several times what the database spends running them. `{start_article}` and
+# `{start_position}` are where the search starts: parameters, or the cursor row's own
+# columns inside the UPDATE that moves it.
 _UNFINISHED = """
-    "sentence"."article_id" >= %s AND NOT ("sentence"."article_id" = %s AND "sentence"."position" < %s)
+    "sentence"."article_id" >= {start_article}
+    AND NOT ("sentence"."article_id" = {start_article} AND "sentence"."position" < {start_position})
     AND NOT EXISTS (SELECT 1 FROM {annotation} "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-                    AND "mine"."target_id" = %s AND "mine"."annotator_id" = %s)
+                    AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
 """
 _LABELS = """(SELECT COUNT(*) FROM {annotation} "label" WHERE "label"."sentence_id" = "sentence"."id"
-              AND "label"."target_id" = %s AND "label"."label" <> %s)"""
+              AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s)"""
 _HELD = """(SELECT COUNT(*) FROM {assignment} "held" WHERE "held"."sentence_id" = "sentence"."id"
-            AND "held"."target_id" = %s AND "held"."expires_at" > %s AND "held"."annotator_id" <> %s)"""
-_FRONTIER_SQL = (
-    'SELECT "sentence"."article_id", "sentence"."position" FROM {sentence} "sentence" WHERE'
+            AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
+            AND "held"."annotator_id" <> %(annotator)s)"""
+_IN_ORDER = ' ORDER BY "sentence"."article_id", "sentence"."position"'
+
+#: Sentences that are neither the annotator's nor full of labels. Reservations are left
+#: out on purpose: they expire, so the cursor must not pass them.
+_UNFINISHED_SQL = (
+    'SELECT "sentence".{column} FROM {sentence} "sentence" WHERE'
     + _UNFINISHED
     + " AND "
     + _LABELS
-    + ' < %s ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1'
+    + " < %(overlap)s"
+    + _IN_ORDER
 )
+
+#: Sentences open to the annotator: not theirs, and fewer than the overlap of others
+#: have labelled or hold them.
 _OPEN_SQL = (
     'SELECT "sentence"."id" FROM {sentence} "sentence" WHERE'
     + _UNFINISHED
@@ -122,41 +82,82 @@ _OPEN_SQL = (
     + _LABELS
     + " + "
     + _HELD
-    + ' < %s ORDER BY "sentence"."article_id", "sentence"."position"'
+    + " < %(overlap)s"
+    + _IN_ORDER
 )
+
+#: Moves the annotator's cursor up to the first unfinished sentence (from where it is) and
+#: returns it, with the annotator's live reservation. It runs after `lock_target`, so it
+#: reads what every earlier label and rewind committed.
 _MOVE_CURSOR_SQL = (
-    'UPDATE {cursor} SET "article_id" = COALESCE((SELECT "f"."article_id" FROM (' + _FRONTIER_SQL + ') "f"), '
-    '"article_id"), "position" = COALESCE((SELECT "f"."position" FROM ('
-    + _FRONTIER_SQL
-    + ') "f"), "position") '
-    'WHERE "annotator_id" = %s AND "target_id" = %s'
+    """
+UPDATE {cursor} SET
+    "article_id" = COALESCE(("""
+    + _UNFINISHED_SQL.replace("{column}", '"article_id"')
+    + """ LIMIT 1), "article_id"),
+    "position" = COALESCE(("""
+    + _UNFINISHED_SQL.replace("{column}", '"position"')
+    + """ LIMIT 1), "position")
+WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
+RETURNING "article_id", "position", (
+    SELECT "live"."sentence_id" FROM {assignment} "live" WHERE "live"."annotator_id" = %(annotator)s
+    AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s)
+"""
 )
 
+#: Reserves the first open sentence from the cursor (one statement: find and reserve).
+#: `WHERE 1 = 1` is SQLite's required marker between INSERT ... SELECT and ON CONFLICT.
+_RESERVE_FIRST_OPEN_SQL = (
+    'INSERT INTO {assignment} ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at") '
+    'SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM ('
+    + _OPEN_SQL
+    + ' LIMIT 1) "found" WHERE 1 = 1 '
+    'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
+    '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at" RETURNING "sentence_id"'
+)
+_RESERVE_SQL = (
+    'INSERT INTO {assignment} ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at") '
+    "VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) "
+    'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
+    '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"'
+)
+_LIVE_RESERVATION_SQL = """
+SELECT "live"."sentence_id" FROM {assignment} "live" WHERE "live"."annotator_id" = %(annotator)s
+AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s
+"""
 
-def _sql(template: str) -> str:
+
+def _sql(template: str, *, from_cursor: bool = False) -> str:
+    """The statement with its tables named; the search starts at parameters or at the cursor row."""
     tables = {"sentence": Sentence, "annotation": Annotation, "assignment": Assignment, "cursor": QueueCursor}
     quote = connection.ops.quote_name
-    return template.format(**{name: quote(model._meta.db_table) for name, model in tables.items()})
+    names = {name: quote(model._meta.db_table) for name, model in tables.items()}
+    if from_cursor:
+        start = (f'{names["cursor"]}."article_id"', f'{names["cursor"]}."position"')
+    else:
+        start = ("%(start_article)s", "%(start_position)s")
+    return template.format(start_article=start[0], start_position=start[1], **names)
 
 
-def _unfinished_params(annotator: AbstractBaseUser, target: Target, start: tuple[int, int]) -> list[object]:
-    return [start[0], start[0], start[1], target.pk, annotator.pk]
-
-
-def frontier_sql(
-    *, annotator: AbstractBaseUser, target: Target, start: tuple[int, int]
-) -> tuple[str, list[object]]:
-    """The first sentence from `start` that is neither the annotator's nor full of labels.
-
-    Reservations are left out on purpose: they expire, so the cursor must not pass them.
-    """
-    params = [*_unfinished_params(annotator, target, start), target.pk, Label.SKIP, target.overlap]
-    return _sql(_FRONTIER_SQL), params
+def _params(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, start: tuple[int, int] = (0, 0)
+) -> dict[str, object]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return {
+        "annotator": annotator.pk,
+        "target": target.pk,
+        "skip": Label.SKIP,
+        "overlap": target.overlap,
+        "now": adapt(now),
+        "expires": adapt(now + ASSIGNMENT_TIMEOUT),
+        "start_article": start[0],
+        "start_position": start[1],
+    }
 
 
 def open_sql(
     *, annotator: AbstractBaseUser, target: Target, start: tuple[int, int], now: datetime.datetime
-) -> tuple[str, list[object]]:
+) -> tuple[str, dict[str, object]]:
     """Ids of the sentences open to the annotator from `start` on, in queue order.
 
     A sentence is open when the annotator has not labelled or skipped it and fewer than
@@ -165,48 +166,48 @@ def open_sql(
     (article, position) index: with the OR it scanned from the index's start (0.5 s at a
     million sentences).
     """
-    held = [target.pk, connection.ops.adapt_datetimefield_value(now), annotator.pk]
-    params = [*_unfinished_params(annotator, target, start), target.pk, Label.SKIP, *held, target.overlap]
-    return _sql(_OPEN_SQL), params
+    return _sql(_OPEN_SQL), _params(annotator=annotator, target=target, now=now, start=start)
 
 
-def first_open(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, state: QueueState | None = None
-) -> Sentence | None:
-    """The first open sentence in queue order, with its article and suggestion.
-
-    The search starts at the annotator's cursor, so it walks the (article, position) index
-    over a bounded stretch whatever the corpus size and however much of it is labelled.
-    One UPDATE moves the cursor up to the first sentence that is neither the annotator's
-    nor full; the open sentence is the first one from the old cursor (nothing between the
-    two is open), read with its article and suggestion in one query.
-    """
-    state = state or queue_state(annotator=annotator, target=target)
-    start = state.cursor or (0, 0)
-    frontier, frontier_params = frontier_sql(annotator=annotator, target=target, start=start)
-    with connection.cursor() as cursor:
-        if state.cursor is None:
-            cursor.execute(frontier, frontier_params)
-            first = cursor.fetchone()
-            if first is None:
-                return None
-            QueueCursor.objects.create(
-                annotator_id=annotator.pk, target=target, article_id=first[0], position=first[1]
-            )
-        else:
-            cursor.execute(
-                _sql(_MOVE_CURSOR_SQL), [*frontier_params, *frontier_params, annotator.pk, target.pk]
-            )
-    found, found_params = open_sql(annotator=annotator, target=target, start=start, now=now)
-    return card_sentences(target).filter(pk=RawSQL(found + " LIMIT 1", found_params)).first()
-
-
-def open_sentences(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
-) -> QuerySet[Sentence]:
+def open_sentences(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> list[Sentence]:
     """Every sentence the annotator may be given now, in queue order."""
-    found, params = open_sql(annotator=annotator, target=target, start=(0, 0), now=now)
-    return Sentence.objects.filter(pk__in=RawSQL(found, params)).order_by("article_id", "position")
+    sql, params = open_sql(annotator=annotator, target=target, start=(0, 0), now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(Sentence.objects.filter(pk__in=ids).order_by("article_id", "position"))
+
+
+def _execute(sql: str, params: dict[str, object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _move_cursor(
+    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
+) -> tuple[tuple[int, int] | None, int | None]:
+    """Move the annotator's search cursor up; return it and their live reservation.
+
+    The cursor is None when the annotator has nothing left unfinished from the start.
+    """
+    params = _params(annotator=annotator, target=target, now=now)
+    moved = _execute(_sql(_MOVE_CURSOR_SQL, from_cursor=True), params)
+    if moved:
+        article_id, position, reserved = moved[0]
+        return (article_id, position), reserved
+    # The annotator's first search for this target (or the overlap changed): from the start.
+    first = _execute(
+        _sql(_UNFINISHED_SQL.replace("{column}", '"article_id", "sentence"."position"') + " LIMIT 1"), params
+    )
+    reserved = _execute(_sql(_LIVE_RESERVATION_SQL), params)
+    reserved_id = reserved[0][0] if reserved else None
+    if not first:
+        return None, reserved_id
+    QueueCursor.objects.create(
+        annotator_id=annotator.pk, target=target, article_id=first[0][0], position=first[0][1]
+    )
+    return first[0], reserved_id
 
 
 def card_sentences(target: Target) -> QuerySet[Sentence]:
@@ -243,40 +244,71 @@ UNCERTAINTY_ORDER = {
 }
 
 
-def _most_uncertain(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime
-) -> Sentence | None:
+def _open_to(
+    queryset: QuerySet, *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, ref: str
+) -> QuerySet:
+    """Filter rows whose sentence (at `ref`) the annotator may be given (as `open_sql`)."""
+    sentence = OuterRef(ref)
+    mine = Annotation.objects.filter(target=target, sentence=sentence, annotator_id=annotator.pk)
+    labels = Annotation.objects.filter(target=target, sentence=sentence).exclude(label=Label.SKIP)
+    held = Assignment.objects.filter(target=target, sentence=sentence, expires_at__gt=now).exclude(
+        annotator_id=annotator.pk
+    )
+    return (
+        queryset.filter(~Exists(mine))
+        .alias(taken=_count(labels) + _count(held))
+        .filter(taken__lt=target.overlap)
+    )
+
+
+def _most_uncertain(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> int | None:
     # Walks the active version's suggestions in uncertainty order (an index) and stops
     # at the first open sentence, instead of scoring every sentence.
     suggestions = Suggestion.objects.filter(model_version_id=target.active_version_id)
-    found = (
+    return (
         _open_to(suggestions, annotator=annotator, target=target, now=now, ref="sentence_id")
         .order_by(UNCERTAINTY_ORDER[target.uncertainty_measure], "sentence_id")
-        .select_related("sentence__article")
+        .values_list("sentence_id", flat=True)
         .first()
     )
-    if found is None:
-        return None
-    sentence = found.sentence
-    sentence.suggested_label, sentence.suggested_confidence = found.label, found.confidence
-    return sentence
 
 
-def _random_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> Sentence | None:
+def _random_open(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> int | None:
     bounds = sentence_id_bounds()
     if bounds is None:
         return None
     start = random.randint(*bounds)
-    candidates = _open_to(
-        card_sentences(target), annotator=annotator, target=target, now=now, ref="pk"
-    ).order_by("id")
+    candidates = _open_to(Sentence.objects.all(), annotator=annotator, target=target, now=now, ref="pk")
+    candidates = candidates.order_by("id").values_list("id", flat=True)
     return candidates.filter(id__gte=start).first() or candidates.first()
 
 
-def pick_sentence(
-    *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, state: QueueState | None = None
-) -> Sentence | None:
-    """The next open sentence by the target's queue order."""
+def lock_target(target_id: int) -> Target:
+    """Lock the target's row until the transaction ends and read its current settings.
+
+    Handing out sentences and moving or rewinding search cursors hold this lock (a row
+    lock on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock),
+    so the last open slot of a sentence goes to one annotator only and no search passes
+    a sentence that has just opened again. Reading the settings here means switching the
+    queue order needs no restart.
+    """
+    return Target.objects.select_for_update().get(pk=target_id)
+
+
+def reserve_next(*, annotator: AbstractBaseUser, target_id: int) -> tuple[Target, int | None]:
+    """Keep the annotator's live reservation or reserve the next sentence; return its id.
+
+    Runs in the caller's transaction and takes the target's lock for the rest of it, so
+    callers do their own writes first and commit soon after: the lock is held for three
+    statements (lock, move the cursor, find and reserve). None when the queue is empty.
+    """
+    now = timezone.now()
+    target = lock_target(target_id)
+    cursor, reserved = _move_cursor(annotator=annotator, target=target, now=now)
+    if reserved is not None:
+        # Labelling deletes the reservation, so a live one is still unlabelled.
+        return target, reserved
+    params = _params(annotator=annotator, target=target, now=now)
     order = target.queue_order
     if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
         if order == QueueOrder.MIX and random.random() < target.random_share:
@@ -284,62 +316,44 @@ def pick_sentence(
         else:
             picked = _most_uncertain(annotator=annotator, target=target, now=now)
         if picked is not None:
-            return picked
-    # Before any model, and for sentences the model has not seen yet.
-    return first_open(annotator=annotator, target=target, now=now, state=state)
+            _execute(_sql(_RESERVE_SQL), {**params, "sentence": picked})
+            return target, picked
+    # Before any model, and for sentences the model has not seen yet: in order.
+    found = None
+    if cursor is not None:
+        params["start_article"], params["start_position"] = cursor
+        found = _execute(_sql(_RESERVE_FIRST_OPEN_SQL), params)
+    if not found:
+        Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
+        return target, None
+    return target, found[0][0]
 
 
-def lock_target(target_id: int) -> Target:
-    """Lock the target's row until the transaction ends and read its current settings.
-
-    Every write that decides who labels what takes this lock first (a row lock on
-    PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock), so
-    the last open slot of a sentence goes to one annotator only and a label is inserted
-    once. Reading the settings here means switching the queue order needs no restart.
-    """
-    return Target.objects.select_for_update().get(pk=target_id)
-
-
-def next_sentence(*, annotator: AbstractBaseUser, target: Target, locked: bool = False) -> Sentence | None:
+def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
     """The sentence to show the annotator now, reserving it; None when the queue is empty.
 
     The sentence already reserved for the annotator is kept until they label it or it
-    expires, so reloading the page never skips a sentence. With `locked`, the caller's
-    transaction already holds `lock_target` (labelling and moving on is one transaction).
+    expires, so reloading the page never skips a sentence.
     """
-    now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        if not locked:
-            target = lock_target(target.pk)
-        state = queue_state(annotator=annotator, target=target)
-        reserved = state.live_reservation(now)
-        if reserved is not None:
-            # Labelling deletes the reservation, so a live one is still unlabelled.
-            return card_sentences(target).get(pk=reserved)
-        sentence = pick_sentence(annotator=annotator, target=target, now=now, state=state)
-        if sentence is None:
-            if state.reserved_sentence_id is not None:
-                Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
-            return None
-        fields = {"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT}
-        reservation = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
-        # Under the target's lock the reservation row cannot appear or vanish meanwhile.
-        if state.reserved_sentence_id is None or not reservation.update(**fields):
-            Assignment.objects.create(annotator_id=annotator.pk, target=target, **fields)
-        return sentence
+    with transaction.atomic():
+        target, sentence_id = reserve_next(annotator=annotator, target_id=target.pk)
+    return card_sentence(target, sentence_id)
 
 
-def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence, locked: bool = False) -> None:
-    """Reserve a given sentence for the annotator (to show it again after an undo)."""
-    now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        if not locked:
-            lock_target(target.pk)
-        Assignment.objects.update_or_create(
-            annotator_id=annotator.pk,
-            target=target,
-            defaults={"sentence": sentence, "shown_at": now, "expires_at": now + ASSIGNMENT_TIMEOUT},
-        )
+def card_sentence(target: Target, sentence_id: int | None) -> Sentence | None:
+    """The reserved sentence for the card (read after the lock is released)."""
+    return None if sentence_id is None else card_sentences(target).filter(pk=sentence_id).first()
+
+
+def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:
+    """Reserve a given sentence for the annotator (to show it again after an undo).
+
+    The caller holds `lock_target`.
+    """
+    _execute(
+        _sql(_RESERVE_SQL),
+        {**_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence.pk},
+    )
 
 
 @dataclass(frozen=True)

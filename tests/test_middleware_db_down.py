@@ -35,7 +35,7 @@ def test_a_label_post_cut_off_by_the_server_answers_503_and_writes_nothing(
     error = InterfaceError("connection already closed")
     # Cut off after the label is written, while the next sentence is reserved: the label
     # is in the same transaction, so it goes too.
-    with mock.patch("annotate.labelling.queue.next_sentence", side_effect=error):
+    with mock.patch("annotate.labelling.queue.reserve_next", side_effect=error):
         response = annotator_client.post(
             f"/label/{huawei.pk}/submit/",
             {"sentence": sentences[0].pk, "label": "pro"},
