@@ -399,11 +399,12 @@ def sentence_id_bounds() -> tuple[int, int] | None:
 #: How long the progress bar's corpus size and annotator count may lag behind an import
 #: or a new account. Both change rarely and are read on every label.
 SHARE_INPUTS_SECONDS = 30
+SHARE_INPUTS_KEY = "stance:queue:share-inputs"
 
 
 def _share_inputs() -> tuple[int, int]:
     """(sentences, active annotators), cached per process for SHARE_INPUTS_SECONDS."""
-    key = "stance:queue:share-inputs"
+    key = SHARE_INPUTS_KEY
     cached = cache.get(key)
     if cached is None:
         annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()

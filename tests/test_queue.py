@@ -5,6 +5,7 @@ import threading
 from collections import Counter
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -289,6 +290,20 @@ def test_progress_shares_the_corpus_times_the_overlap_among_active_annotators(an
     progress = queue.progress_for(annotator=annotator, target=huawei)
     assert progress.assigned == 5  # 10 sentences * overlap 2 / 4 active annotators
     assert (progress.done, progress.percent) == (0, 0)
+
+
+def test_progress_reads_the_corpus_size_and_annotator_count_from_the_cache_between_labels(
+    annotator, huawei, django_assert_num_queries
+):
+    SentenceFactory.create_batch(10)
+    UserFactory.create_batch(3, role="annotator")
+    assert queue.progress_for(annotator=annotator, target=huawei).assigned == 5
+    UserFactory(role="annotator")  # a fifth annotator: the share lags until the cache expires
+
+    with django_assert_num_queries(1):  # the annotator's own counts only
+        assert queue.progress_for(annotator=annotator, target=huawei).assigned == 5
+    cache.delete(queue.SHARE_INPUTS_KEY)
+    assert queue.progress_for(annotator=annotator, target=huawei).assigned == 4
 
 
 def test_progress_never_assigns_more_than_the_corpus(annotator, huawei):

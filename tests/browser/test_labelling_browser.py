@@ -122,6 +122,25 @@ def test_history_panel_changes_a_label_in_place_without_a_reload(page, log_in, a
     assert page.evaluate("window.__marker") == "history"
 
 
+def test_the_history_keeps_the_latest_ten_labels_newest_first(page, log_in, annotator, make_sentences):
+    s = make_sentences(13)
+    log_in(page, "ann")
+    expect(page.locator(".history-empty")).to_be_visible()
+    for i in range(12):
+        press(page, "123"[i % 3], then_shows=s[i + 1].text)
+
+    # Each label response puts its row on top; the list keeps its length.
+    rows = page.locator("#history-list > li")
+    expect(rows).to_have_count(10)
+    expect(page.locator(".history-empty")).to_be_hidden()
+    newest = Annotation.objects.filter(annotator=annotator).order_by("-updated_at", "-id")[:10]
+    assert [rows.nth(i).get_attribute("id") for i in range(10)] == [f"history-{a.id}" for a in newest]
+    # A reload shows the same list, from the server.
+    page.reload()
+    expect(rows).to_have_count(10)
+    assert [rows.nth(i).get_attribute("id") for i in range(10)] == [f"history-{a.id}" for a in newest]
+
+
 def test_a_sentence_with_full_overlap_goes_to_one_annotator_only(
     new_context, log_in, huawei, annotator, other_annotator, make_sentences
 ):
