@@ -111,13 +111,11 @@ def annotation_record(
         # The reservation is used up: it must not count toward the overlap beside the label.
         # Swapping one for the other in one transaction keeps the sentence's count as it was.
         Assignment.objects.filter(**key).delete()
-        annotation = Annotation.objects.filter(**key).first()
-        if annotation is None:
-            annotation = _insert_once(key, **fields)
-            if annotation is not None:
-                action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
-                annotation.event = _event(annotation, action=action, old_label="", new_label=label)
-                return annotation
+        annotation = _insert_once(key, **fields)
+        if annotation is not None:
+            action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
+            annotation.event = _event(annotation, action=action, old_label="", new_label=label)
+            return annotation
         if label == Label.SKIP:
             # A skip may take a stance label away, which rewinds the search cursors under
             # the target's lock; taken before the row's lock, in the order undo takes them.
@@ -222,14 +220,15 @@ def annotation_undo(
 
 def label_and_next(
     *, annotator: AbstractBaseUser, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
-) -> tuple[Annotation, Sentence | None, Target]:
+) -> tuple[Annotation, int | None, Target]:
     """Record a label from the labelling page and reserve the next sentence, in one transaction.
 
     The label, its history event, the used reservation and the next reservation are
     written together or not at all. The target's lock is taken last, after the label is
     written, so annotators wait for each other only while a sentence is handed out.
     Raises Target.DoesNotExist or Sentence.DoesNotExist for unknown ids and
-    ValidationError for a refused label.
+    ValidationError for a refused label. Returns the label, the next sentence's id (None
+    when the queue is empty) and the target as read under its lock.
     """
     target = Target.objects.get(pk=target_id)
     with transaction.atomic():
@@ -239,12 +238,12 @@ def label_and_next(
         )
         annotation.sentence = sentence
         target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)
-    return annotation, queue.card_sentence(target, next_id), target
+    return annotation, next_id, target
 
 
 def undo_and_next(
     *, annotator: AbstractBaseUser, target_id: int
-) -> tuple[Annotation | None, Sentence | None, Target]:
+) -> tuple[Annotation | None, int | None, Target]:
     """Undo the annotator's latest label and show its sentence again, in one transaction."""
     with transaction.atomic():
         target = queue.lock_target(target_id)
@@ -252,4 +251,4 @@ def undo_and_next(
         if undone is not None:
             queue.assign(annotator=annotator, target=target, sentence=undone.sentence)
         target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)
-    return undone, queue.card_sentence(target, next_id), target
+    return undone, next_id, target

@@ -329,14 +329,19 @@ def reserve_next(*, annotator: AbstractBaseUser, target_id: int) -> tuple[Target
     return target, found[0][0]
 
 
+def next_sentence_id(*, annotator: AbstractBaseUser, target: Target) -> tuple[Target, int | None]:
+    """Reserve the sentence to show the annotator now; the target as read under its lock."""
+    with transaction.atomic():
+        return reserve_next(annotator=annotator, target_id=target.pk)
+
+
 def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
     """The sentence to show the annotator now, reserving it; None when the queue is empty.
 
     The sentence already reserved for the annotator is kept until they label it or it
     expires, so reloading the page never skips a sentence.
     """
-    with transaction.atomic():
-        target, sentence_id = reserve_next(annotator=annotator, target_id=target.pk)
+    target, sentence_id = next_sentence_id(annotator=annotator, target=target)
     return card_sentence(target, sentence_id)
 
 
@@ -423,11 +428,31 @@ def annotator_share(*, sentences: int, overlap: int, annotators: int) -> int:
     return min(sentences, math.ceil(sentences * overlap / max(1, annotators)))
 
 
-def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
-    """Labels done (skips included) against the annotator's share of the corpus."""
-    mine = Annotation.objects.filter(annotator_id=annotator.pk, target=target).aggregate(
-        done=Count("id"), today=Count("id", filter=Q(updated_at__gte=start_of_day()))
-    )
+#: The annotator's labels for the target (skips included) and those changed today, as two
+#: select-list columns: `progress_for` reads them alone, the labelling card beside its
+#: sentences (annotate/card.py).
+PROGRESS_COUNTS_SQL = """
+(SELECT COUNT(*) FROM {annotation} "done" WHERE "done"."annotator_id" = %(annotator)s
+ AND "done"."target_id" = %(target)s) AS "done",
+(SELECT COUNT(*) FROM {annotation} "today" WHERE "today"."annotator_id" = %(annotator)s
+ AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
+"""
+
+
+def progress_params(*, annotator: AbstractBaseUser, target: Target) -> dict[str, object]:
+    today = connection.ops.adapt_datetimefield_value(start_of_day())
+    return {"annotator": annotator.pk, "target": target.pk, "today": today}
+
+
+def progress_from(*, target: Target, done: int, today: int) -> Progress:
+    """The annotator's counts against their share of the corpus."""
     sentences, annotators = _share_inputs()
     share = annotator_share(sentences=sentences, overlap=target.overlap, annotators=annotators)
-    return Progress(done=mine["done"], assigned=max(share, mine["done"]), today=mine["today"])
+    return Progress(done=done, assigned=max(share, done), today=today)
+
+
+def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
+    """Labels done (skips included) against the annotator's share of the corpus."""
+    sql = "SELECT " + _sql(PROGRESS_COUNTS_SQL)
+    ((done, today),) = _execute(sql, progress_params(annotator=annotator, target=target))
+    return progress_from(target=target, done=done, today=today)

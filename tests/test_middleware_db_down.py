@@ -24,7 +24,7 @@ def assert_unavailable(response) -> None:
 
 def test_a_view_whose_query_fails_to_connect_answers_503(annotator_client, huawei, sentences):
     error = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
-    with mock.patch("annotate.views.labelling.queue.next_sentence", side_effect=error):
+    with mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=error):
         response = annotator_client.get(f"/label/{huawei.pk}/", HTTP_HX_REQUEST="true")
     assert_unavailable(response)
 
@@ -59,7 +59,7 @@ def test_sqlite_locked_past_its_busy_timeout_answers_503_and_is_logged(
     error = OperationalError("database is locked")
     with (
         caplog.at_level(logging.WARNING, logger="annotate.middleware"),
-        mock.patch("annotate.views.labelling.queue.next_sentence", side_effect=error),
+        mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=error),
     ):
         response = annotator_client.get(f"/label/{huawei.pk}/")
     assert_unavailable(response)
@@ -68,7 +68,7 @@ def test_sqlite_locked_past_its_busy_timeout_answers_503_and_is_logged(
 
 def test_other_database_errors_are_not_hidden(annotator_client, huawei, sentences):
     with (
-        mock.patch("annotate.views.labelling.queue.next_sentence", side_effect=IntegrityError("bug")),
+        mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=IntegrityError("bug")),
         pytest.raises(IntegrityError),
     ):
         annotator_client.get(f"/label/{huawei.pk}/")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotate import queue
-from annotate.corpus import sentence_neighbours
+from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, form_errors
 from annotate.labelling import annotation_change, label_and_next, undo_and_next
 from annotate.models import Annotation, Label, Sentence, Target
@@ -22,22 +22,18 @@ LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
 
 
 def card_context(
-    request: HttpRequest, target: Target, sentence: Sentence | None, message: str = ""
+    request: HttpRequest, target: Target, sentence_id: int | None, message: str = ""
 ) -> dict[str, object]:
-    """Everything the sentence card shows around the sentence it shows."""
-    before: list[Sentence] = []
-    after: list[Sentence] = []
-    suggestion = None
-    if sentence is not None:
-        before, after = sentence_neighbours(sentence, around=CONTEXT_SENTENCES)
-        suggestion = suggestion_to_show(target=target, sentence=sentence)
+    """Everything the sentence card shows, read in one query (annotate/card.py)."""
+    card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
+    suggestion = None if card.sentence is None else suggestion_to_show(target=target, sentence=card.sentence)
     return {
         "target": target,
-        "sentence": sentence,
-        "before": before,
-        "after": after,
+        "sentence": card.sentence,
+        "before": card.before,
+        "after": card.after,
         "suggestion": suggestion,
-        "progress": queue.progress_for(annotator=request.user, target=target),
+        "progress": card.progress,
         "label_keys": LABEL_KEYS,
         "message": message,
     }
@@ -57,9 +53,9 @@ def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
     }
 
 
-def _card(request: HttpRequest, target: Target, sentence: Sentence | None, message: str) -> str:
+def _card(request: HttpRequest, target: Target, sentence_id: int | None, message: str) -> str:
     return render_to_string(
-        "annotate/label.html#sentence-card", card_context(request, target, sentence, message), request
+        "annotate/label.html#sentence-card", card_context(request, target, sentence_id, message), request
     )
 
 
@@ -75,8 +71,8 @@ def label_home(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
-    sentence = queue.next_sentence(annotator=request.user, target=target)
-    context = {**card_context(request, target, sentence), **history_context(request, target)}
+    target, sentence_id = queue.next_sentence_id(annotator=request.user, target=target)
+    context = {**card_context(request, target, sentence_id), **history_context(request, target)}
     if request.htmx:
         return render(request, "annotate/label.html#sentence-card", context)
     return render(request, "annotate/label.html", context)
