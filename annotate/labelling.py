@@ -226,13 +226,12 @@ def label_and_next(
     The label, its history event, the used reservation and the next reservation are
     written together or not at all. The target's lock is taken last, after the label is
     written, so annotators wait for each other only while a sentence is handed out.
-    Raises Target.DoesNotExist or Sentence.DoesNotExist for unknown ids and
+    Raises Target.DoesNotExist for an unknown target or sentence and
     ValidationError for a refused label. Returns the label, the next sentence's id (None
     when the queue is empty) and the target as read under its lock.
     """
-    target = Target.objects.get(pk=target_id)
     with transaction.atomic():
-        sentence = queue.card_sentences(target).get(pk=sentence_id)
+        target, sentence = queue.target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         annotation = annotation_submit(
             annotator=annotator, sentence=sentence, target=target, label=label, spent_ms=spent_ms
         )

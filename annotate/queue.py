@@ -129,7 +129,14 @@ AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s
 
 def _sql(template: str, *, from_cursor: bool = False) -> str:
     """The statement with its tables named; the search starts at parameters or at the cursor row."""
-    tables = {"sentence": Sentence, "annotation": Annotation, "assignment": Assignment, "cursor": QueueCursor}
+    tables = {
+        "sentence": Sentence,
+        "annotation": Annotation,
+        "assignment": Assignment,
+        "cursor": QueueCursor,
+        "target": Target,
+        "suggestion": Suggestion,
+    }
     quote = connection.ops.quote_name
     names = {name: quote(model._meta.db_table) for name, model in tables.items()}
     if from_cursor:
@@ -290,9 +297,49 @@ def lock_target(target_id: int) -> Target:
     lock on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock),
     so the last open slot of a sentence goes to one annotator only and no search passes
     a sentence that has just opened again. Reading the settings here means switching the
-    queue order needs no restart.
+    queue order needs no restart. (In SQL written once, like the search: it runs on every
+    label.)
     """
-    return Target.objects.select_for_update().get(pk=target_id)
+    columns, names = _target_columns()
+    sql = f'SELECT {columns} FROM {_sql("{target}")} "t" WHERE "t"."id" = %(target)s'
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    rows = _execute(sql, {"target": target_id})
+    if not rows:
+        raise Target.DoesNotExist(f"No target {target_id}.")
+    return Target.from_db(connection.alias, names, rows[0])
+
+
+def _target_columns() -> tuple[str, list[str]]:
+    """Every column of a target row as `"t"."column"`, and the field names they fill."""
+    names = [field.attname for field in Target._meta.concrete_fields]
+    columns = [f'"t".{connection.ops.quote_name(field.column)}' for field in Target._meta.concrete_fields]
+    return ", ".join(columns), names
+
+
+def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Sentence]:
+    """A target and a sentence (with the target's active suggestion for it) in one query.
+
+    Raises Target.DoesNotExist when either is missing.
+    """
+    columns, names = _target_columns()
+    sql = (
+        f'SELECT {columns}, "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end", '
+        '"sg"."label", "sg"."confidence" FROM {target} "t" JOIN {sentence} "s" ON "s"."id" = %(sentence)s '
+        'LEFT JOIN {suggestion} "sg" ON "sg"."model_version_id" = "t"."active_version_id" '
+        'AND "sg"."sentence_id" = "s"."id" WHERE "t"."id" = %(target)s'
+    )
+    rows = _execute(_sql(sql), {"target": target_id, "sentence": sentence_id})
+    if not rows:
+        raise Target.DoesNotExist(f"No target {target_id} or no sentence {sentence_id}.")
+    row, width = rows[0], len(names)
+    target = Target.from_db(connection.alias, names, row[:width])
+    sentence = Sentence.from_db(
+        connection.alias, ["id", "article_id", "position", "text", "start", "end"], row[width : width + 6]
+    )
+    if target.active_version_id is not None:
+        sentence.suggested_label, sentence.suggested_confidence = row[width + 6], row[width + 7]
+    return target, sentence
 
 
 def reserve_next(*, annotator: AbstractBaseUser, target_id: int) -> tuple[Target, int | None]:

@@ -13,7 +13,7 @@ from annotate import queue
 from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, form_errors
 from annotate.labelling import annotation_change, label_and_next, undo_and_next
-from annotate.models import Annotation, Label, Sentence, Target
+from annotate.models import Annotation, Label, Target
 from annotate.suggestions import suggestion_to_show
 
 HISTORY_LENGTH = 10
@@ -91,7 +91,7 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
             label=form.cleaned_data["label"],
             spent_ms=form.cleaned_data["spent_ms"],
         )
-    except (Target.DoesNotExist, Sentence.DoesNotExist) as missing:
+    except Target.DoesNotExist as missing:
         raise Http404("No such target or sentence.") from missing
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
