@@ -11,7 +11,7 @@ alternating between the corpora for --rounds rounds, it times:
                  the label and renders the next card;
   next sentence  annotate.queue.next_sentence() alone, with no live reservation (so the
                  queue query runs), the label recorded untimed in between;
-and the parts of the card: the open-sentences query, progress, neighbours, history.
+and the parts: the open-sentences search from the cursor, progress, the card read, history.
 Prints medians for both sizes and their ratio (target <= 1.5), then EXPLAIN (QUERY PLAN)
 of the open-sentences query on the large corpus, asserting that it walks an index and
 never scans or sorts a table that grows with the corpus. Exits 1 when a ratio or the plan
@@ -43,7 +43,7 @@ import harness
 SENTENCE_ID = re.compile(rb'data-sentence-id="(\d+)"')
 OTHERS = 10
 HOLDERS = 8
-PARTS = ["round_trip", "next_sentence", "open_query", "progress", "neighbours", "history"]
+PARTS = ["round_trip", "next_sentence", "open_query", "progress", "card", "history"]
 
 
 def build(args: argparse.Namespace) -> None:
@@ -123,9 +123,9 @@ def measure(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from annotate import queue
-    from annotate.corpus import sentence_neighbours
+    from annotate.card import read_card
     from annotate.labelling import annotation_record
-    from annotate.models import Assignment, Target
+    from annotate.models import Assignment, QueueCursor, Target
     from annotate.views.labelling import history_context
 
     user = get_user_model().objects.get(username=f"measured-{args.round:03d}")
@@ -163,12 +163,18 @@ def measure(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         chosen = queue.next_sentence(annotator=user, target=target)
         elapsed = time.perf_counter() - started
+        cursor = QueueCursor.objects.get(annotator=user, target=target)
+        sql, params = queue.open_sql(
+            annotator=user, target=target, start=(cursor.article_id, cursor.position), now=timezone.now()
+        )
         t0 = time.perf_counter()
-        queue.first_open(annotator=user, target=target, now=timezone.now())
+        with connection.cursor() as db:
+            db.execute(sql + " LIMIT 1", params)
+            db.fetchall()
         t1 = time.perf_counter()
         queue.progress_for(annotator=user, target=target)
         t2 = time.perf_counter()
-        sentence_neighbours(chosen, around=2)
+        read_card(annotator=user, target=target, sentence_id=chosen.pk)
         t3 = time.perf_counter()
         list(history_context(request, target)["history"])
         t4 = time.perf_counter()
@@ -177,7 +183,7 @@ def measure(args: argparse.Namespace) -> None:
             timings["next_sentence"].append(elapsed)
             timings["open_query"].append(t1 - t0)
             timings["progress"].append(t2 - t1)
-            timings["neighbours"].append(t3 - t2)
+            timings["card"].append(t3 - t2)
             timings["history"].append(t4 - t3)
     print(json.dumps({**timings, "queries": len(queries)}))
 
@@ -194,7 +200,7 @@ def explain(args: argparse.Namespace) -> None:
 
     user = get_user_model().objects.get(username="measured-000")
     target = Target.objects.get(name="Scale")
-    # What queue.first_open() runs to find the next sentence: the search from the annotator's
+    # What queue.reserve_next() runs to find the next sentence: the search from the annotator's
     # cursor (ids only; the card is then read by primary key).
     cursor = QueueCursor.objects.filter(annotator=user, target=target).first()
     start = (cursor.article_id, cursor.position) if cursor else (0, 0)
