@@ -44,7 +44,9 @@ def test_the_card_at_an_articles_edges_has_fewer_neighbours(annotator, huawei, a
     assert (last.before, last.after) == (article[3:5], [])
 
 
-def test_the_card_counts_the_annotators_own_labels_done_and_today(annotator, other_annotator, huawei, article):
+def test_the_card_counts_the_annotators_own_labels_done_and_today(
+    annotator, other_annotator, huawei, article
+):
     for sentence in article[:3]:
         annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
     annotation_record(annotator=other_annotator, sentence=article[3], target=huawei, label="pro")

@@ -101,12 +101,13 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     message = f"{verb}: “{annotation.sentence.text[:60]}”"
     # The history panel gets the one changed row on top (its old place removed), not a
     # re-render of the whole panel.
-    row = render_to_string(
-        "annotate/label.html#history-prepend",
-        {"entry": annotation, "change_labels": Label.choices, "moved": annotation.event.old_label != ""},
-        request,
-    )
-    return HttpResponse(_card(request, target, following, message) + row)
+    context = {
+        **card_context(request, target, following, message),
+        "entry": annotation,
+        "change_labels": Label.choices,
+        "moved": annotation.event.old_label != "",
+    }
+    return render(request, "annotate/label.html#label-response", context)
 
 
 @require_POST
