@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 
-from annotate import queue
-from annotate.models import Annotation, Article, Sentence, Suggestion, Target
+from annotate import progress, sql
+from annotate.models import Article, Sentence, Target
 
 _CARD_SQL = (
     """
 SELECT "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
        "a"."title", "a"."source", "sg"."label", "sg"."confidence",
 """
-    + queue.PROGRESS_COUNTS_SQL
+    + progress.PROGRESS_COUNTS_SQL
     + """
 FROM {sentence} "x"
 JOIN {sentence} "s" ON "s"."article_id" = "x"."article_id"
@@ -39,7 +39,7 @@ SENTENCE_FIELDS = ["id", "article_id", "position", "text", "start", "end"]
 @dataclass
 class Card:
     sentence: Sentence | None
-    progress: queue.Progress
+    progress: progress.Progress
     before: list[Sentence] = field(default_factory=list)
     after: list[Sentence] = field(default_factory=list)
 
@@ -55,29 +55,19 @@ def read_card(
     """
     rows = []
     if sentence_id is not None:
-        quote = connection.ops.quote_name
-        tables = {
-            "sentence": Sentence,
-            "article": Article,
-            "suggestion": Suggestion,
-            "annotation": Annotation,
-        }
-        sql = _CARD_SQL.format(**{name: quote(model._meta.db_table) for name, model in tables.items()})
         params = {
-            **queue.progress_params(annotator=annotator, target=target),
+            **progress.progress_params(annotator=annotator, target=target),
             "sentence": sentence_id,
             "around": around,
             "version": target.active_version_id,
         }
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = sql.fetch(sql.statement(_CARD_SQL), params)
     if not rows:  # nothing to show, or the sentence was deleted meanwhile
-        return Card(sentence=None, progress=queue.progress_for(annotator=annotator, target=target))
+        return Card(sentence=None, progress=progress.progress_for(annotator=annotator, target=target))
     db = connection.alias
     article = Article.from_db(db, ["id", "title", "source"], [rows[0][1], rows[0][6], rows[0][7]])
     card = Card(
-        sentence=None, progress=queue.progress_from(target=target, done=rows[0][10], today=rows[0][11])
+        sentence=None, progress=progress.progress_from(target=target, done=rows[0][10], today=rows[0][11])
     )
     for row in rows:
         sentence = Sentence.from_db(db, SENTENCE_FIELDS, row[:6])

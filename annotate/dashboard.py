@@ -32,7 +32,7 @@ from annotate.models import (
     Suggestion,
     Target,
 )
-from annotate.queue import annotator_share, start_of_day
+from annotate.progress import annotator_share, start_of_day
 from annotate.roles import ANNOTATOR
 
 #: Articles shown one by one (progress, stance profiles); the rest are counted only.

@@ -9,19 +9,16 @@ of an IMMEDIATE transaction on SQLite), so the last open slot goes to one annota
 from __future__ import annotations
 
 import datetime
-import math
 import random
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotate import sql
 from annotate.models import (
     Annotation,
     Assignment,
@@ -33,7 +30,7 @@ from annotate.models import (
     Target,
     Uncertainty,
 )
-from annotate.roles import ANNOTATOR
+from annotate.progress import sentence_id_bounds
 
 #: How long a shown sentence stays reserved for its annotator.
 ASSIGNMENT_TIMEOUT = datetime.timedelta(seconds=getattr(settings, "ASSIGNMENT_TIMEOUT_SECONDS", 600))
@@ -127,36 +124,26 @@ AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s
 """
 
 
-def _sql(template: str, *, from_cursor: bool = False) -> str:
-    """The statement with its tables named; the search starts at parameters or at the cursor row."""
-    tables = {
-        "sentence": Sentence,
-        "annotation": Annotation,
-        "assignment": Assignment,
-        "cursor": QueueCursor,
-        "target": Target,
-        "suggestion": Suggestion,
-    }
-    quote = connection.ops.quote_name
-    names = {name: quote(model._meta.db_table) for name, model in tables.items()}
+def _search(template: str, *, from_cursor: bool = False) -> str:
+    """The statement; its search starts at parameters, or at the cursor row being updated."""
     if from_cursor:
-        start = (f'{names["cursor"]}."article_id"', f'{names["cursor"]}."position"')
+        cursor = sql.table("cursor")
+        start = (f'{cursor}."article_id"', f'{cursor}."position"')
     else:
         start = ("%(start_article)s", "%(start_position)s")
-    return template.format(start_article=start[0], start_position=start[1], **names)
+    return sql.statement(template, start_article=start[0], start_position=start[1])
 
 
 def _params(
     *, annotator: AbstractBaseUser, target: Target, now: datetime.datetime, start: tuple[int, int] = (0, 0)
 ) -> dict[str, object]:
-    adapt = connection.ops.adapt_datetimefield_value
     return {
         "annotator": annotator.pk,
         "target": target.pk,
         "skip": Label.SKIP,
         "overlap": target.overlap,
-        "now": adapt(now),
-        "expires": adapt(now + ASSIGNMENT_TIMEOUT),
+        "now": sql.moment(now),
+        "expires": sql.moment(now + ASSIGNMENT_TIMEOUT),
         "start_article": start[0],
         "start_position": start[1],
     }
@@ -173,22 +160,13 @@ def open_sql(
     (article, position) index: with the OR it scanned from the index's start (0.5 s at a
     million sentences).
     """
-    return _sql(_OPEN_SQL), _params(annotator=annotator, target=target, now=now, start=start)
+    return _search(_OPEN_SQL), _params(annotator=annotator, target=target, now=now, start=start)
 
 
 def open_sentences(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> list[Sentence]:
     """Every sentence the annotator may be given now, in queue order."""
-    sql, params = open_sql(annotator=annotator, target=target, start=(0, 0), now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = [row[0] for row in sql.fetch(*open_sql(annotator=annotator, target=target, start=(0, 0), now=now))]
     return list(Sentence.objects.filter(pk__in=ids).order_by("article_id", "position"))
-
-
-def _execute(sql: str, params: dict[str, object]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 def _move_cursor(
@@ -199,15 +177,16 @@ def _move_cursor(
     The cursor is None when the annotator has nothing left unfinished from the start.
     """
     params = _params(annotator=annotator, target=target, now=now)
-    moved = _execute(_sql(_MOVE_CURSOR_SQL, from_cursor=True), params)
+    moved = sql.fetch(_search(_MOVE_CURSOR_SQL, from_cursor=True), params)
     if moved:
         article_id, position, reserved = moved[0]
         return (article_id, position), reserved
     # The annotator's first search for this target (or the overlap changed): from the start.
-    first = _execute(
-        _sql(_UNFINISHED_SQL.replace("{column}", '"article_id", "sentence"."position"') + " LIMIT 1"), params
+    first = sql.fetch(
+        _search(_UNFINISHED_SQL.replace("{column}", '"article_id", "sentence"."position"') + " LIMIT 1"),
+        params,
     )
-    reserved = _execute(_sql(_LIVE_RESERVATION_SQL), params)
+    reserved = sql.fetch(_search(_LIVE_RESERVATION_SQL), params)
     reserved_id = reserved[0][0] if reserved else None
     if not first:
         return None, reserved_id
@@ -301,10 +280,10 @@ def lock_target(target_id: int) -> Target:
     label.)
     """
     columns, names = _target_columns()
-    sql = f'SELECT {columns} FROM {_sql("{target}")} "t" WHERE "t"."id" = %(target)s'
+    query = f'SELECT {columns} FROM {sql.table("target")} "t" WHERE "t"."id" = %(target)s'
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    rows = _execute(sql, {"target": target_id})
+        query += " FOR UPDATE"
+    rows = sql.fetch(query, {"target": target_id})
     if not rows:
         raise Target.DoesNotExist(f"No target {target_id}.")
     return Target.from_db(connection.alias, names, rows[0])
@@ -323,13 +302,13 @@ def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Se
     Raises Target.DoesNotExist when either is missing.
     """
     columns, names = _target_columns()
-    sql = (
+    query = (
         f'SELECT {columns}, "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end", '
         '"sg"."label", "sg"."confidence" FROM {target} "t" JOIN {sentence} "s" ON "s"."id" = %(sentence)s '
         'LEFT JOIN {suggestion} "sg" ON "sg"."model_version_id" = "t"."active_version_id" '
         'AND "sg"."sentence_id" = "s"."id" WHERE "t"."id" = %(target)s'
     )
-    rows = _execute(_sql(sql), {"target": target_id, "sentence": sentence_id})
+    rows = sql.fetch(sql.statement(query), {"target": target_id, "sentence": sentence_id})
     if not rows:
         raise Target.DoesNotExist(f"No target {target_id} or no sentence {sentence_id}.")
     row, width = rows[0], len(names)
@@ -363,13 +342,13 @@ def reserve_next(*, annotator: AbstractBaseUser, target_id: int) -> tuple[Target
         else:
             picked = _most_uncertain(annotator=annotator, target=target, now=now)
         if picked is not None:
-            _execute(_sql(_RESERVE_SQL), {**params, "sentence": picked})
+            sql.fetch(_search(_RESERVE_SQL), {**params, "sentence": picked})
             return target, picked
     # Before any model, and for sentences the model has not seen yet: in order.
     found = None
     if cursor is not None:
         params["start_article"], params["start_position"] = cursor
-        found = _execute(_sql(_RESERVE_FIRST_OPEN_SQL), params)
+        found = sql.fetch(_search(_RESERVE_FIRST_OPEN_SQL), params)
     if not found:
         Assignment.objects.filter(annotator_id=annotator.pk, target=target).delete()
         return target, None
@@ -402,104 +381,7 @@ def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -
 
     The caller holds `lock_target`.
     """
-    _execute(
-        _sql(_RESERVE_SQL),
+    sql.fetch(
+        _search(_RESERVE_SQL),
         {**_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence.pk},
     )
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    assigned: int
-    today: int
-
-    @property
-    def percent(self) -> int:
-        return min(100, round(100 * self.done / self.assigned)) if self.assigned else 100
-
-
-#: Below this many sentence ids the corpus is counted exactly (a cheap count).
-EXACT_COUNT_BELOW = 20_000
-
-
-def corpus_size() -> int:
-    """The number of sentences, for the progress bar, in constant time.
-
-    A count reads every row, so at a million sentences it would dominate the label round
-    trip. Imports hand out sentence ids densely, so a large corpus's size is the span of
-    its ids (two index lookups); only deleted articles leave gaps, which make the share in
-    the progress bar slightly generous. Small corpora are counted exactly.
-    """
-    bounds = sentence_id_bounds()
-    if bounds is None:
-        return 0
-    span = bounds[1] - bounds[0] + 1
-    return Sentence.objects.count() if span < EXACT_COUNT_BELOW else span
-
-
-def sentence_id_bounds() -> tuple[int, int] | None:
-    """The lowest and highest sentence id, or None without sentences.
-
-    Two index seeks: SQLite answers MIN and MAX in one query by scanning the table.
-    """
-    ids = Sentence.objects.values_list("id", flat=True)
-    low = ids.order_by("id").first()
-    return None if low is None else (low, ids.order_by("-id").first())
-
-
-#: How long the progress bar's corpus size and annotator count may lag behind an import
-#: or a new account. Both change rarely and are read on every label.
-SHARE_INPUTS_SECONDS = 30
-SHARE_INPUTS_KEY = "stance:queue:share-inputs"
-
-
-def _share_inputs() -> tuple[int, int]:
-    """(sentences, active annotators), cached per process for SHARE_INPUTS_SECONDS."""
-    key = SHARE_INPUTS_KEY
-    cached = cache.get(key)
-    if cached is None:
-        annotators = get_user_model().objects.filter(groups__name=ANNOTATOR, is_active=True).count()
-        cached = (corpus_size(), annotators)
-        cache.set(key, cached, SHARE_INPUTS_SECONDS)
-    return cached
-
-
-def start_of_day() -> datetime.datetime:
-    """Midnight today in the site's time zone: where "today" counts start."""
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def annotator_share(*, sentences: int, overlap: int, annotators: int) -> int:
-    """One annotator's share of the corpus: the corpus times the overlap, spread evenly."""
-    return min(sentences, math.ceil(sentences * overlap / max(1, annotators)))
-
-
-#: The annotator's labels for the target (skips included) and those changed today, as two
-#: select-list columns: `progress_for` reads them alone, the labelling card beside its
-#: sentences (annotate/card.py).
-PROGRESS_COUNTS_SQL = """
-(SELECT COUNT(*) FROM {annotation} "done" WHERE "done"."annotator_id" = %(annotator)s
- AND "done"."target_id" = %(target)s) AS "done",
-(SELECT COUNT(*) FROM {annotation} "today" WHERE "today"."annotator_id" = %(annotator)s
- AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
-"""
-
-
-def progress_params(*, annotator: AbstractBaseUser, target: Target) -> dict[str, object]:
-    today = connection.ops.adapt_datetimefield_value(start_of_day())
-    return {"annotator": annotator.pk, "target": target.pk, "today": today}
-
-
-def progress_from(*, target: Target, done: int, today: int) -> Progress:
-    """The annotator's counts against their share of the corpus."""
-    sentences, annotators = _share_inputs()
-    share = annotator_share(sentences=sentences, overlap=target.overlap, annotators=annotators)
-    return Progress(done=done, assigned=max(share, done), today=today)
-
-
-def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
-    """Labels done (skips included) against the annotator's share of the corpus."""
-    sql = "SELECT " + _sql(PROGRESS_COUNTS_SQL)
-    ((done, today),) = _execute(sql, progress_params(annotator=annotator, target=target))
-    return progress_from(target=target, done=done, today=today)

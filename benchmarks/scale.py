@@ -126,6 +126,7 @@ def measure(args: argparse.Namespace) -> None:
     from annotate.card import read_card
     from annotate.labelling import annotation_record
     from annotate.models import Assignment, QueueCursor, Target
+    from annotate.progress import progress_for
     from annotate.views.labelling import history_context
 
     user = get_user_model().objects.get(username=f"measured-{args.round:03d}")
@@ -172,7 +173,7 @@ def measure(args: argparse.Namespace) -> None:
             db.execute(sql + " LIMIT 1", params)
             db.fetchall()
         t1 = time.perf_counter()
-        queue.progress_for(annotator=user, target=target)
+        progress_for(annotator=user, target=target)
         t2 = time.perf_counter()
         read_card(annotator=user, target=target, sentence_id=chosen.pk)
         t3 = time.perf_counter()

@@ -5,7 +5,6 @@ import threading
 from collections import Counter
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -13,7 +12,6 @@ from annotate import queue
 from annotate.labelling import annotation_record
 from annotate.models import Annotation, AnnotationEvent, Assignment
 from tests.factories import (
-    AnnotationFactory,
     ArticleFactory,
     AssignmentFactory,
     SentenceFactory,
@@ -263,73 +261,6 @@ def test_open_sentences_does_not_count_the_annotators_own_reservation(annotator,
     huawei.save()
     AssignmentFactory(annotator=annotator, target=huawei, sentence=sentences[0])
     assert list(queue.open_sentences(annotator=annotator, target=huawei, now=timezone.now())) == sentences
-
-
-# Progress
-
-
-def test_progress_counts_labels_done_and_done_today_including_skips(annotator, other_annotator, huawei):
-    sentences = SentenceFactory.create_batch(10)
-    label(annotator, sentences[0], huawei)
-    label(annotator, sentences[1], huawei, "skip")
-    label(annotator, sentences[2], huawei, "neutral")
-    label(other_annotator, sentences[3], huawei)
-    label(annotator, sentences[4], TargetFactory())
-    Annotation.objects.filter(sentence=sentences[2]).update(
-        updated_at=timezone.now() - datetime.timedelta(days=1)
-    )
-    progress = queue.progress_for(annotator=annotator, target=huawei)
-    assert (progress.done, progress.today) == (3, 2)
-
-
-def test_progress_shares_the_corpus_times_the_overlap_among_active_annotators(annotator, huawei):
-    SentenceFactory.create_batch(10)
-    UserFactory.create_batch(3, role="annotator")
-    UserFactory(role="annotator", is_active=False)
-    UserFactory(role="curator")
-    progress = queue.progress_for(annotator=annotator, target=huawei)
-    assert progress.assigned == 5  # 10 sentences * overlap 2 / 4 active annotators
-    assert (progress.done, progress.percent) == (0, 0)
-
-
-def test_progress_reads_the_corpus_size_and_annotator_count_from_the_cache_between_labels(
-    annotator, huawei, django_assert_num_queries
-):
-    SentenceFactory.create_batch(10)
-    UserFactory.create_batch(3, role="annotator")
-    assert queue.progress_for(annotator=annotator, target=huawei).assigned == 5
-    UserFactory(role="annotator")  # a fifth annotator: the share lags until the cache expires
-
-    with django_assert_num_queries(1):  # the annotator's own counts only
-        assert queue.progress_for(annotator=annotator, target=huawei).assigned == 5
-    cache.delete(queue.SHARE_INPUTS_KEY)
-    assert queue.progress_for(annotator=annotator, target=huawei).assigned == 4
-
-
-def test_progress_never_assigns_more_than_the_corpus(annotator, huawei):
-    SentenceFactory.create_batch(10)
-    progress = queue.progress_for(annotator=annotator, target=huawei)
-    assert progress.assigned == 10
-
-
-def test_progress_never_assigns_less_than_what_is_done(annotator, huawei):
-    sentences = SentenceFactory.create_batch(10)
-    UserFactory.create_batch(9, role="annotator")
-    for sentence in sentences[:4]:
-        label(annotator, sentence, huawei)
-    progress = queue.progress_for(annotator=annotator, target=huawei)
-    assert (progress.done, progress.assigned, progress.percent) == (4, 4, 100)
-
-
-def test_progress_with_nothing_to_label_is_complete(annotator, huawei):
-    progress = queue.progress_for(annotator=annotator, target=huawei)
-    assert (progress.done, progress.assigned, progress.today, progress.percent) == (0, 0, 0, 100)
-
-
-def test_progress_counts_only_the_annotators_own_labels(annotator, other_annotator, huawei):
-    sentence = SentenceFactory()
-    AnnotationFactory(annotator=other_annotator, sentence=sentence, target=huawei)
-    assert queue.progress_for(annotator=annotator, target=huawei).done == 0
 
 
 # Concurrency: real threads, real transactions
