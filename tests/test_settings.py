@@ -77,3 +77,17 @@ def test_a_file_database_really_switches_to_wal(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "wal"
+
+
+PRINT_PG_OPTIONS = (
+    "from django.conf import settings; o = settings.DATABASES['default'].get('OPTIONS', {}); "
+    "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+)
+
+
+def test_postgresql_prepares_statements_unless_told_not_to():
+    url = {"DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/stance"}
+    prepared = run_django(["shell", "-c", PRINT_PG_OPTIONS], url)
+    assert prepared.stdout.split()[-2:] == ["True", "5"], prepared.stderr
+    pooled = run_django(["shell", "-c", PRINT_PG_OPTIONS], {**url, "PG_PREPARED_STATEMENTS": "0"})
+    assert pooled.stdout.split()[-2:] == ["None", "None"], pooled.stderr
