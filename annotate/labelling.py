@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotate import queue
+from annotate import queue, sql
 from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
 from annotate.suggestions import suggestion_to_show
 
@@ -59,26 +59,21 @@ def _insert_once(key: dict[str, int], **fields: object) -> Annotation | None:
     first to commit and then inserts nothing, with no savepoint and no lock on the target.
     """
     now = timezone.now()
-    annotation = Annotation(**key, **fields, created_at=now, updated_at=now)
-    columns = [*key, *fields, "created_at", "updated_at"]
-    values = [
-        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime.datetime) else value
-        for value in (getattr(annotation, name) for name in columns)
-    ]
+    values = {**key, **fields, "created_at": now, "updated_at": now}
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(Annotation._meta.db_table)} ({', '.join(quote(name) for name in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+    query = sql.statement(
+        f"INSERT INTO {{annotation}} ({', '.join(quote(name) for name in values)}) "
+        f"VALUES ({', '.join(f'%({name})s' for name in values)}) "
         f"ON CONFLICT ({', '.join(quote(name) for name in key)}) DO NOTHING RETURNING {quote('id')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    params = {
+        name: sql.moment(value) if isinstance(value, datetime.datetime) else value
+        for name, value in values.items()
+    }
+    inserted = sql.fetch(query, params)
+    if not inserted:
         return None
-    annotation.pk = row[0]
-    annotation._state.adding = False
-    return annotation
+    return Annotation.from_db(connection.alias, ["id", *values], [inserted[0][0], *values.values()])
 
 
 def annotation_record(
