@@ -85,12 +85,15 @@ def annotation_record(
     spent_ms: int | None = None,
     accepted_suggestion: bool = False,
     suggestion_shown: bool = False,
+    reservation_moves: bool = False,
 ) -> Annotation:
     """Set the annotator's label for a sentence: create, relabel, skip, or repeat.
 
     A repeated submission of the same label (a double key press, a retried request)
     leaves one annotation and is written to the history as a repeat. The history event
-    written is on `annotation.event`.
+    written is on `annotation.event`. With `reservation_moves` the caller reserves the
+    annotator's next sentence in the same transaction (`queue.reserve_next`), which
+    replaces the reservation this label uses up, so it is not deleted here.
     """
     validate_label(label)
     spent_ms = clamp_spent_ms(spent_ms)
@@ -103,9 +106,10 @@ def annotation_record(
         "suggestion_shown": suggestion_shown,
     }
     with transaction.atomic(savepoint=False):
-        # The reservation is used up: it must not count toward the overlap beside the label.
-        # Swapping one for the other in one transaction keeps the sentence's count as it was.
-        Assignment.objects.filter(**key).delete()
+        if not reservation_moves:
+            # The reservation is used up: it must not count toward the overlap beside the
+            # label. Swapping one for the other in one transaction keeps the count as it was.
+            Assignment.objects.filter(**key).delete()
         annotation = _insert_once(key, **fields)
         if annotation is not None:
             action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
@@ -147,6 +151,7 @@ def annotation_submit(
     label: str,
     spent_ms: int | None = None,
     suggestion_shown: bool | None = None,
+    reservation_moves: bool = False,
 ) -> Annotation:
     """A label as an annotator gives it, from the browser or the API.
 
@@ -168,6 +173,7 @@ def annotation_submit(
         spent_ms=spent_ms,
         accepted_suggestion=accepted,
         suggestion_shown=shown is not None and (accepted or suggestion_shown is not False),
+        reservation_moves=reservation_moves,
     )
 
 
@@ -228,7 +234,12 @@ def label_and_next(
     with transaction.atomic():
         target, sentence = queue.target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         annotation = annotation_submit(
-            annotator=annotator, sentence=sentence, target=target, label=label, spent_ms=spent_ms
+            annotator=annotator,
+            sentence=sentence,
+            target=target,
+            label=label,
+            spent_ms=spent_ms,
+            reservation_moves=True,
         )
         annotation.sentence = sentence
         target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)

@@ -83,6 +83,16 @@ _OPEN_SQL = (
     + _IN_ORDER
 )
 
+#: The annotator's reservation, unless it has expired or they have labelled its sentence
+#: (a label from the card leaves its reservation for the next one to replace, in the same
+#: transaction).
+_LIVE_RESERVATION_SQL = """
+SELECT "live"."sentence_id" FROM {assignment} "live" WHERE "live"."annotator_id" = %(annotator)s
+AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s
+AND NOT EXISTS (SELECT 1 FROM {annotation} "labelled" WHERE "labelled"."annotator_id" = %(annotator)s
+                AND "labelled"."target_id" = %(target)s AND "labelled"."sentence_id" = "live"."sentence_id")
+"""
+
 #: Moves the annotator's cursor up to the first unfinished sentence (from where it is) and
 #: returns it, with the annotator's live reservation. It runs after `lock_target`, so it
 #: reads what every earlier label and rewind committed.
@@ -96,9 +106,9 @@ UPDATE {cursor} SET
     + _UNFINISHED_SQL.replace("{column}", '"position"')
     + """ LIMIT 1), "position")
 WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
-RETURNING "article_id", "position", (
-    SELECT "live"."sentence_id" FROM {assignment} "live" WHERE "live"."annotator_id" = %(annotator)s
-    AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s)
+RETURNING "article_id", "position", ("""
+    + _LIVE_RESERVATION_SQL
+    + """)
 """
 )
 
@@ -118,10 +128,6 @@ _RESERVE_SQL = (
     'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
     '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"'
 )
-_LIVE_RESERVATION_SQL = """
-SELECT "live"."sentence_id" FROM {assignment} "live" WHERE "live"."annotator_id" = %(annotator)s
-AND "live"."target_id" = %(target)s AND "live"."expires_at" > %(now)s
-"""
 
 
 def _search(template: str, *, from_cursor: bool = False) -> str:
