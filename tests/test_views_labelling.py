@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from annotate import queue
 from annotate.labelling import MAX_SPENT_MS, annotation_record
-from annotate.models import Annotation, AnnotationEvent, Article, Sentence
+from annotate.models import Annotation, AnnotationEvent, Article, Assignment, Sentence
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -664,3 +664,22 @@ def test_a_label_action_runs_a_bounded_number_of_queries_whatever_the_corpus_siz
 
     assert response.status_code == 200
     assert current_id(response.content.decode()) == third.id
+
+
+def test_after_a_label_the_one_reservation_holds_the_next_sentence_and_none_is_left_at_the_end(
+    annotator, annotator_client, other_annotator, huawei, sentences
+):
+    huawei.overlap = 1
+    huawei.save()
+    current = current_id(annotator_client.get(label_url(huawei)).content.decode())
+    for _ in range(len(sentences)):
+        html = annotator_client.post(submit_url(huawei), {"sentence": current, "label": "pro"}, **HTMX)
+        html = html.content.decode()
+        following = current_id(html) if "data-sentence-id" in html else None
+        # The used reservation was replaced in the same transaction, not kept beside the label.
+        held = list(Assignment.objects.filter(annotator=annotator).values_list("sentence_id", flat=True))
+        assert held == ([following] if following else [])
+        current = following
+    assert current is None
+    # With overlap 1 nothing is left for a second annotator: no stale reservation counted twice.
+    assert queue.next_sentence(annotator=other_annotator, target=huawei) is None
