@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -51,12 +50,6 @@ def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
         "change_labels": Label.choices,
         "history_length": HISTORY_LENGTH,
     }
-
-
-def _card(request: HttpRequest, target: Target, sentence_id: int | None, message: str) -> str:
-    return render_to_string(
-        "annotate/label.html#sentence-card", card_context(request, target, sentence_id, message), request
-    )
 
 
 @require_GET
@@ -119,10 +112,9 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("label", target_id=target.pk)
     message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
-    history = render_to_string(
-        "annotate/label.html#history-panel", {**history_context(request, target), "oob": True}, request
-    )
-    return HttpResponse(_card(request, target, following, message) + history)
+    # A row leaves the history, so the whole panel comes back, out of band.
+    context = {**card_context(request, target, following, message), **history_context(request, target)}
+    return render(request, "annotate/label.html#undo-response", {**context, "oob": True})
 
 
 @require_POST
