@@ -287,9 +287,14 @@ class Suggestion(models.Model):
             models.UniqueConstraint(fields=["model_version", "sentence"], name="suggestion_one_per_sentence"),
         ]
         indexes = [
-            models.Index(fields=["model_version", "confidence"], name="suggestion_least_confident"),
-            models.Index(fields=["model_version", "margin"], name="suggestion_margin"),
-            models.Index(fields=["model_version", "-entropy"], name="suggestion_entropy"),
+            # In the queue's full order (ties by sentence), so picking the most uncertain
+            # open sentence walks the index and stops; without `sentence` SQLite sorted
+            # every suggestion of the version (76 ms at 200,000 sentences).
+            models.Index(
+                fields=["model_version", "confidence", "sentence"], name="suggestion_least_confident"
+            ),
+            models.Index(fields=["model_version", "margin", "sentence"], name="suggestion_margin"),
+            models.Index(fields=["model_version", "-entropy", "sentence"], name="suggestion_entropy"),
         ]
 
     def __str__(self) -> str:
