@@ -335,6 +335,14 @@ class QueueCursor(models.Model):
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="queue_cursors")
     article_id = models.BigIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
+    # The uncertainty orders' own start: among `ranked_version`'s suggestions in
+    # `ranked_measure` order (ties by sentence), everything before (ranked_score,
+    # ranked_sentence_id) is the annotator's or full. Empty until the first such search;
+    # another version or measure starts from the beginning.
+    ranked_version_id = models.BigIntegerField(null=True, blank=True)
+    ranked_measure = models.CharField(max_length=20, blank=True)
+    ranked_score = models.FloatField(null=True, blank=True)
+    ranked_sentence_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

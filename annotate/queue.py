@@ -14,7 +14,7 @@ import random
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -227,12 +227,25 @@ def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
         Q(article_id__gt=sentence.article_id)
         | Q(article_id=sentence.article_id, position__gt=sentence.position)
     ).update(article_id=sentence.article_id, position=sentence.position)
+    for measure, (column, descending) in UNCERTAINTY_COLUMNS.items():
+        # The sentence's score in each cursor's own ranking (none: not in that ranking).
+        score = Subquery(
+            Suggestion.objects.filter(
+                model_version_id=OuterRef("ranked_version_id"), sentence_id=sentence.pk
+            ).values(column)[:1]
+        )
+        past = Q(ranked_score__lt=F("score")) if descending else Q(ranked_score__gt=F("score"))
+        past |= Q(ranked_score=F("score"), ranked_sentence_id__gt=sentence.pk)
+        QueueCursor.objects.filter(target=target, ranked_measure=measure).annotate(score=score).filter(
+            past
+        ).update(ranked_score=score, ranked_sentence_id=sentence.pk)
 
 
-UNCERTAINTY_ORDER = {
-    Uncertainty.LEAST_CONFIDENT: "confidence",
-    Uncertainty.MARGIN: "margin",
-    Uncertainty.ENTROPY: "-entropy",
+#: The suggestion column each uncertainty measure ranks by, and whether high comes first.
+UNCERTAINTY_COLUMNS = {
+    Uncertainty.LEAST_CONFIDENT: ("confidence", False),
+    Uncertainty.MARGIN: ("margin", False),
+    Uncertainty.ENTROPY: ("entropy", True),
 }
 
 
@@ -253,13 +266,56 @@ def _open_to(
     )
 
 
+def _ranked_from(column: str, descending: bool, score: float, sentence_id: int) -> Q:
+    """Suggestions at or after (score, sentence) in the ranking: a range minus the ties
+    before the sentence, not an OR, so the index walk starts right there."""
+    at_or_after = Q(**{f"{column}__lte" if descending else f"{column}__gte": score})
+    return at_or_after & ~Q(**{column: score, "sentence_id__lt": sentence_id})
+
+
 def _most_uncertain(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> int | None:
-    # Walks the active version's suggestions in uncertainty order (an index) and stops
-    # at the first open sentence, instead of scoring every sentence.
-    suggestions = Suggestion.objects.filter(model_version_id=target.active_version_id)
+    """The most uncertain open sentence by the active version's suggestions.
+
+    Walks the suggestion index in ranking order from the annotator's ranked cursor and
+    stops at the first open sentence, instead of scoring every sentence; the cursor then
+    moves up to the first suggestion that is neither the annotator's nor full, so the walk
+    never passes the same labelled stretch twice.
+    """
+    column, descending = UNCERTAINTY_COLUMNS[target.uncertainty_measure]
+    order = (f"-{column}" if descending else column, "sentence_id")
+    version = target.active_version_id
+    suggestions = Suggestion.objects.filter(model_version_id=version)
+    cursors = QueueCursor.objects.filter(annotator_id=annotator.pk, target=target)
+    cursor = cursors.values_list(
+        "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id"
+    ).first()
+    if cursor and cursor[:2] == (version, target.uncertainty_measure) and cursor[2] is not None:
+        suggestions = suggestions.filter(_ranked_from(column, descending, cursor[2], cursor[3]))
+    mine = Annotation.objects.filter(
+        target=target, sentence=OuterRef("sentence_id"), annotator_id=annotator.pk
+    )
+    labels = Annotation.objects.filter(target=target, sentence=OuterRef("sentence_id")).exclude(
+        label=Label.SKIP
+    )
+    frontier = (
+        suggestions.filter(~Exists(mine))
+        .alias(labelled=_count(labels))
+        .filter(labelled__lt=target.overlap)
+        .order_by(*order)
+        .values_list(column, "sentence_id")
+        .first()
+    )
+    if frontier is None:
+        return None
+    cursors.update(
+        ranked_version_id=version,
+        ranked_measure=target.uncertainty_measure,
+        ranked_score=frontier[0],
+        ranked_sentence_id=frontier[1],
+    )
     return (
         _open_to(suggestions, annotator=annotator, target=target, now=now, ref="sentence_id")
-        .order_by(UNCERTAINTY_ORDER[target.uncertainty_measure], "sentence_id")
+        .order_by(*order)
         .values_list("sentence_id", flat=True)
         .first()
     )

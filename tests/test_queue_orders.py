@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from annotate import queue
-from annotate.labelling import annotation_record
-from annotate.models import Sentence, Target
+from annotate.labelling import annotation_record, annotation_undo
+from annotate.models import Assignment, QueueCursor, Sentence, Target
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -195,6 +195,77 @@ def test_the_reserved_sentence_is_kept_when_the_order_changes(annotator, huawei,
     set_order(huawei, queue_order="in_order")
 
     assert next_for(annotator, huawei) == by_margin[2]
+
+
+# The ranked cursor: the uncertainty walk starts where the annotator's finished stretch ends
+
+
+def ranked_cursor(annotator, target):
+    cursor = QueueCursor.objects.get(annotator=annotator, target=target)
+    return cursor.ranked_measure, cursor.ranked_sentence_id
+
+
+def test_the_ranked_cursor_moves_past_what_the_annotator_has_finished(annotator, huawei, by_margin):
+    order = [by_margin[i] for i in ORDERS["margin"]]
+    for sentence in order[:2]:
+        assert next_for(annotator, huawei) == sentence
+        label(annotator, sentence, huawei)
+
+    assert next_for(annotator, huawei) == order[2]
+    assert ranked_cursor(annotator, huawei) == ("margin", order[2].id)
+
+
+def test_an_undo_behind_the_ranked_cursor_reopens_the_sentence_for_others(
+    annotator, other_annotator, huawei, by_margin
+):
+    set_order(huawei, overlap=1)
+    order = [by_margin[i] for i in ORDERS["margin"]]
+    assert next_for(annotator, huawei) == order[0]
+    label(annotator, order[0], huawei)
+    assert next_for(other_annotator, huawei) == order[1]  # order[0] is full
+    label(other_annotator, order[1], huawei)
+    assert next_for(other_annotator, huawei) == order[2]
+    assert ranked_cursor(other_annotator, huawei) == ("margin", order[2].id)
+
+    annotation_undo(annotator=annotator, target=Target.objects.get(pk=huawei.pk))
+    Assignment.objects.filter(annotator=other_annotator).delete()  # as if it expired
+
+    assert ranked_cursor(other_annotator, huawei) == ("margin", order[0].id)
+    assert next_for(other_annotator, huawei) == order[0]
+
+
+def test_relabelling_to_skip_behind_the_ranked_cursor_reopens_the_sentence(
+    annotator, other_annotator, huawei, by_margin
+):
+    set_order(huawei, overlap=1)
+    order = [by_margin[i] for i in ORDERS["margin"]]
+    label(annotator, order[0], huawei)
+    assert handed_out(other_annotator, huawei) == order[1:]
+
+    label(annotator, order[0], huawei, "skip")
+
+    assert next_for(other_annotator, huawei) == order[0]
+
+
+def test_a_new_version_or_measure_starts_its_ranking_from_the_beginning(annotator, huawei, by_margin):
+    order = [by_margin[i] for i in ORDERS["margin"]]
+    label(annotator, next_for(annotator, huawei), huawei)
+    label(annotator, next_for(annotator, huawei), huawei)  # order[0] and order[1] are done
+    assert next_for(annotator, huawei) == order[2]
+    assert ranked_cursor(annotator, huawei) == ("margin", order[2].id)
+    Assignment.objects.filter(annotator=annotator).delete()
+
+    set_order(huawei, uncertainty_measure="least_confident")
+    expected = [by_margin[i] for i in ORDERS["least_confident"] if by_margin[i] not in order[:2]]
+    assert next_for(annotator, huawei) == expected[0]
+    Assignment.objects.filter(annotator=annotator).delete()
+
+    newer = ModelVersionFactory(target=huawei)
+    for sentence, confidence in zip(by_margin, [0.1, 0.9, 0.9, 0.2], strict=True):
+        SuggestionFactory(model_version=newer, target=huawei, sentence=sentence, confidence=confidence)
+    set_order(huawei, active_version=newer)
+    # Open are positions 0 and 1: the old ranking would give 1 (0.40 < 0.90), the new one 0.
+    assert next_for(annotator, huawei) == by_margin[0]
 
 
 # The mixed order
