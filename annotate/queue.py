@@ -112,6 +112,12 @@ RETURNING "article_id", "position", ("""
 """
 )
 
+#: An annotator holds one reservation a target: a new one replaces it.
+_REPLACE_RESERVATION = (
+    'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
+    '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"'
+)
+
 #: Reserves the first open sentence from the cursor (one statement: find and reserve).
 #: `WHERE 1 = 1` is SQLite's required marker between INSERT ... SELECT and ON CONFLICT.
 _RESERVE_FIRST_OPEN_SQL = (
@@ -119,14 +125,13 @@ _RESERVE_FIRST_OPEN_SQL = (
     'SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM ('
     + _OPEN_SQL
     + ' LIMIT 1) "found" WHERE 1 = 1 '
-    'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
-    '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at" RETURNING "sentence_id"'
+    + _REPLACE_RESERVATION
+    + ' RETURNING "sentence_id"'
 )
+#: Reserves a given sentence (one picked by an uncertainty order, or shown again by undo).
 _RESERVE_SQL = (
     'INSERT INTO {assignment} ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at") '
-    "VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) "
-    'ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id", '
-    '"shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"'
+    "VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) " + _REPLACE_RESERVATION
 )
 
 
@@ -200,22 +205,6 @@ def _move_cursor(
         annotator_id=annotator.pk, target=target, article_id=first[0][0], position=first[0][1]
     )
     return first[0], reserved_id
-
-
-def card_sentences(target: Target) -> QuerySet[Sentence]:
-    """Sentences with their article and the active model's suggestion: one query a card.
-
-    The suggestion comes as `suggested_label` and `suggested_confidence`, which
-    `suggestions.suggestion_to_show` reads instead of querying again.
-    """
-    queryset = Sentence.objects.select_related("article")
-    if target.active_version_id is None:
-        return queryset
-    suggestion = Suggestion.objects.filter(model_version_id=target.active_version_id, sentence=OuterRef("pk"))
-    return queryset.annotate(
-        suggested_label=Subquery(suggestion.values("label")[:1]),
-        suggested_confidence=Subquery(suggestion.values("confidence")[:1]),
-    )
 
 
 def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
@@ -429,13 +418,8 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
     The sentence already reserved for the annotator is kept until they label it or it
     expires, so reloading the page never skips a sentence.
     """
-    target, sentence_id = next_sentence_id(annotator=annotator, target=target)
-    return card_sentence(target, sentence_id)
-
-
-def card_sentence(target: Target, sentence_id: int | None) -> Sentence | None:
-    """The reserved sentence for the card (read after the lock is released)."""
-    return None if sentence_id is None else card_sentences(target).filter(pk=sentence_id).first()
+    _, sentence_id = next_sentence_id(annotator=annotator, target=target)
+    return Sentence.objects.select_related("article").filter(pk=sentence_id).first()
 
 
 def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:

@@ -215,7 +215,9 @@ def suggestion_to_show(*, target: Target, sentence: Sentence) -> Suggestion | No
     """The active model's suggestion for the sentence, unless it is in the control set."""
     if target.active_version_id is None or in_control_set(target=target, sentence_id=sentence.pk):
         return None
-    if hasattr(sentence, "suggested_label"):  # read with the sentence (queue.card_sentences)
+    if hasattr(
+        sentence, "suggested_label"
+    ):  # read with the sentence (card.read_card, queue.target_and_sentence)
         if sentence.suggested_label is None:
             return None
         return Suggestion(
