@@ -150,8 +150,11 @@ def _text_field(record: dict, name: str, path: Path, line: int) -> str:
     return value.strip()
 
 
-def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
-    articles = []
+def jsonl_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line number, object) for each non-blank line of a JSON Lines text.
+
+    A line that is not a JSON object is a CorpusError naming the file and the line.
+    """
     for number, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1):
         if not line.strip():
             continue
@@ -161,6 +164,12 @@ def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
             raise CorpusError(path, f"invalid JSON: {error.msg}", number) from None
         if not isinstance(record, dict):
             raise CorpusError(path, "each line must be a JSON object", number)
+        yield number, record
+
+
+def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
+    articles = []
+    for number, record in jsonl_records(path, text):
         body = _text_field(record, "body", path, number)
         if not body:
             raise CorpusError(path, "record has no 'body'", number)

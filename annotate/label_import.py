@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
-from annotate.corpus import CorpusError, content_hash, decode_text
+from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records
 from annotate.labelling import annotation_record
 from annotate.models import STANCE_LABELS, Article, Sentence, Target
 from annotate.queue import lock_target, rewind_cursors
@@ -55,16 +54,7 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
         for record in reader:
             yield reader.line_num, record
         return
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CorpusError(path, f"invalid JSON: {error.msg}", number) from None
-        if not isinstance(record, dict):
-            raise CorpusError(path, "each line must be a JSON object", number)
-        yield number, record
+    yield from jsonl_records(path, text)
 
 
 def read_label_rows(
