@@ -27,6 +27,7 @@ from tests.factories import (
     UserFactory,
     api_token,
 )
+from tests.records import history, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -55,22 +56,6 @@ def cur(curator) -> APIClient:
 @pytest.fixture
 def boss(admin_user) -> APIClient:
     return client_for(admin_user)
-
-
-def history(user):
-    return list(
-        AnnotationEvent.objects.filter(annotator=user)
-        .order_by("id")
-        .values_list("action", "old_label", "new_label")
-    )
-
-
-def snapshot():
-    """Every annotation and history row, to show that a refused request changed nothing."""
-    return (
-        list(Annotation.objects.order_by("id").values()),
-        list(AnnotationEvent.objects.order_by("id").values()),
-    )
 
 
 def streamed(response) -> str:

@@ -6,16 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from annotate.labelling import MAX_SPENT_MS, annotation_change, annotation_record, annotation_undo
 from annotate.models import Annotation, AnnotationEvent, Label
 from tests.factories import SentenceFactory
+from tests.records import history
 
 pytestmark = pytest.mark.django_db
-
-
-def history(annotator):
-    return list(
-        AnnotationEvent.objects.filter(annotator=annotator)
-        .order_by("id")
-        .values_list("action", "old_label", "new_label")
-    )
 
 
 def test_recording_a_label_creates_the_annotation_and_its_history(annotator, huawei):

@@ -10,6 +10,7 @@ from annotate import queue
 from annotate.labelling import MAX_SPENT_MS, annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Assignment, Sentence
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, TargetFactory
+from tests.records import history, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -30,22 +31,6 @@ def undo_url(target):
 
 def relabel_url(annotation):
     return reverse("annotation-relabel", args=[annotation.id])
-
-
-def history(annotator):
-    return list(
-        AnnotationEvent.objects.filter(annotator=annotator)
-        .order_by("id")
-        .values_list("action", "old_label", "new_label")
-    )
-
-
-def snapshot():
-    """Every annotation and history row, to show that a refused request changed nothing."""
-    return (
-        list(Annotation.objects.order_by("id").values()),
-        list(AnnotationEvent.objects.order_by("id").values()),
-    )
 
 
 def current_id(html):
