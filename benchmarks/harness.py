@@ -97,45 +97,22 @@ class PrivatePostgres:
         )
         (self.folder / "options").write_text(options)
 
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        """pg_ctl on the private cluster, waiting up to 60 s for it to finish."""
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), *extra, "-w", "-t", "60", action)
+
+    def _with_options(self) -> tuple[str, ...]:
+        return ("-o", (self.folder / "options").read_text(), "-l", str(self.folder / "log"))
+
     def start(self) -> None:
-        options = (self.folder / "options").read_text()
-        self._as_postgres(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.folder / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        self._pg_ctl("start", *self._with_options())
 
     def restart(self) -> None:
-        options = (self.folder / "options").read_text()
-        self._as_postgres(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.folder / "log"),
-            "-m",
-            "fast",
-            "-w",
-            "-t",
-            "60",
-            "restart",
-        )
+        self._pg_ctl("restart", *self._with_options(), "-m", "fast")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self._as_postgres(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"
-            )
+            self._pg_ctl("stop", "-m", "fast")
 
 
 def restart_shared_postgres() -> None:
