@@ -25,8 +25,8 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py import_articles fixtures/seeds
-	$(DEV_ENV) $(PY) manage.py create_demo_users
-	$(DEV_ENV) $(PY) manage.py retrain --if-possible
+	$(DEV_ENV) $(PY) manage.py create_demo_users --url http://$(HOST):$(PORT)/
+	$(DEV_ENV) $(PY) manage.py retrain --if-possible --if-changed
 	@echo "Serving http://$(HOST):$(PORT)/ with a background task worker beside it; Ctrl-C stops both."
 	$(DEV_ENV) bash -c '$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT)'

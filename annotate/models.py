@@ -251,6 +251,8 @@ class ModelVersion(models.Model):
     sentences_predicted = models.PositiveIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
+    #: SHA-256 of the gold labels it was trained on, so a retrain can tell nothing changed.
+    gold_fingerprint = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

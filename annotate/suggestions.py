@@ -79,9 +79,27 @@ def model_load(version: ModelVersion) -> object:
     return joblib.load(path)
 
 
-def training_data(*, target: Target) -> tuple[list[str], list[str]]:
+class UpToDate(TrainingError):
+    """The active model was trained on exactly the gold labels there are now."""
+
+
+def resolved_golds(*, target: Target) -> dict[int, str]:
+    """Sentence id to gold label, for every resolved sentence of the target."""
+    return {g.sentence_id: g.label for g in gold_labels(target=target) if g.resolved}
+
+
+def gold_fingerprint(golds: dict[int, str]) -> str:
+    """A digest of the gold labels (sentence and label), the same in any order."""
+    digest = hashlib.sha256()
+    for sentence_id in sorted(golds):
+        digest.update(f"{sentence_id}:{golds[sentence_id]}\n".encode())
+    return digest.hexdigest()
+
+
+def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
     """Texts and gold labels of every resolved sentence of the target."""
-    golds = {g.sentence_id: g.label for g in gold_labels(target=target) if g.resolved}
+    if golds is None:
+        golds = resolved_golds(target=target)
     texts: list[str] = []
     labels: list[str] = []
     ids = sorted(golds)
@@ -120,10 +138,24 @@ def retrain(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Progress = _no_progress,
+    only_if_changed: bool = False,
 ) -> RetrainResult:
-    """Train on the target's gold labels, suggest for every sentence, then switch."""
+    """Train on the target's gold labels, suggest for every sentence, then switch.
+
+    With `only_if_changed`, raises UpToDate instead when the active version was trained on
+    the very gold labels there are now (what a second `make run` relies on).
+    """
     started = time.monotonic()
-    texts, labels = training_data(target=target)
+    golds = resolved_golds(target=target)
+    fingerprint = gold_fingerprint(golds)
+    if only_if_changed and target.active_version_id is not None:
+        active = ModelVersion.objects.filter(pk=target.active_version_id).first()
+        if active is not None and active.gold_fingerprint == fingerprint:
+            raise UpToDate(
+                f"Model version {active.pk} is up to date: no gold label of {target.name} "
+                f"has changed since it was trained on {active.train_size}."
+            )
+    texts, labels = training_data(target=target, golds=golds)
     if len(labels) < min_labels:
         raise TrainingError(
             f"Only {len(labels)} gold labels for {target.name}; at least {min_labels} are needed. "
@@ -147,6 +179,7 @@ def retrain(
         train_size=trained.train_size,
         label_distribution=trained.distribution,
         metrics=trained.metrics.as_dict(),
+        gold_fingerprint=fingerprint,
     )
     model_save(version, trained.pipeline)
     version.save(update_fields=["file_name", "file_sha256"])

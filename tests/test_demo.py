@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -29,3 +31,17 @@ def test_demo_accounts_are_refused_without_debug(settings):
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("create_demo_users")
     assert not get_user_model().objects.exists()
+
+
+def test_demo_accounts_are_printed_with_the_address_the_app_is_served_at(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_users", "--url", "http://0.0.0.0:8765/")
+    out = capsys.readouterr().out
+    assert "log in at http://0.0.0.0:8765/" in out
+    assert "8000" not in out
+
+
+def test_make_run_passes_its_host_and_port_to_the_demo_accounts_and_retrains_only_on_change():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "create_demo_users --url http://$(HOST):$(PORT)/" in makefile
+    assert "retrain --if-possible --if-changed" in makefile

@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from annotate import classifier
-from annotate.models import ModelVersion, Sentence, Suggestion, Target
+from annotate.labelling import annotation_change
+from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
 from tests.factories import (
     ArticleFactory,
     SentenceFactory,
@@ -58,6 +59,40 @@ def suggestion_rows(version: ModelVersion) -> list[tuple[int, int, str]]:
 
 
 # Options
+
+
+def test_if_changed_trains_nothing_when_no_gold_label_changed_since_the_active_version(huawei):
+    labelled_corpus(target=huawei)
+    retrain("--if-possible", "--if-changed")
+
+    output = retrain("--if-possible", "--if-changed")
+
+    version = ModelVersion.objects.get()
+    assert "No model trained: Model version" in output
+    assert f"{version.pk} is up to date" in output
+    huawei.refresh_from_db()
+    assert huawei.active_version == version
+
+
+def test_if_changed_trains_again_once_a_gold_label_changed(huawei):
+    sentences = labelled_corpus(target=huawei)
+    retrain("--if-changed")
+    first = ModelVersion.objects.get()
+    for annotation in Annotation.objects.filter(sentence=sentences[0]):
+        annotation_change(annotator=annotation.annotator, annotation_id=annotation.pk, label="contra")
+
+    output = retrain("--if-changed")
+
+    huawei.refresh_from_db()
+    assert huawei.active_version != first
+    assert f"Model version {huawei.active_version.pk} is active" in output
+
+
+def test_without_if_changed_every_run_trains_a_new_version(huawei):
+    labelled_corpus(target=huawei)
+    retrain()
+    retrain()
+    assert ModelVersion.objects.count() == 2
 
 
 def test_it_retrains_the_named_target_and_says_which_version_is_active(huawei):

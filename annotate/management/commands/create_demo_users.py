@@ -16,12 +16,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Create them even when DEBUG is off (never in production)."
         )
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="Where the app is served, to print beside the accounts (`make run` passes its HOST and PORT).",
+        )
 
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, force: bool, url: str, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts have public passwords; run with DEBUG=1 or --force.")
         accounts = demo_accounts_create()
-        self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
+        self.stdout.write(f"Demo accounts (log in at {url}):")
         for account in accounts:
             state = "created" if account.created else "exists"
             self.stdout.write(

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from annotate.classifier import CLASSES, TrainingError
 from annotate.models import Target
-from annotate.suggestions import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, retrain
+from annotate.suggestions import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, UpToDate, retrain
 
 
 class Command(BaseCommand):
@@ -35,6 +35,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Exit quietly (status 0) when there are too few labels, as `make run` does.",
         )
+        parser.add_argument(
+            "--if-changed",
+            action="store_true",
+            help="Train only when the gold labels differ from those the active model was trained on.",
+        )
 
     def handle(
         self,
@@ -44,6 +49,7 @@ class Command(BaseCommand):
         dry_run: bool,
         batch_size: int,
         if_possible: bool,
+        if_changed: bool,
         **options: Any,
     ) -> None:
         if batch_size < 1:
@@ -60,7 +66,11 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 batch_size=batch_size,
                 progress=lambda items, **kw: tqdm(items, unit="batch", disable=None, **kw),
+                only_if_changed=if_changed,
             )
+        except UpToDate as current:
+            self.stdout.write(f"No model trained: {current}")
+            return
         except TrainingError as error:
             if if_possible:
                 self.stdout.write(f"No model trained: {error}")
