@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=1
 
-.PHONY: run test install install-test lint format clean
+.PHONY: run test install install-test lint format licences clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,18 @@ run: install
 	$(DEV_ENV) bash -c '$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT)'
 
-test: install-test
+test: install-test licences
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Stance is Apache-2.0: list every installed package's licence and fail on a GPL-family one.
+# Exceptions, each for a reason: psycopg (LGPL-3.0) is the only PostgreSQL driver Django
+# supports, used unmodified as a library; text-unidecode (test-only, via pytest-playwright)
+# is dual-licensed, and we take its Artistic License; pip-licenses is the checker itself.
+LICENCE_EXCEPTIONS := psycopg psycopg-binary text-unidecode pip-licenses
+licences: install-test
+	$(VENV)/bin/pip-licenses --from=mixed --summary --partial-match \
+		--fail-on "GPL;GNU General Public;GNU Lesser;GNU Affero" --ignore-packages $(LICENCE_EXCEPTIONS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """Inter-annotator agreement over non-skipped labels, computed by established libraries.
 
-Krippendorff's alpha (krippendorff), Fleiss' kappa (statsmodels), Cohen's kappa
-(scikit-learn). Each figure comes with the number of sentences it rests on.
+Krippendorff's alpha (nominal, from the coincidence of label counts, written here because
+the `krippendorff` package is GPL and Stance is Apache-2.0), Fleiss' kappa (statsmodels),
+Cohen's kappa (scikit-learn). Each figure comes with the number of sentences it rests on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
-import krippendorff
 import numpy as np
 from django.db.models import Q
 from sklearn.metrics import cohen_kappa_score
@@ -62,24 +62,41 @@ def _clean(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
+def alpha_from_counts(table: np.ndarray) -> float | None:
+    """Nominal Krippendorff's alpha from a units x categories table of label counts.
+
+    Krippendorff (2011), "Computing Krippendorff's alpha-reliability": a unit with m
+    values adds n_c * n_k / (m - 1) to the coincidence of c and k, so the observed
+    disagreement is the sum over units of (m^2 - sum_c n_c^2) / (m - 1), the expected one
+    (n^2 - sum_c n_c^2) / (n - 1) over the pairable values, and alpha = 1 - observed /
+    expected. Units with fewer than two values are not pairable and count for nothing.
+    None when alpha is undefined (fewer than two pairable values).
+    """
+    table = np.asarray(table, dtype=float)
+    values = table.sum(axis=1)
+    table, values = table[values >= 2], values[values >= 2]
+    total = values.sum()
+    if total < 2:
+        return None
+    observed = ((values**2 - (table**2).sum(axis=1)) / (values - 1)).sum()
+    totals = table.sum(axis=0)
+    expected = (total**2 - (totals**2).sum()) / (total - 1)
+    if expected == 0:
+        return 1.0  # every value the same: perfect, though alpha's formula is 0/0
+    return float(1 - observed / expected)
+
+
 def krippendorff_alpha(votes: Iterable[Vote]) -> tuple[float | None, int]:
     """Nominal alpha with missing values; None when it is undefined."""
-    by_sentence: dict[int, dict[int, str]] = defaultdict(dict)
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
     for vote in votes:
-        by_sentence[vote.sentence_id][vote.annotator_id] = vote.label
-    units = [labels for labels in by_sentence.values() if len(labels) >= 2]
+        counts[vote.sentence_id][vote.label] += 1
+    units = [c for c in counts.values() if sum(c.values()) >= 2]
     if not units:
         return None, 0
-    coders = sorted({a for labels in units for a in labels})
-    column = {a: i for i, a in enumerate(coders)}
-    codes = {c: i for i, c in enumerate(_categories(v for labels in units for v in labels.values()))}
-    data = np.full((len(coders), len(units)), np.nan)
-    for j, labels in enumerate(units):
-        for annotator, label in labels.items():
-            data[column[annotator], j] = codes[label]
-    if len({v for labels in units for v in labels.values()}) < 2:
-        return (1.0, len(units))  # every label the same: perfect, though alpha's formula is 0/0
-    return _clean(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), len(units)
+    categories = _categories(label for c in units for label in c)
+    table = np.array([[c[label] for label in categories] for c in units])
+    return alpha_from_counts(table), len(units)
 
 
 def fleiss(votes: Iterable[Vote], raters: int) -> tuple[float | None, int]:

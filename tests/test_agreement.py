@@ -65,6 +65,22 @@ def test_alpha_matches_krippendorffs_worked_example():
     assert sentences == 12  # units with two or more values
 
 
+def test_alpha_matches_krippendorffs_binary_example_for_two_coders():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section A: alpha = 0.095.
+    coder_a = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+    coder_b = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    votes = [Vote(u, 1, str(v)) for u, v in enumerate(coder_a)] + [
+        Vote(u, 2, str(v)) for u, v in enumerate(coder_b)
+    ]
+    alpha, sentences = krippendorff_alpha(votes)
+    assert alpha == pytest.approx(0.095, abs=0.001)
+    assert sentences == 10
+
+
+def test_alpha_is_undefined_without_two_values_on_one_sentence():
+    assert krippendorff_alpha([Vote(1, 1, "pro"), Vote(2, 1, "contra")]) == (None, 0)
+
+
 def test_fleiss_kappa_matches_the_worked_example():
     kappa, sentences = fleiss(fleiss_votes(), raters=14)
     assert kappa == pytest.approx(0.210, abs=0.001)
