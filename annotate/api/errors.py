@@ -6,14 +6,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from annotate.middleware import DatabaseUnavailableMiddleware
+from annotate.middleware import DatabaseUnavailableMiddleware, database_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF's handler, plus: a service's ValidationError is a 400, a 400 carries one readable
     `detail` beside the field-by-field `errors`, and an unreachable database is the 503 of
     DatabaseUnavailableMiddleware, in JSON."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if database_unreachable(exc):
         request = context["request"]
         logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exc)
         retry = str(DatabaseUnavailableMiddleware.RETRY_AFTER_SECONDS)
