@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+import runpy
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -57,3 +59,64 @@ def test_a_lockout_does_not_block_other_users(annotator, other_annotator):
         client.post(reverse("login"), {"username": "ann", "password": "wrong"})
     response = client.post(reverse("login"), {"username": "bob", "password": "correct-horse-battery"})
     assert response.status_code == 302
+
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "stance" / "settings.py"
+
+
+@pytest.fixture
+def behind_one_proxy(settings, monkeypatch):
+    """The client-address settings that stance/settings.py makes of AXES_PROXY_COUNT=1."""
+    monkeypatch.setenv("AXES_PROXY_COUNT", "1")
+    made = runpy.run_path(str(SETTINGS_FILE))
+    for name, value in made.items():
+        if name.startswith(("AXES_IPWARE_", "IPWARE_")):
+            setattr(settings, name, value)
+
+
+def through_the_proxy(client_address: str) -> Client:
+    """A browser behind the reverse proxy: every request comes from the proxy's address,
+    with the client's own in X-Forwarded-For."""
+    return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=client_address)
+
+
+def fail_five_times(client: Client, username: str) -> None:
+    for _ in range(5):
+        client.post(reverse("login"), {"username": username, "password": "wrong"})
+
+
+def test_behind_a_proxy_one_clients_wrong_passwords_do_not_lock_out_another(behind_one_proxy, annotator):
+    attacker, user = through_the_proxy("203.0.113.66"), through_the_proxy("198.51.100.7")
+    fail_five_times(attacker, "ann")
+    assert (
+        attacker.post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"}).status_code
+        == 429
+    )
+    response = user.post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert user.session["_auth_user_id"] == str(annotator.pk)
+
+
+def test_behind_a_proxy_a_forged_x_forwarded_for_does_not_dodge_the_lockout(behind_one_proxy, annotator):
+    # The proxy appends the address it saw; whatever the client sent stands to its left.
+    for forged in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"):
+        forging = through_the_proxy(f"{forged}, 203.0.113.66")
+        forging.post(reverse("login"), {"username": "ann", "password": "wrong"})
+    attacker = through_the_proxy("10.0.0.6, 203.0.113.66")
+    assert (
+        attacker.post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"}).status_code
+        == 429
+    )
+
+
+def test_wrong_passwords_from_one_address_lock_that_address_out_not_the_user(annotator):
+    fail_five_times(Client(REMOTE_ADDR="203.0.113.66"), "ann")
+    # The Django admin's login counts toward the same lockout.
+    admin_login = Client(REMOTE_ADDR="203.0.113.66").post(
+        reverse("admin:login"), {"username": "ann", "password": "correct-horse-battery"}
+    )
+    assert admin_login.status_code == 429
+    own = Client(REMOTE_ADDR="198.51.100.7")
+    response = own.post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert own.session["_auth_user_id"] == str(annotator.pk)
