@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 import runpy
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -120,3 +122,89 @@ def test_wrong_passwords_from_one_address_lock_that_address_out_not_the_user(ann
     response = own.post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"})
     assert response.status_code == 302
     assert own.session["_auth_user_id"] == str(annotator.pk)
+
+
+RESET_PAGES = ["password_reset", "password_reset_done", "password_reset_complete"]
+
+
+def settings_made_of(monkeypatch, **environment: str) -> dict[str, object]:
+    """The settings stance/settings.py makes of this environment (on top of the test one)."""
+    for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS_FILE))
+
+
+def test_without_debug_or_an_email_host_no_mail_can_be_sent_and_the_reset_is_off(monkeypatch):
+    made = settings_made_of(monkeypatch, DEBUG="0")
+    assert made["PASSWORD_RESET_ENABLED"] is False
+    assert made["EMAIL_BACKEND"] == "django.core.mail.backends.dummy.EmailBackend"
+
+
+def test_with_debug_reset_mails_are_printed_on_the_console(monkeypatch):
+    made = settings_made_of(monkeypatch, DEBUG="1")
+    assert made["PASSWORD_RESET_ENABLED"] is True
+    assert made["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_an_email_host_sends_reset_mails_over_smtp_as_configured(monkeypatch):
+    made = settings_made_of(
+        monkeypatch, DEBUG="0", EMAIL_HOST="smtp.example.org", EMAIL_PORT="465", EMAIL_USE_TLS="no"
+    )
+    assert made["PASSWORD_RESET_ENABLED"] is True
+    assert made["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (made["EMAIL_HOST"], made["EMAIL_PORT"], made["EMAIL_USE_TLS"]) == ("smtp.example.org", 465, False)
+
+
+@pytest.mark.parametrize("name", RESET_PAGES)
+def test_without_email_the_reset_pages_are_404(settings, annotator, name):
+    settings.PASSWORD_RESET_ENABLED = False
+    assert Client().get(reverse(name)).status_code == 404
+
+
+def test_without_email_a_reset_request_is_404_and_tries_no_mail_server(settings, annotator):
+    settings.PASSWORD_RESET_ENABLED = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    annotator.email = "ann@example.org"
+    annotator.save()
+    with mock.patch("smtplib.SMTP") as smtp:
+        response = Client().post(reverse("password_reset"), {"email": "ann@example.org"})
+        confirm = Client().get(reverse("password_reset_confirm", args=["MQ", "set-password"]))
+    assert (response.status_code, confirm.status_code) == (404, 404)
+    smtp.assert_not_called()
+    assert b"Forgot your password?" not in Client().get(reverse("login")).content
+
+
+def test_with_email_a_reset_link_is_mailed_and_sets_a_new_password(settings, annotator):
+    settings.PASSWORD_RESET_ENABLED = True  # the tests' mail backend keeps mails in mail.outbox
+    annotator.email = "ann@example.org"
+    annotator.save()
+    client = Client()
+    assert b"Forgot your password?" in client.get(reverse("login")).content
+    assert client.get(reverse("password_reset")).status_code == 200
+    response = client.post(reverse("password_reset"), {"email": "ann@example.org"})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ann@example.org"]
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form = client.get(link)  # Django swaps the token for a session value and redirects
+    assert form.status_code == 302
+    page = client.get(form["Location"])
+    assert page.status_code == 200 and b"Choose a new password" in page.content
+    done = client.post(
+        form["Location"], {"new_password1": "a-fresh-stance-2026", "new_password2": "a-fresh-stance-2026"}
+    )
+    assert done["Location"] == reverse("password_reset_complete")
+    assert client.get(done["Location"]).status_code == 200
+    login = Client().post(reverse("login"), {"username": "ann", "password": "a-fresh-stance-2026"})
+    assert login.status_code == 302
+    assert Client().get(link).status_code == 200  # used once: the link now says it does not work
+    assert b"This link does not work" in Client().get(link).content
+
+
+def test_a_reset_for_an_unknown_address_sends_nothing_and_tells_nothing(settings, annotator):
+    settings.PASSWORD_RESET_ENABLED = True
+    response = Client().post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert response["Location"] == reverse("password_reset_done")
+    assert mail.outbox == []
