@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import runpy
 from pathlib import Path
@@ -9,6 +10,10 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotate.models import Annotation
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +213,18 @@ def test_a_reset_for_an_unknown_address_sends_nothing_and_tells_nothing(settings
     response = Client().post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response["Location"] == reverse("password_reset_done")
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("login", ["token", "session"])
+def test_an_api_body_over_the_upload_limit_is_a_json_413(settings, annotator, huawei, sentences, login):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = APIClient()
+    if login == "token":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(annotator)}")
+    else:
+        client.force_login(annotator)
+    body = {"sentence": sentences[0].id, "target": huawei.id, "label": "pro", "note": "x" * 1000}
+    response = client.post("/api/annotations/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than the limit of 1000 bytes."}
+    assert not Annotation.objects.exists()
