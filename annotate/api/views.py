@@ -402,6 +402,6 @@ class TokenView(APIView):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise NotFound(f"No user named {username!r}.")
-        token, created = token_issue(user=user)
+        token, created = token_issue(user=user, by=request.user)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(io.TokenSerializer(token).data, status=code)
