@@ -73,9 +73,9 @@ class DatabaseUnavailableMiddleware:
     connection raises OperationalError or InterfaceError; database_unreachable tells these
     from the other database errors, which go on to Django's 500 handling and its error log.
     Each request runs in its own transactions, which the database rolls back, so nothing is
-    half-written; the client
-    gets a plain-text 503 with Retry-After (htmx shows the text in the page's error line)
-    and can send the same label again. The error is logged as a warning.
+    half-written; the client gets a plain-text 503 with Retry-After (htmx shows the text in
+    the page's error line) and can send the same label again. The error is logged as a
+    warning.
 
     It sits right after AuthenticationMiddleware: loading the session and the user is the
     first query of most requests, and it happens before any view, so process_view does it
