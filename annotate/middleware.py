@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
@@ -26,14 +27,55 @@ class StanceLoginRequiredMiddleware(LoginRequiredMiddleware):
         return response
 
 
+# PostgreSQL SQLSTATEs that mean "no connection now", whatever the query: class 08
+# (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now:
+# a restart or a failover) and 53300 (too many connections).
+UNREACHABLE_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's primary result codes for the same: the file cannot be opened (SQLITE_CANTOPEN),
+# or another writer held the lock past the busy timeout (SQLITE_BUSY, "database is
+# locked"), which clears when that writer commits.
+UNREACHABLE_SQLITE_CODES = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY}
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot be reached now, so the same request
+    can succeed a little later ("retry shortly"), rather than a fault to fix.
+
+    Django raises OperationalError for both: a refused connection, but also SQLite's "no such
+    table" after a missed migration or a PostgreSQL deadlock, which a retry would not cure
+    and which must be logged as errors. Django's error is raised from the driver's (its
+    __cause__); the driver's codes decide, not the message's wording:
+    - psycopg: SQLSTATE class 08, 57P01-57P03, 53300; an OperationalError without SQLSTATE
+      comes from libpq itself, not the server: the connection failed or was lost.
+    - sqlite3: SQLITE_CANTOPEN ("unable to open database file"), SQLITE_BUSY.
+    InterfaceError ("connection already closed") is always a lost connection.
+    """
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if cause is None:
+        return False
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in UNREACHABLE_SQLITE_CODES  # extended codes keep it in the low byte
+    if hasattr(cause, "sqlstate") or hasattr(cause, "pgcode"):  # psycopg 3, psycopg2
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        return sqlstate is None or sqlstate.startswith(UNREACHABLE_SQLSTATE_PREFIXES)
+    return False
+
+
 class DatabaseUnavailableMiddleware:
     """A database that cannot be reached answers 503 "retry shortly", not a 500 page.
 
     While the database server restarts (or SQLite stays locked past its busy timeout) the
-    connection raises OperationalError or InterfaceError. Each request runs in its own
-    transactions, which the database rolls back, so nothing is half-written; the client
-    gets a plain-text 503 with Retry-After (htmx shows the text in the page's error line)
-    and can send the same label again. The error is logged as a warning.
+    connection raises OperationalError or InterfaceError; database_unreachable tells these
+    from the other database errors, which go on to Django's 500 handling and its error log.
+    Each request runs in its own transactions, which the database rolls back, so nothing is
+    half-written; the client gets a plain-text 503 with Retry-After (htmx shows the text in
+    the page's error line) and can send the same label again. The error is logged as a
+    warning.
 
     It sits right after AuthenticationMiddleware: loading the session and the user is the
     first query of most requests, and it happens before any view, so process_view does it
@@ -58,10 +100,12 @@ class DatabaseUnavailableMiddleware:
         try:
             request.user.is_authenticated  # noqa: B018 -- loads the session and the user now
         except (OperationalError, InterfaceError) as error:
+            if not database_unreachable(error):
+                raise
             return self.unavailable(request, error)
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if database_unreachable(exception):
             return self.unavailable(request, exception)
         return None

@@ -16,11 +16,30 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A yes/no variable; unset or empty is the default. Any other spelling stops the start:
+    a typo (SECURE_COOKIES=flase) must not silently switch a protection off."""
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return BOOLEANS[value.lower()]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"{name} must be one of 1/0/true/false/yes/no/on/off, not {value!r}."
+        ) from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -30,9 +49,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number of at least `minimum`; unset or empty is the default."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a few known words (case-insensitive, given back as spelled in `choices`)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name} must be one of {'/'.join(choices)}, not {value!r}.")
 
 
 DEBUG = env_bool("DEBUG")
@@ -94,18 +133,36 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Brute-force protection for the login form (django-axes): after AXES_FAILURE_LIMIT
-# failures for one username from one address, that pair is locked out for an hour.
+# Brute-force protection for the login form and the Django admin's (django-axes): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is locked out
+# for an hour. The pair, not the username alone, so a stranger's wrong passwords cannot lock
+# a user out of their own address, and not the address alone, so the people behind one
+# office NAT or proxy do not lock each other out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+# The client's address. Directly reachable (AXES_PROXY_COUNT=0): REMOTE_ADDR. Behind N
+# reverse proxies, REMOTE_ADDR is the nearest proxy's, the same for everyone: the address is
+# read from X-Forwarded-For, where each proxy appends the address it received the request
+# from, so the client's is the N-th from the right (django-ipware counts the proxies listed
+# in the header, one fewer). Entries further left are the client's own claims and ignored;
+# not strict, so a client that sends its own X-Forwarded-For is still counted from the right
+# instead of falling back to the proxy's address. Without the header: REMOTE_ADDR.
+# (Not named AXES_PROXY_COUNT here: django-axes would read that as its legacy setting.)
+reverse_proxies = env_int("AXES_PROXY_COUNT", 0)
+if reverse_proxies:
+    AXES_IPWARE_PROXY_COUNT = reverse_proxies - 1
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # Content-Security-Policy (django-csp): no inline script anywhere, nothing from other hosts.
 CONTENT_SECURITY_POLICY = {
@@ -200,6 +257,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# E-mail, for the password-reset links and nothing else. EMAIL_HOST set: sent over SMTP.
+# Otherwise, with DEBUG, printed on the console (the link can be followed from there).
+# Without either the reset pages answer 404 (stance/urls.py): a user told "we've e-mailed
+# you" when no mail can leave would wait for nothing, and nothing tries localhost:25.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 10  # seconds: a stuck mail server must not hold a worker for long
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stance@localhost")
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST) or DEBUG
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -282,5 +358,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
 }

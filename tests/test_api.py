@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
@@ -149,7 +150,7 @@ def test_malformed_json_is_a_400_with_a_message(ann, huawei):
 
 def test_an_unreachable_database_is_a_json_503_to_retry(cur, huawei, monkeypatch):
     def unreachable(target):
-        raise OperationalError("connection refused")
+        raise OperationalError("connection failed") from psycopg.OperationalError("connection failed")
 
     monkeypatch.setattr("annotate.api.views.target_agreement", unreachable)
     response = cur.get(f"/api/targets/{huawei.id}/agreement/")

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from annotate.labelling import annotation_record
 from tests.factories import SentenceFactory, UserFactory
@@ -45,6 +46,14 @@ MATRIX = [
     ("api:target-agreement", "get", ("target",), L, F, A, A),
     ("api:export", "get", (), L, F, F, A),
     ("api:tokens", "post", (), L, F, F, A),
+]
+
+# Whose token POST /api/tokens/ hands out: an admin gets anyone's but a superuser's, for a
+# token lets its holder act as its user. (username asked for, expected for admin, superuser)
+TOKEN_MATRIX = [
+    ("m-ann", A, A),
+    ("m-adm", A, A),
+    ("m-root", F, A),
 ]
 
 
@@ -94,6 +103,34 @@ def test_every_page_and_endpoint_answers_each_role_as_the_matrix_says(world, row
         client.force_login(users[role])
     response = client.get(url) if method == "get" else client.post(url, {})
     assert outcome(response, reverse("login")) == expected[ROLES.index(role)]
+
+
+@pytest.mark.parametrize("row", TOKEN_MATRIX, ids=[row[0] for row in TOKEN_MATRIX])
+@pytest.mark.parametrize("role", ("admin", "superuser"))
+def test_only_a_superuser_gets_a_superusers_token(world, row, role):
+    users, *_ = world
+    root = UserFactory(username="m-root", is_staff=True, is_superuser=True)
+    username, *expected = row
+    client = Client()
+    client.force_login(root if role == "superuser" else users["admin"])
+    response = client.post(reverse("api:tokens"), {"username": username}, content_type="application/json")
+    assert outcome(response, reverse("login")) == expected[("admin", "superuser").index(role)]
+    if response.status_code == 403:
+        assert response.json() == {"detail": "Only a superuser may see or rotate a superuser's token."}
+        assert not Token.objects.filter(user=root).exists()
+    else:
+        assert response.json()["token"] == Token.objects.get(user__username=username).key
+
+
+def test_an_admin_who_is_not_a_superuser_cannot_reach_the_token_pages_of_the_django_admin(world):
+    users, *_ = world
+    root = UserFactory(username="m-root", is_staff=True, is_superuser=True)
+    Token.objects.create(user=root)
+    client = Client()
+    client.force_login(users["admin"])
+    assert client.get(reverse("admin:authtoken_tokenproxy_changelist")).status_code == 403
+    assert client.get(reverse("admin:authtoken_tokenproxy_change", args=[root.pk])).status_code == 403
+    assert client.get(reverse("admin:authtoken_tokenproxy_add")).status_code == 403
 
 
 def test_an_annotator_cannot_relabel_another_annotators_label(world):

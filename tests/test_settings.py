@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+
+from stance.settings import env_bool, env_choice, env_int
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -91,3 +94,82 @@ def test_postgresql_prepares_statements_unless_told_not_to():
     assert prepared.stdout.split()[-2:] == ["True", "5"], prepared.stderr
     pooled = run_django(["shell", "-c", PRINT_PG_OPTIONS], {**url, "PG_PREPARED_STATEMENTS": "0"})
     assert pooled.stdout.split()[-2:] == ["None", "None"], pooled.stderr
+
+
+def test_a_misspelt_yes_no_value_stops_the_start_naming_the_variable():
+    result = run_django(["check"], {"DEBUG": "1", "SECURE_COOKIES": "flase"})
+    assert result.returncode != 0
+    assert (
+        "ImproperlyConfigured: SECURE_COOKIES must be one of 1/0/true/false/yes/no/on/off, not 'flase'."
+        in result.stderr
+    )
+
+
+def test_a_number_that_is_not_one_stops_the_start_naming_the_variable():
+    result = run_django(["check"], {"DEBUG": "1", "AXES_PROXY_COUNT": "one"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: AXES_PROXY_COUNT must be a whole number, not 'one'." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+    ],
+)
+def test_env_bool_reads_the_usual_spellings(monkeypatch, value, expected):
+    monkeypatch.setenv("SOME_FLAG", value)
+    assert env_bool("SOME_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("value", ["flase", "2", "enabled", "y"])
+def test_env_bool_refuses_any_other_value(monkeypatch, value):
+    monkeypatch.setenv("SECURE_COOKIES", value)
+    with pytest.raises(ImproperlyConfigured, match=f"^SECURE_COOKIES must be one of .*, not '{value}'"):
+        env_bool("SECURE_COOKIES", True)
+
+
+def test_env_helpers_give_the_default_when_unset_or_empty(monkeypatch):
+    monkeypatch.delenv("SOME_FLAG", raising=False)
+    monkeypatch.setenv("SOME_NUMBER", "")
+    assert env_bool("SOME_FLAG", True) is True
+    assert env_int("SOME_NUMBER", 7) == 7
+    assert env_choice("SOME_NUMBER", "WARNING", ("INFO", "WARNING")) == "WARNING"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("5s", "a whole number, not '5s'"), ("-1", "at least 0, not -1")]
+)
+def test_env_int_refuses_what_is_not_a_count(monkeypatch, value, message):
+    monkeypatch.setenv("SQLITE_TIMEOUT", value)
+    with pytest.raises(ImproperlyConfigured, match=f"^SQLITE_TIMEOUT must be {message}"):
+        env_int("SQLITE_TIMEOUT", 30)
+
+
+def test_env_choice_refuses_an_unknown_word(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^LOG_LEVEL must be one of DEBUG/INFO/WARNING, not 'loud'"
+    ):
+        env_choice("LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING"))
+    monkeypatch.setenv("LOG_LEVEL", "info")
+    assert env_choice("LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING")) == "INFO"
+
+
+PRINT_IPWARE = (
+    "from django.conf import settings as s; "
+    "print(s.AXES_IPWARE_PROXY_COUNT, s.AXES_IPWARE_META_PRECEDENCE_ORDER, getattr(s, 'IPWARE_STRICT', None))"
+)
+
+
+def test_behind_a_proxy_the_login_lockout_reads_the_client_address_from_x_forwarded_for():
+    direct = run_django(["shell", "-c", PRINT_IPWARE], {"DEBUG": "1"})
+    assert direct.stdout.strip().splitlines()[-1] == "None ('REMOTE_ADDR',) None", direct.stderr
+    proxied = run_django(["shell", "-c", PRINT_IPWARE], {"DEBUG": "1", "AXES_PROXY_COUNT": "1"})
+    assert proxied.stdout.strip().splitlines()[-1] == "0 ('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR') False"

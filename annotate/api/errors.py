@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from annotate.middleware import DatabaseUnavailableMiddleware
+from annotate.middleware import DatabaseUnavailableMiddleware, database_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +34,19 @@ def _messages(errors: Any, prefix: str = "") -> list[str]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: a service's ValidationError is a 400, a 400 carries one readable
-    `detail` beside the field-by-field `errors`, and an unreachable database is the 503 of
-    DatabaseUnavailableMiddleware, in JSON."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    `detail` beside the field-by-field `errors`, a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a
+    413, and an unreachable database is the 503 of DatabaseUnavailableMiddleware, in JSON."""
+    if database_unreachable(exc):
         request = context["request"]
         logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exc)
         retry = str(DatabaseUnavailableMiddleware.RETRY_AFTER_SECONDS)
         return Response(
             {"detail": "Database unavailable, retry shortly."}, status=503, headers={"Retry-After": retry}
+        )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"detail": f"The request body is larger than the limit of {limit} bytes."}, status=413
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))

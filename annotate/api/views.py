@@ -387,8 +387,9 @@ class TokenView(APIView):
 
     @extend_schema(
         summary="Issue a user's API token (admins)",
-        description="The user's token: their existing one (200) or a new one (201). To replace a "
-        "token, run `manage.py issue_token USERNAME --rotate` or delete it in the Django admin.",
+        description="The user's token: their existing one (200) or a new one (201). A superuser's "
+        "token is handed to superusers only (403 for other admins). To replace a token, run "
+        "`manage.py issue_token USERNAME --rotate` or delete it in the Django admin.",
         request=io.TokenCreateSerializer,
         responses={
             201: OpenApiResponse(io.TokenSerializer, description="A new token."),
@@ -402,6 +403,6 @@ class TokenView(APIView):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise NotFound(f"No user named {username!r}.")
-        token, created = token_issue(user=user)
+        token, created = token_issue(user=user, by=request.user)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(io.TokenSerializer(token).data, status=code)

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         try:
-            token, created = token_issue(user=user, rotate=rotate)
+            token, created = token_issue(user=user, by=None, rotate=rotate)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         state = "new" if created else "existing"
