@@ -60,7 +60,10 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
             message = str(error)
             if "field limit" in message:
                 message = f"field larger than {csv.field_size_limit():,} characters"
-            raise CorpusError(path, f"malformed CSV: {message}", reader.line_num) from None
+            elif "new-line character" in message:  # the module's hint speaks of open()
+                message = "a carriage return inside an unquoted field (quote the field)"
+            # DictReader.line_num is stale after an error; its inner reader counted the line.
+            raise CorpusError(path, f"malformed CSV: {message}", reader.reader.line_num) from None
         return
     yield from jsonl_records(path, text)
 

@@ -62,8 +62,7 @@ class JsonInput(serializers.Serializer):
     """A request body whose values have the JSON types the schema gives them.
 
     DRF would turn 5 into "5" for a text field and "5" into 5 for a number; a client that
-    sends the wrong type has misread the schema, and is told so instead. A string holding
-    half a UTF-16 pair ("\\ud800" in JSON) is refused too: no database driver encodes it.
+    sends the wrong type has misread the schema, and is told so instead.
     """
 
     def to_internal_value(self, data: object) -> dict[str, object]:
@@ -78,6 +77,8 @@ class JsonInput(serializers.Serializer):
                         if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
                             errors[name] = [f"Must be {expected}."]
                         break
+                # Half a UTF-16 pair ("\\ud800" in JSON) parses, but no database driver
+                # encodes it: a 500 when stored or even looked up.
                 if isinstance(value, str) and LONE_SURROGATE.search(value):
                     errors[name] = ["Must be valid Unicode (no lone surrogate)."]
             if errors:
