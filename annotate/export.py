@@ -333,6 +333,13 @@ def jsonl_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500) -> Iterator[
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+CSV_FORMULA_NOTE = (
+    "A text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return has a `'` put before "
+    "it in this CSV, so that a spreadsheet shows it instead of running it as a formula; the "
+    "JSONL export has every text unchanged."
+)
+
+
 def csv_cell(value: object) -> object:
     """A value as a CSV cell: a dict as JSON, and a text a spreadsheet would run as a
     formula (a sentence "=HYPERLINK(...)") behind a single quote, which shows it as text."""
@@ -517,6 +524,10 @@ def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: date
         f'ds = load_dataset("{"json" if spec.format == "jsonl" else "csv"}", data_files="{spec.filename}")',
         "```",
         "",
+    ]
+    if spec.format == "csv":
+        lines += [CSV_FORMULA_NOTE, ""]
+    lines += [
         "## Guidelines",
         "",
         target.guidelines.strip() or "(none recorded)",

@@ -23,7 +23,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.api.parsers import MAX_JSON_DEPTH, json_depth
-from annotate.export import ExportSpec, csv_cell, export_stream, parse_seed
+from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_stream, parse_seed
 from annotate.labelling import annotation_record
 from annotate.models import MAX_OVERLAP, Annotation, AnnotationEvent, Article, Sentence, Target, is_http_url
 from tests.factories import ArticleFactory, SentenceFactory, api_token
@@ -180,6 +180,13 @@ def test_the_api_csv_export_neutralises_formulas(boss, annotator, huawei):
     annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
     rows = list(csv.DictReader(io.StringIO(streamed(boss.get("/api/export/?format=csv")))))
     assert [row["text"] for row in rows] == ["'=1+1"]
+
+
+def test_the_card_of_a_csv_export_says_how_formulas_are_neutralised(admin_client_, huawei):
+    card = admin_client_.get(reverse("export-card", args=[huawei.pk]), {"format": "csv"}).content.decode()
+    assert CSV_FORMULA_NOTE in card
+    jsonl_card = admin_client_.get(reverse("export-card", args=[huawei.pk])).content.decode()
+    assert CSV_FORMULA_NOTE not in jsonl_card
 
 
 # Deeply nested JSON bodies ---------------------------------------------------------------

@@ -109,7 +109,8 @@ class TargetSerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(serializers.ModelSerializer):
     sentence_count = serializers.IntegerField(read_only=True)
-    # Stored as given, as the .jsonl import does: not every source has a well-formed URL.
+    # As stored: imports take only http(s) URLs now, but an older row may hold anything, so
+    # a client that links it should check the scheme (the article page does).
     url = serializers.CharField(read_only=True)
 
     class Meta:
