@@ -61,15 +61,11 @@ class IdCursorPagination(StrictPageSize, pagination.CursorPagination):
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         """A cursor this API did not hand out is a 400. DRF answers most with a 404, and one
         whose position is not an id (p=abc, or past 64 bits) reached the query as a 500."""
+        refused = {self.cursor_query_param: ["Not a cursor this API handed out: follow `next`."]}
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
-            cursor = None
-            valid = False
-        else:
-            valid = cursor is None or cursor.position is None or ID.fullmatch(cursor.position) is not None
-        if not valid:
-            raise ValidationError(
-                {self.cursor_query_param: ["Not a cursor this API handed out: follow `next`."]}
-            )
+            raise ValidationError(refused) from None
+        if cursor is not None and cursor.position is not None and ID.fullmatch(cursor.position) is None:
+            raise ValidationError(refused)
         return cursor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from rest_framework.exceptions import ParseError
@@ -19,10 +19,14 @@ def json_depth(value: object) -> int:
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        children: Any = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
-        for child in children:
-            stack.append((child, depth + 1))
-        deepest = max(deepest, depth + (1 if isinstance(item, Mapping | list) else 0))
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
     return deepest
 
 
@@ -33,10 +37,11 @@ class StrictJSONParser(JSONParser):
     def parse(
         self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
+        too_deep = f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None
+            raise ParseError(too_deep) from None
         if json_depth(data) > MAX_JSON_DEPTH:
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+            raise ParseError(too_deep)
         return data
