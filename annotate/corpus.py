@@ -14,12 +14,17 @@ from pathlib import Path
 import pysbd
 from django.db import transaction
 
-from annotate.models import Article, Sentence
+from annotate.models import Article, Sentence, is_http_url
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 #: A first line this short that does not end like a sentence is taken as the headline.
 HEADLINE_MAX_WORDS = 30
 SENTENCE_BATCH = 2000
+#: The longest title, source and URL an article may have: its columns' sizes.
+MAX_LENGTHS = {name: Article._meta.get_field(name).max_length for name in ("title", "source", "url")}
+#: Half of a UTF-16 pair on its own: json.loads makes one of "\ud800", and no database
+#: driver can encode it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class CorpusError(Exception):
@@ -111,8 +116,13 @@ def _parse_txt(path: Path, text: str) -> ParsedArticle:
     text = text.lstrip("\ufeff")
     lines = text.strip().split("\n")
     first = lines[0].strip()
+    # A first line too long for the title column is not a headline, however few its words
+    # (a long URL, say): it stays in the body, which keeps every character of the file.
     is_headline = (
-        len(lines) > 1 and len(first.split()) <= HEADLINE_MAX_WORDS and not first.endswith((".", "!", "?"))
+        len(lines) > 1
+        and len(first.split()) <= HEADLINE_MAX_WORDS
+        and len(first) <= MAX_LENGTHS["title"]
+        and not first.endswith((".", "!", "?"))
     )
     if is_headline:
         title, body = first, "\n".join(lines[1:]).strip()
@@ -141,13 +151,40 @@ def _parse_date(value: object, path: Path, line: int) -> datetime.date | None:
         raise CorpusError(path, f"'published' is not an ISO date: {value!r}", line) from None
 
 
+def unstorable(name: str, value: str) -> str | None:
+    """Why no database stores the text (PostgreSQL refuses NUL with a DataError, and no
+    driver encodes a lone surrogate), or None; `name` is for the message."""
+    if "\x00" in value:
+        return f"NUL character in '{name}'"
+    if LONE_SURROGATE.search(value):
+        return f"'{name}' is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def text_problem(name: str, value: str) -> str | None:
+    """Why a text cannot be stored as the article field `name` (None when it can): the
+    database would refuse it, or, for the URL, a page would link to it."""
+    if (problem := unstorable(name, value)) is not None:
+        return problem
+    limit = MAX_LENGTHS.get(name)
+    if limit is not None and len(value) > limit:
+        return f"'{name}' is longer than {limit} characters"
+    if name == "url" and value and not is_http_url(value):
+        return "'url' must be an http(s) URL"
+    return None
+
+
 def _text_field(record: dict, name: str, path: Path, line: int) -> str:
     value = record.get(name, "")
     if value is None:
         return ""
     if not isinstance(value, str):
         raise CorpusError(path, f"'{name}' must be a string", line)
-    return value.strip()
+    value = value.strip()
+    problem = text_problem(name, value)
+    if problem is not None:
+        raise CorpusError(path, problem, line)
+    return value
 
 
 def jsonl_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
@@ -178,10 +215,10 @@ def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
             raise CorpusError(path, "record has no 'title'", number)
         articles.append(
             ParsedArticle(
-                title=title[:500],
+                title=title,
                 body=body,
-                source=_text_field(record, "source", path, number)[:200],
-                url=_text_field(record, "url", path, number)[:1000],
+                source=_text_field(record, "source", path, number),
+                url=_text_field(record, "url", path, number),
                 published=_parse_date(record.get("published"), path, number),
                 origin=f"{path}:{number}",
             )

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -96,6 +97,25 @@ FIELDS = {
 
 class ExportError(ValueError):
     """An export that cannot be made as asked (unknown level or format)."""
+
+
+#: A seed is a whole number of at most this many ASCII digits, with an optional minus.
+SEED_DIGITS = 18
+SEED_LIMIT = 10**SEED_DIGITS - 1
+_SEED = re.compile(rf"-?[0-9]{{1,{SEED_DIGITS}}}")
+
+
+def parse_seed(value: str) -> int:
+    """The seed in a query string (the browser's export and card, and the API's export).
+
+    Only ASCII digits: int() also takes Arabic-Indic or fullwidth digits, and str.isdigit()
+    lets through "²", which int() then refuses with a ValueError.
+    """
+    if _SEED.fullmatch(value) is None:
+        raise ExportError(
+            f"seed must be a whole number of at most {SEED_DIGITS} digits (0-9), not {value!r}."
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -309,16 +329,35 @@ def jsonl_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500) -> Iterator[
         yield "".join(_JSON.encode(row) + "\n" for row in chunk)
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+CSV_FORMULA_NOTE = (
+    "A text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return has a `'` put before "
+    "it in this CSV, so that a spreadsheet shows it instead of running it as a formula; the "
+    "JSONL export has every text unchanged."
+)
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell: a dict as JSON, and a text a spreadsheet would run as a
+    formula (a sentence "=HYPERLINK(...)") behind a single quote, which shows it as text."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_chunks(rows: Iterable[Row], *, fields: list[str], rows_per_chunk: int = 500) -> Iterator[str]:
-    """CSV with a header row; label_counts is written as a JSON object, None as an empty cell."""
+    """CSV with a header row; label_counts is written as a JSON object, None as an empty
+    cell, a text starting with = + - @, tab or carriage return with a ' before it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(fields)
     for chunk in _chunks(rows, rows_per_chunk):
-        writer.writerows(
-            [json.dumps(value) if isinstance(value, dict) else value for value in row.values()]
-            for row in chunk
-        )
+        writer.writerows([csv_cell(value) for value in row.values()] for row in chunk)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -485,6 +524,10 @@ def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: date
         f'ds = load_dataset("{"json" if spec.format == "jsonl" else "csv"}", data_files="{spec.filename}")',
         "```",
         "",
+    ]
+    if spec.format == "csv":
+        lines += [CSV_FORMULA_NOTE, ""]
+    lines += [
         "## Guidelines",
         "",
         target.guidelines.strip() or "(none recorded)",

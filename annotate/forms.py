@@ -3,11 +3,11 @@ from __future__ import annotations
 from django import forms
 
 from annotate.labelling import ACCEPT
-from annotate.models import STANCE_LABELS, Label, Target
+from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Target
 
 
 class LabelForm(forms.Form):
-    sentence = forms.IntegerField(min_value=1)
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[*Label.choices, (ACCEPT, "Accept suggestion")])
     spent_ms = forms.IntegerField(required=False)
 
@@ -22,11 +22,17 @@ def form_errors(form: forms.Form) -> str:
 
 
 class QueueSettingsForm(forms.ModelForm):
+    # The bound is the model's clean() too (for the admin); declared here as well so the
+    # number input carries min and max.
+    overlap = forms.IntegerField(
+        min_value=1, max_value=MAX_OVERLAP, help_text=Target._meta.get_field("overlap").help_text
+    )
+
     class Meta:
         model = Target
         fields = ["overlap", "queue_order", "uncertainty_measure", "random_share", "control_share"]
 
 
 class AdjudicateForm(forms.Form):
-    sentence = forms.IntegerField(min_value=1)
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])

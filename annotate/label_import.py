@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
-from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records
+from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, unstorable
 from annotate.labelling import annotation_record
 from annotate.models import STANCE_LABELS, Article, Sentence, Target
 from annotate.queue import lock_target, rewind_cursors
@@ -51,8 +51,19 @@ def parse_mapping(spec: str) -> dict[str, str]:
 def _records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
-        for record in reader:
-            yield reader.line_num, record
+        try:
+            for record in reader:
+                yield reader.line_num, record
+        except csv.Error as error:
+            # The csv module's limit (131,072 characters a field, csv.field_size_limit()) is
+            # kept: no sentence is that long, and a field that size is a broken quote.
+            message = str(error)
+            if "field limit" in message:
+                message = f"field larger than {csv.field_size_limit():,} characters"
+            elif "new-line character" in message:  # the module's hint speaks of open()
+                message = "a carriage return inside an unquoted field (quote the field)"
+            # DictReader.line_num is stale after an error; its inner reader counted the line.
+            raise CorpusError(path, f"malformed CSV: {message}", reader.reader.line_num) from None
         return
     yield from jsonl_records(path, text)
 
@@ -76,6 +87,9 @@ def read_label_rows(
         text, label = record.get(text_column), record.get(label_column)
         if not isinstance(text, str) or not text.strip():
             raise CorpusError(path, f"no '{text_column}' value", line)
+        problem = unstorable(text_column, text)
+        if problem is not None:
+            raise CorpusError(path, problem, line)
         if label is None or str(label).strip() == "":
             raise CorpusError(path, f"no '{label_column}' value", line)
         raw_label = str(label).strip()

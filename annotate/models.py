@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -29,6 +32,16 @@ class Uncertainty(models.TextChoices):
     LEAST_CONFIDENT = "least_confident", "Least confident"
     MARGIN = "margin", "Smallest margin"
     ENTROPY = "entropy", "Highest entropy"
+
+
+#: The largest id a database column holds (a signed 64-bit integer). Forms and serializers
+#: refuse a larger one with a 400, before the database driver fails on it.
+MAX_ID = 2**63 - 1
+
+#: The most annotators a sentence may ask for. Beyond that the queue's counts stop meaning
+#: anything (and 40,000 overflowed the column); enforced by Target.clean(), not by the
+#: database.
+MAX_OVERLAP = 50
 
 
 class Target(models.Model):
@@ -79,6 +92,26 @@ class Target(models.Model):
         if update_fields is None or "overlap" in update_fields:
             QueueCursor.objects.filter(target=self).delete()
 
+    def clean(self) -> None:
+        super().clean()
+        if self.overlap is not None and not 1 <= self.overlap <= MAX_OVERLAP:
+            raise ValidationError({"overlap": f"Overlap must be from 1 to {MAX_OVERLAP}."})
+
+
+#: An http(s) URL as a browser reads it: the scheme first (no space or control character
+#: before it, which browsers drop before reading the scheme), then a host. Written
+#: case-insensitively by hand, as the same pattern goes into the API schema.
+HTTP_URL = re.compile(r"^[hH][tT][tT][pP][sS]?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$")
+
+#: The one check of an article's URL, for the API and the import files alike (both strip
+#: the value first, so the pattern's $ never meets a trailing newline).
+validate_http_url = RegexValidator(HTTP_URL, "Must be an http(s) URL.", code="not_http_url")
+
+
+def is_http_url(value: str) -> bool:
+    """Whether a link to value opens a web page, not a javascript: or data: URL."""
+    return HTTP_URL.fullmatch(value) is not None
+
 
 class Article(models.Model):
     title = models.CharField(max_length=500)
@@ -96,6 +129,12 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def safe_url(self) -> str:
+        """The URL if it is http(s), else "": pages link only to that, so an article stored
+        before imports checked URLs cannot run a javascript: link."""
+        return self.url if is_http_url(self.url) else ""
 
 
 class Sentence(models.Model):

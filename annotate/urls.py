@@ -1,23 +1,42 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from annotate.views import adjudication, articles, labelling, models
 from annotate.views.dashboard import dashboard_page
 from annotate.views.export import export_card, export_download
 
+
+class IdConverter:
+    """An object id in a path: 1 to 18 ASCII digits, so it fits a signed 64-bit column.
+
+    Django's int converter takes any number of digits, and a 20-digit id reached the
+    database (an OverflowError, a 500) instead of being the 404 of an id that is not there.
+    """
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
 urlpatterns = [
     path("", labelling.label_home, name="home"),
-    path("label/<int:target_id>/", labelling.label_page, name="label"),
-    path("label/<int:target_id>/submit/", labelling.label_submit, name="label-submit"),
-    path("label/<int:target_id>/undo/", labelling.label_undo, name="label-undo"),
-    path("annotations/<int:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
+    path("label/<id:target_id>/", labelling.label_page, name="label"),
+    path("label/<id:target_id>/submit/", labelling.label_submit, name="label-submit"),
+    path("label/<id:target_id>/undo/", labelling.label_undo, name="label-undo"),
+    path("annotations/<id:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("articles/", articles.article_list, name="article-list"),
-    path("articles/<int:article_id>/", articles.article_detail, name="article-detail"),
-    path("adjudicate/<int:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
-    path("adjudicate/<int:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
-    path("dashboard/<int:target_id>/", dashboard_page, name="dashboard"),
-    path("models/<int:target_id>/", models.model_page, name="models"),
-    path("models/<int:target_id>/retrain/", models.model_retrain, name="model-retrain"),
-    path("models/<int:target_id>/queue/", models.queue_settings, name="queue-settings"),
-    path("export/<int:target_id>/", export_download, name="export"),
-    path("export/<int:target_id>/card/", export_card, name="export-card"),
+    path("articles/<id:article_id>/", articles.article_detail, name="article-detail"),
+    path("adjudicate/<id:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
+    path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
+    path("dashboard/<id:target_id>/", dashboard_page, name="dashboard"),
+    path("models/<id:target_id>/", models.model_page, name="models"),
+    path("models/<id:target_id>/retrain/", models.model_retrain, name="model-retrain"),
+    path("models/<id:target_id>/queue/", models.queue_settings, name="queue-settings"),
+    path("export/<id:target_id>/", export_download, name="export"),
+    path("export/<id:target_id>/card/", export_card, name="export-card"),
 ]

@@ -360,10 +360,10 @@ def test_labelling_while_paging_through_unlabelled_sentences_skips_none(ann, ann
     assert seen == [s.id for s in sentences]
 
 
-def test_an_invalid_cursor_is_a_json_404(ann, sentences):
+def test_an_invalid_cursor_is_a_json_400(ann, sentences):
     response = ann.get("/api/sentences/?cursor=garbage")
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid cursor"}
+    assert response.status_code == 400
+    assert response.json()["detail"] == "cursor: Not a cursor this API handed out: follow `next`."
 
 
 @pytest.mark.parametrize("size", ["0", "1001", "many"])

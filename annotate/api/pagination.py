@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+#: A position in a cursor: an id, 1 to 18 ASCII digits (within a signed 64-bit column).
+ID = re.compile(r"[1-9][0-9]{0,17}")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -54,3 +57,15 @@ class IdCursorPagination(StrictPageSize, pagination.CursorPagination):
     """Keyset pagination on the primary key: every page costs one indexed range scan."""
 
     ordering = "id"
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        """A cursor this API did not hand out is a 400. DRF answers most with a 404, and one
+        whose position is not an id (p=abc, or past 64 bits) reached the query as a 500."""
+        refused = {self.cursor_query_param: ["Not a cursor this API handed out: follow `next`."]}
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(refused) from None
+        if cursor is not None and cursor.position is not None and ID.fullmatch(cursor.position) is None:
+            raise ValidationError(refused)
+        return cursor

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from annotate.export import DEFAULT_SEED, FORMATS, LEVELS
+from annotate.corpus import LONE_SURROGATE
+from annotate.export import DEFAULT_SEED, FORMATS, LEVELS, SEED_LIMIT, ExportError, parse_seed
 from annotate.labelling import ACCEPT
 from annotate.models import (
+    MAX_ID,
     Annotation,
     Article,
     Label,
@@ -15,6 +17,7 @@ from annotate.models import (
     Sentence,
     Suggestion,
     Target,
+    validate_http_url,
 )
 
 # Text that PostgreSQL can store (no NUL) and that is more than whitespace; the same
@@ -30,6 +33,19 @@ class QueryBooleanField(serializers.BooleanField):
         if data not in ("true", "false"):
             self.fail("invalid", input=data)
         return data == "true"
+
+
+class SeedField(serializers.IntegerField):
+    """The export's seed, read by the parser the browser's export and card use."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=-SEED_LIMIT, max_value=SEED_LIMIT, **kwargs)
+
+    def to_internal_value(self, data: object) -> int:
+        try:
+            return parse_seed(str(data))
+        except ExportError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 #: The JSON type each kind of field takes in a request body.
@@ -61,13 +77,13 @@ class JsonInput(serializers.Serializer):
                         if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
                             errors[name] = [f"Must be {expected}."]
                         break
+                # Half a UTF-16 pair ("\\ud800" in JSON) parses, but no database driver
+                # encodes it: a 500 when stored or even looked up.
+                if isinstance(value, str) and LONE_SURROGATE.search(value):
+                    errors[name] = ["Must be valid Unicode (no lone surrogate)."]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-
-#: The largest id a database column holds (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
 
 
 def _id(help_text: str, *, required: bool = False) -> serializers.IntegerField:
@@ -93,7 +109,8 @@ class TargetSerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(serializers.ModelSerializer):
     sentence_count = serializers.IntegerField(read_only=True)
-    # Stored as given, as the .jsonl import does: not every source has a well-formed URL.
+    # As stored: imports take only http(s) URLs now, but an older row may hold anything, so
+    # a client that links it should check the scheme (the article page does).
     url = serializers.CharField(read_only=True)
 
     class Meta:
@@ -266,7 +283,13 @@ class ArticleCreateSerializer(JsonInput):
     title = serializers.CharField(max_length=500, validators=[NOT_BLANK])
     body = serializers.CharField(validators=[NOT_BLANK], help_text="Paragraphs one a line.")
     source = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[NO_NUL])
-    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, validators=[NO_NUL])
+    url = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        validators=[validate_http_url],
+        help_text="An http(s) URL: the article page links to it.",
+    )
     published = serializers.DateField(required=False, allow_null=True)
 
 
@@ -315,5 +338,5 @@ class ExportQuerySerializer(serializers.Serializer):
     )
     format = serializers.ChoiceField(choices=FORMATS, default="jsonl")
     split = QueryBooleanField(default=False, help_text="Add train/dev/test by article.")
-    seed = serializers.IntegerField(default=DEFAULT_SEED, help_text="Seed of the split.")
+    seed = SeedField(default=DEFAULT_SEED, help_text="Seed of the split.")
     names = QueryBooleanField(default=False, help_text="Usernames instead of stable pseudonyms.")

@@ -15,6 +15,7 @@ from annotate.export import (
     dataset_card,
     export_stream,
     export_summary,
+    parse_seed,
 )
 from annotate.models import Target
 from annotate.roles import require_admin
@@ -31,15 +32,12 @@ def _flag(request: HttpRequest, name: str) -> bool:
 
 def _spec(request: HttpRequest, target: Target) -> ExportSpec:
     """The export asked for in the query string: ?format=jsonl&level=gold&split=1&names=0&seed=13."""
-    seed = request.GET.get("seed", str(DEFAULT_SEED))
-    if not seed.lstrip("-").isdigit():
-        raise ExportError(f"seed must be a whole number, not {seed!r}.")
     return ExportSpec(
         target=target,
         level=request.GET.get("level", "gold"),
         format=request.GET.get("format", "jsonl"),
         split=_flag(request, "split"),
-        seed=int(seed),
+        seed=parse_seed(request.GET.get("seed", str(DEFAULT_SEED))),
         names=_flag(request, "names"),
     )
 
