@@ -394,6 +394,11 @@ def test_the_command_gives_names_and_a_seed_when_asked(huawei, corpus):
     ]
 
 
+def test_the_command_refuses_a_seed_that_is_not_ascii_digits(huawei):
+    with pytest.raises(CommandError, match="seed must be a whole number of at most 18 digits"):
+        call_command("export_dataset", "--target=Huawei", "--format=jsonl", "--level=gold", "--seed=٣")
+
+
 def test_the_command_refuses_an_unknown_target(huawei):
     with pytest.raises(CommandError, match="No target named 'Nokia'"):
         call_command("export_dataset", "--target=Nokia", "--format=jsonl", "--level=gold")

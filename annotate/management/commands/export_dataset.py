@@ -1,14 +1,30 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.export import DEFAULT_SEED, FORMATS, LEVELS, ExportSpec, export_stream, export_to_path
+from annotate.export import (
+    DEFAULT_SEED,
+    FORMATS,
+    LEVELS,
+    ExportSpec,
+    export_stream,
+    export_to_path,
+    parse_seed,
+)
 from annotate.models import Target
+
+
+def seed_argument(value: str) -> int:
+    """The export's one seed rule (ASCII digits), with its message, for argparse."""
+    try:
+        return parse_seed(value)
+    except ExportError as error:
+        raise ArgumentTypeError(str(error)) from None
 
 
 class Command(BaseCommand):
@@ -25,7 +41,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--split", action="store_true", help="Add a train/dev/test split column, 80/10/10 by article."
         )
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Seed of the split.")
+        parser.add_argument(
+            "--seed", type=seed_argument, default=DEFAULT_SEED, help="Seed of the split (ASCII digits)."
+        )
         parser.add_argument("--names", action="store_true", help="Usernames instead of pseudonyms.")
         parser.add_argument("--output", type=Path, help="File to write; stdout without it.")
         parser.add_argument("--card", action="store_true", help="Write a dataset card beside --output.")
