@@ -11,6 +11,7 @@ from annotate.export import (
     DEFAULT_SEED,
     FORMATS,
     LEVELS,
+    ExportError,
     ExportSpec,
     export_stream,
     export_to_path,
