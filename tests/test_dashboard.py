@@ -353,16 +353,37 @@ class URLConf:
             )
 
 
-def test_the_export_button_appears_once_the_export_page_exists(curator_client, huawei, settings):
+@pytest.fixture
+def staffless_admin_client() -> Client:
+    """An admin without the Django admin site's link, which these URL confs leave out."""
+    client = Client()
+    client.force_login(UserFactory(username="adm", role="admin"))
+    return client
+
+
+def test_the_export_button_appears_once_the_export_page_exists(staffless_admin_client, huawei, settings):
     settings.ROOT_URLCONF = URLConf(export=True)
-    html = curator_client.get(f"/dashboard/{huawei.pk}/").content.decode()
+    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
     assert f'href="/export/{huawei.pk}/?format=jsonl&amp;level=gold&amp;split=1"' in html
 
 
-def test_there_is_no_export_button_without_the_export_page(curator_client, huawei, settings):
+def test_there_is_no_export_button_without_the_export_page(staffless_admin_client, huawei, settings):
     settings.ROOT_URLCONF = URLConf(export=False)
-    html = curator_client.get(f"/dashboard/{huawei.pk}/").content.decode()
+    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
     assert "/export/" not in html
+
+
+def test_a_curators_dashboard_offers_no_export_and_no_retraining(curator_client, known):
+    """Only admins export and retrain (annotate.roles), so curators are not shown the links."""
+    html = curator_client.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    assert reverse("export", args=[known.target.pk]) not in html
+    assert "Export gold labels" not in html
+    assert reverse("models", args=[known.target.pk]) not in html
+
+
+def test_an_admins_dashboard_offers_the_export(admin_client_, known):
+    html = admin_client_.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    assert f'href="{reverse("export", args=[known.target.pk])}?format=jsonl' in html
 
 
 def _corpus(target, *, articles: int, per_article: int) -> None:

@@ -452,7 +452,7 @@ def test_after_a_retrain_from_the_page_annotators_see_the_new_models_suggestions
     admin_client_.post(retrain_url(huawei))
     run_worker()
     client = Client()
-    client.force_login(UserFactory(password=None))
+    client.force_login(UserFactory(password=None, role="annotator"))
 
     html = client.get(reverse("label", args=[huawei.id])).content.decode()
 

@@ -11,7 +11,7 @@ from annotate import charts
 from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
-from annotate.roles import require_curator
+from annotate.roles import is_admin, require_curator
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -161,8 +161,10 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     return result
 
 
-def _export_url(target: Target) -> str | None:
-    """The gold-label export, once that page exists."""
+def _export_url(request: HttpRequest, target: Target) -> str | None:
+    """The gold-label export, for admins (the only ones it serves), once that page exists."""
+    if not is_admin(request.user):
+        return None
     try:
         return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
     except NoReverseMatch:
@@ -179,6 +181,6 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
         "targets": Target.objects.order_by("id").only("id", "name"),
         "board": board,
         "charts": dashboard_charts(board),
-        "export_url": _export_url(target),
+        "export_url": _export_url(request, target),
     }
     return render(request, "annotate/dashboard.html", context)
