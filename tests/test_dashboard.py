@@ -121,6 +121,43 @@ def test_article_progress_counts_sentences_with_a_label_and_with_full_overlap(kn
     ]
 
 
+def test_article_progress_counts_skips_as_decisions_but_apart_from_labels(known):
+    rows = dashboard.article_progress(target=known.target)
+    assert [(a.title, a.full, a.done, a.done_with_skips, a.started, a.percent) for a in rows] == [
+        ("Alpha story", 2, 2, 0, 1, 67),  # the lone skip is one decision of the overlap of two
+        ("Beta story", 0, 0, 0, 1, 0),
+    ]
+
+
+@pytest.fixture
+def decided_with_a_skip(huawei, annotator, other_annotator):
+    """An article whose two sentences both got the overlap of two decisions, one a skip."""
+    article = ArticleFactory(title="Decided story")
+    first, second = (SentenceFactory(article=article, position=i) for i in range(2))
+    for who, sentence, label in [
+        (annotator, first, "pro"),
+        (other_annotator, first, "pro"),
+        (annotator, second, "contra"),
+        (other_annotator, second, "skip"),
+    ]:
+        annotation_record(annotator=who, sentence=sentence, target=huawei, label=label)
+    return article
+
+
+def test_an_article_fully_decided_with_a_skip_is_100_percent_done(huawei, decided_with_a_skip):
+    (row,) = dashboard.article_progress(target=huawei)
+    assert (row.full, row.done, row.done_with_skips, row.started, row.percent) == (1, 2, 1, 0, 100)
+
+
+def test_the_article_chart_draws_skipped_sentences_as_done_and_apart(
+    curator_client, huawei, decided_with_a_skip
+):
+    html = curator_client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
+    assert "2 / 2 (100%)" in html
+    assert "Decided story: done with skips 1 of 2 (50%)" in html
+    assert "Decided story: full overlap 1 of 2 (50%)" in html
+
+
 def test_article_progress_stops_at_the_limit(known):
     assert [a.title for a in dashboard.article_progress(target=known.target, limit=1)] == ["Alpha story"]
 

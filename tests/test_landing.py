@@ -27,7 +27,9 @@ def log_in(username: str) -> tuple[Client, str]:
     return client, response.request["PATH_INFO"]
 
 
-def test_an_annotators_login_lands_on_the_first_targets_queue_with_a_reservation(annotator, huawei, sentences):
+def test_an_annotators_login_lands_on_the_first_targets_queue_with_a_reservation(
+    annotator, huawei, sentences
+):
     _, landing = log_in(annotator.username)
     assert landing == reverse("label", args=[huawei.pk])
     assert Assignment.objects.filter(annotator=annotator).count() == 1

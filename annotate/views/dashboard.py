@@ -76,15 +76,21 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                     a.title,
                     [
                         Segment("full overlap", a.full, DONE),
-                        Segment("labelled, overlap not reached", a.labelled - a.full, STARTED),
+                        Segment("done with skips", a.done_with_skips, SKIPPED),
+                        Segment("started, overlap not reached", a.started, STARTED),
                     ],
                     a.sentences,
-                    f"{a.full} / {a.sentences} ({a.percent}%)",
+                    f"{a.done} / {a.sentences} ({a.percent}%)",
                 )
                 for a in board.articles
             ],
-            title=f"Progress per article on {name}: sentences with full overlap and with a label",
-            legend=[("full overlap", DONE), ("labelled", STARTED), ("unlabelled", charts.TRACK)],
+            title=f"Progress per article on {name}: sentences done (skips count as decisions) and started",
+            legend=[
+                ("full overlap", DONE),
+                ("done with skips", SKIPPED),
+                ("started", STARTED),
+                ("not started", charts.TRACK),
+            ],
         ),
         "distribution": charts.bar_chart(
             [
