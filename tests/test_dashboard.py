@@ -293,10 +293,47 @@ def test_the_learning_curve_draws_a_line_per_metric():
 def test_the_stance_strip_has_one_coloured_block_per_sentence_with_a_tooltip():
     cells = [StripCell("pro", "1: pro"), StripCell("contra", "2: <i>", faint=True), StripCell(None, "3")]
     root = parse(charts.stance_strip(cells, title="Profile"))
-    blocks = root.findall(f"{SVG}rect")
-    assert [b.get("fill") for b in blocks] == ["#1e7a34", "#b3261e", "#d0d0d0"]
-    assert [b.get("fill-opacity") for b in blocks] == [None, "0.45", None]
+    blocks = root.findall(f"{SVG}g")
+    assert [b.find(f"{SVG}rect").get("fill") for b in blocks] == ["#1e7a34", "#fff", "#d0d0d0"]
+    assert [b.find(f"{SVG}rect").get("stroke") for b in blocks] == [None, "#b3261e", None]
     assert [b.find(f"{SVG}title").text for b in blocks] == ["1: pro", "2: <i>", "3"]
+
+
+def test_the_stance_strip_tells_labels_apart_without_colour():
+    """A letter on each labelled block; suggestions outlined and dashed with a small letter."""
+    cells = [StripCell("pro", "a"), StripCell("contra", "b"), StripCell("neutral", "c")]
+    cells += [StripCell("contra", "d", faint=True), StripCell(None, "e")]
+    root = parse(charts.stance_strip(cells, title="Profile"))
+    assert texts(root) == ["P", "C", "N", "c"]
+    outlined = [r for r in root.iter(f"{SVG}rect") if r.get("stroke-dasharray")]
+    assert len(outlined) == 1
+
+
+def test_the_stance_key_names_each_letter_and_the_suggestion_mark():
+    root = parse(charts.label_legend())
+    shown = texts(root)
+    for letter, name in [("P", "pro"), ("C", "contra"), ("N", "neutral")]:
+        assert letter in shown and name in shown
+    assert "no label" in shown
+    assert "dashed, small letter: suggested by the model" in shown
+    assert "P pro, C contra, N neutral" in root.get("aria-label")
+
+
+def test_each_stance_profile_lists_its_sentences_as_text_for_keyboards(curator_client, known):
+    """The strip's tooltips reach neither a keyboard nor a screen reader: the text does."""
+    html = curator_client.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    alpha = html[html.index("Stance profile of Alpha story") :]
+    alpha = alpha[: alpha.index("</details>")]
+    assert "<summary>Sentences as text" in alpha
+    a0, a1, a2 = known.sentences[:3]
+    detail = reverse("article-detail", args=[known.alpha.pk])
+    assert f'<a href="{detail}#s{a0.pk}"><strong class="label-pro">pro</strong></a>: Alpha 0.' in alpha
+    assert f'<a href="{detail}#s{a1.pk}">no label</a>: Alpha 1.' in alpha  # a tie
+    assert (
+        f'<a href="{detail}#s{a2.pk}"><strong class="label-contra">contra</strong> (suggested)</a>: Alpha 2.'
+        in alpha
+    )
+    assert "1 pro, 1 contra, 0 neutral (1 of them suggested by the model), 1 without a label" in html
 
 
 def test_no_chart_uses_inline_style_or_script(known, versions):

@@ -119,7 +119,11 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                         )
                         for c in profile.cells
                     ],
-                    title=f"Stance profile of {profile.title}, {len(profile.cells)} sentences in order",
+                    title=(
+                        f"Stance profile of {profile.title}, {len(profile.cells)} sentences in order: "
+                        f"{profile.pro} pro, {profile.contra} contra, {profile.neutral} neutral "
+                        f"({profile.suggested} of them suggested by the model), {profile.unlabelled} without a label"
+                    ),
                 ),
             )
             for profile in board.profiles
