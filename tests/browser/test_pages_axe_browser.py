@@ -59,6 +59,7 @@ def world(huawei, annotator, other_annotator) -> SimpleNamespace:
         (sentences[1], "pro", "contra"),  # a disagreement to settle
         (sentences[2], "contra", "neutral"),  # settled below
         (sentences[3], "skip", None),
+        (sentences[4], "neutral", "contra"),  # a second one, for the upcoming list
     ]
     for sentence, first, second in votes:
         annotation_record(annotator=annotator, sentence=sentence, target=huawei, label=first, spent_ms=1200)
@@ -104,7 +105,9 @@ def test_the_adjudication_page_passes_axe(page, live_server, world, log_in_as, s
     log_in_as(page, "cur")
     visit(page, f"{live_server.url}/adjudicate/{world.target.pk}/", scheme)
     expect(page.locator("#current-sentence")).to_be_visible()
-    page.locator("details.upcoming summary").click() if page.locator("details.upcoming").count() else None
+    expect(page.locator("details.upcoming")).to_be_attached()
+    for summary in page.locator("details > summary").all():
+        summary.click()
     assert_accessible(page)
 
 
