@@ -448,6 +448,10 @@ def line_chart(
     return svg(width=width, height=height, label=title, body=_join(parts))
 
 
+#: Letters on the stance strips' blocks, so pro and contra differ without colour too.
+LABEL_LETTERS = {"pro": "P", "contra": "C", "neutral": "N", None: ""}
+
+
 @dataclass(frozen=True)
 class StripCell:
     label: str | None
@@ -455,20 +459,47 @@ class StripCell:
     faint: bool = False  # a model suggestion rather than a gold label
 
 
+def _strip_block(x: float, cell: StripCell, *, width: int, height: int) -> SafeString:
+    """One sentence: a filled block with a white capital for a gold label, an outlined
+    block with a coloured small letter for a suggestion, a grey block for neither."""
+    colour = LABEL_COLOURS.get(cell.label, LABEL_COLOURS[None])
+    letter = LABEL_LETTERS.get(cell.label, "")
+    if cell.faint:
+        rect = format_html(
+            '<rect x="{}" y="0.75" width="{}" height="{}" fill="#fff" stroke="{}" stroke-width="1.5"'
+            ' stroke-dasharray="3 2"/>',
+            _n(x + 0.75),
+            _n(width - 2.5),
+            _n(height - 1.5),
+            colour,
+        )
+        letter, fill = letter.lower(), colour
+    else:
+        rect = format_html(
+            '<rect x="{}" y="0" width="{}" height="{}" fill="{}"/>', _n(x), width - 1, height, colour
+        )
+        fill = "#fff"
+    mark = (
+        format_html(
+            '<text x="{}" y="{}" text-anchor="middle" dominant-baseline="central" fill="{}" font-size="11"'
+            ' font-weight="700">{}</text>',
+            _n(x + (width - 1) / 2),
+            _n(height / 2),
+            fill,
+            letter,
+        )
+        if letter
+        else mark_safe("")
+    )
+    return format_html("<g><title>{}</title>{}{}</g>", cell.tooltip, rect, mark)
+
+
 def stance_strip(cells: Sequence[StripCell], *, title: str, cell_width: int = 16) -> SafeString:
-    """One rectangle a sentence, in order, coloured by its label; faint for suggestions."""
+    """One block a sentence, in order, marked by its label (colour and letter); outlined for
+    suggestions. The sentences themselves are listed as text beside the strip."""
     height = 24
     parts = [
-        format_html(
-            '<rect x="{}" y="0" width="{}" height="{}" fill="{}"{}><title>{}</title></rect>',
-            i * cell_width,
-            cell_width - 1,
-            height,
-            LABEL_COLOURS.get(cell.label, LABEL_COLOURS[None]),
-            mark_safe(' fill-opacity="0.45"') if cell.faint else "",
-            cell.tooltip,
-        )
-        for i, cell in enumerate(cells)
+        _strip_block(i * cell_width, cell, width=cell_width, height=height) for i, cell in enumerate(cells)
     ]
     return svg(
         width=max(len(cells) * cell_width, 1),
@@ -480,12 +511,28 @@ def stance_strip(cells: Sequence[StripCell], *, title: str, cell_width: int = 16
 
 
 def label_legend() -> SafeString:
-    """The key shared by the stance strips, as a small SVG."""
-    items = [(name, LABEL_COLOURS[name]) for name in ("pro", "contra", "neutral")]
-    body = _legend([*items, ("no label", LABEL_COLOURS[None])], x=4)
-    faint = format_html(
-        '<rect x="4" y="24" width="12" height="12" fill="{}" fill-opacity="0.45"/>'
-        '<text x="20" y="30" dominant-baseline="middle" fill="#1d1d1f">faint: model suggestion, no gold label yet</text>',
-        LABEL_COLOURS["pro"],
+    """The key shared by the stance strips, as a small SVG, drawn as the strips draw."""
+    keys = [
+        (StripCell("pro", "pro"), "pro"),
+        (StripCell("contra", "contra"), "contra"),
+        (StripCell("neutral", "neutral"), "neutral"),
+        (StripCell(None, "no label"), "no label"),
+        (StripCell("pro", "suggested pro", faint=True), "dashed, small letter: suggested by the model"),
+    ]
+    parts, x = [], 4.0
+    for cell, name in keys:
+        parts.append(_strip_block(x, cell, width=17, height=18))
+        parts.append(
+            format_html(
+                '<text x="{}" y="9" dominant-baseline="central" fill="#1d1d1f">{}</text>', _n(x + 21), name
+            )
+        )
+        x += 30 + 6.5 * len(name)
+    return svg(
+        width=x,
+        height=20,
+        label="Key to the stance profiles: P pro, C contra, N neutral (filled: gold label); "
+        "a grey block without a letter has no label; a dashed outline with a small letter is "
+        "the model's suggestion",
+        body=_join(parts),
     )
-    return svg(width=420, height=40, label="Key to the stance profiles", body=_join([body, faint]))

@@ -5,7 +5,7 @@ from functools import cache
 from django.http import HttpRequest
 
 from annotate.models import Target
-from annotate.roles import ADMIN, CURATOR
+from annotate.roles import ADMIN, ANNOTATOR, CURATOR
 
 
 def roles(request: HttpRequest) -> dict[str, object]:
@@ -25,8 +25,17 @@ def roles(request: HttpRequest) -> dict[str, object]:
     def is_curator() -> bool:
         return user.is_superuser or bool({ADMIN, CURATOR} & groups())
 
+    def is_annotator() -> bool:
+        # As annotate.roles.is_annotator: the group, not superuser status.
+        return ANNOTATOR in groups()
+
     @cache
     def default_target_id() -> int | None:
         return Target.objects.order_by("id").values_list("id", flat=True).first()
 
-    return {"is_admin": is_admin, "is_curator": is_curator, "default_target_id": default_target_id}
+    return {
+        "is_admin": is_admin,
+        "is_curator": is_curator,
+        "is_annotator": is_annotator,
+        "default_target_id": default_target_id,
+    }

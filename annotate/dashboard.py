@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from annotate import agreement
@@ -75,10 +75,19 @@ class ArticleProgress:
     sentences: int
     labelled: int  # sentences with at least one non-skip label
     full: int  # sentences with the target's overlap of non-skip labels
+    done: int = 0  # sentences with the overlap of decisions, skips included (full ones too)
+    started: int = 0  # sentences with a decision, short of the overlap
+
+    @property
+    def done_with_skips(self) -> int:
+        """Done sentences that reached the overlap only by counting skips."""
+        return self.done - self.full
 
     @property
     def percent(self) -> int:
-        return round(100 * self.full / self.sentences) if self.sentences else 100
+        """Done sentences: a skip is a decision, so an article whose every sentence got the
+        overlap of decisions is 100 %, whether or not some of them were skips."""
+        return round(100 * self.done / self.sentences) if self.sentences else 100
 
 
 @dataclass
@@ -294,24 +303,31 @@ def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgr
 
 
 def article_progress(*, target: Target, limit: int = ARTICLE_LIMIT) -> list[ArticleProgress]:
-    """The first `limit` articles (by id) with how many of their sentences are labelled."""
-    labels = (
-        Annotation.objects.filter(target=target, sentence=OuterRef("pk"))
-        .exclude(label=Label.SKIP)
-        .order_by()
-        .values("sentence_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    """The first `limit` articles (by id) with how many of their sentences are labelled,
+    have the overlap of labels, and have the overlap of decisions (labels and skips)."""
+
+    def count(decisions: QuerySet[Annotation]) -> Coalesce:
+        per_sentence = (
+            decisions.filter(target=target, sentence=OuterRef("pk"))
+            .order_by()
+            .values("sentence_id")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return Coalesce(Subquery(per_sentence, output_field=IntegerField()), Value(0))
+
     first = Article.objects.order_by("id").values("id")[:limit]
+    overlap = target.overlap
     rows = (
         Sentence.objects.filter(article_id__in=first)
-        .annotate(n=Coalesce(Subquery(labels, output_field=IntegerField()), Value(0)))
+        .annotate(n=count(Annotation.objects.exclude(label=Label.SKIP)), d=count(Annotation.objects.all()))
         .values("article_id", "article__title", "article__source")
         .annotate(
             sentences=Count("id"),
             labelled=Count("id", filter=Q(n__gte=1)),
-            full=Count("id", filter=Q(n__gte=target.overlap)),
+            full=Count("id", filter=Q(n__gte=overlap)),
+            done=Count("id", filter=Q(d__gte=overlap)),
+            started=Count("id", filter=Q(d__gte=1, d__lt=overlap)),
         )
         .order_by("article_id")
     )
@@ -323,6 +339,8 @@ def article_progress(*, target: Target, limit: int = ARTICLE_LIMIT) -> list[Arti
             sentences=row["sentences"],
             labelled=row["labelled"],
             full=row["full"],
+            done=row["done"],
+            started=row["started"],
         )
         for row in rows
     ]

@@ -20,6 +20,18 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     return user.groups.filter(name__in=roles).exists()
 
 
+def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Members of the annotator group; unlike the other roles, not every superuser.
+
+    Labelling reserves a sentence and counts toward the annotators' shares of the corpus,
+    which count the group's members (annotate.progress), so an admin who never labels must
+    not hold reservations just because superusers hold every other role.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.groups.filter(name=ANNOTATOR).exists()
+
+
 def is_curator(user: AbstractBaseUser | AnonymousUser) -> bool:
     return has_role(user, CURATOR, ADMIN)
 

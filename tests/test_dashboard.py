@@ -121,6 +121,43 @@ def test_article_progress_counts_sentences_with_a_label_and_with_full_overlap(kn
     ]
 
 
+def test_article_progress_counts_skips_as_decisions_but_apart_from_labels(known):
+    rows = dashboard.article_progress(target=known.target)
+    assert [(a.title, a.full, a.done, a.done_with_skips, a.started, a.percent) for a in rows] == [
+        ("Alpha story", 2, 2, 0, 1, 67),  # the lone skip is one decision of the overlap of two
+        ("Beta story", 0, 0, 0, 1, 0),
+    ]
+
+
+@pytest.fixture
+def decided_with_a_skip(huawei, annotator, other_annotator):
+    """An article whose two sentences both got the overlap of two decisions, one a skip."""
+    article = ArticleFactory(title="Decided story")
+    first, second = (SentenceFactory(article=article, position=i) for i in range(2))
+    for who, sentence, label in [
+        (annotator, first, "pro"),
+        (other_annotator, first, "pro"),
+        (annotator, second, "contra"),
+        (other_annotator, second, "skip"),
+    ]:
+        annotation_record(annotator=who, sentence=sentence, target=huawei, label=label)
+    return article
+
+
+def test_an_article_fully_decided_with_a_skip_is_100_percent_done(huawei, decided_with_a_skip):
+    (row,) = dashboard.article_progress(target=huawei)
+    assert (row.full, row.done, row.done_with_skips, row.started, row.percent) == (1, 2, 1, 0, 100)
+
+
+def test_the_article_chart_draws_skipped_sentences_as_done_and_apart(
+    curator_client, huawei, decided_with_a_skip
+):
+    html = curator_client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
+    assert "2 / 2 (100%)" in html
+    assert "Decided story: done with skips 1 of 2 (50%)" in html
+    assert "Decided story: full overlap 1 of 2 (50%)" in html
+
+
 def test_article_progress_stops_at_the_limit(known):
     assert [a.title for a in dashboard.article_progress(target=known.target, limit=1)] == ["Alpha story"]
 
@@ -256,10 +293,47 @@ def test_the_learning_curve_draws_a_line_per_metric():
 def test_the_stance_strip_has_one_coloured_block_per_sentence_with_a_tooltip():
     cells = [StripCell("pro", "1: pro"), StripCell("contra", "2: <i>", faint=True), StripCell(None, "3")]
     root = parse(charts.stance_strip(cells, title="Profile"))
-    blocks = root.findall(f"{SVG}rect")
-    assert [b.get("fill") for b in blocks] == ["#1e7a34", "#b3261e", "#d0d0d0"]
-    assert [b.get("fill-opacity") for b in blocks] == [None, "0.45", None]
+    blocks = root.findall(f"{SVG}g")
+    assert [b.find(f"{SVG}rect").get("fill") for b in blocks] == ["#1e7a34", "#fff", "#d0d0d0"]
+    assert [b.find(f"{SVG}rect").get("stroke") for b in blocks] == [None, "#b3261e", None]
     assert [b.find(f"{SVG}title").text for b in blocks] == ["1: pro", "2: <i>", "3"]
+
+
+def test_the_stance_strip_tells_labels_apart_without_colour():
+    """A letter on each labelled block; suggestions outlined and dashed with a small letter."""
+    cells = [StripCell("pro", "a"), StripCell("contra", "b"), StripCell("neutral", "c")]
+    cells += [StripCell("contra", "d", faint=True), StripCell(None, "e")]
+    root = parse(charts.stance_strip(cells, title="Profile"))
+    assert texts(root) == ["P", "C", "N", "c"]
+    outlined = [r for r in root.iter(f"{SVG}rect") if r.get("stroke-dasharray")]
+    assert len(outlined) == 1
+
+
+def test_the_stance_key_names_each_letter_and_the_suggestion_mark():
+    root = parse(charts.label_legend())
+    shown = texts(root)
+    for letter, name in [("P", "pro"), ("C", "contra"), ("N", "neutral")]:
+        assert letter in shown and name in shown
+    assert "no label" in shown
+    assert "dashed, small letter: suggested by the model" in shown
+    assert "P pro, C contra, N neutral" in root.get("aria-label")
+
+
+def test_each_stance_profile_lists_its_sentences_as_text_for_keyboards(curator_client, known):
+    """The strip's tooltips reach neither a keyboard nor a screen reader: the text does."""
+    html = curator_client.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    alpha = html[html.index("Stance profile of Alpha story") :]
+    alpha = alpha[: alpha.index("</details>")]
+    assert "<summary>Sentences as text" in alpha
+    a0, a1, a2 = known.sentences[:3]
+    detail = reverse("article-detail", args=[known.alpha.pk])
+    assert f'<a href="{detail}#s{a0.pk}"><strong class="label-pro">pro</strong></a>: Alpha 0.' in alpha
+    assert f'<a href="{detail}#s{a1.pk}">no label</a>: Alpha 1.' in alpha  # a tie
+    assert (
+        f'<a href="{detail}#s{a2.pk}"><strong class="label-contra">contra</strong> (suggested)</a>: Alpha 2.'
+        in alpha
+    )
+    assert "1 pro, 1 contra, 0 neutral (1 of them suggested by the model), 1 without a label" in html
 
 
 def test_no_chart_uses_inline_style_or_script(known, versions):
@@ -353,16 +427,37 @@ class URLConf:
             )
 
 
-def test_the_export_button_appears_once_the_export_page_exists(curator_client, huawei, settings):
+@pytest.fixture
+def staffless_admin_client() -> Client:
+    """An admin without the Django admin site's link, which these URL confs leave out."""
+    client = Client()
+    client.force_login(UserFactory(username="adm", role="admin"))
+    return client
+
+
+def test_the_export_button_appears_once_the_export_page_exists(staffless_admin_client, huawei, settings):
     settings.ROOT_URLCONF = URLConf(export=True)
-    html = curator_client.get(f"/dashboard/{huawei.pk}/").content.decode()
+    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
     assert f'href="/export/{huawei.pk}/?format=jsonl&amp;level=gold&amp;split=1"' in html
 
 
-def test_there_is_no_export_button_without_the_export_page(curator_client, huawei, settings):
+def test_there_is_no_export_button_without_the_export_page(staffless_admin_client, huawei, settings):
     settings.ROOT_URLCONF = URLConf(export=False)
-    html = curator_client.get(f"/dashboard/{huawei.pk}/").content.decode()
+    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
     assert "/export/" not in html
+
+
+def test_a_curators_dashboard_offers_no_export_and_no_retraining(curator_client, known):
+    """Only admins export and retrain (annotate.roles), so curators are not shown the links."""
+    html = curator_client.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    assert reverse("export", args=[known.target.pk]) not in html
+    assert "Export gold labels" not in html
+    assert reverse("models", args=[known.target.pk]) not in html
+
+
+def test_an_admins_dashboard_offers_the_export(admin_client_, known):
+    html = admin_client_.get(reverse("dashboard", args=[known.target.pk])).content.decode()
+    assert f'href="{reverse("export", args=[known.target.pk])}?format=jsonl' in html
 
 
 def _corpus(target, *, articles: int, per_article: int) -> None:

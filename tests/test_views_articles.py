@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from annotate.labelling import annotation_record
 from annotate.models import Article
 from tests.factories import ArticleFactory, SentenceFactory
 
@@ -79,3 +80,35 @@ def test_the_article_list_runs_a_fixed_number_of_queries(annotator_client, djang
     # session, user, the list, the navigation (roles, default target)
     with django_assert_max_num_queries(6):
         annotator_client.get(reverse("article-list"))
+
+
+def meta_line(html: str) -> str:
+    start = html.index('<p class="meta">') + len('<p class="meta">')
+    return html[start : html.index("</p>", start)]
+
+
+def test_the_article_meta_line_has_no_stray_separator_without_source_or_date(annotator_client, huawei):
+    article = ArticleFactory(source="", url="", published=None)
+    SentenceFactory(article=article)
+    meta = meta_line(annotator_client.get(reverse("article-detail", args=[article.id])).content.decode())
+    assert meta.startswith("1 sentence ·")
+    assert "·  ·" not in meta
+
+
+def test_the_article_meta_line_separates_every_part_once(annotator_client, huawei):
+    article = ArticleFactory(source="Example News", url="https://example.org/a", published="2024-05-01")
+    SentenceFactory(article=article)
+    meta = meta_line(annotator_client.get(reverse("article-detail", args=[article.id])).content.decode())
+    assert meta.startswith("Example News · ")
+    assert meta.count(" · ") == 4  # source, date, original, count, your labels
+
+
+def test_the_article_page_counts_the_readers_skips_as_done_and_names_them(
+    annotator, annotator_client, huawei
+):
+    article = ArticleFactory()
+    first, second = (SentenceFactory(article=article, position=i) for i in range(2))
+    annotation_record(annotator=annotator, sentence=first, target=huawei, label="pro")
+    annotation_record(annotator=annotator, sentence=second, target=huawei, label="skip")
+    html = annotator_client.get(reverse("article-detail", args=[article.id])).content.decode()
+    assert "you labelled 2 of 2 for Huawei (1 of them skipped)" in html

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -118,6 +119,7 @@ def test_an_admin_sees_the_versions_with_their_metrics(admin_client_, huawei):
     assert f"v{active.id} <strong>(active)</strong>" in html
     assert f"v{failed.id} <strong>" not in html
     assert "Failed — Interrupted before it was activated." in html
+    assert '<td class="version-active">Active</td>' in html
     for shown in ("0.812", "0.746", "0.679", "contra 9", "pro 6"):
         assert shown in html
 
@@ -259,7 +261,8 @@ def test_the_page_shows_a_waiting_task_and_polls_for_its_state(admin_client_, hu
 
     html = admin_client_.get(models_url(huawei)).content.decode()
 
-    assert 'class="task-ready"' in html
+    assert '<td class="task-queued">Queued</td>' in html
+    assert "queued, waiting for the worker" in html
     assert 'hx-trigger="every 2s"' in html
 
 
@@ -272,7 +275,7 @@ def test_the_page_shows_a_finished_task_with_its_result_and_stops_polling(admin_
     assert task.status == "SUCCESSFUL"
     version = ModelVersion.objects.get()
     html = admin_client_.get(models_url(huawei)).content.decode()
-    assert 'class="task-successful"' in html
+    assert '<td class="task-trained">Trained</td>' in html
     assert f"version {version.pk}: F_avg" in html
     assert "on 42 labels" in html
     assert 'hx-trigger="every 2s"' not in html
@@ -286,8 +289,11 @@ def test_the_page_shows_why_a_task_failed(admin_client_, huawei):
 
     assert task.status == "FAILED"
     html = admin_client_.get(models_url(huawei)).content.decode()
-    assert 'class="task-failed"' in html
+    assert '<td class="task-failed">Failed</td>' in html
+    assert "Retraining failed at " in html
     assert "Only 0 gold labels for Huawei" in html
+    assert 'hx-trigger="every 2s"' not in html
+    assert "This page updates when it is done." not in html
 
 
 def test_the_page_lists_only_the_targets_own_tasks(admin_client_, huawei):
@@ -312,8 +318,70 @@ def test_an_htmx_request_gets_only_the_retrain_status(admin_client_, huawei):
     assert "<html" not in html
     assert "<h1>" not in html
     assert "Save queue settings" not in html
-    assert 'class="task-ready"' in html
+    assert 'class="task-queued"' in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_a_running_task_reads_running_and_keeps_polling(admin_client_, huawei):
+    admin_client_.post(retrain_url(huawei))
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="task-running">Running</td>' in html
+    assert "Retraining Huawei in the background: running since" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert "Ready" not in html
+
+
+def test_a_queued_task_and_a_trained_version_read_differently(admin_client_, huawei):
+    trained = ModelVersionFactory(target=huawei)
+    admin_client_.post(retrain_url(huawei))
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="task-queued">Queued</td>' in html
+    assert '<td class="version-trained">Trained</td>' in html
+    assert f"v{trained.id} <strong>" not in html  # trained, not active
+    assert "Ready" not in html
+
+
+def test_a_version_in_training_reads_training(admin_client_, huawei):
+    ModelVersionFactory(target=huawei, status="training")
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="version-training">Training</td>' in html
+
+
+def test_the_polled_fragment_stops_polling_and_shows_the_result_once_the_task_is_done(admin_client_, huawei):
+    labelled_corpus(target=huawei)
+    admin_client_.post(retrain_url(huawei))
+    polling = admin_client_.get(models_url(huawei), **HTMX).content.decode()
+    assert 'hx-trigger="every 2s"' in polling
+    assert "This page updates when it is done." in polling
+
+    run_worker()
+    done = admin_client_.get(models_url(huawei), **HTMX).content.decode()
+
+    version = ModelVersion.objects.get()
+    assert 'hx-trigger="every 2s"' not in done
+    assert "hx-get" not in done
+    assert "This page updates when it is done." not in done
+    assert "Retraining finished at " in done
+    assert f"version v{version.pk} is trained and active." in done
+    assert '<td class="version-active">Active</td>' in done
+
+
+def test_the_retrain_notice_is_inside_the_polled_fragment_so_it_goes_when_the_task_is_done(
+    admin_client_, huawei
+):
+    """A flash message outside the fragment would stay on screen after the retrain ended."""
+    html = admin_client_.post(retrain_url(huawei), follow=True).content.decode()
+
+    fragment = html.index('<div id="retrain-status"')
+    assert html.count("This page updates when it is done.") == 1
+    assert html.index("This page updates when it is done.") > fragment
 
 
 # Queue settings
@@ -452,7 +520,7 @@ def test_after_a_retrain_from_the_page_annotators_see_the_new_models_suggestions
     admin_client_.post(retrain_url(huawei))
     run_worker()
     client = Client()
-    client.force_login(UserFactory(password=None))
+    client.force_login(UserFactory(password=None, role="annotator"))
 
     html = client.get(reverse("label", args=[huawei.id])).content.decode()
 

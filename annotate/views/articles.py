@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from annotate.models import Annotation, Article, Target
+from annotate.models import Annotation, Article, Label, Target
 
 
 @require_GET
@@ -34,5 +34,12 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
     rows = [
         (s, mine.get(s.id, "")) for s in article.sentences.order_by("position").only("id", "position", "text")
     ]
-    context = {"article": article, "rows": rows, "target": target, "targets": targets, "labelled": len(mine)}
+    context = {
+        "article": article,
+        "rows": rows,
+        "target": target,
+        "targets": targets,
+        "labelled": len(mine),  # skips included: a skip is a decision too
+        "skipped": sum(1 for label in mine.values() if label == Label.SKIP),
+    }
     return render(request, "annotate/article_detail.html", context)

@@ -11,7 +11,7 @@ from annotate import charts
 from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
-from annotate.roles import require_curator
+from annotate.roles import is_admin, require_curator
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -76,15 +76,21 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                     a.title,
                     [
                         Segment("full overlap", a.full, DONE),
-                        Segment("labelled, overlap not reached", a.labelled - a.full, STARTED),
+                        Segment("done with skips", a.done_with_skips, SKIPPED),
+                        Segment("started, overlap not reached", a.started, STARTED),
                     ],
                     a.sentences,
-                    f"{a.full} / {a.sentences} ({a.percent}%)",
+                    f"{a.done} / {a.sentences} ({a.percent}%)",
                 )
                 for a in board.articles
             ],
-            title=f"Progress per article on {name}: sentences with full overlap and with a label",
-            legend=[("full overlap", DONE), ("labelled", STARTED), ("unlabelled", charts.TRACK)],
+            title=f"Progress per article on {name}: sentences done (skips count as decisions) and started",
+            legend=[
+                ("full overlap", DONE),
+                ("done with skips", SKIPPED),
+                ("started", STARTED),
+                ("not started", charts.TRACK),
+            ],
         ),
         "distribution": charts.bar_chart(
             [
@@ -113,7 +119,11 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                         )
                         for c in profile.cells
                     ],
-                    title=f"Stance profile of {profile.title}, {len(profile.cells)} sentences in order",
+                    title=(
+                        f"Stance profile of {profile.title}, {len(profile.cells)} sentences in order: "
+                        f"{profile.pro} pro, {profile.contra} contra, {profile.neutral} neutral "
+                        f"({profile.suggested} of them suggested by the model), {profile.unlabelled} without a label"
+                    ),
                 ),
             )
             for profile in board.profiles
@@ -161,8 +171,10 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     return result
 
 
-def _export_url(target: Target) -> str | None:
-    """The gold-label export, once that page exists."""
+def _export_url(request: HttpRequest, target: Target) -> str | None:
+    """The gold-label export, for admins (the only ones it serves), once that page exists."""
+    if not is_admin(request.user):
+        return None
     try:
         return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
     except NoReverseMatch:
@@ -179,6 +191,6 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
         "targets": Target.objects.order_by("id").only("id", "name"),
         "board": board,
         "charts": dashboard_charts(board),
-        "export_url": _export_url(target),
+        "export_url": _export_url(request, target),
     }
     return render(request, "annotate/dashboard.html", context)

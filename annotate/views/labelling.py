@@ -13,10 +13,12 @@ from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, form_errors
 from annotate.labelling import annotation_change, label_and_next, undo_and_next
 from annotate.models import Annotation, Label, Target
+from annotate.roles import is_annotator, is_curator
 from annotate.suggestions import suggestion_to_show
 
 HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
+NOT_AN_ANNOTATOR = "You are not an annotator for this target."
 LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
 
 
@@ -57,6 +59,9 @@ def label_home(request: HttpRequest) -> HttpResponse:
     target = Target.objects.order_by("id").first()
     if target is None:
         return redirect("article-list")
+    # Curators and admins who do not label land on their own work, not on a reservation.
+    if is_curator(request.user) and not is_annotator(request.user):
+        return redirect("dashboard", target_id=target.pk)
     return redirect("label", target_id=target.pk)
 
 
@@ -64,8 +69,15 @@ def label_home(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
-    target, sentence_id = queue.next_sentence_id(annotator=request.user, target=target)
-    context = {**card_context(request, target, sentence_id), **history_context(request, target)}
+    if is_annotator(request.user):
+        target, sentence_id = queue.next_sentence_id(annotator=request.user, target=target)
+        context = {**card_context(request, target, sentence_id), **history_context(request, target)}
+    else:  # only annotators reserve sentences; others see the page without one
+        context = {
+            **card_context(request, target, None, NOT_AN_ANNOTATOR),
+            **history_context(request, target),
+            "read_only": True,
+        }
     if request.htmx:
         return render(request, "annotate/label.html#sentence-card", context)
     return render(request, "annotate/label.html", context)

@@ -17,6 +17,23 @@ from annotate.tasks import retrain_target
 RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qualname__}"
 
 
+#: What each state is called on the page: django-tasks calls a queued task "Ready", the word
+#: a trained model version has, so both get words of their own.
+TASK_STATES = {"READY": "Queued", "RUNNING": "Running", "FAILED": "Failed", "SUCCESSFUL": "Trained"}
+VERSION_STATES = {
+    ModelVersion.Status.TRAINING: "Training",
+    ModelVersion.Status.READY: "Trained",
+    ModelVersion.Status.FAILED: "Failed",
+}
+UNFINISHED = ("READY", "RUNNING")
+
+
+def version_state(version: ModelVersion, target: Target) -> str:
+    if version.pk == target.active_version_id:
+        return "Active"
+    return VERSION_STATES.get(version.status, version.get_status_display())
+
+
 def retrain_tasks(target: Target) -> list[DBTaskResult]:
     tasks = list(
         DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
@@ -28,6 +45,7 @@ def retrain_tasks(target: Target) -> list[DBTaskResult]:
         # the frames above it are server paths an admin does not need.
         lines = (task.traceback or "").strip().splitlines()
         task.reason = lines[-1] if lines else ""
+        task.state = TASK_STATES.get(task.status, task.status.capitalize())
     return tasks
 
 
@@ -36,11 +54,16 @@ def _context(
 ) -> dict[str, object]:
     tasks = retrain_tasks(target)
     versions = list(ModelVersion.objects.filter(target=target)[:20])
+    for version in versions:
+        version.state = version_state(version, target)
     return {
         "target": target,
         "targets": Target.objects.order_by("id"),
         "tasks": tasks,
-        "running": any(t.status in ("READY", "RUNNING") for t in tasks),
+        # The newest task says what the page is waiting for, or how the last retrain ended;
+        # the fragment polls only while a task is unfinished, so it stops once it is done.
+        "latest": tasks[0] if tasks else None,
+        "running": any(t.status in UNFINISHED for t in tasks),
         "versions": versions,
         "active": next((v for v in versions if v.pk == target.active_version_id), None),
         "form": form or QueueSettingsForm(instance=target),
@@ -61,10 +84,8 @@ def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
 def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
+    # No flash message: it would outlive the retrain. The status fragment says it instead.
     retrain_target.enqueue(target.pk)
-    messages.success(
-        request, f"Retraining {target.name} in the background; this page updates when it is done."
-    )
     return redirect("models", target_id=target.pk)
 
 
