@@ -10,6 +10,7 @@ urlpatterns = [
     path("label/<int:target_id>/submit/", labelling.label_submit, name="label-submit"),
     path("label/<int:target_id>/undo/", labelling.label_undo, name="label-undo"),
     path("annotations/<int:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
+    path("settings/shortcuts/", labelling.shortcuts_save, name="shortcuts-save"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<int:article_id>/", articles.article_detail, name="article-detail"),
     path("adjudicate/<int:target_id>/", adjudication.adjudicate_page, name="adjudicate"),

@@ -30,6 +30,7 @@ MATRIX = [
     ("label-submit", "post", ("target",), L, A, A, A),
     ("label-undo", "post", ("target",), L, A, A, A),
     ("annotation-relabel", "post", ("own-annotation",), L, A, A, A),
+    ("shortcuts-save", "post", (), L, A, A, A),
     ("article-list", "get", (), L, A, A, A),
     ("article-detail", "get", ("article",), L, A, A, A),
     ("adjudicate", "get", ("target",), L, F, A, A),
