@@ -13,7 +13,7 @@ from annotate import queue
 from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import annotation_change, label_and_next, shortcuts_for, shortcuts_set, undo_and_next
-from annotate.models import Annotation, Label, Shortcuts, Target
+from annotate.models import Annotation, Label, Sentence, Shortcuts, Target
 from annotate.suggestions import suggestion_to_show
 
 HISTORY_LENGTH = 10
@@ -21,7 +21,7 @@ CONTEXT_SENTENCES = 2
 LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
 PREVIEW_CHARS = 60
 #: Quotation marks a sentence may open with; the status line adds none of its own then.
-QUOTES = "\"'“”‘’„‚«»‹›"
+QUOTES = "\"'\u201c\u201d\u2018\u2019\u201e\u201a\u00ab\u00bb\u2039\u203a"
 
 
 def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
@@ -30,15 +30,14 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-        text = cut.rstrip(" ,;:.–—-") + "…"
+        text = cut.rstrip(" ,;:.-\u2013\u2014") + "…"
     if text[:1] in QUOTES:
         return text
     return f"“{text}”"
 
 
-def announcement(message: str, card: dict[str, object]) -> str:
+def announcement(message: str, sentence: Sentence | None) -> str:
     """What the status line says after a change: what happened, then the sentence now shown."""
-    sentence = card["sentence"]
     if sentence is None:
         return f"{message} Nothing left to label."
     return f"{message} Next: {sentence.text}"
@@ -119,7 +118,7 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     # panel's one changed row on top (its old place removed) come out of band.
     context = {
         **card,
-        "status": announcement(f"{verb}: {sentence_preview(annotation.sentence.text)}", card),
+        "status": announcement(f"{verb}: {sentence_preview(annotation.sentence.text)}", card["sentence"]),
         "entry": annotation,
         "change_labels": Label.choices,
         "moved": annotation.event.old_label != "",
@@ -138,7 +137,7 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
     message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
     card = card_context(request, target, following)
     # A row leaves the history, so the whole panel comes back, out of band.
-    context = {**card, **history_context(request, target), "status": announcement(message, card)}
+    context = {**card, **history_context(request, target), "status": announcement(message, card["sentence"])}
     return render(request, "annotate/label.html#undo-response", {**context, "oob": True})
 
 

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
@@ -31,6 +32,21 @@ CHROMIUM_ARGS = [
 ]
 
 expect.set_options(timeout=10_000)
+
+#: axe-core's impacts that fail a page (WCAG 2.2 AA rules among them); minor and moderate
+#: findings are left to review.
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    results = Axe().run(page)
+    violations = [v for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
+    report = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:5]}"
+        for v in violations
+    ]
+    assert not violations, "\n".join(report)
 
 
 @pytest.fixture(scope="session")
