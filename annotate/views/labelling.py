@@ -13,7 +13,7 @@ from annotate import queue
 from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import annotation_change, label_and_next, shortcuts_for, shortcuts_set, undo_and_next
-from annotate.models import Annotation, Label, Sentence, Shortcuts, Target
+from annotate.models import Annotation, Label, Shortcuts, Target
 from annotate.suggestions import suggestion_to_show
 
 HISTORY_LENGTH = 10
@@ -34,13 +34,6 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     if text[:1] in QUOTES:
         return text
     return f"“{text}”"
-
-
-def announcement(message: str, sentence: Sentence | None) -> str:
-    """What the status line says after a change: what happened, then the sentence now shown."""
-    if sentence is None:
-        return f"{message} Nothing left to label."
-    return f"{message} Next: {sentence.text}"
 
 
 def card_context(request: HttpRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
@@ -118,7 +111,8 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     # panel's one changed row on top (its old place removed) come out of band.
     context = {
         **card,
-        "status": announcement(f"{verb}: {sentence_preview(annotation.sentence.text)}", card["sentence"]),
+        "status": f"{verb}: {sentence_preview(annotation.sentence.text)}",
+        "announce_next": True,
         "entry": annotation,
         "change_labels": Label.choices,
         "moved": annotation.event.old_label != "",
@@ -137,7 +131,7 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
     message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
     card = card_context(request, target, following)
     # A row leaves the history, so the whole panel comes back, out of band.
-    context = {**card, **history_context(request, target), "status": announcement(message, card["sentence"])}
+    context = {**card, **history_context(request, target), "status": message, "announce_next": True}
     return render(request, "annotate/label.html#undo-response", {**context, "oob": True})
 
 

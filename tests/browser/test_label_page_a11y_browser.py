@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from annotate.models import Annotation
 from tests.browser.conftest import assert_accessible
-from tests.factories import SuggestionFactory, UserFactory
+from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,6 +17,10 @@ pytestmark = [
 ]
 
 CURRENT = "#current-sentence"
+LONG_TEXT = (
+    "The operators said on Tuesday that replacing the equipment already in their networks would "
+    "take years and cost billions, and asked the government for more time."
+)
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -173,13 +177,17 @@ def test_each_chosen_label_looks_different_not_only_by_colour(page, log_in, anno
     assert buttons[0][:2] != buttons[1][:2]
 
 
-def test_on_a_phone_the_header_and_the_label_buttons_fit_and_key_hints_are_hidden(
-    new_context, log_in, make_sentences, roles
-):
+def test_on_a_phone_the_header_and_the_label_buttons_fit_and_key_hints_are_hidden(new_context, log_in, roles):
     UserFactory(username="boss", role="admin", is_staff=True, is_superuser=True)
-    make_sentences(3)
+    article = ArticleFactory(title="Huawei and the 5G networks of Europe: what the operators say")
+    for position in range(6):  # sentences of a real article's length, two either side
+        SentenceFactory(article=article, position=position, text=f"Sentence {position}: " + LONG_TEXT)
     page = new_context(**PHONE).new_page()
     log_in(page, "boss")
+    page.keyboard.press("1")  # the third sentence, with two before and two after it
+    expect(page.locator(CURRENT)).to_have_text(f"Sentence 1: {LONG_TEXT}")
+    page.keyboard.press("1")
+    expect(page.locator(CURRENT)).to_have_text(f"Sentence 2: {LONG_TEXT}")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
     logout = page.get_by_role("button", name="Log out").bounding_box()
