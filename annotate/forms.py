@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from annotate.labelling import ACCEPT
-from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Target
+from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, Target
 
 
 class LabelForm(forms.Form):
@@ -36,3 +36,8 @@ class QueueSettingsForm(forms.ModelForm):
 class AdjudicateForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
+
+
+class ShortcutsForm(forms.Form):
+    shortcuts = forms.ChoiceField(choices=Shortcuts.choices)
+    next = forms.CharField(required=False)

@@ -14,7 +14,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotate import queue, sql
-from annotate.models import Annotation, AnnotationEvent, Assignment, Label, Sentence, Target
+from annotate.models import (
+    Annotation,
+    AnnotationEvent,
+    Assignment,
+    Label,
+    LabellingSettings,
+    Sentence,
+    Shortcuts,
+    Target,
+)
 from annotate.suggestions import suggestion_to_show
 
 #: The label value that takes the model's suggestion (Enter in the browser).
@@ -257,3 +266,19 @@ def undo_and_next(
             queue.assign(annotator=annotator, target=target, sentence=undone.sentence)
         target, next_id = queue.reserve_next(annotator=annotator, target_id=target.pk)
     return undone, next_id, target
+
+
+def shortcuts_for(*, user: AbstractBaseUser) -> str:
+    """How the user's labelling keys work: their saved choice, else single keys."""
+    saved = LabellingSettings.objects.filter(user=user).values_list("shortcuts", flat=True).first()
+    return saved or Shortcuts.KEYS
+
+
+def shortcuts_set(*, user: AbstractBaseUser, shortcuts: str) -> LabellingSettings:
+    if shortcuts not in Shortcuts.values:
+        raise ValidationError(
+            f"Unknown shortcut setting {shortcuts!r}; expected one of {', '.join(Shortcuts.values)}.",
+            code="unknown_shortcuts",
+        )
+    saved, _ = LabellingSettings.objects.update_or_create(user=user, defaults={"shortcuts": shortcuts})
+    return saved

@@ -392,3 +392,35 @@ class QueueCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator} at article {self.article_id}, position {self.position}"
+
+
+class Shortcuts(models.TextChoices):
+    """How the labelling page's keyboard shortcuts work (WCAG 2.1.4: they can be turned off)."""
+
+    KEYS = "keys", "Single keys"
+    ALT = "alt", "Only with Alt held"
+    OFF = "off", "Off"
+
+
+class LabellingSettings(models.Model):
+    """An annotator's own settings for the labelling page, kept across logins.
+
+    No row means the defaults: the page reads it once, the label loop never.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="labelling_settings"
+    )
+    shortcuts = models.CharField(max_length=8, choices=Shortcuts.choices, default=Shortcuts.KEYS)
+
+    class Meta:
+        verbose_name_plural = "labelling settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shortcuts__in=[choice.value for choice in Shortcuts]),
+                name="labelling_settings_shortcuts_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: shortcuts {self.shortcuts}"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("label/<id:target_id>/submit/", labelling.label_submit, name="label-submit"),
     path("label/<id:target_id>/undo/", labelling.label_undo, name="label-undo"),
     path("annotations/<id:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
+    path("settings/shortcuts/", labelling.shortcuts_save, name="shortcuts-save"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<id:article_id>/", articles.article_detail, name="article-detail"),
     path("adjudicate/<id:target_id>/", adjudication.adjudicate_page, name="adjudicate"),

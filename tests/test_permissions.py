@@ -7,7 +7,10 @@ form (pages) or 401 (POST, API).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -28,6 +31,7 @@ MATRIX = [
     ("label-submit", "post", ("target",), L, A, A, A),
     ("label-undo", "post", ("target",), L, A, A, A),
     ("annotation-relabel", "post", ("own-annotation",), L, A, A, A),
+    ("shortcuts-save", "post", (), L, A, A, A),
     ("article-list", "get", (), L, A, A, A),
     ("article-detail", "get", ("article",), L, A, A, A),
     ("adjudicate", "get", ("target",), L, F, A, A),
@@ -141,3 +145,38 @@ def test_an_annotator_cannot_relabel_another_annotators_label(world):
     assert response.status_code == 403
     own["curator"].refresh_from_db()
     assert own["curator"].label == "pro"
+
+
+# Django's {# #} comment is one line only: a multi-line one is printed as page text.
+PAGES = [
+    (row, role)
+    for row in MATRIX
+    for role in ROLES
+    if row[1] == "get" and not row[0].startswith("api:") and row[3 + ROLES.index(role)] == A
+]
+
+
+@pytest.mark.parametrize(("row", "role"), PAGES, ids=[f"{row[0]}-{role}" for row, role in PAGES])
+def test_no_page_shows_template_comment_markers(world, row, role):
+    users, _, sentence, target = world
+    name, _, arguments, *_ = row
+    values = {"target": target.id, "article": sentence.article_id}
+    client = Client()
+    client.force_login(users[role])
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = client.get(reverse(name, args=[values[a] for a in arguments]), follow=True, **headers)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        html = response.content.decode()
+        assert "{#" not in html and "#}" not in html, (name, headers)
+
+
+def test_the_login_page_shows_no_template_comment_markers(db):
+    html = Client().get(reverse("login")).content.decode()
+    assert "{#" not in html and "#}" not in html
+
+
+def test_no_template_has_a_comment_that_spans_lines():
+    for template in sorted(Path(settings.TEMPLATES[0]["DIRS"][0]).rglob("*.html")):
+        for number, line in enumerate(template.read_text().splitlines(), start=1):
+            assert "{#" not in line or "#}" in line, f"{template}:{number}: use {{% comment %}}"

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from annotate import queue
 from annotate.labelling import MAX_SPENT_MS, annotation_record
-from annotate.models import Annotation, AnnotationEvent, Article, Assignment, Sentence
+from annotate.models import Annotation, AnnotationEvent, Article, Assignment, LabellingSettings, Sentence
+from annotate.views.labelling import sentence_preview
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, TargetFactory
 from tests.records import history, snapshot
 
@@ -604,6 +605,165 @@ def test_the_article_page_shows_the_labels_of_the_chosen_target(annotator, annot
     chosen = annotator_client.get(url, {"target": other_target.id}).content.decode()
     assert "labelled-contra" in chosen
     assert "labelled-pro" not in chosen
+
+
+# The status line: outside the card, filled out of band with what happened and what is next
+
+
+def status_line(html):
+    """The out-of-band status line of an answer, as text (what screen readers hear)."""
+    found = re.search(
+        r'<p id="status" class="status" role="status" hx-swap-oob="innerHTML">(.*?)</p>', html, re.S
+    )
+    assert found, html[:500]
+    return re.sub(r"<[^>]+>", "", found.group(1))
+
+
+LONG = "Huawei said on Tuesday that its equipment meets every security requirement of the operators."
+
+
+@pytest.mark.parametrize(
+    ("text", "preview"),
+    [
+        ("Huawei is fine.", "“Huawei is fine.”"),
+        (LONG, "“Huawei said on Tuesday that its equipment meets every…”"),
+        (
+            "“We never shared data,” the company said in a statement on Monday.",
+            "“We never shared data,” the company said in a statement on…",
+        ),
+        ('"Quoted," he said.', '"Quoted," he said.'),
+        ("x" * 70, f"“{'x' * 60}…”"),
+        ("  Spaces\n and   breaks  ", "“Spaces and breaks”"),
+    ],
+)
+def test_a_sentence_preview_is_cut_at_a_word_with_an_ellipsis_and_never_doubles_a_quote(text, preview):
+    assert sentence_preview(text) == preview
+
+
+def test_the_status_line_says_what_was_labelled_cut_at_a_word_and_the_sentence_now_shown(
+    annotator_client, huawei, article
+):
+    first = SentenceFactory(article=article, position=0, text=f"“{LONG}”")
+    second = SentenceFactory(article=article, position=1)
+    html = annotator_client.post(submit_url(huawei), {"sentence": first.id, "label": "pro"}, **HTMX).content
+    status = status_line(html.decode())
+    assert (
+        status == f"Labelled pro: “Huawei said on Tuesday that its equipment meets every… Next: {second.text}"
+    )
+    assert "““" not in status
+
+
+def test_the_status_line_is_outside_the_card_and_every_answer_fills_it(
+    annotator, annotator_client, huawei, sentences
+):
+    page = annotator_client.get(label_url(huawei)).content.decode()
+    card = page[page.index('id="sentence-card"') : page.index('id="undo-form"')]
+    assert 'id="status"' in page and 'id="status"' not in card
+    assert 'role="status"' not in card
+
+    labelled = annotator_client.post(
+        submit_url(huawei), {"sentence": sentences[0].id, "label": "skip"}, **HTMX
+    )
+    assert (
+        status_line(labelled.content.decode()) == f"Skipped: “{sentences[0].text}” Next: {sentences[1].text}"
+    )
+    undone = annotator_client.post(undo_url(huawei), **HTMX)
+    assert (
+        status_line(undone.content.decode()) == f"Undid skip; the sentence is back. Next: {sentences[0].text}"
+    )
+    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    relabelled = annotator_client.post(relabel_url(annotation), {"label": "neutral"}, **HTMX)
+    html = relabelled.content.decode()
+    assert html.lstrip().startswith(f'<li id="history-{annotation.id}"')
+    assert status_line(html) == f"Changed to neutral: “{sentences[0].text}”"
+
+
+def test_the_status_line_says_so_when_nothing_is_left(annotator_client, huawei, article):
+    only = SentenceFactory(article=article, position=0)
+    html = annotator_client.post(submit_url(huawei), {"sentence": only.id, "label": "pro"}, **HTMX).content
+    assert status_line(html.decode()) == f"Labelled pro: “{only.text}” Nothing left to label."
+
+
+def test_the_sentence_to_label_has_a_heading_of_its_own(annotator_client, huawei, sentences):
+    html = annotator_client.get(label_url(huawei), **HTMX).content.decode()
+    assert re.search(
+        r'<h2 class="visually-hidden">Sentence to label</h2>\s*<p class="current" id="current-sentence"', html
+    )
+
+
+def test_each_history_button_names_the_sentence_it_changes(annotator, annotator_client, huawei, article):
+    texts = ["Huawei builds the network in the north of the country.", "Huawei was banned from the core."]
+    for position, text in enumerate(texts):
+        sentence = SentenceFactory(article=article, position=position, text=text)
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    panel = history_panel(annotator_client.get(label_url(huawei)).content.decode())
+    names = re.findall(r'aria-label="(Change to [^"]*)"', panel)
+    assert len(names) == 8 and len(set(names)) == 8
+    assert "Change to Contra: Huawei builds the network in the north of …" in names
+    assert "Change to Skip: Huawei was banned from the core." in names
+
+
+# The keyboard setting (WCAG 2.1.4): single keys, only with Alt, or off; kept per user
+
+
+def shortcuts_url():
+    return reverse("shortcuts-save")
+
+
+def test_the_label_page_carries_the_keyboard_setting_single_keys_by_default(
+    annotator, annotator_client, other_annotator, huawei, sentences
+):
+    assert 'data-shortcuts="keys"' in annotator_client.get(label_url(huawei)).content.decode()
+    LabellingSettings.objects.create(user=other_annotator, shortcuts="off")  # someone else's
+    assert 'data-shortcuts="keys"' in annotator_client.get(label_url(huawei)).content.decode()
+
+
+@pytest.mark.parametrize("choice", ["off", "alt", "keys"])
+def test_the_keyboard_setting_is_saved_for_the_user_and_shown_on_the_page(
+    annotator, annotator_client, huawei, sentences, choice
+):
+    back = label_url(huawei)
+    response = annotator_client.post(shortcuts_url(), {"shortcuts": choice, "next": back})
+    assert (response.status_code, response["Location"]) == (302, back)
+    assert LabellingSettings.objects.get(user=annotator).shortcuts == choice
+    html = annotator_client.get(back).content.decode()
+    assert f'data-shortcuts="{choice}"' in html
+    assert re.search(rf'value="{choice}" checked', html)
+
+
+def test_the_keyboard_setting_outlasts_the_session(annotator, annotator_client, huawei, sentences):
+    annotator_client.post(shortcuts_url(), {"shortcuts": "off", "next": label_url(huawei)})
+    annotator_client.logout()
+    again = Client()
+    again.force_login(annotator)
+    assert 'data-shortcuts="off"' in again.get(label_url(huawei)).content.decode()
+
+
+def test_saving_the_keyboard_setting_twice_keeps_one_row(annotator, annotator_client):
+    annotator_client.post(shortcuts_url(), {"shortcuts": "off"})
+    annotator_client.post(shortcuts_url(), {"shortcuts": "alt"})
+    assert list(LabellingSettings.objects.values_list("user", "shortcuts")) == [(annotator.id, "alt")]
+
+
+@pytest.mark.parametrize("data", [{}, {"shortcuts": "sometimes"}])
+def test_an_unknown_keyboard_setting_is_a_400_and_saves_nothing(annotator_client, data):
+    response = annotator_client.post(shortcuts_url(), data)
+    assert response.status_code == 400
+    assert b"shortcuts" in response.content
+    assert not LabellingSettings.objects.exists()
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/", "//evil.example/", ""])
+def test_the_keyboard_setting_goes_back_only_to_this_site(annotator_client, back):
+    response = annotator_client.post(shortcuts_url(), {"shortcuts": "alt", "next": back})
+    assert (response.status_code, response["Location"]) == (302, reverse("home"))
+
+
+def test_the_keyboard_setting_refuses_get_and_anonymous_users(annotator_client):
+    assert annotator_client.get(shortcuts_url()).status_code == 405
+    response = Client().post(shortcuts_url(), {"shortcuts": "off"})
+    assert response.status_code in (302, 401)
+    assert not LabellingSettings.objects.exists()
 
 
 # Query counts

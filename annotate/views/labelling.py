@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotate import queue
 from annotate.card import read_card
-from annotate.forms import ChangeForm, LabelForm, form_errors
-from annotate.labelling import annotation_change, label_and_next, undo_and_next
-from annotate.models import Annotation, Label, Target
+from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
+from annotate.labelling import annotation_change, label_and_next, shortcuts_for, shortcuts_set, undo_and_next
+from annotate.models import Annotation, Label, Shortcuts, Target
 from annotate.roles import is_annotator, is_curator
 from annotate.suggestions import suggestion_to_show
 
@@ -20,11 +21,24 @@ HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
 NOT_AN_ANNOTATOR = "You are not an annotator for this target."
 LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
+PREVIEW_CHARS = 60
+#: Quotation marks a sentence may open with; the status line adds none of its own then.
+QUOTES = "\"'\u201c\u201d\u2018\u2019\u201e\u201a\u00ab\u00bb\u2039\u203a"
 
 
-def card_context(
-    request: HttpRequest, target: Target, sentence_id: int | None, message: str = ""
-) -> dict[str, object]:
+def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """The sentence in quotes, cut at a word boundary with an ellipsis when longer than
+    `limit`; a sentence that opens with a quotation mark keeps its own, not a second one."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+        text = cut.rstrip(" ,;:.-\u2013\u2014") + "…"
+    if text[:1] in QUOTES:
+        return text
+    return f"“{text}”"
+
+
+def card_context(request: HttpRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
     """Everything the sentence card shows, read in one query (annotate/card.py)."""
     card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
     suggestion = None if card.sentence is None else suggestion_to_show(target=target, sentence=card.sentence)
@@ -36,7 +50,6 @@ def card_context(
         "suggestion": suggestion,
         "progress": card.progress,
         "label_keys": LABEL_KEYS,
-        "message": message,
     }
 
 
@@ -74,12 +87,14 @@ def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
         context = {**card_context(request, target, sentence_id), **history_context(request, target)}
     else:  # only annotators reserve sentences; others see the page without one
         context = {
-            **card_context(request, target, None, NOT_AN_ANNOTATOR),
+            **card_context(request, target, None),
             **history_context(request, target),
-            "read_only": True,
+            "read_only": NOT_AN_ANNOTATOR,
         }
     if request.htmx:
         return render(request, "annotate/label.html#sentence-card", context)
+    context["shortcuts"] = shortcuts_for(user=request.user)
+    context["shortcut_choices"] = Shortcuts.choices
     return render(request, "annotate/label.html", context)
 
 
@@ -103,11 +118,13 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("label", target_id=target.pk)
     verb = "Skipped" if annotation.label == Label.SKIP else f"Labelled {annotation.label}"
-    message = f"{verb}: “{annotation.sentence.text[:60]}”"
-    # The history panel gets the one changed row on top (its old place removed), not a
-    # re-render of the whole panel.
+    card = card_context(request, target, following)
+    # The status line (outside the card, so it is not swapped away) and the history
+    # panel's one changed row on top (its old place removed) come out of band.
     context = {
-        **card_context(request, target, following, message),
+        **card,
+        "status": f"{verb}: {sentence_preview(annotation.sentence.text)}",
+        "announce_next": True,
         "entry": annotation,
         "change_labels": Label.choices,
         "moved": annotation.event.old_label != "",
@@ -124,8 +141,9 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("label", target_id=target.pk)
     message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
+    card = card_context(request, target, following)
     # A row leaves the history, so the whole panel comes back, out of band.
-    context = {**card_context(request, target, following, message), **history_context(request, target)}
+    context = {**card, **history_context(request, target), "status": message, "announce_next": True}
     return render(request, "annotate/label.html#undo-response", {**context, "oob": True})
 
 
@@ -139,5 +157,19 @@ def annotation_relabel(request: HttpRequest, annotation_id: int) -> HttpResponse
     )
     if not request.htmx:
         return redirect("label", target_id=annotation.target_id)
-    context = {"entry": annotation, "change_labels": Label.choices}
-    return render(request, "annotate/label.html#history-row", context)
+    status = f"Changed to {annotation.label}: {sentence_preview(annotation.sentence.text)}"
+    context = {"entry": annotation, "change_labels": Label.choices, "status": status}
+    return render(request, "annotate/label.html#relabel-response", context)
+
+
+@require_POST
+def shortcuts_save(request: HttpRequest) -> HttpResponse:
+    """The labelling keys: single keys, only with Alt held, or off. A plain form post."""
+    form = ShortcutsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    shortcuts_set(user=request.user, shortcuts=form.cleaned_data["shortcuts"])
+    back = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        return redirect("home")
+    return redirect(back)

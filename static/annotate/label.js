@@ -5,6 +5,41 @@
 
   var shownAt = performance.now();
   var KEYS = { "1": "1", "2": "2", "3": "3", "s": "s", "S": "s", "Enter": "Enter" };
+  // With Alt held the key a layout types can differ (Option+1 is "¡" on a Mac), so the
+  // Alt setting reads the physical key instead.
+  var CODES = {
+    Digit1: "1", Digit2: "2", Digit3: "3", Numpad1: "1", Numpad2: "2", Numpad3: "3",
+    KeyS: "s", Enter: "Enter", NumpadEnter: "Enter", KeyZ: "z", Backspace: "Backspace",
+    KeyG: "g", Slash: "?"
+  };
+
+  // The annotator's setting (WCAG 2.1.4): "keys" (single keys), "alt" (only with Alt
+  // held) or "off". The page carries it; the swapped card does not need to.
+  function shortcuts() {
+    var layout = document.querySelector("[data-shortcuts]");
+    return (layout && layout.getAttribute("data-shortcuts")) || "keys";
+  }
+
+  // Screen readers announce aria-keyshortcuts, so they say what the setting makes true.
+  function describeShortcuts() {
+    var mode = shortcuts();
+    document.querySelectorAll("[data-key]").forEach(function (element) {
+      var key = element.getAttribute("data-key");
+      var keys = key === "z" ? ["Z", "Backspace"] : [key === "s" ? "S" : key];
+      if (mode === "off") element.removeAttribute("aria-keyshortcuts");
+      else element.setAttribute("aria-keyshortcuts", keys.map(function (k) {
+        return mode === "alt" ? "Alt+" + k : k;
+      }).join(" "));
+    });
+  }
+
+  // The key an event stands for under the setting, or null when it is not a shortcut.
+  function shortcutKey(event) {
+    var mode = shortcuts();
+    if (mode === "off" || event.ctrlKey || event.metaKey || event.repeat) return null;
+    if (mode === "alt") return event.altKey ? CODES[event.code] || null : null;
+    return event.altKey ? null : event.key;
+  }
 
   function isTyping(element) {
     if (!element) return false;
@@ -25,9 +60,9 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     if (isTyping(event.target)) return;
-    var key = event.key;
+    var key = shortcutKey(event);
+    if (key === null) return;
     var handled = false;
     if (KEYS[key]) {
       // Enter on a focused button or link keeps its native meaning, except in the card.
@@ -65,13 +100,29 @@
     while (list.children.length > length) list.removeChild(list.lastElementChild);
   }
 
+  // Whether focus was in the card (a clicked button) or nowhere (a key pressed on the
+  // page) before the card was swapped: then it goes to the new card, not the page body.
+  var focusWasInCard = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "sentence-card") {
+      var active = document.activeElement;
+      focusWasInCard = !active || active === document.body || !!active.closest("#sentence-card");
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "sentence-card") {
       shownAt = performance.now();
       var errors = document.getElementById("errors");
       if (errors) errors.textContent = "";
+      describeShortcuts();
+      var card = document.getElementById("sentence-card");
+      var active = document.activeElement;
+      var lost = !active || active === document.body || !active.isConnected;
+      if (card && (focusWasInCard || lost)) card.focus({ preventScroll: true });
     }
   });
+  describeShortcuts();
   document.addEventListener("htmx:oobAfterSwap", trimHistory);
   document.addEventListener("htmx:responseError", function (event) {
     var errors = document.getElementById("errors");

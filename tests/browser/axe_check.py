@@ -1,4 +1,8 @@
-"""axe-core on a page in the browser: no serious or critical violation."""
+"""axe-core on a page in the browser: no serious or critical violation.
+
+Serious and critical impacts fail a page (WCAG 2.2 AA rules among them); minor and
+moderate findings are left to review.
+"""
 
 from __future__ import annotations
 

@@ -78,9 +78,13 @@ def test_keyboard_labelling_undo_and_skip_are_recorded_exactly(page, log_in, ann
         assert annotation.spent_ms is not None, annotation
         assert annotation.spent_ms >= 0
         assert not annotation.accepted_suggestion
-    # The card was swapped in place each time, so it says what was undone.
+    # The card was swapped in place each time; the status line says what was undone and
+    # which sentence is shown again.
     assert page.evaluate("window.__marker") == "keys"
-    assert statuses == ["Undid contra; the sentence is back.", "Undid neutral; the sentence is back."]
+    assert statuses == [
+        f"Undid contra; the sentence is back. Next: {s[4].text}",
+        f"Undid neutral; the sentence is back. Next: {s[4].text}",
+    ]
 
 
 def test_history_panel_changes_a_label_in_place_without_a_reload(page, log_in, annotator, make_sentences):
