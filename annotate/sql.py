@@ -9,11 +9,15 @@ SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from django.db import connection
+from django.db.models import Model
 
 from annotate.models import Annotation, Article, Assignment, QueueCursor, Sentence, Suggestion, Target
+
+M = TypeVar("M", bound=Model)
 
 TABLES = {
     "annotation": Annotation,
@@ -46,3 +50,20 @@ def fetch(sql: str, params: Mapping[str, object]) -> list[tuple]:
 def moment(value: datetime.datetime) -> object:
     """A datetime as the database stores it (SQLite: UTC text; PostgreSQL: timestamptz)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def instance(model: type[M], names: Sequence[str], values: Sequence[object]) -> M:
+    """A model instance from a raw row's values, converted as the ORM converts them.
+
+    `Model.from_db` takes values as Python values; a raw cursor returns what the driver
+    returns, which on SQLite is a naive datetime for a DateTimeField (Django makes it
+    aware in a converter). Each value goes through the backend's and the field's
+    converters, as the ORM's own queries do.
+    """
+    converted = []
+    for name, value in zip(names, values, strict=True):
+        column = model._meta.get_field(name).cached_col
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value = convert(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, list(names), converted)

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotate import queue
 from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, form_errors
-from annotate.labelling import annotation_change, label_and_next, undo_and_next
+from annotate.labelling import SentenceFull, annotation_change, label_and_next, undo_and_next
 from annotate.models import Annotation, Label, Target
 from annotate.suggestions import suggestion_to_show
 
@@ -52,6 +52,11 @@ def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
     }
 
 
+def _conflict(full: SentenceFull) -> HttpResponse:
+    """A refused label: 409 with the reason as text, for the page's error line."""
+    return HttpResponse(" ".join(full.messages), status=409, content_type="text/plain")
+
+
 @require_GET
 def label_home(request: HttpRequest) -> HttpResponse:
     target = Target.objects.order_by("id").first()
@@ -86,6 +91,8 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
         )
     except Target.DoesNotExist as missing:
         raise Http404("No such target or sentence.") from missing
+    except SentenceFull as full:
+        return _conflict(full)
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     if not request.htmx:
@@ -122,9 +129,12 @@ def annotation_relabel(request: HttpRequest, annotation_id: int) -> HttpResponse
     form = ChangeForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
-    annotation = annotation_change(
-        annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
-    )
+    try:
+        annotation = annotation_change(
+            annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
+        )
+    except SentenceFull as full:
+        return _conflict(full)
     if not request.htmx:
         return redirect("label", target_id=annotation.target_id)
     context = {"entry": annotation, "change_labels": Label.choices}
