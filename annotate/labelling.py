@@ -129,42 +129,65 @@ def annotation_record(
         if not locked:
             # The target first, then the annotation's row: the one lock order (queue.py).
             target = queue.lock_target(target.pk)
-        room = None
-        if label != Label.SKIP:
-            room = queue.room_params(annotator=annotator, target=target, sentence_id=sentence.pk)
-        annotation = _insert_once(key, room, **fields)
-        if not reservation_moves:
-            # The reservation is used up: it must not count toward the overlap beside the
-            # label. Swapping one for the other in one transaction keeps the count as it was.
-            Assignment.objects.filter(**key).delete()
-        if annotation is not None:
-            action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
-            annotation.event = _event(annotation, action=action, old_label="", new_label=label)
-            return annotation
+        annotation = _record(
+            key,
+            fields,
+            annotator=annotator,
+            sentence=sentence,
+            target=target,
+            reservation_moves=reservation_moves,
+        )
+    if annotation is None:
+        # Raised outside the transaction block, which wrote nothing: a caller's own
+        # transaction stays usable (no savepoint needed on the card's path).
+        raise SentenceFull(target)
+    return annotation
+
+
+def _record(
+    key: dict[str, int],
+    fields: dict[str, object],
+    *,
+    annotator: AbstractBaseUser,
+    sentence: Sentence,
+    target: Target,
+    reservation_moves: bool,
+) -> Annotation | None:
+    """annotation_record's writes, under the target's lock; None, having written nothing,
+    when the sentence is full for the annotator."""
+    label = fields["label"]
+    room = None
+    if label != Label.SKIP:
+        room = queue.room_params(annotator=annotator, target=target, sentence_id=sentence.pk)
+    inserted = _insert_once(key, room, **fields)
+    if inserted is not None:
+        annotation, old_label = inserted, ""
+        action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
+    else:
         # Lock the row: two changes of one annotation must not both read the old label.
-        annotation = Annotation.objects.select_for_update().filter(**key).first()
-        if annotation is None:
-            # Not inserted and not there: the room test refused it.
-            raise SentenceFull(target)
-        old_label = annotation.label
-        if (
-            old_label == Label.SKIP
-            and label != Label.SKIP
-            and not queue.has_room(annotator=annotator, target=target, sentence_id=sentence.pk)
-        ):
-            # A skip changed to a stance label adds one to the count, as a first label does.
-            raise SentenceFull(target)
+        found = Annotation.objects.select_for_update().filter(**key).first()
+        if found is None:
+            return None  # not inserted and not there: the room test refused it
+        annotation, old_label = found, found.label
+        # A skip changed to a stance label adds one to the count, as a first label does.
+        adds_one = old_label == Label.SKIP and label != Label.SKIP
+        if adds_one and not queue.has_room(annotator=annotator, target=target, sentence_id=sentence.pk):
+            return None
         # A change to skip is a relabel too (old label to skip), so the history reads true.
         action = AnnotationEvent.Action.REPEAT if old_label == label else AnnotationEvent.Action.RELABEL
-        if label == Label.SKIP and old_label != Label.SKIP:
-            # The sentence has one stance label fewer: searches that passed it must see it.
-            queue.rewind_cursors(target=target, sentence=sentence)
-        if action != AnnotationEvent.Action.REPEAT:
-            for name, value in fields.items():
-                setattr(annotation, name, value)
-            annotation.save(update_fields=[*fields, "updated_at"])
-        annotation.event = _event(annotation, action=action, old_label=old_label, new_label=label)
-        return annotation
+    if not reservation_moves:
+        # The reservation is used up: it must not count toward the overlap beside the
+        # label. Swapping one for the other in one transaction keeps the count as it was.
+        Assignment.objects.filter(**key).delete()
+    if label == Label.SKIP and old_label not in ("", Label.SKIP):
+        # The sentence has one stance label fewer: searches that passed it must see it.
+        queue.rewind_cursors(target=target, sentence=sentence)
+    if action == AnnotationEvent.Action.RELABEL:
+        for name, value in fields.items():
+            setattr(annotation, name, value)
+        annotation.save(update_fields=[*fields, "updated_at"])
+    annotation.event = _event(annotation, action=action, old_label=old_label, new_label=str(label))
+    return annotation
 
 
 class NoSuggestionToAccept(ValidationError):
