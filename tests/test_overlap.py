@@ -34,6 +34,7 @@ from tests.factories import (
     api_token,
 )
 from tests.records import snapshot
+from tests.test_views_labelling import LABEL_ACTION_MAX_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -371,3 +372,25 @@ def test_annotators_labelling_undoing_relabelling_and_skipping_at_random_never_e
     in_threads(count, work)
 
     assert max(stance_counts(target).values(), default=0) <= 2
+
+
+def test_the_room_test_costs_the_label_form_no_extra_query(
+    annotator_client, other_annotator, huawei, sentences, django_assert_max_num_queries
+):
+    # The room test is in the label's INSERT: a sentence never handed out costs what a
+    # reserved one does, and a refusal no more.
+    annotator_client.get(reverse("label", args=[huawei.pk]))
+    label(other_annotator, sentences[3], huawei, "pro")
+    url = reverse("label-submit", args=[huawei.pk])
+    with django_assert_max_num_queries(LABEL_ACTION_MAX_QUERIES):
+        assert (
+            annotator_client.post(url, {"sentence": sentences[3].pk, "label": "pro"}, **HTMX).status_code
+            == 200
+        )
+    AssignmentFactory(target=huawei, sentence=sentences[4])
+    label(other_annotator, sentences[4], huawei, "pro")
+    with django_assert_max_num_queries(LABEL_ACTION_MAX_QUERIES):
+        assert (
+            annotator_client.post(url, {"sentence": sentences[4].pk, "label": "pro"}, **HTMX).status_code
+            == 409
+        )
