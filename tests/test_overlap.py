@@ -394,3 +394,12 @@ def test_the_room_test_costs_the_label_form_no_extra_query(
             annotator_client.post(url, {"sentence": sentences[4].pk, "label": "pro"}, **HTMX).status_code
             == 409
         )
+
+
+def test_the_undo_message_says_when_the_sentence_is_not_back(
+    annotator_client, huawei, sentences, skipped_then_full
+):
+    response = annotator_client.post(reverse("label-undo", args=[huawei.pk]), **HTMX)
+    html = response.content.decode()
+    assert "Undid skip; that sentence already has its labels, so here is the next one." in html
+    assert f'data-sentence-id="{sentences[1].pk}"' in html

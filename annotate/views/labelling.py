@@ -118,7 +118,12 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
         raise Http404("No such target.") from missing
     if not request.htmx:
         return redirect("label", target_id=target.pk)
-    message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
+    if undone is None:
+        message = "Nothing to undo."
+    elif following == undone.sentence_id:
+        message = f"Undid {undone.label}; the sentence is back."
+    else:  # others filled it meanwhile (queue.reserve_again)
+        message = f"Undid {undone.label}; that sentence already has its labels, so here is the next one."
     # A row leaves the history, so the whole panel comes back, out of band.
     context = {**card_context(request, target, following, message), **history_context(request, target)}
     return render(request, "annotate/label.html#undo-response", {**context, "oob": True})
