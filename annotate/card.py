@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 
 from annotate import progress, sql
 from annotate.models import Article, Sentence, Target
@@ -64,13 +63,12 @@ def read_card(
         rows = sql.fetch(sql.statement(_CARD_SQL), params)
     if not rows:  # nothing to show, or the sentence was deleted meanwhile
         return Card(sentence=None, progress=progress.progress_for(annotator=annotator, target=target))
-    db = connection.alias
-    article = Article.from_db(db, ["id", "title", "source"], [rows[0][1], rows[0][6], rows[0][7]])
+    article = sql.instance(Article, ["id", "title", "source"], [rows[0][1], rows[0][6], rows[0][7]])
     card = Card(
         sentence=None, progress=progress.progress_from(target=target, done=rows[0][10], today=rows[0][11])
     )
     for row in rows:
-        sentence = Sentence.from_db(db, SENTENCE_FIELDS, row[:6])
+        sentence = sql.instance(Sentence, SENTENCE_FIELDS, row[:6])
         if sentence.pk == sentence_id:
             sentence.article = article
             sentence.suggested_label, sentence.suggested_confidence = row[8], row[9]

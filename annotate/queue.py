@@ -4,6 +4,20 @@ A sentence is open to an annotator when they have not labelled or skipped it and
 than the target's overlap of other annotators have labelled it or hold it right now.
 Handing out a sentence is serialised per target (a row lock on PostgreSQL, the write lock
 of an IMMEDIATE transaction on SQLite), so the last open slot goes to one annotator only.
+
+The overlap is a hard limit: a stance label on a sentence that is full for the annotator
+(others' stance labels plus others' live reservations reach the overlap) is refused unless
+they hold its live reservation (it was counted when handed out) or a stance label on it
+already (a relabel never changes the count). `ROOM_SQL` is that test, run under the
+target's lock by every path that adds a stance label or hands a sentence out again.
+
+Lock order, one for every path (label from the card, relabel from the history or the API,
+skip, undo, label import): the target's row first (`lock_target`, or
+`target_and_sentence` which takes it with its read), then the annotation's row, then the
+annotator's reservation and search cursors. Each path takes the target's lock in its
+first statement that touches labels, so two transactions never hold one lock each while
+waiting for the other's (a repeated label racing a skip of the same sentence deadlocked
+on PostgreSQL when one path took the annotation's row first).
 """
 
 from __future__ import annotations
@@ -133,6 +147,45 @@ _RESERVE_SQL = (
     'INSERT INTO {assignment} ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at") '
     "VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) " + _REPLACE_RESERVATION
 )
+
+
+#: Whether the annotator may add a stance label to (or be handed again) sentence
+#: %(sentence)s: they hold its live reservation, or others' stance labels and others'
+#: live reservations are fewer than the overlap. Run under the target's lock.
+ROOM_SQL = (
+    """(EXISTS (SELECT 1 FROM {assignment} "own" WHERE "own"."annotator_id" = %(annotator)s
+        AND "own"."target_id" = %(target)s AND "own"."sentence_id" = %(sentence)s
+        AND "own"."expires_at" > %(now)s) OR """
+    + (_LABELS + " + " + _HELD).replace('"sentence"."id"', "%(sentence)s")
+    + " < %(overlap)s)"
+)
+
+#: Reserves a sentence again (undo) unless it has become full meanwhile.
+_RESERVE_IF_ROOM_SQL = (
+    'INSERT INTO {assignment} ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at") '
+    "SELECT %(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s WHERE "
+    + ROOM_SQL
+    + " "
+    + _REPLACE_RESERVATION
+    + ' RETURNING "sentence_id"'
+)
+
+
+def room_params(*, annotator: AbstractBaseUser, target: Target, sentence_id: int) -> dict[str, object]:
+    """The parameters of `ROOM_SQL` (a statement may add its own beside them)."""
+    return {**_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence_id}
+
+
+def has_room(*, annotator: AbstractBaseUser, target: Target, sentence_id: int) -> bool:
+    """Whether the annotator may add a stance label to the sentence (`ROOM_SQL`).
+
+    The caller holds `lock_target`, so the answer stays true until its transaction ends.
+    """
+    rows = sql.fetch(
+        sql.statement("SELECT 1 WHERE " + ROOM_SQL),
+        room_params(annotator=annotator, target=target, sentence_id=sentence_id),
+    )
+    return bool(rows)
 
 
 def _search(template: str, *, from_cursor: bool = False) -> str:
@@ -337,7 +390,7 @@ def lock_target(target_id: int) -> Target:
     rows = sql.fetch(query, {"target": target_id})
     if not rows:
         raise Target.DoesNotExist(f"No target {target_id}.")
-    return Target.from_db(connection.alias, names, rows[0])
+    return sql.instance(Target, names, rows[0])
 
 
 def _target_columns() -> tuple[str, list[str]]:
@@ -348,9 +401,10 @@ def _target_columns() -> tuple[str, list[str]]:
 
 
 def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Sentence]:
-    """A target and a sentence (with the target's active suggestion for it) in one query.
+    """Lock a target (as `lock_target`) and read it and a sentence, with the target's
+    active suggestion for it, in one query.
 
-    Raises Target.DoesNotExist when either is missing.
+    Raises Target.DoesNotExist when either is missing (and then holds no lock).
     """
     columns, names = _target_columns()
     query = (
@@ -359,28 +413,32 @@ def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Se
         'LEFT JOIN {suggestion} "sg" ON "sg"."model_version_id" = "t"."active_version_id" '
         'AND "sg"."sentence_id" = "s"."id" WHERE "t"."id" = %(target)s'
     )
+    if connection.features.has_select_for_update:
+        query += ' FOR UPDATE OF "t"'
     rows = sql.fetch(sql.statement(query), {"target": target_id, "sentence": sentence_id})
     if not rows:
         raise Target.DoesNotExist(f"No target {target_id} or no sentence {sentence_id}.")
     row, width = rows[0], len(names)
-    target = Target.from_db(connection.alias, names, row[:width])
-    sentence = Sentence.from_db(
-        connection.alias, ["id", "article_id", "position", "text", "start", "end"], row[width : width + 6]
+    target = sql.instance(Target, names, row[:width])
+    sentence = sql.instance(
+        Sentence, ["id", "article_id", "position", "text", "start", "end"], row[width : width + 6]
     )
     if target.active_version_id is not None:
         sentence.suggested_label, sentence.suggested_confidence = row[width + 6], row[width + 7]
     return target, sentence
 
 
-def reserve_next(*, annotator: AbstractBaseUser, target_id: int) -> tuple[Target, int | None]:
+def reserve_next(
+    *, annotator: AbstractBaseUser, target_id: int, locked: Target | None = None
+) -> tuple[Target, int | None]:
     """Keep the annotator's live reservation or reserve the next sentence; return its id.
 
-    Runs in the caller's transaction and takes the target's lock for the rest of it, so
-    callers do their own writes first and commit soon after: the lock is held for three
-    statements (lock, move the cursor, find and reserve). None when the queue is empty.
+    Runs in the caller's transaction and takes the target's lock for the rest of it (a
+    caller that holds it already passes the target as read under it, `locked`), so
+    callers commit soon after. None when the queue is empty.
     """
     now = timezone.now()
-    target = lock_target(target_id)
+    target = locked if locked is not None else lock_target(target_id)
     cursor, reserved = _move_cursor(annotator=annotator, target=target, now=now)
     if reserved is not None:
         # Labelling deletes the reservation, so a live one is still unlabelled.
@@ -422,8 +480,18 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
     return Sentence.objects.select_related("article").filter(pk=sentence_id).first()
 
 
+def reserve_again(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> bool:
+    """Reserve an undone sentence for the annotator again, unless it has become full for
+    them meanwhile (others labelled or hold it up to the overlap); whether it was.
+
+    The caller holds `lock_target`.
+    """
+    params = room_params(annotator=annotator, target=target, sentence_id=sentence.pk)
+    return bool(sql.fetch(sql.statement(_RESERVE_IF_ROOM_SQL), params))
+
+
 def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:
-    """Reserve a given sentence for the annotator (to show it again after an undo).
+    """Reserve a given sentence for the annotator, whether or not it is full.
 
     The caller holds `lock_target`.
     """

@@ -9,11 +9,16 @@ SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from django.db import connection
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
 
 from annotate.models import Annotation, Article, Assignment, QueueCursor, Sentence, Suggestion, Target
+
+M = TypeVar("M", bound=Model)
 
 TABLES = {
     "annotation": Annotation,
@@ -46,3 +51,42 @@ def fetch(sql: str, params: Mapping[str, object]) -> list[tuple]:
 def moment(value: datetime.datetime) -> object:
     """A datetime as the database stores it (SQLite: UTC text; PostgreSQL: timestamptz)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def instance(model: type[M], names: Sequence[str], values: Sequence[object]) -> M:
+    """A model instance from a raw row's values, converted as the ORM converts them.
+
+    `Model.from_db` takes Python values; a raw cursor returns what the driver returns,
+    which on SQLite is a naive datetime for a DateTimeField (Django makes it aware in a
+    converter) and an integer for a BooleanField. The values of fields that have a
+    backend or field converter go through them, as in the ORM's own queries. Which
+    fields those are is worked out once per model and field list: this runs several
+    times a label.
+    """
+    key = (connection.vendor, model, tuple(names))
+    positions = _CONVERTED.get(key)
+    if positions is None:
+        positions = _CONVERTED[key] = tuple(i for i, name in enumerate(names) if _converters(model, name))
+    if positions:
+        values = list(values)
+        for i in positions:
+            column, converters = _column(model, names[i]), _converters(model, names[i])
+            for convert in converters:
+                values[i] = convert(values[i], column, connection)
+    return model.from_db(connection.alias, list(names), values)
+
+
+#: For each (vendor, model, field names), the positions whose values need converting.
+_CONVERTED: dict[tuple[str, type[Model], tuple[str, ...]], tuple[int, ...]] = {}
+
+
+def _column(model: type[Model], name: str) -> Col:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.cached_col
+
+
+def _converters(model: type[Model], name: str) -> list[Callable[..., object]]:
+    """The converters the ORM applies to this field's column, on this connection."""
+    column = _column(model, name)
+    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)

@@ -31,6 +31,8 @@ def curator_client(curator) -> Client:
 @pytest.fixture
 def disputed(huawei, annotator, other_annotator, curator):
     """Three sentences: one agreed, two disputed (the second worse: three-way split)."""
+    huawei.overlap = 3  # the three-way split has three stance labels
+    huawei.save()
     agreed, split, three_way = (SentenceFactory(text=f"Sentence {i}") for i in range(3))
     third = curator  # curators may label too
     label(agreed, huawei, [(annotator, "pro"), (other_annotator, "pro")])

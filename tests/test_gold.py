@@ -38,6 +38,8 @@ def test_an_adjudication_wins_over_the_majority():
 
 
 def test_gold_labels_leave_out_skips_and_read_adjudications(huawei, curator):
+    huawei.overlap = 3  # three stance labels on one sentence
+    huawei.save()
     skipped_only, majority, tie, adjudicated = (SentenceFactory() for _ in range(4))
     label(skipped_only, huawei, "skip", "skip")
     label(majority, huawei, "pro", "pro", "skip", "contra")

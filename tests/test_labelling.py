@@ -36,19 +36,27 @@ def test_relabelling_updates_the_one_annotation_and_appends_history(annotator, h
     assert history(annotator) == [("create", "", "pro"), ("relabel", "pro", "contra")]
 
 
-def test_skipping_is_recorded_as_a_skip(annotator, huawei):
-    first, second = SentenceFactory(), SentenceFactory()
+def test_a_first_skip_is_recorded_as_a_skip(annotator, huawei):
+    sentence = SentenceFactory()
     annotation_record(
-        annotator=annotator, sentence=first, target=huawei, label="skip", accepted_suggestion=True
+        annotator=annotator, sentence=sentence, target=huawei, label="skip", accepted_suggestion=True
     )
-    annotation_record(annotator=annotator, sentence=second, target=huawei, label="neutral")
-    annotation_record(annotator=annotator, sentence=second, target=huawei, label="skip")
+    assert history(annotator) == [("skip", "", "skip")]
+    assert not Annotation.objects.get(sentence=sentence).accepted_suggestion
+
+
+def test_changing_a_label_to_skip_is_recorded_as_a_relabel_from_the_old_label(annotator, huawei):
+    sentence = SentenceFactory()
+    annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="neutral")
+    annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="skip")
+    annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
     assert history(annotator) == [
-        ("skip", "", "skip"),
         ("create", "", "neutral"),
-        ("skip", "neutral", "skip"),
+        ("relabel", "neutral", "skip"),
+        ("relabel", "skip", "pro"),
     ]
-    assert not Annotation.objects.get(sentence=first).accepted_suggestion
+    relabels = AnnotationEvent.objects.filter(action=AnnotationEvent.Action.RELABEL).order_by("id")
+    assert list(relabels.values_list("old_label", "new_label")) == [("neutral", "skip"), ("skip", "pro")]
 
 
 def test_a_double_submission_keeps_one_annotation_and_records_the_repeat(annotator, huawei):

@@ -71,6 +71,8 @@ def world(huawei):
         "admin": UserFactory(username="m-adm", role="admin", is_staff=True),
     }
     sentence = SentenceFactory()
+    huawei.overlap = 3  # each role labels the one sentence
+    huawei.save()
     own = {
         role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro")
         for role, user in users.items()

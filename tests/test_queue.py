@@ -5,12 +5,12 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotate import queue
 from annotate.labelling import annotation_record
-from annotate.models import Annotation, AnnotationEvent, Assignment
+from annotate.models import Annotation, AnnotationEvent, Assignment, Target
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -301,3 +301,22 @@ def test_a_label_submitted_from_several_threads_at_once_is_stored_once_with_full
     ]
     actions = Counter(AnnotationEvent.objects.values_list("action", flat=True))
     assert actions == {"create": 1, "repeat": count - 1}
+
+
+# Rows read with SQL written once become instances through the ORM's converters
+
+
+def test_the_target_read_under_its_lock_has_aware_datetimes(huawei):
+    with transaction.atomic():
+        locked = queue.lock_target(huawei.pk)
+    assert timezone.is_aware(locked.created_at)
+    assert locked.created_at == Target.objects.get(pk=huawei.pk).created_at
+    assert locked.created_at <= timezone.now()
+
+
+def test_the_target_read_with_a_sentence_has_aware_datetimes(huawei, sentences):
+    with transaction.atomic():
+        target, sentence = queue.target_and_sentence(target_id=huawei.pk, sentence_id=sentences[1].pk)
+    assert target.created_at == Target.objects.get(pk=huawei.pk).created_at
+    assert target.created_at <= timezone.now()
+    assert (sentence.pk, sentence.position, sentence.text) == (sentences[1].pk, 1, sentences[1].text)

@@ -29,7 +29,13 @@ from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.labelling import NoSuggestionToAccept, annotation_change, annotation_submit, annotation_undo
+from annotate.labelling import (
+    NoSuggestionToAccept,
+    SentenceFull,
+    annotation_change,
+    annotation_submit,
+    annotation_undo,
+)
 from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
 from annotate.roles import is_curator
 from annotate.suggestions import in_control_set
@@ -216,12 +222,18 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         summary="Label a sentence",
         description="Create, relabel, skip, or repeat your label for a sentence, with its history "
         "row, exactly as a key in the browser does. `accept` takes the model's suggestion (a 409 "
-        "when there is none to show). An unknown sentence or target is a 404, and nothing is written.",
+        "when there is none to show). A stance label on a sentence that already has its overlap of "
+        "labels from others (counting the annotators it is being shown to) is a 409, unless you hold "
+        "a stance label on it already. An unknown sentence or target is a 404, and nothing is written.",
         request=io.AnnotationCreateSerializer,
         responses={
             201: OpenApiResponse(io.AnnotationSerializer, description="Your first label of the sentence."),
             200: OpenApiResponse(io.AnnotationSerializer, description="Your label, changed or repeated."),
-            409: OpenApiResponse(ErrorSerializer, description="`accept` without a suggestion to accept."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`accept` without a suggestion to accept, or the sentence already has its "
+                "labels.",
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -244,16 +256,20 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
                 spent_ms=data.get("spent_ms"),
                 suggestion_shown=data["suggestion_shown"],
             )
-        except NoSuggestionToAccept as error:
+        except (NoSuggestionToAccept, SentenceFull) as error:
             raise Conflict(" ".join(error.messages)) from None
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(io.AnnotationSerializer(annotation).data, status=code)
 
     @extend_schema(
         summary="Change one of your labels",
-        description="As the history panel in the browser does. Another user's label is a 404.",
+        description="As the history panel in the browser does. Another user's label is a 404. "
+        "Changing a skip to a stance label on a sentence that already has its labels is a 409.",
         request=io.AnnotationChangeSerializer,
-        responses=io.AnnotationSerializer,
+        responses={
+            200: io.AnnotationSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The sentence already has its labels."),
+        },
     )
     def partial_update(self, request: Request, pk: int) -> Response:
         given = io.AnnotationChangeSerializer(data=request.data)
@@ -264,6 +280,8 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
             )
         except DjangoPermissionDenied:
             raise NotFound("No such annotation of yours.") from None
+        except SentenceFull as full:
+            raise Conflict(" ".join(full.messages)) from None
         return Response(io.AnnotationSerializer(annotation).data)
 
     @extend_schema(

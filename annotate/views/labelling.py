@@ -12,7 +12,14 @@ from django.views.decorators.vary import vary_on_headers
 from annotate import queue
 from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
-from annotate.labelling import annotation_change, label_and_next, shortcuts_for, shortcuts_set, undo_and_next
+from annotate.labelling import (
+    SentenceFull,
+    annotation_change,
+    label_and_next,
+    shortcuts_for,
+    shortcuts_set,
+    undo_and_next,
+)
 from annotate.models import Annotation, Label, Shortcuts, Target
 from annotate.roles import is_annotator, is_curator
 from annotate.suggestions import suggestion_to_show
@@ -67,6 +74,11 @@ def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
     }
 
 
+def _conflict(full: SentenceFull) -> HttpResponse:
+    """A refused label: 409 with the reason as text, for the page's error line."""
+    return HttpResponse(" ".join(full.messages), status=409, content_type="text/plain")
+
+
 @require_GET
 def label_home(request: HttpRequest) -> HttpResponse:
     target = Target.objects.order_by("id").first()
@@ -113,6 +125,8 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
         )
     except Target.DoesNotExist as missing:
         raise Http404("No such target or sentence.") from missing
+    except SentenceFull as full:
+        return _conflict(full)
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     if not request.htmx:
@@ -140,7 +154,12 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
         raise Http404("No such target.") from missing
     if not request.htmx:
         return redirect("label", target_id=target.pk)
-    message = "Nothing to undo." if undone is None else f"Undid {undone.label}; the sentence is back."
+    if undone is None:
+        message = "Nothing to undo."
+    elif following == undone.sentence_id:
+        message = f"Undid {undone.label}; the sentence is back."
+    else:  # others filled it meanwhile (queue.reserve_again)
+        message = f"Undid {undone.label}; that sentence already has its labels, so here is the next one."
     card = card_context(request, target, following)
     # A row leaves the history, so the whole panel comes back, out of band.
     context = {**card, **history_context(request, target), "status": message, "announce_next": True}
@@ -152,9 +171,12 @@ def annotation_relabel(request: HttpRequest, annotation_id: int) -> HttpResponse
     form = ChangeForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
-    annotation = annotation_change(
-        annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
-    )
+    try:
+        annotation = annotation_change(
+            annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
+        )
+    except SentenceFull as full:
+        return _conflict(full)
     if not request.htmx:
         return redirect("label", target_id=annotation.target_id)
     status = f"Changed to {annotation.label}: {sentence_preview(annotation.sentence.text)}"

@@ -1,0 +1,126 @@
+"""One lock order for every path that changes labels (annotate/queue.py's docstring): the
+target's row first, then the annotation's. Two paths taking them in opposite orders
+deadlock on PostgreSQL (SQLite's IMMEDIATE transactions take one write lock at BEGIN)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from annotate import labelling
+from annotate.labelling import annotation_change, annotation_record, label_and_next, undo_and_next
+from annotate.models import Annotation, AnnotationEvent
+from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_in_threads(*works):
+    """Run each work in its own thread (own connection); the errors they raised."""
+    errors = []
+
+    def run(work):
+        try:
+            work()
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkeypatch):
+    # A fresh target and user: a transactional test cannot rely on the migration's rows.
+    target = TargetFactory()
+    article = ArticleFactory()
+    sentence, _ = SentenceFactory(article=article, position=0), SentenceFactory(article=article, position=1)
+    annotator = UserFactory()
+    mine = annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro")
+
+    # Hold the card's transaction right after it has read (and locked) the annotation,
+    # until the skip has started: the interleaving that deadlocked.
+    card_has_the_row = threading.Event()
+    card_thread = []
+    event = labelling._event
+
+    def slow_event(annotation, **kwargs):
+        written = event(annotation, **kwargs)
+        if threading.current_thread() in card_thread and not card_has_the_row.is_set():
+            card_has_the_row.set()
+            time.sleep(1.5)  # the skip takes what locks it can meanwhile
+        return written
+
+    monkeypatch.setattr(labelling, "_event", slow_event)
+
+    def card():
+        card_thread.append(threading.current_thread())
+        label_and_next(annotator=annotator, target_id=target.pk, sentence_id=sentence.pk, label="pro")
+
+    def skip():
+        assert card_has_the_row.wait(timeout=10)
+        annotation_change(annotator=annotator, annotation_id=mine.pk, label="skip")
+
+    errors = run_in_threads(card, skip)
+
+    assert not errors, errors
+    assert Annotation.objects.get().label == "skip"
+    changes = list(AnnotationEvent.objects.order_by("id").values_list("old_label", "new_label"))
+    assert changes == [("", "pro"), ("pro", "pro"), ("pro", "skip")]
+
+
+def test_every_label_path_at_once_on_one_sentence_ends_without_an_error():
+    """Label, relabel, skip, undo and history edits of one annotator's sentence at once."""
+    target = TargetFactory()
+    article = ArticleFactory()
+    sentences = [SentenceFactory(article=article, position=i) for i in range(3)]
+    annotator = UserFactory()
+    mine = annotation_record(annotator=annotator, sentence=sentences[0], target=target, label="pro")
+    barrier = threading.Barrier(6)
+
+    def at_once(work):
+        def run():
+            barrier.wait(timeout=10)
+            for _ in range(5):
+                work()
+
+        return run
+
+    def card(value):
+        return at_once(
+            lambda: label_and_next(
+                annotator=annotator, target_id=target.pk, sentence_id=sentences[0].pk, label=value
+            )
+        )
+
+    def change(value):
+        def work():
+            current = Annotation.objects.filter(annotator=annotator, sentence=sentences[0]).first()
+            if current is not None:
+                annotation_change(annotator=annotator, annotation_id=current.pk, label=value)
+
+        return at_once(work)
+
+    errors = run_in_threads(
+        card("pro"),
+        card("skip"),
+        change("skip"),
+        change("contra"),
+        at_once(lambda: undo_and_next(annotator=annotator, target_id=target.pk)),
+        at_once(
+            lambda: annotation_record(annotator=annotator, sentence=sentences[0], target=target, label="skip")
+        ),
+    )
+
+    assert not errors, errors
+    assert mine.pk is not None
+    assert Counter(Annotation.objects.values_list("annotator_id", flat=True))[annotator.pk] <= 1
