@@ -5,21 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 
-from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records
+from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added
 from annotate.labelling import annotation_record
-from annotate.models import STANCE_LABELS, Article, Sentence, Target
-from annotate.queue import lock_target, rewind_cursors
+from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
+from annotate.queue import lock_target
 
 MATCH_BATCH = 500
+#: Labels written in one transaction, under the target's lock: annotators wait for one
+#: batch at most (the lock is let go between batches), never for the whole file.
+LABEL_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,14 @@ class LabelRow:
 
 @dataclass
 class LabelImportResult:
-    rows: int = 0
-    matched: int = 0
+    rows: int = 0  # labels recorded
+    matched: int = 0  # of them, on sentences that were there before
     new_sentences: int = 0
     article: Article | None = None
+    #: (line, earlier line) of rows that repeat an earlier row's text and label: recorded once.
+    repeats: list[tuple[int, int]] = field(default_factory=list)
+    #: (line, reason) of rows whose sentence filled up between the check and their batch.
+    not_recorded: list[tuple[int, str]] = field(default_factory=list)
 
 
 def parse_mapping(spec: str) -> dict[str, str]:
@@ -101,39 +109,144 @@ def _annotator(username: str) -> AbstractBaseUser:
     return user
 
 
+def label_rows_unique(path: Path, rows: list[LabelRow]) -> tuple[list[LabelRow], list[tuple[int, int]]]:
+    """The rows with each text once, and (line, earlier line) of the repeats dropped.
+
+    A repeat with the same label is harmless (datasets carry duplicates); one with
+    another label is a contradiction the file must settle, so it is a CorpusError.
+    """
+    first: dict[str, LabelRow] = {}
+    repeats: list[tuple[int, int]] = []
+    for row in rows:
+        earlier = first.setdefault(row.text, row)
+        if earlier is row:
+            continue
+        if earlier.label != row.label:
+            raise CorpusError(
+                path,
+                f"text already given on line {earlier.line} (as {earlier.label}, here {row.label})",
+                row.line,
+            )
+        repeats.append((row.line, earlier.line))
+    return list(first.values()), repeats
+
+
+def _others_labels(*, sentence_ids: list[int], target: Target, annotator_name: str) -> dict[int, int]:
+    """Stance labels (skips aside) that annotators other than the importer gave each sentence."""
+    counts: dict[int, int] = {}
+    for start in range(0, len(sentence_ids), MATCH_BATCH):
+        rows = (
+            Annotation.objects.filter(
+                target=target, sentence_id__in=sentence_ids[start : start + MATCH_BATCH]
+            )
+            .exclude(label=Label.SKIP)
+            .exclude(annotator__username=annotator_name)
+            .values("sentence_id")
+            .annotate(n=Count("*"))
+            .values_list("sentence_id", "n")
+        )
+        counts.update(rows)
+    return counts
+
+
+def _full_reason(labels: int, overlap: int) -> str:
+    return f"the sentence is full: {labels} other annotators labelled it (overlap {overlap})"
+
+
 def labels_import(
-    *, path: Path, rows: list[LabelRow], target: Target, annotator_name: str
+    *,
+    path: Path,
+    rows: list[LabelRow],
+    target: Target,
+    annotator_name: str,
+    progress: Callable[[Iterable[LabelRow]], Iterable[LabelRow]] | None = None,
+    batch_size: int = LABEL_BATCH,
 ) -> LabelImportResult:
-    """Store the rows as the annotator's labels, in one transaction with their history.
+    """Store the rows as the annotator's labels, with their history.
 
     A text equal to an existing sentence labels that sentence; other texts become
-    sentences of an article named after the file.
+    sentences of an article named after the file. Everything is checked before anything
+    is written (a CorpusError names the line): repeated texts, and sentences that already
+    hold the target's overlap of other annotators' labels. Then the new sentences are
+    stored in one transaction and the labels in batches, each under the target's lock
+    (taken first, before any annotation row), so annotators label between batches. A
+    sentence that fills up meanwhile leaves its row out, listed in `not_recorded`. A run
+    stopped between batches can be run again: what it stored is matched and repeated.
     """
-    result = LabelImportResult(rows=len(rows))
+    rows, repeats = label_rows_unique(path, rows)
+    result = LabelImportResult(repeats=repeats)
+    known: dict[str, Sentence] = {}
+    texts = sorted({row.text for row in rows})
+    for start in range(0, len(texts), MATCH_BATCH):
+        for sentence in Sentence.objects.filter(text__in=texts[start : start + MATCH_BATCH]).order_by("id"):
+            known.setdefault(sentence.text, sentence)
+    labels = _others_labels(
+        sentence_ids=[sentence.pk for sentence in known.values()],
+        target=target,
+        annotator_name=annotator_name,
+    )
+    overlap = Target.objects.get(pk=target.pk).overlap
+    for row in rows:
+        if row.text in known and labels.get(known[row.text].pk, 0) >= overlap:
+            raise CorpusError(path, _full_reason(labels[known[row.text].pk], overlap), row.line)
+    new_texts = [row.text for row in rows if row.text not in known]
+    if new_texts:
+        existing = Article.objects.filter(content_hash=content_hash("\n".join(new_texts))).first()
+        if existing:
+            _new_sentences(path, existing, new_texts)  # raises if a text cannot be placed
+
     with transaction.atomic():
-        lock_target(target.pk)
         annotator = _annotator(annotator_name)
-        known: dict[str, Sentence] = {}
-        texts = sorted({row.text for row in rows})
-        for start in range(0, len(texts), MATCH_BATCH):
-            for sentence in Sentence.objects.filter(text__in=texts[start : start + MATCH_BATCH]).order_by(
-                "id"
-            ):
-                known.setdefault(sentence.text, sentence)
-        new_texts = [text for text in dict.fromkeys(row.text for row in rows) if text not in known]
         if new_texts:
             result.article = _article_for(path, new_texts)
-            created = _new_sentences(path, result.article, new_texts)
-            for sentence in Sentence.objects.bulk_create(created):
-                known[sentence.text] = sentence
+            created = Sentence.objects.bulk_create(_new_sentences(path, result.article, new_texts))
+            known.update((sentence.text, sentence) for sentence in created)
             # New sentences may sit in an older article that annotators' searches have passed.
-            rewind_cursors(target=target, sentence=created[0])
+            sentences_added(first=created[0])
             result.new_sentences = len(created)
-        for row in rows:
-            annotation_record(annotator=annotator, sentence=known[row.text], target=target, label=row.label)
-        fresh = set(new_texts)
-        result.matched = sum(1 for row in rows if row.text not in fresh)
+
+    fresh = set(new_texts)
+    batch: list[LabelRow] = []
+    for row in progress(rows) if progress else rows:
+        batch.append(row)
+        if len(batch) >= batch_size:
+            _label_batch(batch, known=known, fresh=fresh, target=target, annotator=annotator, result=result)
+            batch = []
+    if batch:
+        _label_batch(batch, known=known, fresh=fresh, target=target, annotator=annotator, result=result)
     return result
+
+
+def _label_batch(
+    batch: list[LabelRow],
+    *,
+    known: dict[str, Sentence],
+    fresh: set[str],
+    target: Target,
+    annotator: AbstractBaseUser,
+    result: LabelImportResult,
+) -> None:
+    """One transaction: the target's lock first, then each row's label and history."""
+    with transaction.atomic():
+        target = lock_target(target.pk)
+        labels = _others_labels(
+            sentence_ids=[known[row.text].pk for row in batch],
+            target=target,
+            annotator_name=annotator.get_username(),
+        )
+        for row in batch:
+            sentence = known[row.text]
+            if labels.get(sentence.pk, 0) >= target.overlap:
+                result.not_recorded.append((row.line, _full_reason(labels[sentence.pk], target.overlap)))
+                continue
+            try:
+                with transaction.atomic():  # a savepoint: a refused row leaves nothing behind
+                    annotation_record(annotator=annotator, sentence=sentence, target=target, label=row.label)
+            except ValidationError as error:
+                result.not_recorded.append((row.line, " ".join(error.messages)))
+                continue
+            result.rows += 1
+            result.matched += row.text not in fresh
 
 
 def _article_for(path: Path, texts: list[str]) -> Article:

@@ -3,18 +3,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from annotate import corpus
 from annotate.corpus import CorpusError, ParsedArticle, articles_import, read_articles, split_sentences
-from annotate.labelling import label_and_next
 from annotate.models import Annotation, Article, QueueCursor, Sentence
 from tests.factories import SentenceFactory, TargetFactory, UserFactory
+from tests.threads import label_from_another_connection
 
 SEED_COUNTS = {
     "Chinese envoy urges Britain to resist external pressure over decisions on Huawei": 16,
@@ -244,31 +242,6 @@ def parsed_articles(count: int, sentences: int = 3) -> list[ParsedArticle]:
         )
         for n in range(count)
     ]
-
-
-def label_from_another_connection(*, annotator, target, sentence) -> tuple[bool, int]:
-    """Label in another thread (its own connection): did it commit within 5 s, and how many
-    articles did that connection see stored at that moment?"""
-    committed = threading.Event()
-    seen: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            label_and_next(annotator=annotator, target_id=target.pk, sentence_id=sentence.pk, label="pro")
-            seen.append(Article.objects.count())
-            committed.set()
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    in_time = committed.wait(timeout=5)
-    thread.join(timeout=60)
-    assert not errors, errors
-    return in_time, seen[0]
 
 
 @pytest.mark.django_db(transaction=True)
