@@ -22,7 +22,7 @@ SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 HEADLINE_MAX_WORDS = 30
 #: Sentences written in one transaction: an import commits this often, so annotators'
 #: labels (which need the same write lock on SQLite) wait for one batch, never the run.
-SENTENCE_BATCH = 2000
+SENTENCE_BATCH = 1000
 #: The most characters pysbd is given at once. Its time grows with the square of its
 #: input (a 47 KB paragraph took 3.3 s, a 2 MB one did not finish in 15 minutes), so a
 #: longer paragraph goes to it in windows. Around 2,000 characters pysbd runs fastest
@@ -316,12 +316,10 @@ def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, 
                 "content_hash", flat=True
             )
         )
-        sentences: list[Sentence] = []
-        for parsed, spans in batch:
-            if parsed.content_hash in stored:
-                result.articles_skipped += 1
-                continue
-            article = Article.objects.create(
+        new = [(parsed, spans) for parsed, spans in batch if parsed.content_hash not in stored]
+        result.articles_skipped += len(batch) - len(new)
+        articles = Article.objects.bulk_create(
+            Article(
                 title=parsed.title,
                 body=parsed.body,
                 source=parsed.source or source,
@@ -329,12 +327,15 @@ def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, 
                 published=parsed.published,
                 content_hash=parsed.content_hash,
             )
-            result.created.append(article)
-            result.articles_created += 1
-            sentences += [
-                Sentence(article=article, position=position, text=span.text, start=span.start, end=span.end)
-                for position, span in enumerate(spans)
-            ]
+            for parsed, _ in new
+        )
+        result.created += articles
+        result.articles_created += len(articles)
+        sentences = [
+            Sentence(article=article, position=position, text=span.text, start=span.start, end=span.end)
+            for article, (_, spans) in zip(articles, new, strict=True)
+            for position, span in enumerate(spans)
+        ]
         created = Sentence.objects.bulk_create(sentences, batch_size=SENTENCE_BATCH)
         result.sentences_created += len(created)
         if created:
