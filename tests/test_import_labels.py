@@ -14,7 +14,7 @@ from annotate import label_import
 from annotate.label_import import labels_import, read_label_rows
 from annotate.labelling import annotation_record
 from annotate.management.commands import import_labels as import_labels_command
-from annotate.models import Annotation, AnnotationEvent, Article, Sentence
+from annotate.models import Annotation, AnnotationEvent, Article, QueueCursor, Sentence
 from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
 from tests.threads import label_from_another_connection
 
@@ -462,3 +462,17 @@ def test_the_import_command_shows_a_progress_bar(existing, tmp_path, monkeypatch
     import_labels(write(tmp_path, "stance.csv", CSV))
 
     assert bars == ["Labelling"]
+
+
+def test_new_sentences_rewind_the_cursors_of_every_target(huawei, annotator, tmp_path):
+    # Labels for one target add sentences that every target's annotators must be given.
+    older = ArticleFactory(body="One. Two.")
+    SentenceFactory(article=older, position=0, text="One. Two.")
+    other = TargetFactory(name="ZTE")
+    QueueCursor.objects.create(annotator=annotator, target=other, article_id=older.pk + 1, position=0)
+
+    import_labels(write(tmp_path, "split.csv", "text,label\nOne.,pro\nTwo.,pro\n"))
+
+    first = Sentence.objects.get(article=older, text="One.")
+    cursor = QueueCursor.objects.get(target=other)
+    assert (cursor.article_id, cursor.position) == (older.pk, first.position)
