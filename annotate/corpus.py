@@ -22,7 +22,7 @@ SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 HEADLINE_MAX_WORDS = 30
 #: Sentences written in one transaction: an import commits this often, so annotators'
 #: labels (which need the same write lock on SQLite) wait for one batch, never the run.
-SENTENCE_BATCH = 1000
+SENTENCE_BATCH = 500
 #: The most characters pysbd is given at once. Its time grows with the square of its
 #: input (a 47 KB paragraph took 3.3 s, a 2 MB one did not finish in 15 minutes), so a
 #: longer paragraph goes to it in windows. Around 2,000 characters pysbd runs fastest
