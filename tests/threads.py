@@ -10,7 +10,7 @@ from annotate.labelling import label_and_next
 from annotate.models import Article
 
 
-def label_from_another_connection(*, annotator, target, sentence, wait: float = 5) -> tuple[bool, int]:
+def label_from_another_connection(*, annotator, target, sentence, wait: float = 10) -> tuple[bool, int]:
     """Label and reserve the next sentence in another thread (its own connection).
 
     Returns whether that committed within `wait` seconds, and how many articles that
