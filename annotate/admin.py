@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from annotate.corpus import (
+    ONLINE_BODY_MAX_CHARS,
+    ONLINE_BODY_TOO_LONG,
+    ParsedArticle,
+    article_import_one,
+    content_hash,
+)
 from annotate.models import (
     Adjudication,
     Annotation,
@@ -50,6 +60,30 @@ class SentenceInline(admin.TabularInline):
     show_change_link = True
 
 
+class ArticleAddForm(forms.ModelForm):
+    """An article typed or pasted in: refused when its body is stored or too long to split here."""
+
+    url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Article
+        fields = ["title", "source", "url", "published", "body"]
+        help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
+        if len(body) > ONLINE_BODY_MAX_CHARS:
+            raise forms.ValidationError(
+                ONLINE_BODY_TOO_LONG.format(length=len(body), limit=ONLINE_BODY_MAX_CHARS)
+            )
+        stored = Article.objects.filter(content_hash=content_hash(body)).first()
+        if stored is not None:
+            raise forms.ValidationError(
+                f"This body (whitespace aside) is already stored: “{stored}” (id {stored.pk})."
+            )
+        return body
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "source", "published", "sentence_count", "created_at"]
@@ -57,9 +91,46 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["title", "body", "url"]
     readonly_fields = ["content_hash", "created_at"]
     inlines = [SentenceInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         return super().get_queryset(request).annotate(sentence_count=Count("sentences"))
+
+    def get_form(
+        self, request: HttpRequest, obj: Article | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ArticleAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> list[str]:
+        # The sentences' offsets point into the body: it cannot change once split.
+        return [*self.readonly_fields, "body"] if obj is not None else list(self.readonly_fields)
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Article | None = None
+    ) -> list[type[admin.TabularInline]]:
+        return list(self.inlines) if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the import service, as the command and the API: split into sentences,
+        # with the annotators' queue cursors rewound.
+        stored, _ = article_import_one(
+            parsed=ParsedArticle(
+                title=obj.title,
+                body=obj.body,
+                source=obj.source,
+                url=obj.url,
+                published=obj.published,
+                origin="admin",
+            )
+        )
+        obj.pk, obj.content_hash, obj.created_at = stored.pk, stored.content_hash, stored.created_at
+        obj._state.adding, obj._state.db = False, stored._state.db
+        self.message_user(request, f"Split into {stored.sentences.count()} sentences.", messages.SUCCESS)
 
     @admin.display(ordering="sentence_count")
     def sentence_count(self, article: Article) -> int:
@@ -73,6 +144,10 @@ class SentenceAdmin(admin.ModelAdmin):
     search_fields = ["text", "article__title"]
     list_select_related = ["article"]
     raw_id_fields = ["article"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Sentences come from splitting an article's body (offsets into it), never one by one.
+        return False
 
 
 @admin.register(Annotation)

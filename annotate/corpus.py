@@ -14,12 +14,28 @@ from pathlib import Path
 import pysbd
 from django.db import transaction
 
-from annotate.models import Article, Sentence, is_http_url
+from annotate.models import Article, Sentence, Target, is_http_url
+from annotate.queue import lock_target, rewind_cursors
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 #: A first line this short that does not end like a sentence is taken as the headline.
 HEADLINE_MAX_WORDS = 30
-SENTENCE_BATCH = 2000
+#: Sentences written in one transaction: an import commits this often, so annotators'
+#: labels (which need the same write lock on SQLite) wait for one batch, never the run.
+SENTENCE_BATCH = 500
+#: The most characters pysbd is given at once. Its time grows with the square of its
+#: input (a 47 KB paragraph took 3.3 s, a 2 MB one did not finish in 15 minutes), so a
+#: longer paragraph goes to it in windows. Around 2,000 characters pysbd runs fastest
+#: per character; a news paragraph is rarely that long.
+SEGMENT_MAX_CHARS = 2000
+#: The longest body split inside a web request (the API's POST /api/articles/ and the
+#: admin's "add article"): about 0.7 s of splitting. Longer ones go through
+#: `manage.py import_articles`, which has no request timeout to meet.
+ONLINE_BODY_MAX_CHARS = 200_000
+ONLINE_BODY_TOO_LONG = (
+    "The body is {length:,} characters long; at most {limit:,} are split in a web request. "
+    "Import longer articles with `manage.py import_articles`."
+)
 #: The longest title, source and URL an article may have: its columns' sizes.
 MAX_LENGTHS = {name: Article._meta.get_field(name).max_length for name in ("title", "source", "url")}
 #: Half of a UTF-16 pair on its own: json.loads makes one of "\ud800", and no database
@@ -77,6 +93,44 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+def _segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence pysbd finds in the text, whitespace trimmed."""
+    found: list[tuple[int, int]] = []
+    cursor = 0
+    for segment in _segmenter().segment(text):
+        sentence = segment.strip()
+        if not sentence:
+            continue
+        start = text.find(sentence, cursor)
+        if start < 0:  # pysbd never rewrites text with clean=False; guard regardless
+            continue
+        cursor = start + len(sentence)
+        found.append((start, cursor))
+    return found
+
+
+def _paragraph_sentences(text: str, limit: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the sentences of one paragraph, pysbd seeing `limit` characters at most.
+
+    A window's last sentence may be cut off by the window, so it is not taken: the next
+    window starts where it starts. A sentence longer than a window is cut at its last
+    space (or at the limit). Each window moves on by all but one sentence, so the work
+    grows with the paragraph's length, not its square.
+    """
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        found = _segments(window)
+        if len(found) > 1:
+            yield from ((start + s, start + e) for s, e in found[:-1])
+            start += found[-1][0]
+            continue
+        cut = window.rfind(" ", limit // 2) + 1 or limit
+        yield from ((start + s, start + e) for s, e in _segments(window[:cut]))
+        start += cut
+    yield from ((start + s, start + e) for s, e in _segments(text[start:]))
+
+
 def split_sentences(body: str) -> list[Span]:
     """Sentences of a body with their offsets, so that body[start:end] == text.
 
@@ -84,18 +138,11 @@ def split_sentences(body: str) -> list[Span]:
     """
     spans: list[Span] = []
     for paragraph in re.finditer(r"[^\n]+", body):
-        cursor = 0
-        text = paragraph.group()
-        for segment in _segmenter().segment(text):
-            sentence = segment.strip()
-            if not sentence:
-                continue
-            found = text.find(sentence, cursor)
-            if found < 0:  # pysbd never rewrites text with clean=False; guard regardless
-                continue
-            cursor = found + len(sentence)
-            start = paragraph.start() + found
-            spans.append(Span(start=start, end=start + len(sentence), text=sentence))
+        for start, end in _paragraph_sentences(paragraph.group(), SEGMENT_MAX_CHARS):
+            offset = paragraph.start()
+            spans.append(
+                Span(start=offset + start, end=offset + end, text=body[offset + start : offset + end])
+            )
     return spans
 
 
@@ -265,43 +312,90 @@ def articles_import(
     articles: Iterable[ParsedArticle],
     source: str = "",
     progress: Callable[[Iterable[ParsedArticle]], Iterable[ParsedArticle]] | None = None,
+    batch_size: int = SENTENCE_BATCH,
 ) -> ImportResult:
-    """Store articles and their sentences in one transaction; known bodies are skipped.
+    """Store articles and their sentences; known bodies (by content hash) are skipped.
 
-    Either every new article of the run is stored or, on any error, none is.
+    Pass articles already parsed (a bad file is refused before anything is written).
+    Sentences are split outside any transaction, then written in transactions of about
+    `batch_size` sentences, so annotators' labels get the write lock between batches. An
+    article and its sentences always go in the same transaction: a run stopped between
+    batches leaves whole articles only, and running it again skips what is stored and
+    imports the rest.
     """
     result = ImportResult()
     seen: set[str] = set()
-    pending: list[Sentence] = []
+    batch: list[tuple[ParsedArticle, list[Span]]] = []
+    size = 0
     items = progress(articles) if progress else articles
+    for parsed in items:
+        digest = parsed.content_hash
+        if digest in seen:
+            result.articles_skipped += 1
+            continue
+        seen.add(digest)
+        spans = split_sentences(parsed.body)
+        batch.append((parsed, spans))
+        size += len(spans) + 1
+        if size >= batch_size:
+            _write_batch(batch, source=source, result=result)
+            batch, size = [], 0
+    if batch:
+        _write_batch(batch, source=source, result=result)
+    return result
+
+
+def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, result: ImportResult) -> None:
+    """One transaction: the batch's new articles, their sentences, the cursors rewound."""
     with transaction.atomic():
-        for parsed in items:
-            digest = parsed.content_hash
-            if digest in seen or Article.objects.filter(content_hash=digest).exists():
-                result.articles_skipped += 1
-                continue
-            seen.add(digest)
-            article = Article.objects.create(
+        stored = set(
+            Article.objects.filter(content_hash__in=[parsed.content_hash for parsed, _ in batch]).values_list(
+                "content_hash", flat=True
+            )
+        )
+        new = [(parsed, spans) for parsed, spans in batch if parsed.content_hash not in stored]
+        result.articles_skipped += len(batch) - len(new)
+        articles = Article.objects.bulk_create(
+            Article(
                 title=parsed.title,
                 body=parsed.body,
                 source=parsed.source or source,
                 url=parsed.url,
                 published=parsed.published,
-                content_hash=digest,
+                content_hash=parsed.content_hash,
             )
-            result.created.append(article)
-            result.articles_created += 1
-            for position, span in enumerate(split_sentences(parsed.body)):
-                pending.append(
-                    Sentence(
-                        article=article, position=position, text=span.text, start=span.start, end=span.end
-                    )
-                )
-            if len(pending) >= SENTENCE_BATCH:
-                result.sentences_created += len(Sentence.objects.bulk_create(pending))
-                pending = []
-        result.sentences_created += len(Sentence.objects.bulk_create(pending))
-    return result
+            for parsed, _ in new
+        )
+        result.created += articles
+        result.articles_created += len(articles)
+        sentences = [
+            Sentence(article=article, position=position, text=span.text, start=span.start, end=span.end)
+            for article, (_, spans) in zip(articles, new, strict=True)
+            for position, span in enumerate(spans)
+        ]
+        created = Sentence.objects.bulk_create(sentences, batch_size=SENTENCE_BATCH)
+        result.sentences_created += len(created)
+        if created:
+            sentences_added(first=created[0])
+
+
+def sentences_added(*, first: Sentence) -> None:
+    """New sentences from `first` on (in queue order): every target's searches must see them.
+
+    Call inside the transaction that stores them. Each target's lock is taken (in id
+    order, then nothing else: the order queue.py documents) before its cursors move back.
+    """
+    for target_id in Target.objects.order_by("id").values_list("id", flat=True):
+        target = lock_target(target_id)
+        rewind_cursors(target=target, sentence=first)
+
+
+def article_import_one(*, parsed: ParsedArticle) -> tuple[Article, bool]:
+    """Import one article (the API, the admin): the stored article and whether it is new."""
+    result = articles_import(articles=[parsed])
+    if result.created:
+        return result.created[0], True
+    return Article.objects.get(content_hash=parsed.content_hash), False
 
 
 def sentence_neighbours(sentence: Sentence, *, around: int = 2) -> tuple[list[Sentence], list[Sentence]]:

@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Max
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Max
 
-from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, unstorable
+from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
 from annotate.labelling import annotation_record
-from annotate.models import STANCE_LABELS, Article, Sentence, Target
-from annotate.queue import lock_target, rewind_cursors
+from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
+from annotate.queue import lock_target
 
 MATCH_BATCH = 500
+#: Labels written in one transaction, under the target's lock: annotators wait for one
+#: batch at most (the lock is let go between batches), never for the whole file. A batch
+#: is at most this many rows, and takes no more rows once it has held the lock for
+#: LABEL_BATCH_SECONDS: a label with its history took 2.3 ms on SQLite and 5 ms on a busy
+#: PostgreSQL, so a count alone would let a loaded machine hold the lock for seconds.
+LABEL_BATCH = 100
+LABEL_BATCH_SECONDS = 0.2
+#: SQLite keeps no queue for its write lock: a waiting label polls for it (every 100 ms
+#: once it has waited a while), so an import that begins its next batch at once can keep
+#: it out for good (the benchmark saw 31 s). A pause this long between batches lets it in.
+#: PostgreSQL queues lock waiters, so there the import goes straight on.
+SQLITE_PAUSE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -31,10 +46,14 @@ class LabelRow:
 
 @dataclass
 class LabelImportResult:
-    rows: int = 0
-    matched: int = 0
+    rows: int = 0  # labels recorded
+    matched: int = 0  # of them, on sentences that were there before
     new_sentences: int = 0
     article: Article | None = None
+    #: (line, earlier line) of rows that repeat an earlier row's text and label: recorded once.
+    repeats: list[tuple[int, int]] = field(default_factory=list)
+    #: (line, reason) of rows whose sentence filled up between the check and their batch.
+    not_recorded: list[tuple[int, str]] = field(default_factory=list)
 
 
 def parse_mapping(spec: str) -> dict[str, str]:
@@ -115,67 +134,196 @@ def _annotator(username: str) -> AbstractBaseUser:
     return user
 
 
+def label_rows_unique(path: Path, rows: list[LabelRow]) -> tuple[list[LabelRow], list[tuple[int, int]]]:
+    """The rows with each text once, and (line, earlier line) of the repeats dropped.
+
+    A repeat with the same label is harmless (datasets carry duplicates); one with
+    another label is a contradiction the file must settle, so it is a CorpusError.
+    """
+    first: dict[str, LabelRow] = {}
+    repeats: list[tuple[int, int]] = []
+    for row in rows:
+        earlier = first.setdefault(row.text, row)
+        if earlier is row:
+            continue
+        if earlier.label != row.label:
+            raise CorpusError(
+                path,
+                f"text already given on line {earlier.line} (as {earlier.label}, here {row.label})",
+                row.line,
+            )
+        repeats.append((row.line, earlier.line))
+    return list(first.values()), repeats
+
+
+def _others_labels(*, sentence_ids: list[int], target: Target, annotator_name: str) -> dict[int, int]:
+    """Stance labels (skips aside) that annotators other than the importer gave each sentence."""
+    counts: dict[int, int] = {}
+    for start in range(0, len(sentence_ids), MATCH_BATCH):
+        rows = (
+            Annotation.objects.filter(
+                target=target, sentence_id__in=sentence_ids[start : start + MATCH_BATCH]
+            )
+            .exclude(label=Label.SKIP)
+            .exclude(annotator__username=annotator_name)
+            .values("sentence_id")
+            .annotate(n=Count("*"))
+            .values_list("sentence_id", "n")
+        )
+        counts.update(rows)
+    return counts
+
+
+def _full_reason(labels: int, overlap: int) -> str:
+    return f"the sentence is full: {labels} other annotators labelled it (overlap {overlap})"
+
+
 def labels_import(
-    *, path: Path, rows: list[LabelRow], target: Target, annotator_name: str
+    *,
+    path: Path,
+    rows: list[LabelRow],
+    target: Target,
+    annotator_name: str,
+    progress: Callable[[Iterable[LabelRow]], Iterable[LabelRow]] | None = None,
+    batch_size: int = LABEL_BATCH,
 ) -> LabelImportResult:
-    """Store the rows as the annotator's labels, in one transaction with their history.
+    """Store the rows as the annotator's labels, with their history.
 
     A text equal to an existing sentence labels that sentence; other texts become
-    sentences of an article named after the file.
+    sentences of an article named after the file. Everything is checked before anything
+    is written (a CorpusError names the line): repeated texts, and sentences that already
+    hold the target's overlap of other annotators' labels. Then the new sentences are
+    stored in one transaction and the labels in batches, each under the target's lock
+    (taken first, before any annotation row), so annotators label between batches. A
+    sentence that fills up meanwhile leaves its row out, listed in `not_recorded`. A run
+    stopped between batches can be run again: what it stored is matched and repeated.
     """
-    result = LabelImportResult(rows=len(rows))
+    rows, repeats = label_rows_unique(path, rows)
+    result = LabelImportResult(repeats=repeats)
+    known: dict[str, Sentence] = {}
+    texts = sorted({row.text for row in rows})
+    for start in range(0, len(texts), MATCH_BATCH):
+        for sentence in Sentence.objects.filter(text__in=texts[start : start + MATCH_BATCH]).order_by("id"):
+            known.setdefault(sentence.text, sentence)
+    labels = _others_labels(
+        sentence_ids=[sentence.pk for sentence in known.values()],
+        target=target,
+        annotator_name=annotator_name,
+    )
+    overlap = Target.objects.get(pk=target.pk).overlap
+    for row in rows:
+        if row.text in known and labels.get(known[row.text].pk, 0) >= overlap:
+            raise CorpusError(path, _full_reason(labels[known[row.text].pk], overlap), row.line)
+    new_texts = [row.text for row in rows if row.text not in known]
+    body = "\n".join(new_texts)
+    existing: Article | None = None
+    if new_texts:
+        # Placed before the transaction: finding 20,000 spans took seconds.
+        existing = Article.objects.filter(content_hash=content_hash(body)).first()
+        spans = _spans(path, existing, new_texts)
+
     with transaction.atomic():
-        lock_target(target.pk)
         annotator = _annotator(annotator_name)
-        known: dict[str, Sentence] = {}
-        texts = sorted({row.text for row in rows})
-        for start in range(0, len(texts), MATCH_BATCH):
-            for sentence in Sentence.objects.filter(text__in=texts[start : start + MATCH_BATCH]).order_by(
-                "id"
-            ):
-                known.setdefault(sentence.text, sentence)
-        new_texts = [text for text in dict.fromkeys(row.text for row in rows) if text not in known]
         if new_texts:
-            result.article = _article_for(path, new_texts)
-            created = _new_sentences(path, result.article, new_texts)
-            for sentence in Sentence.objects.bulk_create(created):
-                known[sentence.text] = sentence
+            result.article = _article_for(path, body)
+            if existing is None and result.article.body != body:  # stored meanwhile, spaced otherwise
+                spans = _spans(path, result.article, new_texts)
+            created = Sentence.objects.bulk_create(_new_sentences(result.article, new_texts, spans))
+            known.update((sentence.text, sentence) for sentence in created)
             # New sentences may sit in an older article that annotators' searches have passed.
-            rewind_cursors(target=target, sentence=created[0])
+            sentences_added(first=created[0])
             result.new_sentences = len(created)
-        for row in rows:
-            annotation_record(annotator=annotator, sentence=known[row.text], target=target, label=row.label)
-        fresh = set(new_texts)
-        result.matched = sum(1 for row in rows if row.text not in fresh)
-    return result
+
+    fresh = set(new_texts)
+    source = iter(progress(rows) if progress else rows)
+    pending: list[LabelRow] = []
+    while True:
+        # Rows are taken from the source (and the progress bar moves) between transactions.
+        pending += itertools.islice(source, batch_size - len(pending))
+        if not pending:
+            return result
+        pending = _label_batch(
+            pending, known=known, fresh=fresh, target=target, annotator=annotator, result=result
+        )
+        if connection.vendor == "sqlite":
+            time.sleep(SQLITE_PAUSE_S)
 
 
-def _article_for(path: Path, texts: list[str]) -> Article:
-    body = "\n".join(texts)
-    digest = content_hash(body)
-    existing = Article.objects.filter(content_hash=digest).first()
+def _label_batch(
+    batch: list[LabelRow],
+    *,
+    known: dict[str, Sentence],
+    fresh: set[str],
+    target: Target,
+    annotator: AbstractBaseUser,
+    result: LabelImportResult,
+) -> list[LabelRow]:
+    """One transaction: the target's lock first, then the rows' labels and history.
+
+    Returns the rows left for the next batch when LABEL_BATCH_SECONDS ran out first.
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        target = lock_target(target.pk)
+        labels = _others_labels(
+            sentence_ids=[known[row.text].pk for row in batch],
+            target=target,
+            annotator_name=annotator.get_username(),
+        )
+        for done, row in enumerate(batch):
+            if done and time.monotonic() - started > LABEL_BATCH_SECONDS:
+                return batch[done:]
+            sentence = known[row.text]
+            if labels.get(sentence.pk, 0) >= target.overlap:
+                result.not_recorded.append((row.line, _full_reason(labels[sentence.pk], target.overlap)))
+                continue
+            try:
+                with transaction.atomic():  # a savepoint: a refused row leaves nothing behind
+                    annotation_record(annotator=annotator, sentence=sentence, target=target, label=row.label)
+            except ValidationError as error:
+                result.not_recorded.append((row.line, " ".join(error.messages)))
+                continue
+            result.rows += 1
+            result.matched += row.text not in fresh
+    return []
+
+
+def _article_for(path: Path, body: str) -> Article:
+    existing = Article.objects.filter(content_hash=content_hash(body)).first()
     if existing:
         return existing
-    return Article.objects.create(title=path.name, source="imported labels", body=body, content_hash=digest)
+    return Article.objects.create(
+        title=path.name, source="imported labels", body=body, content_hash=content_hash(body)
+    )
 
 
-def _new_sentences(path: Path, article: Article, texts: list[str]) -> list[Sentence]:
-    """Sentences for the texts, placed after the article's last one, spans found in its body.
+def _spans(path: Path, article: Article | None, texts: list[str]) -> list[tuple[int, int]]:
+    """Where each text lies in the body of `article`, or of a new one (the texts, one a line).
 
-    The article may be an existing one whose body equals the texts up to whitespace, so
-    spans are searched whitespace-tolerantly.
+    An existing article's body equals the texts only up to whitespace, so there the spans
+    are searched whitespace-tolerantly.
     """
-    last = article.sentences.aggregate(n=Max("position"))["n"]
-    position = -1 if last is None else last
+    spans = []
     cursor = 0
-    created = []
+    if article is None:
+        for text in texts:
+            spans.append((cursor, cursor + len(text)))
+            cursor += len(text) + 1
+        return spans
     for text in texts:
         found = re.compile(r"\s+".join(map(re.escape, text.split()))).search(article.body, cursor)
         if found is None:
             raise CorpusError(path, f"cannot place {text[:40]!r} in article {article.pk}")
-        position += 1
         cursor = found.end()
-        created.append(
-            Sentence(article=article, position=position, text=text, start=found.start(), end=cursor)
-        )
-    return created
+        spans.append((found.start(), cursor))
+    return spans
+
+
+def _new_sentences(article: Article, texts: list[str], spans: list[tuple[int, int]]) -> list[Sentence]:
+    """Sentences for the texts at their spans, placed after the article's last one."""
+    last = article.sentences.aggregate(n=Max("position"))["n"]
+    first = 0 if last is None else last + 1
+    return [
+        Sentence(article=article, position=first + number, text=text, start=start, end=end)
+        for number, (text, (start, end)) in enumerate(zip(texts, spans, strict=True))
+    ]

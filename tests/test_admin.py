@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from annotate.corpus import ONLINE_BODY_MAX_CHARS, content_hash, split_sentences
 from annotate.labelling import annotation_record
-from tests.factories import SentenceFactory
+from annotate.models import Article, QueueCursor
+from tests.factories import ArticleFactory, SentenceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +36,66 @@ def test_the_admin_lists_every_model_with_search_and_filters(admin_client_, anno
 def test_the_admin_is_closed_to_annotators(annotator_client):
     response = annotator_client.get(reverse("admin:annotate_annotation_changelist"))
     assert response.status_code == 302
+
+
+# Adding an article: split as the import command splits it
+
+
+def add_article(client, **fields):
+    data = {"title": "Typed in", "source": "", "url": "", "published": "", "body": "", **fields}
+    return client.post(reverse("admin:annotate_article_add"), data)
+
+
+def test_an_article_added_in_the_admin_is_split_into_sentences(admin_client_):
+    body = "Ministers met on Monday. Mr. Hunt said the U.S. had concerns.\r\nHuawei denies spying."
+
+    response = add_article(admin_client_, body=body)
+
+    assert response.status_code == 302
+    article = Article.objects.get()
+    assert article.body == body.replace("\r\n", "\n")
+    assert article.content_hash == content_hash(body)
+    assert [(s.text, article.body[s.start : s.end]) for s in article.sentences.order_by("position")] == [
+        (span.text, span.text) for span in split_sentences(article.body)
+    ]
+    assert article.sentences.count() == 3
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Split into 3 sentences." in messages
+
+
+def test_an_article_added_in_the_admin_rewinds_cursors_past_it(admin_client_, annotator, huawei):
+    QueueCursor.objects.create(annotator=annotator, target=huawei, article_id=10**9, position=0)
+
+    add_article(admin_client_, body="One sentence here.")
+
+    cursor = QueueCursor.objects.get()
+    assert (cursor.article_id, cursor.position) == (Article.objects.get().pk, 0)
+
+
+def test_the_admin_refuses_an_article_whose_body_is_stored(admin_client_):
+    stored = ArticleFactory(body="Huawei denies spying.\nMinisters met.")
+
+    response = add_article(admin_client_, body="  Huawei denies   spying.\r\nMinisters met. ")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body"] == [
+        f"This body (whitespace aside) is already stored: “{stored.title}” (id {stored.pk})."
+    ]
+    assert Article.objects.count() == 1
+
+
+def test_the_admin_refuses_a_body_too_long_to_split_in_a_request(admin_client_):
+    response = add_article(admin_client_, body="x" * (ONLINE_BODY_MAX_CHARS + 1))
+
+    assert response.status_code == 200
+    assert "manage.py import_articles" in response.context["adminform"].form.errors["body"][0]
+    assert Article.objects.count() == 0
+
+
+def test_an_articles_body_cannot_be_changed_once_split(admin_client_, article):
+    response = admin_client_.get(reverse("admin:annotate_article_change", args=[article.pk]))
+    assert "body" not in response.context["adminform"].form.fields
+
+
+def test_sentences_cannot_be_added_one_by_one_in_the_admin(admin_client_):
+    assert admin_client_.get(reverse("admin:annotate_sentence_add")).status_code == 403

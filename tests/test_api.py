@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.agreement import target_agreement
-from annotate.corpus import split_sentences
+from annotate.corpus import ONLINE_BODY_MAX_CHARS, split_sentences
 from annotate.labelling import annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Sentence
 from annotate.suggestions import in_control_set
@@ -869,3 +869,14 @@ def test_the_issue_token_command_rotates_on_request(annotator):
 def test_the_issue_token_command_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         call_command("issue_token", "nobody")
+
+
+def test_a_body_too_long_to_split_in_a_request_is_a_413_naming_the_command(boss):
+    body = "Huawei was named again. " * (ONLINE_BODY_MAX_CHARS // 24 + 1)
+    response = boss.post("/api/articles/", {**ARTICLE, "body": body}, format="json")
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        f"The body is {len(body.strip()):,} characters long; at most {ONLINE_BODY_MAX_CHARS:,} are split in a "
+        "web request. Import longer articles with `manage.py import_articles`."
+    )
+    assert Article.objects.count() == 0

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.corpus import CorpusError, read_articles, split_sentences
-from annotate.models import Article, Sentence
+from annotate import corpus
+from annotate.corpus import CorpusError, ParsedArticle, articles_import, read_articles, split_sentences
+from annotate.models import Annotation, Article, QueueCursor, Sentence
+from tests.factories import SentenceFactory, TargetFactory, UserFactory
+from tests.threads import label_from_another_connection
 
 SEED_COUNTS = {
     "Chinese envoy urges Britain to resist external pressure over decisions on Huawei": 16,
@@ -178,3 +182,117 @@ def test_the_import_command_reports_what_it_did(seeds_dir, capsys):
     call_command("import_articles", str(seeds_dir), "--source", "Seeds")
     assert "Imported 5 articles (91 sentences); skipped 0" in capsys.readouterr().out
     assert set(Article.objects.values_list("source", flat=True)) == {"Seeds"}
+
+
+# Long paragraphs: pysbd's time grows with the square of what it is given
+
+
+class RecordingSegmenter:
+    """Splits after . ! ? like pysbd (trailing space kept) and records each input's length."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+
+    def segment(self, text: str) -> list[str]:
+        self.lengths.append(len(text))
+        return re.findall(r"[^.!?]*[.!?]+\s*|[^.!?]+$", text)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Huawei said the ban was unfair; officials disagreed, citing risks! ", "word " * 50, "x" * 997],
+    ids=["sentences", "no sentence end", "no space"],
+)
+def test_a_two_megabyte_paragraph_reaches_the_segmenter_in_bounded_pieces(monkeypatch, sentence):
+    segmenter = RecordingSegmenter()
+    monkeypatch.setattr(corpus, "_segmenter", lambda: segmenter)
+    body = "Headline\n" + (sentence * (2_000_000 // len(sentence) + 1))[:2_000_000].strip() + "\nEnd."
+
+    spans = split_sentences(body)
+
+    assert max(segmenter.lengths) <= corpus.SEGMENT_MAX_CHARS
+    assert all(body[span.start : span.end] == span.text for span in spans)
+    assert [span.start for span in spans] == sorted(span.start for span in spans)
+    # Nothing is lost or doubled at the cuts.
+    assert "".join(span.text for span in spans).replace(" ", "") == body.replace("\n", "").replace(" ", "")
+
+
+def test_a_long_paragraph_is_cut_between_sentences_and_offsets_stay_right():
+    paragraph = " ".join(f"Sentence number {i} says Mr. Liu met the U.S. envoy." for i in range(300))
+    body = f"Headline\n{paragraph}\nLast line."
+
+    spans = split_sentences(body)
+
+    assert len(paragraph) > 4 * corpus.SEGMENT_MAX_CHARS
+    assert [span.text for span in spans] == [
+        "Headline",
+        *(f"Sentence number {i} says Mr. Liu met the U.S. envoy." for i in range(300)),
+        "Last line.",
+    ]
+    assert all(body[span.start : span.end] == span.text for span in spans)
+
+
+# Batches: annotators label while a long import runs
+
+
+def parsed_articles(count: int, sentences: int = 3) -> list[ParsedArticle]:
+    return [
+        ParsedArticle(
+            title=f"Imported {n}", body=" ".join(f"Article {n} sentence {i}." for i in range(sentences))
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_label_commits_while_an_import_is_between_batches():
+    # Fresh rows: a transactional test cannot rely on the data migration's target.
+    target, annotator = TargetFactory(), UserFactory()
+    sentence = SentenceFactory()
+    during: list[tuple[bool, int]] = []
+
+    def progress(items):
+        for number, item in enumerate(items):
+            if number == 2:  # two of the four articles are stored, two to come
+                during.append(
+                    label_from_another_connection(annotator=annotator, target=target, sentence=sentence)
+                )
+            yield item
+
+    result = articles_import(articles=parsed_articles(4), progress=progress, batch_size=3)
+
+    assert during == [(True, 3)]  # the label went through with 1 + 2 articles stored
+    assert result.articles_created == 4
+    assert Annotation.objects.get().label == "pro"
+
+
+@pytest.mark.django_db
+def test_an_import_stopped_between_batches_leaves_whole_articles_and_resumes():
+    articles = parsed_articles(5, sentences=4)
+
+    def stopped_after_three(items):
+        for number, item in enumerate(items):
+            if number == 3:
+                raise KeyboardInterrupt
+            yield item
+
+    with pytest.raises(KeyboardInterrupt):
+        articles_import(articles=articles, progress=stopped_after_three, batch_size=4)
+
+    assert Article.objects.count() == 3
+    assert {a.sentences.count() for a in Article.objects.all()} == {4}
+    resumed = articles_import(articles=articles, batch_size=4)
+    assert (resumed.articles_created, resumed.articles_skipped, resumed.sentences_created) == (2, 3, 8)
+    assert Sentence.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_an_import_rewinds_cursors_that_passed_the_new_sentences(annotator, huawei):
+    # A cursor past every article (the annotator finished an article imported later).
+    QueueCursor.objects.create(annotator=annotator, target=huawei, article_id=10**9, position=0)
+
+    articles_import(articles=parsed_articles(1))
+
+    new = Sentence.objects.get(article__title="Imported 0", position=0)
+    cursor = QueueCursor.objects.get()
+    assert (cursor.article_id, cursor.position) == (new.article_id, 0)

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from annotate.models import Annotation, AnnotationEvent, Article, Sentence
-from tests.factories import ArticleFactory, SentenceFactory, UserFactory
+from annotate import label_import
+from annotate.label_import import labels_import, read_label_rows
+from annotate.labelling import annotation_record
+from annotate.management.commands import import_labels as import_labels_command
+from annotate.models import Annotation, AnnotationEvent, Article, QueueCursor, Sentence
+from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
+from tests.threads import label_from_another_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +308,171 @@ def test_an_unknown_target_is_refused_and_nothing_is_written(existing, tmp_path)
         import_labels(path, target="Nope")
 
     assert snapshot() == before
+
+
+# Repeated texts
+
+
+def test_a_text_repeated_with_the_same_label_is_recorded_once_and_reported(existing, tmp_path):
+    path = write(tmp_path, "stance.csv", f"text,label\n{EXISTING},pro\nNew text.,contra\n{EXISTING},pro\n")
+
+    output = import_labels(path)
+
+    assert labels() == {EXISTING: "pro", "New text.": "contra"}
+    assert AnnotationEvent.objects.count() == 2
+    assert f"{path}:4: text already given on line 2 (same label, recorded once)" in output
+    assert "Imported 2 labels for Huawei as semeval: 1 on existing sentences, 1 new sentences." in output
+
+
+def test_a_text_repeated_with_another_label_is_refused_and_nothing_is_written(existing, tmp_path):
+    path = write(
+        tmp_path, "stance.csv", f"text,label\n{EXISTING},pro\nNew text.,contra\n{EXISTING}  ,neutral\n"
+    )
+    before = snapshot()
+
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:4: text already given on line 2"):
+        import_labels(path)
+
+    assert snapshot() == before
+
+
+# Full sentences (overlap)
+
+
+def label_by_others(sentence, target, count: int = 2) -> None:
+    for annotator in UserFactory.create_batch(count):
+        annotation_record(annotator=annotator, sentence=sentence, target=target, label="contra")
+
+
+def test_a_row_on_a_full_sentence_is_refused_before_anything_is_written(existing, huawei, tmp_path):
+    huawei.overlap = 2
+    huawei.save()
+    label_by_others(existing, huawei)
+    path = write(tmp_path, "stance.csv", f"text,label\nNew text.,pro\n{EXISTING},pro\n")
+    before = snapshot()
+
+    with pytest.raises(
+        CommandError, match=f"^{re.escape(str(path))}:3: the sentence is full: 2 other annotators"
+    ):
+        import_labels(path)
+
+    assert snapshot() == before
+
+
+def test_a_sentence_that_fills_up_during_the_import_leaves_its_row_out_and_is_reported(
+    existing, huawei, tmp_path
+):
+    huawei.overlap = 2
+    huawei.save()
+    path = write(tmp_path, "stance.csv", f"text,label\nNew text.,pro\n{EXISTING},pro\nOther text.,neutral\n")
+    rows = read_label_rows(path)
+
+    def two_others_label_meanwhile(items):
+        for number, row in enumerate(items):
+            if number == 1:  # after the first batch, before the second
+                label_by_others(existing, huawei)
+            yield row
+
+    result = labels_import(
+        path=path,
+        rows=rows,
+        target=huawei,
+        annotator_name="semeval",
+        progress=two_others_label_meanwhile,
+        batch_size=1,
+    )
+
+    assert labels() == {"New text.": "pro", "Other text.": "neutral"}
+    assert result.not_recorded == [(3, "the sentence is full: 2 other annotators labelled it (overlap 2)")]
+    assert (result.rows, result.matched, result.new_sentences) == (2, 0, 2)
+
+
+def test_a_row_that_annotation_record_refuses_as_a_full_sentence_is_reported_not_recorded(
+    existing, huawei, tmp_path, monkeypatch
+):
+    # As labelling.annotation_record refuses a stance label on a full sentence (a
+    # ValidationError): the row is reported and the rest of the file is recorded.
+    real = label_import.annotation_record
+
+    def refusing(**kwargs):
+        if kwargs["sentence"].pk == existing.pk:
+            AnnotationEvent.objects.create(  # a write the savepoint must undo
+                annotator=kwargs["annotator"], target=kwargs["target"], sentence=existing, action="create"
+            )
+            raise ValidationError("This sentence already has its overlap of labels.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(label_import, "annotation_record", refusing)
+    path = write(tmp_path, "stance.csv", CSV)
+
+    output = import_labels(path)
+
+    assert labels() == {
+        "Huawei kit is a security risk, officials said.": "contra",
+        "The decision is due next week.": "neutral",
+    }
+    assert AnnotationEvent.objects.count() == 2
+    assert f"{path}:2: not recorded: This sentence already has its overlap of labels." in output
+    assert "Imported 2 labels for Huawei as semeval: 0 on existing sentences, 2 new sentences." in output
+
+
+# Batches: annotators label while a long label import runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_label_commits_while_a_label_import_is_between_batches(tmp_path):
+    # Fresh rows: a transactional test cannot rely on the data migration's target.
+    target, annotator = TargetFactory(), UserFactory()
+    sentence = SentenceFactory()
+    path = write(tmp_path, "stance.csv", "text,label\n" + "".join(f"Text {n}.,pro\n" for n in range(6)))
+    during = []
+
+    def progress(items):
+        for number, row in enumerate(items):
+            if number == 4:  # two batches of two stored, one to come
+                during.append(
+                    label_from_another_connection(annotator=annotator, target=target, sentence=sentence)
+                )
+            yield row
+
+    result = labels_import(
+        path=path,
+        rows=read_label_rows(path),
+        target=target,
+        annotator_name="semeval",
+        progress=progress,
+        batch_size=2,
+    )
+
+    assert [in_time for in_time, _ in during] == [True]
+    assert result.rows == 6
+    assert Annotation.objects.filter(annotator=annotator).get().label == "pro"
+    assert Annotation.objects.filter(annotator__username="semeval").count() == 6
+
+
+def test_the_import_command_shows_a_progress_bar(existing, tmp_path, monkeypatch):
+    bars = []
+    real = import_labels_command.tqdm
+
+    def recording(*args, **kwargs):
+        bars.append(kwargs.get("desc"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(import_labels_command, "tqdm", recording)
+    import_labels(write(tmp_path, "stance.csv", CSV))
+
+    assert bars == ["Labelling"]
+
+
+def test_new_sentences_rewind_the_cursors_of_every_target(huawei, annotator, tmp_path):
+    # Labels for one target add sentences that every target's annotators must be given.
+    older = ArticleFactory(body="One. Two.")
+    SentenceFactory(article=older, position=0, text="One. Two.")
+    other = TargetFactory(name="ZTE")
+    QueueCursor.objects.create(annotator=annotator, target=other, article_id=older.pk + 1, position=0)
+
+    import_labels(write(tmp_path, "split.csv", "text,label\nOne.,pro\nTwo.,pro\n"))
+
+    first = Sentence.objects.get(article=older, text="One.")
+    cursor = QueueCursor.objects.get(target=other)
+    assert (cursor.article_id, cursor.position) == (older.pk, first.position)

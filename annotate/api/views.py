@@ -27,7 +27,7 @@ from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
-from annotate.corpus import ParsedArticle, articles_import
+from annotate.corpus import ONLINE_BODY_MAX_CHARS, ONLINE_BODY_TOO_LONG, ParsedArticle, article_import_one
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.labelling import (
     NoSuggestionToAccept,
@@ -124,16 +124,23 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         summary="Import an article (admins)",
         description="Stored and split into sentences as `manage.py import_articles` does. An article "
         "whose body (whitespace aside) is already stored is not imported again: the answer is then 200 "
-        "with the stored article, so posting the same article twice is harmless.",
+        "with the stored article, so posting the same article twice is harmless. A body longer than "
+        f"{ONLINE_BODY_MAX_CHARS:,} characters is refused with 413 (splitting it would outlast the "
+        "request): import it with `manage.py import_articles`.",
         request=io.ArticleCreateSerializer,
         responses={
             201: OpenApiResponse(io.ArticleDetailSerializer, description="Imported."),
             200: OpenApiResponse(io.ArticleDetailSerializer, description="Already stored; nothing changed."),
+            413: OpenApiResponse(ErrorSerializer, description="The body is too long to split in a request."),
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = io.ArticleCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        length = len(given.validated_data["body"])
+        if length > ONLINE_BODY_MAX_CHARS:
+            detail = ONLINE_BODY_TOO_LONG.format(length=length, limit=ONLINE_BODY_MAX_CHARS)
+            return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         parsed = ParsedArticle(
             title=given.validated_data["title"],
             body=given.validated_data["body"],
@@ -142,9 +149,9 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             published=given.validated_data.get("published"),
             origin="API",
         )
-        result = articles_import(articles=[parsed])
-        article = self.get_queryset().get(content_hash=parsed.content_hash)
-        code = status.HTTP_201_CREATED if result.articles_created else status.HTTP_200_OK
+        stored, created = article_import_one(parsed=parsed)
+        article = self.get_queryset().get(pk=stored.pk)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(io.ArticleDetailSerializer(article).data, status=code)
 
 

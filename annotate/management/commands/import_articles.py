@@ -13,7 +13,10 @@ class Command(BaseCommand):
     help = (
         "Import articles from .txt files (headline on the first line, then paragraphs) and "
         ".jsonl files (one article a line: title, body, optional source, url, published), or "
-        "folders of them. Known articles are skipped; a bad file aborts the whole run."
+        "folders of them. Every file is read and checked first: a bad file aborts the run before "
+        "anything is written. Articles are then stored in batches (an article always with all "
+        "its sentences), so annotators keep labelling during a long import; known articles are "
+        "skipped, so a run that was stopped can simply be started again to import the rest."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

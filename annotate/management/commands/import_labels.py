@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from annotate.corpus import CorpusError
 from annotate.label_import import labels_import, parse_mapping, read_label_rows
@@ -15,7 +16,11 @@ class Command(BaseCommand):
     help = (
         "Load labelled texts (CSV or JSONL with a text and a label column) as one annotator's "
         "labels. Texts that match a sentence label it; others become sentences of an article "
-        "named after the file. A bad row aborts the run and nothing is written."
+        "named after the file. The whole file is checked first: a bad row, a text given twice with "
+        "different labels, or a sentence that already has the target's overlap of other annotators' "
+        "labels aborts the run and nothing is written. A text repeated with the same label is "
+        "recorded once and reported. Labels are then written in batches, so annotators keep "
+        "labelling meanwhile; a stopped run can be started again (what it stored is matched)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -41,7 +46,11 @@ class Command(BaseCommand):
                 mapping=mapping,
             )
             result = labels_import(
-                path=options["file"], rows=rows, target=target, annotator_name=options["annotator"]
+                path=options["file"],
+                rows=rows,
+                target=target,
+                annotator_name=options["annotator"],
+                progress=lambda items: tqdm(items, desc="Labelling", unit="label", disable=None),
             )
         except (CorpusError, ValueError) as error:
             raise CommandError(str(error)) from None
@@ -51,3 +60,10 @@ class Command(BaseCommand):
                 f"{result.matched} on existing sentences, {result.new_sentences} new sentences."
             )
         )
+        path = options["file"]
+        for line, earlier in result.repeats:
+            self.stdout.write(
+                f"{path}:{line}: text already given on line {earlier} (same label, recorded once)"
+            )
+        for line, reason in result.not_recorded:
+            self.stdout.write(self.style.WARNING(f"{path}:{line}: not recorded: {reason}"))
