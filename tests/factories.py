@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from annotate import classifier
 from annotate.corpus import content_hash
@@ -173,6 +174,13 @@ def labelled_corpus(
 def api_token(user) -> str:
     """An API token for the user, as `manage.py issue_token` gives one."""
     return Token.objects.get_or_create(user=user)[0].key
+
+
+def api_client(user) -> APIClient:
+    """An API client that sends the user's token, as a script would."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
+    return client
 
 
 _trained: dict[tuple[object, ...], classifier.TrainedModel] = {}

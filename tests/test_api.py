@@ -26,6 +26,7 @@ from tests.factories import (
     SuggestionFactory,
     TargetFactory,
     UserFactory,
+    api_client,
     api_token,
 )
 from tests.records import history, snapshot
@@ -33,30 +34,24 @@ from tests.records import history, snapshot
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
-    return client
-
-
 @pytest.fixture
 def ann(annotator) -> APIClient:
-    return client_for(annotator)
+    return api_client(annotator)
 
 
 @pytest.fixture
 def bob(other_annotator) -> APIClient:
-    return client_for(other_annotator)
+    return api_client(other_annotator)
 
 
 @pytest.fixture
 def cur(curator) -> APIClient:
-    return client_for(curator)
+    return api_client(curator)
 
 
 @pytest.fixture
 def boss(admin_user) -> APIClient:
-    return client_for(admin_user)
+    return api_client(admin_user)
 
 
 def streamed(response) -> str:
@@ -458,7 +453,7 @@ def test_the_api_writes_the_same_labels_and_history_as_the_browser(
 ):
     browser = Client()
     browser.force_login(annotator)
-    api = client_for(other_annotator)
+    api = api_client(other_annotator)
     steps = [(0, "pro"), (0, "contra"), (0, "contra"), (1, "skip"), (1, "neutral")]
     for index, value in steps:
         browser.post(

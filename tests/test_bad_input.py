@@ -26,7 +26,7 @@ from annotate.api.parsers import MAX_JSON_DEPTH, json_depth
 from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_stream, parse_seed
 from annotate.labelling import annotation_record
 from annotate.models import MAX_OVERLAP, Annotation, AnnotationEvent, Article, Sentence, Target, is_http_url
-from tests.factories import ArticleFactory, SentenceFactory, api_token
+from tests.factories import ArticleFactory, SentenceFactory, api_client
 from tests.records import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -35,20 +35,14 @@ HUGE_ID = 10**20  # past a signed 64-bit column
 ARTICLE = {"title": "Britain weighs Huawei", "body": "Ministers met. They decided nothing."}
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
-    return client
-
-
 @pytest.fixture
 def ann(annotator) -> APIClient:
-    return client_for(annotator)
+    return api_client(annotator)
 
 
 @pytest.fixture
 def boss(admin_user) -> APIClient:
-    return client_for(admin_user)
+    return api_client(admin_user)
 
 
 def everything() -> tuple[object, ...]:

@@ -9,34 +9,19 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from annotate import labelling
 from annotate.labelling import annotation_change, annotation_record, label_and_next, undo_and_next
 from annotate.models import Annotation, AnnotationEvent
 from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_in_threads(*works):
+def run_together(*works):
     """Run each work in its own thread (own connection); the errors they raised."""
-    errors = []
-
-    def run(work):
-        try:
-            work()
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return run_in_threads(works, together=False).errors
 
 
 def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkeypatch):
@@ -70,7 +55,7 @@ def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkey
         assert card_has_the_row.wait(timeout=10)
         annotation_change(annotator=annotator, annotation_id=mine.pk, label="skip")
 
-    errors = run_in_threads(card, skip)
+    errors = run_together(card, skip)
 
     assert not errors, errors
     assert Annotation.objects.get().label == "skip"
@@ -110,7 +95,7 @@ def test_every_label_path_at_once_on_one_sentence_ends_without_an_error():
 
         return at_once(work)
 
-    errors = run_in_threads(
+    errors = run_together(
         card("pro"),
         card("skip"),
         change("skip"),

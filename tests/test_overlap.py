@@ -4,16 +4,13 @@ overlap, whichever door a label comes through (card, history panel, API, undo, i
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from annotate import queue
 from annotate.labelling import (
@@ -31,10 +28,11 @@ from tests.factories import (
     SentenceFactory,
     TargetFactory,
     UserFactory,
-    api_token,
+    api_client,
 )
 from tests.records import snapshot
 from tests.test_views_labelling import LABEL_ACTION_MAX_QUERIES
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -68,12 +66,6 @@ def skipped_then_full(annotator, other_annotator, third_annotator, huawei, sente
     label(other_annotator, x, huawei, "pro")
     label(third_annotator, x, huawei, "contra")
     return skip
-
-
-def api_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
-    return client
 
 
 # The rule, at the service
@@ -249,29 +241,9 @@ def test_a_label_posted_for_a_sentence_never_handed_out_is_accepted_while_it_has
 
 def in_threads(count, work):
     """Run work(i) in `count` threads released at once; return (results, SentenceFull count)."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-    refused = []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except SentenceFull:
-            refused.append(i)
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results, len(refused)
+    outcome = run_in_threads([lambda i=i: work(i) for i in range(count)], expected=SentenceFull)
+    assert not outcome.errors, outcome.errors
+    return outcome.results, outcome.refused
 
 
 def fresh(count, overlap=2):

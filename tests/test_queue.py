@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import datetime
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from annotate import queue
@@ -18,6 +17,7 @@ from tests.factories import (
     TargetFactory,
     UserFactory,
 )
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -32,26 +32,9 @@ def next_for(annotator, target):
 
 def in_threads(count, work):
     """Run work(i) in `count` threads released at the same moment; return results in order."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
+    outcome = run_in_threads([lambda i=i: work(i) for i in range(count)])
+    assert not outcome.errors, outcome.errors
+    return outcome.results
 
 
 # Order and reloading

@@ -1,8 +1,10 @@
-"""Doing an annotator's label round trip from another connection while the test's thread works."""
+"""Work on other database connections while the test's thread works: a label round trip, or races."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -37,3 +39,46 @@ def label_from_another_connection(*, annotator, target, sentence, wait: float = 
     thread.join(timeout=60)
     assert not errors, errors
     return in_time, seen[0] if seen else -1
+
+
+@dataclass
+class Outcome:
+    results: list[object]  # each work's return value, in order (None where it raised)
+    refused: int  # works that raised one of the expected exceptions
+    errors: list[BaseException]  # anything else they raised
+
+
+def run_in_threads(
+    works: Sequence[Callable[[], object]],
+    *,
+    together: bool = True,
+    expected: type[BaseException] | tuple[type[BaseException], ...] = (),
+) -> Outcome:
+    """Run each work in its own thread (its own database connection), released at once.
+
+    With `together` a barrier lets them all start at the same moment, so they race.
+    Use it from a transactional test: each connection sees committed rows only.
+    """
+    barrier = threading.Barrier(len(works)) if together else None
+    results: list[object] = [None] * len(works)
+    errors: list[BaseException] = []
+    refused: list[int] = []
+
+    def run(i: int) -> None:
+        try:
+            if barrier is not None:
+                barrier.wait(timeout=10)
+            results[i] = works[i]()
+        except expected:
+            refused.append(i)
+        except BaseException as error:  # reported in the calling thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return Outcome(results, len(refused), errors)
