@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django_tasks import task
 
+from annotate.corpus import CorpusError, ParsedArticle, article_import_one
 from annotate.models import Target
 from annotate.suggestions import retrain
+
+#: The name the task is stored under (DBTaskResult.task_path), to look its results up.
+IMPORT_ARTICLE_TASK_PATH = "annotate.tasks.import_article"
 
 
 @task()
@@ -20,3 +26,27 @@ def retrain_target(target_id: int) -> dict[str, object]:
         "accuracy": result.metrics.accuracy,
         "seconds": round(result.seconds, 2),
     }
+
+
+@task()
+def import_article(
+    *, title: str, body: str, source: str = "", url: str = "", published: str | None = None
+) -> dict[str, object]:
+    """Split and store one article too long to split inside a web request (POST /api/articles/).
+
+    The fields were checked by the API before the task was queued. A body refused when the
+    task runs (stored meanwhile is fine: that is the stored article) comes back as `error`.
+    """
+    parsed = ParsedArticle(
+        title=title,
+        body=body,
+        source=source,
+        url=url,
+        published=datetime.date.fromisoformat(published) if published else None,
+        origin="API",
+    )
+    try:
+        stored, created = article_import_one(parsed=parsed)
+    except CorpusError as error:
+        return {"article": None, "created": False, "sentences": 0, "error": str(error)}
+    return {"article": stored.pk, "created": created, "sentences": stored.sentences.count(), "error": ""}

@@ -10,11 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.agreement import target_agreement
-from annotate.corpus import ONLINE_BODY_MAX_CHARS, split_sentences
+from annotate.corpus import ONLINE_BODY_MAX_CHARS, CorpusError, split_sentences
 from annotate.labelling import annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Sentence
 from annotate.suggestions import in_control_set
@@ -866,12 +868,78 @@ def test_the_issue_token_command_refuses_an_unknown_user(db):
         call_command("issue_token", "nobody")
 
 
-def test_a_body_too_long_to_split_in_a_request_is_a_413_naming_the_command(boss):
-    body = "Huawei was named again. " * (ONLINE_BODY_MAX_CHARS // 24 + 1)
-    response = boss.post("/api/articles/", {**ARTICLE, "body": body}, format="json")
-    assert response.status_code == 413
-    assert response.json()["detail"] == (
-        f"The body is {len(body.strip()):,} characters long; at most {ONLINE_BODY_MAX_CHARS:,} are split in a "
-        "web request. Import longer articles with `manage.py import_articles`."
-    )
+def run_queued_task() -> None:
+    """Run the one queued task the way `manage.py db_worker` does."""
+    task = DBTaskResult.objects.ready().get()
+    task.claim("test-worker")
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=1,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run_task(task)
+
+
+def long_body() -> str:
+    return "Huawei was named again. " * (ONLINE_BODY_MAX_CHARS // 24 + 1)
+
+
+def test_a_body_too_long_to_split_in_a_request_is_queued_and_followed_to_its_article(boss):
+    response = boss.post("/api/articles/", {**ARTICLE, "body": long_body()}, format="json")
+
+    assert response.status_code == 202
+    queued = response.json()
+    assert (queued["status"], queued["article"], queued["error"]) == ("queued", None, "")
+    assert queued["url"] == f"/api/import-tasks/{queued['task']}/"
+    assert Article.objects.count() == 0  # nothing split inside the request
+    assert boss.get(queued["url"]).json()["status"] == "queued"
+
+    run_queued_task()
+
+    done = boss.get(queued["url"]).json()
+    article = Article.objects.get()
+    assert (done["status"], done["article"], done["created"]) == ("done", article.pk, True)
+    assert done["sentences"] == article.sentences.count() > 1000
+    assert article.title == ARTICLE["title"]
+
+
+def test_a_long_body_already_stored_answers_the_stored_article_at_once(boss):
+    body = long_body()
+    boss.post("/api/articles/", {**ARTICLE, "body": body}, format="json")
+    run_queued_task()
+
+    again = boss.post("/api/articles/", {**ARTICLE, "body": body}, format="json")
+
+    assert again.status_code == 200
+    assert again.json()["id"] == Article.objects.get().pk
+    assert not DBTaskResult.objects.ready().exists()
+
+
+def test_an_import_refused_when_its_task_runs_reads_failed_with_the_reason(boss, monkeypatch):
+    response = boss.post("/api/articles/", {**ARTICLE, "body": long_body()}, format="json")
+
+    def refuse(*, parsed):
+        raise CorpusError("API", "the body was refused")
+
+    monkeypatch.setattr("annotate.tasks.article_import_one", refuse)
+    run_queued_task()
+
+    state = boss.get(response.json()["url"]).json()
+    assert (state["status"], state["error"]) == ("failed", "API: the body was refused")
     assert Article.objects.count() == 0
+
+
+@pytest.mark.parametrize("task_id", ["00000000-0000-0000-0000-000000000000", "not-a-task"])
+def test_an_unknown_import_task_is_a_json_404(boss, task_id):
+    response = boss.get(f"/api/import-tasks/{task_id}/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such import task."
+
+
+def test_import_tasks_are_for_admins(ann, boss):
+    url = boss.post("/api/articles/", {**ARTICLE, "body": long_body()}, format="json").json()["url"]
+    assert ann.get(url).status_code == 403

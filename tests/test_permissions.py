@@ -50,6 +50,7 @@ MATRIX = [
     ("api:target-agreement", "get", ("target",), L, F, A, A),
     ("api:export", "get", (), L, F, F, A),
     ("api:tokens", "post", (), L, F, F, A),
+    ("api:import-task", "get", ("task",), L, F, F, A),
 ]
 
 # Whose token POST /api/tokens/ hands out: an admin gets anyone's but a superuser's, for a
@@ -100,6 +101,7 @@ def test_every_page_and_endpoint_answers_each_role_as_the_matrix_says(world, row
         "target": target.id,
         "article": sentence.article_id,
         "own-annotation": own.get(role, own["annotator"]).id,
+        "task": "00000000-0000-0000-0000-000000000000",  # an admin gets the 404 of no such task
     }
     url = reverse(name, args=[values[a] for a in arguments])
     if name == "api:suggestion-list":

@@ -293,6 +293,16 @@ class ArticleCreateSerializer(JsonInput):
     published = serializers.DateField(required=False, allow_null=True)
 
 
+class ImportTaskSerializer(serializers.Serializer):
+    task = serializers.CharField(help_text="The task's id.")
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    url = serializers.CharField(help_text="Where to follow it: GET this until it is done or failed.")
+    article = serializers.IntegerField(allow_null=True, help_text="The stored article, once done.")
+    created = serializers.BooleanField(help_text="False when the body was already stored.")
+    sentences = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True, help_text="Why it failed.")
+
+
 class TokenCreateSerializer(JsonInput):
     username = serializers.CharField(max_length=150, validators=[NOT_BLANK])
 

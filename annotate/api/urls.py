@@ -38,6 +38,7 @@ urlpatterns = [
     *router.urls,
     path("export/", views.ExportView.as_view(), name="export"),
     path("tokens/", views.TokenView.as_view(), name="tokens"),
+    path("import-tasks/<str:task_id>/", views.ImportTaskView.as_view(), name="import-task"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", login_required(swagger), name="docs"),
     re_path(r"^", login_not_required(not_found)),

@@ -9,7 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django_tasks.base import TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -27,7 +30,7 @@ from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
-from annotate.corpus import ONLINE_BODY_MAX_CHARS, ONLINE_BODY_TOO_LONG, ParsedArticle, article_import_one
+from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.labelling import (
     NoSuggestionToAccept,
@@ -39,6 +42,7 @@ from annotate.labelling import (
 from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
 from annotate.roles import is_curator
 from annotate.suggestions import in_control_set
+from annotate.tasks import import_article
 
 
 class Conflict(APIException):
@@ -125,22 +129,33 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         description="Stored and split into sentences as `manage.py import_articles` does. An article "
         "whose body (whitespace aside) is already stored is not imported again: the answer is then 200 "
         "with the stored article, so posting the same article twice is harmless. A body longer than "
-        f"{ONLINE_BODY_MAX_CHARS:,} characters is refused with 413 (splitting it would outlast the "
-        "request): import it with `manage.py import_articles`.",
+        f"{ONLINE_BODY_MAX_CHARS:,} characters would take too long to split inside the request: it is "
+        "queued as a background task (202, run by `manage.py db_worker`); follow its `url` until it "
+        "is done.",
         request=io.ArticleCreateSerializer,
         responses={
             201: OpenApiResponse(io.ArticleDetailSerializer, description="Imported."),
             200: OpenApiResponse(io.ArticleDetailSerializer, description="Already stored; nothing changed."),
-            413: OpenApiResponse(ErrorSerializer, description="The body is too long to split in a request."),
+            202: OpenApiResponse(
+                io.ImportTaskSerializer, description="Queued: too long to split in a request."
+            ),
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = io.ArticleCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        length = len(given.validated_data["body"])
-        if length > ONLINE_BODY_MAX_CHARS:
-            detail = ONLINE_BODY_TOO_LONG.format(length=length, limit=ONLINE_BODY_MAX_CHARS)
-            return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        data = given.validated_data
+        stored = Article.objects.filter(content_hash=content_hash(data["body"])).first()
+        if stored is None and len(data["body"]) > ONLINE_BODY_MAX_CHARS:
+            published = data.get("published")
+            queued = import_article.enqueue(
+                title=data["title"],
+                body=data["body"],
+                source=data.get("source", ""),
+                url=data.get("url", ""),
+                published=published.isoformat() if published else None,
+            )
+            return Response(import_task_state(queued.id), status=status.HTTP_202_ACCEPTED)
         parsed = ParsedArticle(
             title=given.validated_data["title"],
             body=given.validated_data["body"],
@@ -153,6 +168,51 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         article = self.get_queryset().get(pk=stored.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(io.ArticleDetailSerializer(article).data, status=code)
+
+
+def import_task_state(task_id: str) -> dict[str, object]:
+    """What became of a queued article import, as the API shows it; NotFound for another id."""
+    try:
+        result = import_article.get_result(task_id)
+    except (TaskResultDoesNotExist, TaskResultMismatch, ValidationError, ValueError):
+        raise NotFound("No such import task.") from None
+    state = {
+        "task": str(result.id),
+        "status": IMPORT_STATES.get(result.status, "queued"),
+        "url": reverse("api:import-task", args=[result.id]),
+        "article": None,
+        "created": False,
+        "sentences": 0,
+        "error": "",
+    }
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        state.update(result.return_value or {})
+        if state["error"]:
+            state["status"] = "failed"
+    elif result.status == TaskResultStatus.FAILED:
+        last = result.errors[-1].traceback.strip().splitlines()[-1] if result.errors else ""
+        state["error"] = last or "The import failed."
+    return state
+
+
+#: django-tasks' states as the API names them for an import.
+IMPORT_STATES = {
+    TaskResultStatus.READY: "queued",
+    TaskResultStatus.RUNNING: "running",
+    TaskResultStatus.SUCCESSFUL: "done",
+    TaskResultStatus.FAILED: "failed",
+}
+
+
+class ImportTaskView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="An article import queued by POST /api/articles/ (admins)",
+        responses={200: io.ImportTaskSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, task_id: str) -> Response:
+        return Response(import_task_state(task_id))
 
 
 @extend_schema_view(
