@@ -10,7 +10,6 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -32,6 +31,7 @@ from tests.factories import (
     api_token,
 )
 from tests.records import history, snapshot
+from tests.tasks import run_queued_task
 
 pytestmark = pytest.mark.django_db
 
@@ -866,22 +866,6 @@ def test_the_issue_token_command_rotates_on_request(annotator):
 def test_the_issue_token_command_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         call_command("issue_token", "nobody")
-
-
-def run_queued_task() -> None:
-    """Run the one queued task the way `manage.py db_worker` does."""
-    task = DBTaskResult.objects.ready().get()
-    task.claim("test-worker")
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=1,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run_task(task)
 
 
 def long_body() -> str:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
-from django.db import connection
 
 from annotate import queue
 from annotate.labelling import annotation_record, annotation_undo
@@ -18,6 +16,7 @@ from tests.factories import (
     TargetFactory,
     UserFactory,
 )
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -351,25 +350,9 @@ def test_annotators_asking_at_once_in_uncertainty_order_never_exceed_the_overlap
     target = TargetFactory(overlap=1, queue_order="uncertainty", uncertainty_measure="margin")
     sentences = scored(target)
     annotators = UserFactory.create_batch(6, password=None)
-    barrier = threading.Barrier(len(annotators))
-    given: list[Sentence | None] = [None] * len(annotators)
-    errors: list[BaseException] = []
+    outcome = run_in_threads([lambda i=i: next_for(annotators[i], target) for i in range(len(annotators))])
+    given = outcome.results
 
-    def ask(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            given[i] = next_for(annotators[i], target)
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(annotators))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not errors, errors
+    assert not outcome.errors, outcome.errors
     assert sorted(s.pk for s in given if s is not None) == sorted(s.pk for s in sentences)
     assert given.count(None) == 2

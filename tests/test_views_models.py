@@ -8,7 +8,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from annotate import classifier
@@ -24,6 +23,7 @@ from tests.factories import (
     stance_text,
     train_once,
 )
+from tests.tasks import run_queued_task
 
 pytestmark = pytest.mark.django_db
 
@@ -73,25 +73,6 @@ def settings_url(target: Target) -> str:
 
 def queue_settings(target: Target) -> dict[str, object]:
     return dict(Target.objects.filter(pk=target.pk).values(*QUEUE_SETTINGS).get())
-
-
-def run_worker() -> DBTaskResult:
-    """Run the one enqueued task the way `manage.py db_worker` does, and return its row."""
-    task = DBTaskResult.objects.ready().get()
-    task.claim("test-worker")
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=1,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    worker.run_task(task)
-    task.refresh_from_db()
-    return task
 
 
 def confusion_cells(html: str) -> list[int]:
@@ -271,7 +252,7 @@ def test_the_page_shows_a_finished_task_with_its_result_and_stops_polling(admin_
     labelled_corpus(target=huawei)
     admin_client_.post(retrain_url(huawei))
 
-    task = run_worker()
+    task = run_queued_task()
 
     assert task.status == "SUCCESSFUL"
     version = ModelVersion.objects.get()
@@ -286,7 +267,7 @@ def test_the_page_shows_a_finished_task_with_its_result_and_stops_polling(admin_
 def test_the_page_shows_why_a_task_failed(admin_client_, huawei):
     admin_client_.post(retrain_url(huawei))
 
-    task = run_worker()
+    task = run_queued_task()
 
     assert task.status == "FAILED"
     html = admin_client_.get(models_url(huawei)).content.decode()
@@ -362,7 +343,7 @@ def test_the_polled_fragment_stops_polling_and_shows_the_result_once_the_task_is
     assert 'hx-trigger="every 2s"' in polling
     assert "This page updates when it is done." in polling
 
-    run_worker()
+    run_queued_task()
     done = admin_client_.get(models_url(huawei), **HTMX).content.decode()
 
     version = ModelVersion.objects.get()
@@ -519,7 +500,7 @@ def test_after_a_retrain_from_the_page_annotators_see_the_new_models_suggestions
     fresh = SentenceFactory(text=stance_text("contra", 500))
     Target.objects.filter(pk=huawei.pk).update(control_share=0)
     admin_client_.post(retrain_url(huawei))
-    run_worker()
+    run_queued_task()
     client = Client()
     client.force_login(UserFactory(password=None, role="annotator"))
 
