@@ -502,3 +502,21 @@ def test_a_label_file_the_database_cannot_store_is_a_one_line_error_and_nothing_
     assert "\n" not in str(caught.value)
     assert everything() == before
     assert not Annotation.objects.exists() and not AnnotationEvent.objects.exists()
+
+
+def test_import_articles_refuses_a_source_option_longer_than_its_column(tmp_path, huawei):
+    (tmp_path / "a.txt").write_text("Huawei and 5G\n\nMinisters met. They decided nothing.\n")
+    before = everything()
+    with pytest.raises(CommandError, match="--source must be at most 200 characters"):
+        call_command("import_articles", str(tmp_path / "a.txt"), "--source", "x" * 201)
+    assert everything() == before
+
+
+def test_import_labels_refuses_an_annotator_name_longer_than_a_username(tmp_path, huawei):
+    (tmp_path / "labels.csv").write_text("text,label\nMinisters met.,pro\n")
+    before = everything()
+    with pytest.raises(CommandError, match="--annotator must be a username of at most 150 characters"):
+        call_command(
+            "import_labels", str(tmp_path / "labels.csv"), "--target", huawei.name, "--annotator", "a" * 151
+        )
+    assert everything() == before

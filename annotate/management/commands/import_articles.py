@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.corpus import CorpusError, articles_import, parse_files
+from annotate.corpus import MAX_LENGTHS, CorpusError, articles_import, parse_files
 
 
 class Command(BaseCommand):
@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="", help="Source outlet for articles that name none.")
 
     def handle(self, *args: Any, paths: list[str], source: str, **options: Any) -> None:
+        if len(source) > MAX_LENGTHS["source"] or "\x00" in source:
+            raise CommandError(f"--source must be at most {MAX_LENGTHS['source']} characters, with no NUL.")
         try:
             parsed = list(parse_files(paths))
             result = articles_import(

@@ -4,6 +4,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         target = Target.objects.filter(name=options["target"]).first()
         if target is None:
             raise CommandError(f"No target named {options['target']!r}.")
+        limit = get_user_model()._meta.get_field("username").max_length
+        if len(options["annotator"]) > limit or "\x00" in options["annotator"]:
+            raise CommandError(f"--annotator must be a username of at most {limit} characters, with no NUL.")
         try:
             mapping = parse_mapping(options["map"])
             rows = read_label_rows(
