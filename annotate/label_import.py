@@ -13,12 +13,11 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
-from annotate.labelling import annotation_record
+from annotate.labelling import SentenceFull, annotation_record
 from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
 from annotate.queue import lock_target
 
@@ -265,23 +264,17 @@ def _label_batch(
     started = time.monotonic()
     with transaction.atomic():
         target = lock_target(target.pk)
-        labels = _others_labels(
-            sentence_ids=[known[row.text].pk for row in batch],
-            target=target,
-            annotator_name=annotator.get_username(),
-        )
         for done, row in enumerate(batch):
             if done and time.monotonic() - started > LABEL_BATCH_SECONDS:
                 return batch[done:]
-            sentence = known[row.text]
-            if labels.get(sentence.pk, 0) >= target.overlap:
-                result.not_recorded.append((row.line, _full_reason(labels[sentence.pk], target.overlap)))
-                continue
             try:
-                with transaction.atomic():  # a savepoint: a refused row leaves nothing behind
-                    annotation_record(annotator=annotator, sentence=sentence, target=target, label=row.label)
-            except ValidationError as error:
-                result.not_recorded.append((row.line, " ".join(error.messages)))
+                # The overlap rule is annotation_record's, as on every path; a refusal
+                # writes nothing, so the batch's transaction goes on without a savepoint.
+                annotation_record(
+                    annotator=annotator, sentence=known[row.text], target=target, label=row.label, locked=True
+                )
+            except SentenceFull as full:
+                result.not_recorded.append((row.line, " ".join(full.messages)))
                 continue
             result.rows += 1
             result.matched += row.text not in fresh

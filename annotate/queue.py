@@ -488,14 +488,3 @@ def reserve_again(*, annotator: AbstractBaseUser, target: Target, sentence: Sent
     """
     params = room_params(annotator=annotator, target=target, sentence_id=sentence.pk)
     return bool(sql.fetch(sql.statement(_RESERVE_IF_ROOM_SQL), params))
-
-
-def assign(*, annotator: AbstractBaseUser, target: Target, sentence: Sentence) -> None:
-    """Reserve a given sentence for the annotator, whether or not it is full.
-
-    The caller holds `lock_target`.
-    """
-    sql.fetch(
-        _search(_RESERVE_SQL),
-        {**_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence.pk},
-    )

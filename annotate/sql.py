@@ -64,20 +64,26 @@ def instance(model: type[M], names: Sequence[str], values: Sequence[object]) -> 
     times a label.
     """
     key = (connection.vendor, model, tuple(names))
-    positions = _CONVERTED.get(key)
-    if positions is None:
-        positions = _CONVERTED[key] = tuple(i for i, name in enumerate(names) if _converters(model, name))
-    if positions:
+    conversions = _CONVERSIONS.get(key)
+    if conversions is None:
+        conversions = _CONVERSIONS[key] = tuple(
+            (i, _column(model, name), converters)
+            for i, name in enumerate(names)
+            if (converters := _converters(model, name))
+        )
+    if conversions:
         values = list(values)
-        for i in positions:
-            column, converters = _column(model, names[i]), _converters(model, names[i])
+        for i, column, converters in conversions:
             for convert in converters:
                 values[i] = convert(values[i], column, connection)
     return model.from_db(connection.alias, list(names), values)
 
 
-#: For each (vendor, model, field names), the positions whose values need converting.
-_CONVERTED: dict[tuple[str, type[Model], tuple[str, ...]], tuple[int, ...]] = {}
+#: For each (vendor, model, field names): the positions whose values need converting, with
+#: their column and converters.
+_CONVERSIONS: dict[
+    tuple[str, type[Model], tuple[str, ...]], tuple[tuple[int, Col, list[Callable[..., object]]], ...]
+] = {}
 
 
 def _column(model: type[Model], name: str) -> Col:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from annotate import label_import
@@ -383,37 +382,29 @@ def test_a_sentence_that_fills_up_during_the_import_leaves_its_row_out_and_is_re
     )
 
     assert labels() == {"New text.": "pro", "Other text.": "neutral"}
-    assert result.not_recorded == [(3, "the sentence is full: 2 other annotators labelled it (overlap 2)")]
+    assert result.not_recorded == [(3, "This sentence already has its 2 labels.")]
     assert (result.rows, result.matched, result.new_sentences) == (2, 0, 2)
 
 
-def test_a_row_that_annotation_record_refuses_as_a_full_sentence_is_reported_not_recorded(
+def test_a_row_refused_during_the_import_is_named_by_the_command_and_the_rest_recorded(
     existing, huawei, tmp_path, monkeypatch
 ):
-    # As labelling.annotation_record refuses a stance label on a full sentence (a
-    # ValidationError): the row is reported and the rest of the file is recorded.
-    real = label_import.annotation_record
+    huawei.overlap = 2
+    huawei.save()
+    path = write(tmp_path, "stance.csv", f"text,label\n{EXISTING},pro\nOther text.,neutral\n")
+    real = label_import._label_batch
 
-    def refusing(**kwargs):
-        if kwargs["sentence"].pk == existing.pk:
-            AnnotationEvent.objects.create(  # a write the savepoint must undo
-                annotator=kwargs["annotator"], target=kwargs["target"], sentence=existing, action="create"
-            )
-            raise ValidationError("This sentence already has its overlap of labels.")
-        return real(**kwargs)
+    def others_fill_it_first(batch, **kwargs):
+        label_by_others(existing, huawei)  # after the file was checked, before its batch
+        monkeypatch.setattr(label_import, "_label_batch", real)
+        return real(batch, **kwargs)
 
-    monkeypatch.setattr(label_import, "annotation_record", refusing)
-    path = write(tmp_path, "stance.csv", CSV)
+    monkeypatch.setattr(label_import, "_label_batch", others_fill_it_first)
 
     output = import_labels(path)
 
-    assert labels() == {
-        "Huawei kit is a security risk, officials said.": "contra",
-        "The decision is due next week.": "neutral",
-    }
-    assert AnnotationEvent.objects.count() == 2
-    assert f"{path}:2: not recorded: This sentence already has its overlap of labels." in output
-    assert "Imported 2 labels for Huawei as semeval: 0 on existing sentences, 2 new sentences." in output
+    assert labels() == {"Other text.": "neutral"}
+    assert f"{path}:2: not recorded: This sentence already has its 2 labels." in output
 
 
 # Batches: annotators label while a long label import runs

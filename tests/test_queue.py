@@ -214,9 +214,9 @@ def test_a_reservation_lasts_the_assignment_timeout(annotator, huawei, sentences
     assert assignment.expires_at - assignment.shown_at == queue.ASSIGNMENT_TIMEOUT
 
 
-def test_assign_reserves_a_given_sentence_in_place_of_the_current_one(annotator, huawei, sentences):
+def test_reserve_again_reserves_a_given_sentence_in_place_of_the_current_one(annotator, huawei, sentences):
     next_for(annotator, huawei)
-    queue.assign(annotator=annotator, target=huawei, sentence=sentences[3])
+    assert queue.reserve_again(annotator=annotator, target=huawei, sentence=sentences[3])
     assert Assignment.objects.get(annotator=annotator).sentence == sentences[3]
     assert next_for(annotator, huawei) == sentences[3]
 

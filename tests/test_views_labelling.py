@@ -96,7 +96,7 @@ def test_the_label_page_varies_on_the_htmx_header(annotator_client, huawei, sent
 def test_the_card_shows_the_sentence_its_article_and_two_sentences_either_side(annotator, huawei):
     article = ArticleFactory(title="Envoy urges Britain", source="Daily Example")
     sentences = [SentenceFactory(article=article, position=i, text=f"Text at {i}.") for i in range(7)]
-    queue.assign(annotator=annotator, target=huawei, sentence=sentences[3])
+    queue.reserve_again(annotator=annotator, target=huawei, sentence=sentences[3])
     client = Client()
     client.force_login(annotator)
     html = client.get(label_url(huawei), **HTMX).content.decode()
