@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThan
 
 
 class Label(models.TextChoices):
@@ -424,3 +426,126 @@ class LabellingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: shortcuts {self.shortcuts}"
+
+
+def _tally_gold() -> models.Case:
+    """The gold rule (annotate.gold.decide) as SQL: an adjudication, else a strict majority
+    of the non-skipped labels (one label is its own majority), else none (a tie)."""
+    votes = models.F("pro") + models.F("contra") + models.F("neutral")
+    return models.Case(
+        models.When(~Q(adjudicated=""), then=models.F("adjudicated")),
+        *(
+            models.When(GreaterThan(models.F(label) * 2, votes), then=models.Value(label))
+            for label in STANCE_LABELS
+        ),
+        default=models.Value(""),
+        output_field=models.CharField(max_length=10),
+    )
+
+
+def _tally_agreement() -> models.Case:
+    """Share of agreeing pairs among the non-skipped labels; NULL below two labels."""
+    votes = models.F("pro") + models.F("contra") + models.F("neutral")
+    agreeing = sum((models.F(label) * (models.F(label) - 1) for label in STANCE_LABELS), models.Value(0))
+    return models.Case(
+        models.When(
+            GreaterThan(votes, 1),
+            then=Cast(agreeing, models.FloatField()) / Cast(votes * (votes - 1), models.FloatField()),
+        ),
+        default=None,
+        output_field=models.FloatField(),
+    )
+
+
+class SentenceTally(models.Model):
+    """A sentence's current labels for one target, counted: kept by database triggers.
+
+    Every insert, change and delete of an Annotation or Adjudication row updates its
+    sentence's tally in the same statement's transaction (annotate/tally_sql.py), whichever
+    path made it: the label loop, history edits, the API, imports, the Django admin or a
+    cascade. Curator pages count these rows instead of every label.
+    """
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="tallies")
+    pro = models.PositiveIntegerField(default=0)
+    contra = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    skip = models.PositiveIntegerField(default=0)
+    # Of the non-skipped labels, those given with a suggestion on screen.
+    pro_shown = models.PositiveIntegerField(default=0)
+    contra_shown = models.PositiveIntegerField(default=0)
+    neutral_shown = models.PositiveIntegerField(default=0)
+    adjudicated = models.CharField(max_length=10, blank=True, default="")
+    votes = models.GeneratedField(
+        expression=models.F("pro") + models.F("contra") + models.F("neutral"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    agreement = models.GeneratedField(
+        expression=_tally_agreement(), output_field=models.FloatField(), db_persist=True
+    )
+    gold = models.GeneratedField(
+        expression=_tally_gold(), output_field=models.CharField(max_length=10), db_persist=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "sentence"], name="tally_one_per_sentence"),
+        ]
+        indexes = [
+            # The adjudication queue, worst first: open disagreements in the order the page
+            # shows them, so the first twenty are an index walk however many there are.
+            models.Index(
+                fields=["target", "agreement", "-votes", "sentence"],
+                name="tally_open_disagreements",
+                condition=Q(agreement__lt=1, adjudicated=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id}: {self.pro}/{self.contra}/{self.neutral} (+{self.skip} skips)"
+
+
+class AnnotatorTally(models.Model):
+    """An annotator's current labels and skips for a target: kept by the same triggers."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    labels = models.PositiveIntegerField(default=0)
+    skips = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "annotator"], name="annotator_tally_one_per_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} on {self.target_id}: {self.labels} labels, {self.skips} skips"
+
+
+class TargetChanges(models.Model):
+    """How many times a target's labels or adjudications were written: a summary computed
+    at one count is stale once the count moves. Bumped by the same triggers."""
+
+    target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.changes} changes"
+
+
+class TargetSummary(models.Model):
+    """A target's expensive figures (agreement, distributions, medians) as computed at one
+    moment, with the change count they rest on (annotate/summary.py)."""
+
+    target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    computed_at = models.DateTimeField()
+    changes = models.BigIntegerField(help_text="TargetChanges.changes when it was computed.")
+    seconds = models.FloatField(default=0, help_text="How long computing it took.")
+    figures = models.JSONField(default=dict)
+    #: Per-article label counts, for the dataset card's splits: large, read only by the card.
+    articles = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.target_id} at {self.computed_at:%Y-%m-%d %H:%M}"

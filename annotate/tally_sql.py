@@ -1,0 +1,207 @@
+"""The database triggers that keep SentenceTally, AnnotatorTally and TargetChanges true.
+
+Triggers, not service code, because every path that writes a label must count it: the label
+loop's hand-written INSERT, history edits, the API, imports, the Django admin and cascading
+deletes. A trigger runs inside the writing statement's transaction, so a tally can never
+disagree with the labels it counts, and the label round trip gains no query.
+
+Lock order (PostgreSQL): a label write already holds its target row and its annotation row;
+the trigger then updates the sentence's tally row, the annotator's tally row and the
+target's change counter, always in that order (annotate/queue.py has the whole order).
+
+Each statement below is written once and wrapped for each database: a SQLite trigger body,
+or a PL/pgSQL function. `NEW` and `OLD` are the written row in both.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+def _flag(row: str, condition: str) -> str:
+    return f"CASE WHEN {condition.format(row=row)} THEN 1 ELSE 0 END"
+
+
+def _counts(row: str) -> dict[str, str]:
+    """Each tally column's contribution of one annotation row (NEW or OLD)."""
+    counts = {
+        label: _flag(row, f"{{row}}.label = '{label}'") for label in ("pro", "contra", "neutral", "skip")
+    }
+    for label in ("pro", "contra", "neutral"):
+        counts[f"{label}_shown"] = _flag(row, f"{{row}}.label = '{label}' AND {{row}}.suggestion_shown")
+    return counts
+
+
+def _add_sentence(row: str) -> str:
+    counts = _counts(row)
+    columns = ", ".join(counts)
+    values = ", ".join(counts.values())
+    updates = ", ".join(f"{c} = annotate_sentencetally.{c} + excluded.{c}" for c in counts)
+    return (
+        f"INSERT INTO annotate_sentencetally (target_id, sentence_id, {columns}, adjudicated) "
+        f"VALUES ({row}.target_id, {row}.sentence_id, {values}, '') "
+        f"ON CONFLICT (target_id, sentence_id) DO UPDATE SET {updates};"
+    )
+
+
+def _remove_sentence(row: str) -> str:
+    updates = ", ".join(f"{c} = {c} - {value}" for c, value in _counts(row).items())
+    return (
+        f"UPDATE annotate_sentencetally SET {updates} "
+        f"WHERE target_id = {row}.target_id AND sentence_id = {row}.sentence_id;"
+    )
+
+
+def _annotator_counts(row: str) -> tuple[str, str]:
+    return _flag(row, "{row}.label <> 'skip'"), _flag(row, "{row}.label = 'skip'")
+
+
+def _add_annotator(row: str) -> str:
+    labels, skips = _annotator_counts(row)
+    return (
+        "INSERT INTO annotate_annotatortally (target_id, annotator_id, labels, skips) "
+        f"VALUES ({row}.target_id, {row}.annotator_id, {labels}, {skips}) "
+        "ON CONFLICT (target_id, annotator_id) DO UPDATE "
+        "SET labels = annotate_annotatortally.labels + excluded.labels, "
+        "skips = annotate_annotatortally.skips + excluded.skips;"
+    )
+
+
+def _remove_annotator(row: str) -> str:
+    labels, skips = _annotator_counts(row)
+    return (
+        f"UPDATE annotate_annotatortally SET labels = labels - {labels}, skips = skips - {skips} "
+        f"WHERE target_id = {row}.target_id AND annotator_id = {row}.annotator_id;"
+    )
+
+
+def _changed(row: str) -> str:
+    return (
+        "INSERT INTO annotate_targetchanges (target_id, changes) "
+        f"VALUES ({row}.target_id, 1) "
+        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_targetchanges.changes + 1;"
+    )
+
+
+def _bump(row: str) -> str:
+    """The counter's bump on a delete: an UPDATE only, so a cascade that deletes the target
+    (and its counter row first) cannot bring the row back."""
+    return f"UPDATE annotate_targetchanges SET changes = changes + 1 WHERE target_id = {row}.target_id;"
+
+
+def _unadjudicate(row: str) -> str:
+    """An UPDATE only, for the same reason: a deleted sentence's tally must stay deleted."""
+    return (
+        "UPDATE annotate_sentencetally SET adjudicated = '' "
+        f"WHERE target_id = {row}.target_id AND sentence_id = {row}.sentence_id;"
+    )
+
+
+def _adjudicate(row: str, label: str) -> str:
+    return (
+        "INSERT INTO annotate_sentencetally (target_id, sentence_id, pro, contra, neutral, skip, "
+        "pro_shown, contra_shown, neutral_shown, adjudicated) "
+        f"VALUES ({row}.target_id, {row}.sentence_id, 0, 0, 0, 0, 0, 0, 0, {label}) "
+        "ON CONFLICT (target_id, sentence_id) DO UPDATE SET adjudicated = excluded.adjudicated;"
+    )
+
+
+#: (table, event, statements): what each write does to the counts.
+TRIGGERS: list[tuple[str, str, list[str]]] = [
+    ("annotation", "INSERT", [_add_sentence("NEW"), _add_annotator("NEW"), _changed("NEW")]),
+    ("annotation", "DELETE", [_remove_sentence("OLD"), _remove_annotator("OLD"), _bump("OLD")]),
+    (
+        "annotation",
+        "UPDATE",
+        [
+            _remove_sentence("OLD"),
+            _add_sentence("NEW"),
+            _remove_annotator("OLD"),
+            _add_annotator("NEW"),
+            _changed("NEW"),
+        ],
+    ),
+    ("adjudication", "INSERT", [_adjudicate("NEW", "NEW.label"), _changed("NEW")]),
+    ("adjudication", "UPDATE", [_unadjudicate("OLD"), _adjudicate("NEW", "NEW.label"), _changed("NEW")]),
+    ("adjudication", "DELETE", [_unadjudicate("OLD"), _bump("OLD")]),
+]
+
+
+def _name(table: str, event: str) -> str:
+    return f"annotate_{table}_tally_{event.lower()}"
+
+
+def create_statements(vendor: str) -> list[str]:
+    statements = []
+    for table, event, body in TRIGGERS:
+        name = _name(table, event)
+        if vendor == "postgresql":
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + " ".join(body)
+                + " RETURN NULL; END $$;"
+            )
+            statements.append(
+                f"CREATE TRIGGER {name} AFTER {event} ON annotate_{table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}();"
+            )
+        else:
+            statements.append(
+                f"CREATE TRIGGER {name} AFTER {event} ON annotate_{table} FOR EACH ROW BEGIN "
+                + " ".join(body)
+                + " END;"
+            )
+    return statements
+
+
+def drop_statements(vendor: str) -> list[str]:
+    statements = []
+    for table, event, _ in TRIGGERS:
+        name = _name(table, event)
+        statements.append(
+            f"DROP TRIGGER IF EXISTS {name}" + (f" ON annotate_{table}" if vendor == "postgresql" else "")
+        )
+        if vendor == "postgresql":
+            statements.append(f"DROP FUNCTION IF EXISTS {name}()")
+    return statements
+
+
+def _sum(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+#: Counts for labels written before the triggers existed (the migration runs these once).
+BACKFILL = [
+    "DELETE FROM annotate_sentencetally",
+    "DELETE FROM annotate_annotatortally",
+    "INSERT INTO annotate_sentencetally (target_id, sentence_id, pro, contra, neutral, skip, "
+    "pro_shown, contra_shown, neutral_shown, adjudicated) "
+    "SELECT target_id, sentence_id, "
+    + ", ".join(_sum(f"label = '{label}'") for label in ("pro", "contra", "neutral", "skip"))
+    + ", "
+    + ", ".join(_sum(f"label = '{label}' AND suggestion_shown") for label in ("pro", "contra", "neutral"))
+    + ", '' FROM annotate_annotation GROUP BY target_id, sentence_id",
+    "INSERT INTO annotate_sentencetally (target_id, sentence_id, pro, contra, neutral, skip, "
+    "pro_shown, contra_shown, neutral_shown, adjudicated) "
+    "SELECT target_id, sentence_id, 0, 0, 0, 0, 0, 0, 0, label FROM annotate_adjudication WHERE true "
+    "ON CONFLICT (target_id, sentence_id) DO UPDATE SET adjudicated = excluded.adjudicated",
+    "INSERT INTO annotate_annotatortally (target_id, annotator_id, labels, skips) "
+    "SELECT target_id, annotator_id, " + _sum("label <> 'skip'") + ", " + _sum("label = 'skip'") + " "
+    "FROM annotate_annotation GROUP BY target_id, annotator_id",
+    # Every target gets its counter row now; deletes only ever UPDATE it.
+    "INSERT INTO annotate_targetchanges (target_id, changes) SELECT id, 0 FROM annotate_target WHERE true "
+    "ON CONFLICT (target_id) DO NOTHING",
+]
+
+
+def install(connection: BaseDatabaseWrapper) -> None:
+    """Create the triggers and count what is already there."""
+    with connection.cursor() as cursor:
+        for statement in drop_statements(connection.vendor) + create_statements(connection.vendor) + BACKFILL:
+            cursor.execute(statement)
+
+
+def uninstall(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        for statement in drop_statements(connection.vendor):
+            cursor.execute(statement)

@@ -1,0 +1,164 @@
+"""The triggers keep every tally equal to a recount of the labels, whatever path wrote them."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from annotate.gold import adjudication_record, decide
+from annotate.labelling import annotation_record, annotation_undo
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    Annotation,
+    AnnotatorTally,
+    SentenceTally,
+    TargetChanges,
+)
+from tests.factories import AnnotationFactory, ArticleFactory, SentenceFactory, TargetFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+LABELS = [*STANCE_LABELS, "skip"]
+
+
+def recount(target) -> dict[int, dict[str, object]]:
+    """The tallies as the labels say they should be: the straightforward computation."""
+    found: dict[int, dict[str, object]] = {}
+    for sentence_id, label, shown in Annotation.objects.filter(target=target).values_list(
+        "sentence_id", "label", "suggestion_shown"
+    ):
+        row = found.setdefault(sentence_id, Counter())
+        row[label] += 1
+        if shown and label != "skip":
+            row[f"{label}_shown"] += 1
+    adjudicated = dict(Adjudication.objects.filter(target=target).values_list("sentence_id", "label"))
+    result = {}
+    for sentence_id in set(found) | set(adjudicated):
+        counts = found.get(sentence_id, Counter())
+        votes = {label: counts[label] for label in STANCE_LABELS}
+        n = sum(votes.values())
+        gold = decide(sentence_id, {k: v for k, v in votes.items() if v}, adjudicated.get(sentence_id))
+        result[sentence_id] = {
+            **{c: counts[c] for c in ["pro", "contra", "neutral", "skip"]},
+            **{f"{c}_shown": counts[f"{c}_shown"] for c in STANCE_LABELS},
+            "adjudicated": adjudicated.get(sentence_id, ""),
+            "votes": n,
+            "agreement": None if n < 2 else sum(k * (k - 1) for k in votes.values()) / (n * (n - 1)),
+            "gold": gold.label or "",
+        }
+    return result
+
+
+def stored(target) -> dict[int, dict[str, object]]:
+    fields = ["pro", "contra", "neutral", "skip", "pro_shown", "contra_shown", "neutral_shown"]
+    fields += ["adjudicated", "votes", "agreement", "gold"]
+    rows = SentenceTally.objects.filter(target=target).values("sentence_id", *fields)
+    # A tally whose labels are all gone stays as a row of zeros; it counts for nothing.
+    return {row.pop("sentence_id"): row for row in rows if row["votes"] or row["skip"] or row["adjudicated"]}
+
+
+def annotator_recount(target) -> dict[int, tuple[int, int]]:
+    counts: dict[int, list[int]] = {}
+    for annotator_id, label in Annotation.objects.filter(target=target).values_list("annotator_id", "label"):
+        pair = counts.setdefault(annotator_id, [0, 0])
+        pair[label == "skip"] += 1
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def annotator_stored(target) -> dict[int, tuple[int, int]]:
+    rows = AnnotatorTally.objects.filter(target=target).values_list("annotator_id", "labels", "skips")
+    return {a: (labels, skips) for a, labels, skips in rows if labels or skips}
+
+
+def test_tallies_match_a_recount_after_random_labels_relabels_undos_adjudications_and_deletes():
+    rng = random.Random(5)
+    target, other = TargetFactory(overlap=5), TargetFactory(overlap=5)
+    articles = [ArticleFactory() for _ in range(3)]
+    sentences = [SentenceFactory(article=articles[i % 3], position=i) for i in range(12)]
+    people = [UserFactory() for _ in range(5)]
+    curator = UserFactory()
+    changes_seen = 0
+    for step in range(250):
+        action = rng.random()
+        who, sentence = rng.choice(people), rng.choice(sentences)
+        on = target if rng.random() < 0.8 else other
+        if action < 0.55:
+            annotation_record(
+                annotator=who,
+                sentence=sentence,
+                target=on,
+                label=rng.choice(LABELS),
+                suggestion_shown=rng.random() < 0.5,
+            )
+        elif action < 0.7:
+            annotation_undo(annotator=who, target=on)
+        elif action < 0.85:
+            adjudication_record(
+                curator=curator, sentence=sentence, target=on, label=rng.choice(STANCE_LABELS)
+            )
+        elif action < 0.93:
+            Adjudication.objects.filter(target=on, sentence=sentence).delete()
+        else:  # the Django admin's way: the row goes, without the label loop
+            Annotation.objects.filter(target=on, sentence=sentence, annotator=who).delete()
+        if step % 50 == 49:
+            assert stored(target) == recount(target)
+            assert stored(other) == recount(other)
+            assert annotator_stored(target) == annotator_recount(target)
+            changes = TargetChanges.objects.get(target=target).changes
+            assert changes > changes_seen
+            changes_seen = changes
+
+
+def test_a_deleted_article_takes_its_tallies_and_its_labels_counts_with_it():
+    """Django's cascade deletes the labels (the triggers count them out) and the tallies."""
+    target = TargetFactory()
+    doomed, kept = ArticleFactory(), ArticleFactory()
+    annotator = UserFactory()
+    for article in (doomed, kept):
+        sentence = SentenceFactory(article=article)
+        AnnotationFactory(target=target, sentence=sentence, annotator=annotator, label="pro")
+        adjudication_record(curator=annotator, sentence=sentence, target=target, label="pro")
+    doomed.delete()
+    assert stored(target) == recount(target)
+    assert annotator_stored(target) == annotator_recount(target) == {annotator.pk: (1, 0)}
+    assert not SentenceTally.objects.filter(sentence__article_id=doomed.pk).exists()
+
+
+def test_bulk_created_labels_are_counted_as_the_label_loop_counts_them():
+    target = TargetFactory()
+    sentence = SentenceFactory()
+    people = UserFactory.create_batch(3)
+    Annotation.objects.bulk_create(
+        [
+            Annotation(
+                annotator=people[0], sentence=sentence, target=target, label="pro", suggestion_shown=True
+            ),
+            Annotation(annotator=people[1], sentence=sentence, target=target, label="contra"),
+            Annotation(annotator=people[2], sentence=sentence, target=target, label="skip"),
+        ]
+    )
+    tally = SentenceTally.objects.get(target=target, sentence=sentence)
+    assert (tally.pro, tally.contra, tally.neutral, tally.skip, tally.pro_shown) == (1, 1, 0, 1, 1)
+    assert tally.votes == 2
+    assert tally.agreement == 0.0
+    assert tally.gold == ""  # a tie
+
+
+def test_a_repeated_label_changes_no_count_but_moves_the_change_counter():
+    target = TargetFactory()
+    annotation = AnnotationFactory(target=target, label="pro")
+    before = TargetChanges.objects.get(target=target).changes
+    annotation.save()
+    assert TargetChanges.objects.get(target=target).changes == before + 1
+    assert SentenceTally.objects.get(target=target, sentence=annotation.sentence).pro == 1
+
+
+def test_a_deleted_target_leaves_no_tally_behind():
+    target = TargetFactory()
+    AnnotationFactory(target=target, label="pro")
+    Annotation.objects.filter(target=target).delete()
+    target.delete()
+    assert not SentenceTally.objects.filter(target_id=target.pk).exists()
+    assert not TargetChanges.objects.filter(target_id=target.pk).exists()
