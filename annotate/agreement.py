@@ -1,24 +1,27 @@
-"""Inter-annotator agreement over non-skipped labels, computed by established libraries.
+"""Inter-annotator agreement over non-skipped labels, computed from label counts.
 
-Krippendorff's alpha (nominal, from the coincidence of label counts, written here because
-the `krippendorff` package is GPL and Stance is Apache-2.0), Fleiss' kappa (statsmodels),
-Cohen's kappa (scikit-learn). Each figure comes with the number of sentences it rests on.
+Every figure is computed from aggregated counts, the shape a GROUP BY returns: a table of
+per-sentence label counts (each distinct row with the number of sentences that have it)
+and, per pair of annotators, a contingency table of their labels on shared sentences. So
+a million labels cost a few dozen rows here (annotate/agreement_data.py reads them).
+
+Krippendorff's alpha (nominal, from the coincidence of label counts; the `krippendorff`
+package is GPL and Stance is Apache-2.0), Fleiss' kappa and Cohen's kappa, in numpy. Tests
+check each against published worked examples and against statsmodels and scikit-learn on
+random data. Each figure comes with the number of sentences it rests on.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
 import numpy as np
-from django.db.models import Q
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import fleiss_kappa
 
-from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Target
+from annotate.models import STANCE_LABELS
 
 
 def _categories(labels: Iterable[str]) -> list[str]:
@@ -59,11 +62,20 @@ class Figures:
 
 
 def _clean(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+    return None if value is None or math.isnan(value) or math.isinf(value) else float(value)
 
 
-def alpha_from_counts(table: np.ndarray) -> float | None:
-    """Nominal Krippendorff's alpha from a units x categories table of label counts.
+def _weighted(table: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    table = np.asarray(table, dtype=float)
+    if table.ndim != 2:
+        table = table.reshape(len(table), -1) if table.size else np.zeros((len(table), 1))
+    weights = np.ones(len(table)) if weights is None else np.asarray(weights, dtype=float)
+    return table, weights
+
+
+def alpha_from_counts(table: np.ndarray, weights: np.ndarray | None = None) -> float | None:
+    """Nominal Krippendorff's alpha from a units x categories table of label counts, each
+    row standing for `weights` units (one each by default).
 
     Krippendorff (2011), "Computing Krippendorff's alpha-reliability": a unit with m
     values adds n_c * n_k / (m - 1) to the coincidence of c and k, so the observed
@@ -72,125 +84,172 @@ def alpha_from_counts(table: np.ndarray) -> float | None:
     expected. Units with fewer than two values are not pairable and count for nothing.
     None when alpha is undefined (fewer than two pairable values).
     """
-    table = np.asarray(table, dtype=float)
+    table, weights = _weighted(table, weights)
     values = table.sum(axis=1)
-    table, values = table[values >= 2], values[values >= 2]
-    total = values.sum()
+    pairable = values >= 2
+    table, values, weights = table[pairable], values[pairable], weights[pairable]
+    total = (weights * values).sum()
     if total < 2:
         return None
-    observed = ((values**2 - (table**2).sum(axis=1)) / (values - 1)).sum()
-    totals = table.sum(axis=0)
+    observed = (weights * (values**2 - (table**2).sum(axis=1)) / (values - 1)).sum()
+    totals = (weights[:, None] * table).sum(axis=0)
     expected = (total**2 - (totals**2).sum()) / (total - 1)
     if expected == 0:
         return 1.0  # every value the same: perfect, though alpha's formula is 0/0
     return float(1 - observed / expected)
 
 
-def krippendorff_alpha(votes: Iterable[Vote]) -> tuple[float | None, int]:
-    """Nominal alpha with missing values; None when it is undefined."""
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for vote in votes:
-        counts[vote.sentence_id][vote.label] += 1
-    units = [c for c in counts.values() if sum(c.values()) >= 2]
-    if not units:
+def fleiss_from_counts(
+    table: np.ndarray, weights: np.ndarray | None = None, *, raters: int
+) -> tuple[float | None, int]:
+    """Fleiss' kappa (Fleiss 1971) over the units with exactly `raters` labels, and how
+    many units that is. The formula statsmodels' fleiss_kappa(method="fleiss") uses."""
+    table, weights = _weighted(table, weights)
+    full = table.sum(axis=1) == raters
+    table, weights = table[full], weights[full]
+    units = int(weights.sum())
+    if units < 2 or raters < 2:
+        return None, units
+    shares = (weights[:, None] * table).sum(axis=0) / (weights.sum() * raters)
+    per_unit = ((table**2).sum(axis=1) - raters) / (raters * (raters - 1.0))
+    observed = (weights * per_unit).sum() / weights.sum()
+    chance = (shares**2).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _clean(np.float64(observed - chance) / np.float64(1 - chance)), units
+
+
+def percent_from_counts(table: np.ndarray, weights: np.ndarray | None = None) -> tuple[float | None, int]:
+    """Mean share of agreeing pairs per unit with two or more labels, and how many units."""
+    table, weights = _weighted(table, weights)
+    values = table.sum(axis=1)
+    pairable = values >= 2
+    table, values, weights = table[pairable], values[pairable], weights[pairable]
+    units = weights.sum()
+    if units == 0:
         return None, 0
-    categories = _categories(label for c in units for label in c)
-    table = np.array([[c[label] for label in categories] for c in units])
-    return alpha_from_counts(table), len(units)
+    shares = (table * (table - 1)).sum(axis=1) / (values * (values - 1))
+    return float((weights * shares).sum() / units), int(units)
 
 
-def fleiss(votes: Iterable[Vote], raters: int) -> tuple[float | None, int]:
-    """Fleiss' kappa over sentences with exactly `raters` labels."""
+def kappa_from_contingency(counts: Mapping[tuple[str, str], int]) -> float | None:
+    """Cohen's kappa of two annotators from how often each pair of their labels occurred
+    on the sentences both labelled: 1 - observed / expected disagreement, as scikit-learn's
+    cohen_kappa_score computes it. 1.0 when they always agree; None on one shared sentence
+    or when it is undefined."""
+    shared = sum(counts.values())
+    if all(left == right for (left, right), n in counts.items() if n):
+        return 1.0
+    if shared < 2:
+        return None
+    labels = sorted({label for pair in counts for label in pair})
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)))
+    for (left, right), n in counts.items():
+        matrix[index[left], index[right]] += n
+    expected = np.outer(matrix.sum(axis=1), matrix.sum(axis=0)) / shared
+    off = 1 - np.eye(len(labels))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _clean(1 - (off * matrix).sum() / (off * expected).sum())
+
+
+Contingency = dict[tuple[int, int], Counter[tuple[str, str]]]
+
+
+def pairs_from_contingency(contingency: Contingency) -> list[PairKappa]:
+    """Cohen's kappa of every pair of annotators with a shared sentence, in annotator order."""
+    return [
+        PairKappa(a, b, kappa_from_contingency(counts), sum(counts.values()))
+        for (a, b), counts in sorted(contingency.items())
+        if sum(counts.values())
+    ]
+
+
+def figures_from_counts(
+    table: np.ndarray,
+    weights: np.ndarray,
+    *,
+    contingency: Contingency,
+    annotators: int,
+    overlap: int,
+) -> Figures:
+    """Every figure from one count table (columns pro, contra, neutral, rows weighted by
+    how many sentences have those counts) and the pairs' contingency tables."""
+    table, weights = _weighted(table, weights)
+    alpha = alpha_from_counts(table, weights)
+    alpha_sentences = int(weights[table.sum(axis=1) >= 2].sum()) if len(table) else 0
+    kappa, fleiss_sentences = fleiss_from_counts(table, weights, raters=overlap)
+    percent, _ = percent_from_counts(table, weights)
+    return Figures(
+        alpha=alpha if alpha_sentences else None,
+        alpha_sentences=alpha_sentences,
+        fleiss=kappa,
+        fleiss_sentences=fleiss_sentences,
+        percent=percent,
+        labels=int((weights * table.sum(axis=1)).sum()) if len(table) else 0,
+        annotators=annotators,
+        pairs=pairs_from_contingency(contingency),
+    )
+
+
+# Votes one by one: for small data and tests against published examples. They build the
+# same count tables the database returns and go through the same maths.
+
+
+def _table(votes: Iterable[Vote]) -> tuple[np.ndarray, list[str]]:
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for vote in votes:
         counts[vote.sentence_id][vote.label] += 1
     categories = _categories(label for c in counts.values() for label in c)
-    table = [[c[label] for label in categories] for c in counts.values() if sum(c.values()) == raters]
-    if len(table) < 2 or raters < 2:
-        return None, len(table)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _clean(fleiss_kappa(np.array(table), method="fleiss")), len(table)
+    return np.array([[c[label] for label in categories] for c in counts.values()]).reshape(
+        len(counts), len(categories)
+    ), categories
+
+
+def krippendorff_alpha(votes: Iterable[Vote]) -> tuple[float | None, int]:
+    """Nominal alpha with missing values; None when it is undefined."""
+    table, _ = _table(votes)
+    units = int((table.sum(axis=1) >= 2).sum()) if len(table) else 0
+    return (alpha_from_counts(table) if units else None), units
+
+
+def fleiss(votes: Iterable[Vote], raters: int) -> tuple[float | None, int]:
+    """Fleiss' kappa over sentences with exactly `raters` labels."""
+    table, _ = _table(votes)
+    if not len(table):
+        return None, 0
+    return fleiss_from_counts(table, raters=raters)
 
 
 def percent_agreement(votes: Iterable[Vote]) -> tuple[float | None, int]:
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for vote in votes:
-        counts[vote.sentence_id][vote.label] += 1
-    shares = [share for c in counts.values() if (share := sentence_agreement(c)) is not None]
-    return (sum(shares) / len(shares), len(shares)) if shares else (None, 0)
+    table, _ = _table(votes)
+    return percent_from_counts(table) if len(table) else (None, 0)
 
 
-def cohen_pairs(votes: Iterable[Vote]) -> list[PairKappa]:
+def contingency_of(votes: Iterable[Vote]) -> Contingency:
     by_annotator: dict[int, dict[int, str]] = defaultdict(dict)
     for vote in votes:
         by_annotator[vote.annotator_id][vote.sentence_id] = vote.label
-    pairs = []
+    contingency: Contingency = {}
     for a, b in combinations(sorted(by_annotator), 2):
-        shared = sorted(set(by_annotator[a]) & set(by_annotator[b]))
-        if not shared:
-            continue
-        left = [by_annotator[a][s] for s in shared]
-        right = [by_annotator[b][s] for s in shared]
-        if left == right:
-            kappa: float | None = 1.0
-        elif len(shared) < 2:
-            kappa = None
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                kappa = _clean(cohen_kappa_score(left, right))
-        pairs.append(PairKappa(a, b, kappa, len(shared)))
-    return pairs
+        shared = set(by_annotator[a]) & set(by_annotator[b])
+        if shared:
+            contingency[a, b] = Counter((by_annotator[a][s], by_annotator[b][s]) for s in shared)
+    return contingency
+
+
+def cohen_pairs(votes: Iterable[Vote]) -> list[PairKappa]:
+    return pairs_from_contingency(contingency_of(votes))
 
 
 def figures(votes: list[Vote], *, overlap: int) -> Figures:
-    alpha, alpha_n = krippendorff_alpha(votes)
-    kappa, fleiss_n = fleiss(votes, overlap)
-    percent, _ = percent_agreement(votes)
-    return Figures(
-        alpha=alpha,
-        alpha_sentences=alpha_n,
-        fleiss=kappa,
-        fleiss_sentences=fleiss_n,
-        percent=percent,
-        labels=len(votes),
+    table, _ = _table(votes)
+    return figures_from_counts(
+        table,
+        np.ones(len(table)),
+        contingency=contingency_of(votes),
         annotators=len({v.annotator_id for v in votes}),
-        pairs=cohen_pairs(votes),
+        overlap=overlap,
     )
-
-
-def votes_for(target: Target, *, filters: Q | None = None) -> list[Vote]:
-    queryset = Annotation.objects.filter(target=target).exclude(label=Label.SKIP)
-    if filters is not None:
-        queryset = queryset.filter(filters)
-    rows = queryset.values_list("sentence_id", "annotator_id", "label").iterator(chunk_size=10_000)
-    return [Vote(*row) for row in rows]
-
-
-def target_agreement(target: Target) -> Figures:
-    return figures(votes_for(target), overlap=target.overlap)
-
-
-def agreement_by(target: Target, field_name: str) -> dict[object, Figures]:
-    """Figures per article ("sentence__article_id") or per source ("sentence__article__source")."""
-    grouped: dict[object, list[Vote]] = defaultdict(list)
-    queryset = Annotation.objects.filter(target=target).exclude(label=Label.SKIP)
-    for key, sentence_id, annotator_id, label in queryset.values_list(
-        field_name, "sentence_id", "annotator_id", "label"
-    ).iterator(chunk_size=10_000):
-        grouped[key].append(Vote(sentence_id, annotator_id, label))
-    return {key: figures(votes, overlap=target.overlap) for key, votes in sorted(grouped.items())}
-
-
-def agreement_by_suggestion(target: Target) -> dict[str, Figures]:
-    """Agreement on sentences labelled with a suggestion on screen versus without (control set)."""
-    return {
-        "with suggestion": figures(
-            votes_for(target, filters=Q(suggestion_shown=True)), overlap=target.overlap
-        ),
-        "without suggestion": figures(
-            votes_for(target, filters=Q(suggestion_shown=False)), overlap=target.overlap
-        ),
-    }
 
 
 def sentence_agreement(counts: dict[str, int]) -> float | None:
@@ -199,32 +258,3 @@ def sentence_agreement(counts: dict[str, int]) -> float | None:
     if n < 2:
         return None
     return sum(k * (k - 1) for k in counts.values()) / (n * (n - 1))
-
-
-@dataclass
-class Disagreement:
-    sentence_id: int
-    votes: list[tuple[int, str]]  # (annotator id, label), in annotator order
-    counts: dict[str, int]
-    agreement: float
-
-
-def disagreements(target: Target, *, settled: bool = False) -> list[Disagreement]:
-    """Sentences whose annotators disagree, worst (lowest pairwise agreement) first.
-
-    Without `settled`, sentences a curator has already adjudicated are left out.
-    """
-    by_sentence: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for vote in votes_for(target):
-        by_sentence[vote.sentence_id].append((vote.annotator_id, vote.label))
-    adjudicated = set(Adjudication.objects.filter(target=target).values_list("sentence_id", flat=True))
-    found = []
-    for sentence_id, votes in by_sentence.items():
-        counts = Counter(label for _, label in votes)
-        if len(counts) < 2 or (sentence_id in adjudicated) != settled:
-            continue
-        found.append(
-            Disagreement(sentence_id, sorted(votes), dict(counts), sentence_agreement(counts) or 0.0)
-        )
-    found.sort(key=lambda d: (d.agreement, -len(d.votes), d.sentence_id))
-    return found

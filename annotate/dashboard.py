@@ -1,30 +1,32 @@
 """The curators' dashboard: progress, speed, label distribution, stance profiles, agreement
 and model metrics for one target.
 
-Every figure comes from a fixed number of aggregate queries, whatever the size of the
-corpus: nothing here queries once per annotator, article or sentence. Distributions and
-stance profiles use gold labels (annotate.gold: adjudication, else strict majority, else a
-single label), one per sentence, so a sentence labelled twice counts once.
+Every figure comes from a fixed number of queries whose cost does not grow with the number
+of labels: progress reads the triggers' tallies (annotate.models.SentenceTally and
+AnnotatorTally) of the annotators and of the first ARTICLE_LIMIT articles; the figures
+that must read every label (agreement, gold-label distributions, median times, the
+suggestions' sway) come from the target's stored summary (annotate.summary), which says
+when it was computed and how many changes it misses. Distributions and stance profiles use
+gold labels (annotate.gold: adjudication, else strict majority, else a single label), one
+per sentence, so a sentence labelled twice counts once.
 """
 
 from __future__ import annotations
 
 import datetime
-import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from annotate import agreement
-from annotate.gold import Gold, gold_labels
+from annotate import agreement, progress
 from annotate.models import (
     STANCE_LABELS,
-    Adjudication,
     Annotation,
+    AnnotatorTally,
     Article,
     Label,
     ModelVersion,
@@ -34,6 +36,7 @@ from annotate.models import (
 )
 from annotate.progress import annotator_share, start_of_day
 from annotate.roles import ANNOTATOR
+from annotate.summary import Distribution, SuggestionSway, Summary, summary_for
 
 #: Articles shown one by one (progress, stance profiles); the rest are counted only.
 ARTICLE_LIMIT = 100
@@ -90,27 +93,6 @@ class ArticleProgress:
         return round(100 * self.done / self.sentences) if self.sentences else 100
 
 
-@dataclass
-class Distribution:
-    """Gold labels of a set of sentences; ties between annotators stay unresolved."""
-
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STANCE_LABELS, 0))
-    unresolved: int = 0
-
-    @property
-    def resolved(self) -> int:
-        return sum(self.counts.values())
-
-    def add(self, gold: Gold) -> None:
-        if gold.label is None:
-            self.unresolved += 1
-        else:
-            self.counts[gold.label] = self.counts.get(gold.label, 0) + 1
-
-    def share(self, label: str) -> float | None:
-        return self.counts.get(label, 0) / self.resolved if self.resolved else None
-
-
 @dataclass(frozen=True)
 class ProfileCell:
     sentence_id: int
@@ -152,35 +134,6 @@ class ArticleProfile:
 
 
 @dataclass(frozen=True)
-class SuggestionSway:
-    """How often labels given while the active model was live agree with its suggestion,
-    with the suggestion on screen and without (the control set).
-
-    Only those labels count: the model never trained on them, and the suggestion on screen
-    was this model's. A much higher match with suggestions than without hints at anchoring.
-    """
-
-    since: datetime.datetime  # when the active version went live
-    shown: int  # non-skip labels given with a suggestion on screen
-    accepted: int  # of which accepted with Enter
-    shown_matching: int  # ... equal to the active model's suggestion
-    control: int  # non-skip labels given without a suggestion
-    control_matching: int
-
-    @property
-    def shown_match_rate(self) -> float | None:
-        return self.shown_matching / self.shown if self.shown else None
-
-    @property
-    def control_match_rate(self) -> float | None:
-        return self.control_matching / self.control if self.control else None
-
-    @property
-    def accepted_rate(self) -> float | None:
-        return self.accepted / self.shown if self.shown else None
-
-
-@dataclass(frozen=True)
 class VersionPoint:
     version_id: int
     created_at: datetime.datetime
@@ -210,15 +163,35 @@ class Dashboard:
     articles: list[ArticleProgress]
     article_total: int
     sentence_total: int
-    distribution: Distribution
-    by_source: dict[str, Distribution]
     profiles: list[ArticleProfile]
-    agreement: agreement.Figures
-    agreement_by_source: dict[str, agreement.Figures]
-    agreement_by_suggestion: dict[str, agreement.Figures]
-    sway: SuggestionSway | None
+    #: The figures that read every label, as last computed; None until the first is done.
+    summary: Summary | None
     versions: list[VersionPoint]
     confusion: Confusion | None
+
+    @property
+    def distribution(self) -> Distribution:
+        return self.summary.distribution if self.summary else Distribution()
+
+    @property
+    def by_source(self) -> dict[str, Distribution]:
+        return self.summary.by_source if self.summary else {}
+
+    @property
+    def agreement(self) -> agreement.Figures:
+        return self.summary.agreement if self.summary else agreement.Figures()
+
+    @property
+    def agreement_by_source(self) -> dict[str, agreement.Figures]:
+        return self.summary.agreement_by_source if self.summary else {}
+
+    @property
+    def agreement_by_suggestion(self) -> dict[str, agreement.Figures]:
+        return self.summary.agreement_by_suggestion if self.summary else {}
+
+    @property
+    def sway(self) -> SuggestionSway | None:
+        return self.summary.sway if self.summary else None
 
     @property
     def usernames(self) -> dict[int, str]:
@@ -239,39 +212,29 @@ class Dashboard:
         ]
 
 
-def median_spent_ms(*, target: Target) -> dict[int, float]:
-    """Each annotator's median spent_ms, computed in the database.
+def annotator_progress(
+    *, target: Target, sentences: int, medians: dict[int, float]
+) -> list[AnnotatorProgress]:
+    """Everyone with a label for the target, and every active annotator, by username.
 
-    Window functions rank every annotator's times; only the one or two middle rows come
-    back, so this is one query returning at most two rows an annotator.
+    Labels and skips come from the annotators' tallies; "today" counts each one's labels
+    changed since midnight on the (annotator, target, -updated_at) index, so it costs what
+    a day's labels cost, not the whole history.
     """
-    ranked = (
-        Annotation.objects.filter(target=target, spent_ms__isnull=False)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("annotator_id")], order_by=[F("spent_ms"), F("id")]),
-            n=Window(Count("id"), partition_by=[F("annotator_id")]),
-        )
-        # Integer division: rank (n+1)/2 and (n+2)/2, one row for odd n, two for even.
-        .filter(rank__gte=(F("n") + 1) / 2, rank__lte=(F("n") + 2) / 2)
-        .values_list("annotator_id", "spent_ms")
-    )
-    middles: dict[int, list[int]] = defaultdict(list)
-    for annotator_id, spent_ms in ranked:
-        middles[annotator_id].append(spent_ms)
-    return {annotator_id: statistics.fmean(values) for annotator_id, values in middles.items()}
-
-
-def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgress]:
-    """Everyone with a label for the target, and every active annotator, by username."""
-    rows = (
-        Annotation.objects.filter(target=target)
-        .values("annotator_id", "annotator__username")
-        .annotate(
-            skips=Count("id", filter=Q(label=Label.SKIP)),
-            labels=Count("id", filter=~Q(label=Label.SKIP)),
-            today=Count("id", filter=Q(updated_at__gte=start_of_day())),
+    today = (
+        Annotation.objects.filter(
+            annotator_id=OuterRef("annotator_id"), target=target, updated_at__gte=start_of_day()
         )
         .order_by()
+        .values("annotator_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    rows = (
+        AnnotatorTally.objects.filter(target=target)
+        .filter(Q(labels__gt=0) | Q(skips__gt=0))
+        .annotate(today=Coalesce(Subquery(today, output_field=IntegerField()), Value(0)))
+        .values("annotator_id", "annotator__username", "labels", "skips", "today")
     )
     counted = {row["annotator_id"]: row for row in rows}
     active = dict(
@@ -280,7 +243,6 @@ def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgr
         .values_list("id", "username")
         .distinct()
     )
-    medians = median_spent_ms(target=target)
     # The same share as the annotators' own progress bars show.
     share = annotator_share(sentences=sentences, overlap=target.overlap, annotators=len(active))
     people = {**active, **{k: row["annotator__username"] for k, row in counted.items()}}
@@ -302,25 +264,23 @@ def annotator_progress(*, target: Target, sentences: int) -> list[AnnotatorProgr
     return sorted(result, key=lambda p: p.username.lower())
 
 
+def _tallied(target: Target, articles: list[int]):
+    """The sentences of these articles with their tally for the target (LEFT JOIN)."""
+    return Sentence.objects.filter(article_id__in=articles).annotate(
+        tally=FilteredRelation("tallies", condition=Q(tallies__target=target))
+    )
+
+
 def article_progress(*, target: Target, limit: int = ARTICLE_LIMIT) -> list[ArticleProgress]:
     """The first `limit` articles (by id) with how many of their sentences are labelled,
     have the overlap of labels, and have the overlap of decisions (labels and skips)."""
-
-    def count(decisions: QuerySet[Annotation]) -> Coalesce:
-        per_sentence = (
-            decisions.filter(target=target, sentence=OuterRef("pk"))
-            .order_by()
-            .values("sentence_id")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return Coalesce(Subquery(per_sentence, output_field=IntegerField()), Value(0))
-
-    first = Article.objects.order_by("id").values("id")[:limit]
+    first = list(Article.objects.order_by("id").values_list("id", flat=True)[:limit])
     overlap = target.overlap
+    votes = Coalesce(F("tally__votes"), Value(0))
+    decisions = votes + Coalesce(F("tally__skip"), Value(0))
     rows = (
-        Sentence.objects.filter(article_id__in=first)
-        .annotate(n=count(Annotation.objects.exclude(label=Label.SKIP)), d=count(Annotation.objects.all()))
+        _tallied(target, first)
+        .annotate(n=votes, d=decisions)
         .values("article_id", "article__title", "article__source")
         .annotate(
             sentences=Count("id"),
@@ -346,36 +306,11 @@ def article_progress(*, target: Target, limit: int = ARTICLE_LIMIT) -> list[Arti
     ]
 
 
-def gold_by_sentence(*, target: Target) -> dict[int, Gold]:
-    return {gold.sentence_id: gold for gold in gold_labels(target=target)}
-
-
-def label_distribution(
-    *, target: Target, gold: dict[int, Gold]
-) -> tuple[Distribution, dict[str, Distribution]]:
-    """Gold labels of the target, overall and per source outlet (sources sorted by name)."""
-    labelled = Sentence.objects.filter(
-        Exists(Annotation.objects.filter(target=target, sentence=OuterRef("pk")).exclude(label=Label.SKIP))
-        | Exists(Adjudication.objects.filter(target=target, sentence=OuterRef("pk")))
-    ).values_list("id", "article__source")
-    overall = Distribution()
-    by_source: dict[str, Distribution] = defaultdict(Distribution)
-    for sentence_id, source in labelled.iterator(chunk_size=10_000):
-        decided = gold.get(sentence_id)
-        if decided is None:
-            continue
-        overall.add(decided)
-        by_source[source or NO_SOURCE].add(decided)
-    return overall, dict(sorted(by_source.items(), key=lambda item: item[0].lower()))
-
-
 def _shorten(text: str, limit: int = TOOLTIP_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def stance_profiles(
-    *, target: Target, gold: dict[int, Gold], articles: list[ArticleProgress]
-) -> list[ArticleProfile]:
+def stance_profiles(*, target: Target, articles: list[ArticleProgress]) -> list[ArticleProfile]:
     """Each article's sentences in order, labelled by gold, else the active model's suggestion."""
     ids = [a.article_id for a in articles]
     suggested: dict[int, str] = {}
@@ -387,44 +322,19 @@ def stance_profiles(
         )
     cells: dict[int, list[ProfileCell]] = defaultdict(list)
     rows = (
-        Sentence.objects.filter(article_id__in=ids)
+        _tallied(target, ids)
         .order_by("article_id", "position")
-        .values_list("id", "article_id", "position", "text")
+        .values_list("id", "article_id", "position", "text", "tally__gold")
     )
-    for sentence_id, article_id, position, text in rows:
-        decided = gold.get(sentence_id)
-        if decided is not None and decided.label is not None:
-            label, kind = decided.label, "gold"
+    for sentence_id, article_id, position, text, gold in rows:
+        if gold:
+            label, kind = gold, "gold"
         elif sentence_id in suggested:
             label, kind = suggested[sentence_id], "suggestion"
         else:
             label, kind = None, "none"
         cells[article_id].append(ProfileCell(sentence_id, position, label, kind, _shorten(text)))
     return [ArticleProfile(a.article_id, a.title, a.source, cells[a.article_id]) for a in articles]
-
-
-def suggestion_sway(*, target: Target, since: datetime.datetime | None) -> SuggestionSway | None:
-    """Labels since the active version went live that match its suggestion, shown or not."""
-    if target.active_version_id is None or since is None:
-        return None
-    same = Suggestion.objects.filter(
-        model_version_id=target.active_version_id,
-        sentence_id=OuterRef("sentence_id"),
-        label=OuterRef("label"),
-    )
-    figures = (
-        Annotation.objects.filter(target=target, updated_at__gte=since)
-        .exclude(label=Label.SKIP)
-        .alias(matches=Exists(same))
-        .aggregate(
-            shown=Count("id", filter=Q(suggestion_shown=True)),
-            accepted=Count("id", filter=Q(suggestion_shown=True, accepted_suggestion=True)),
-            shown_matching=Count("id", filter=Q(suggestion_shown=True, matches=True)),
-            control=Count("id", filter=Q(suggestion_shown=False)),
-            control_matching=Count("id", filter=Q(suggestion_shown=False, matches=True)),
-        )
-    )
-    return SuggestionSway(since=since, **figures)
 
 
 def _metric(metrics: dict[str, Any], name: str) -> float | None:
@@ -465,32 +375,23 @@ def dashboard_for(*, target: Target) -> Dashboard:
     """Every figure of the dashboard for one target."""
     articles = article_progress(target=target)
     article_total = Article.objects.count()
-    # Every article is in the list unless there are more than the limit.
+    # Every article is in the list unless there are more than the limit; a large corpus's
+    # size is read as the progress bars read it (progress.corpus_size, constant time).
     sentences = (
-        sum(a.sentences for a in articles) if article_total <= len(articles) else Sentence.objects.count()
+        sum(a.sentences for a in articles) if article_total <= len(articles) else progress.corpus_size()
     )
-    gold = gold_by_sentence(target=target)
-    distribution, by_source = label_distribution(target=target, gold=gold)
+    summary = summary_for(target=target)
     versions, confusion = model_versions(target=target)
-    by_source_agreement = agreement.agreement_by(target, "sentence__article__source")
     return Dashboard(
         target=target,
-        annotators=annotator_progress(target=target, sentences=sentences),
+        annotators=annotator_progress(
+            target=target, sentences=sentences, medians=summary.median_ms if summary else {}
+        ),
         articles=articles,
         article_total=article_total,
         sentence_total=sentences,
-        distribution=distribution,
-        by_source=by_source,
-        profiles=stance_profiles(target=target, gold=gold, articles=articles),
-        agreement=agreement.target_agreement(target),
-        agreement_by_source=dict(
-            sorted(
-                ((str(source or NO_SOURCE), figures) for source, figures in by_source_agreement.items()),
-                key=lambda item: item[0].lower(),
-            )
-        ),
-        agreement_by_suggestion=agreement.agreement_by_suggestion(target),
-        sway=suggestion_sway(target=target, since=next((v.live_since for v in versions if v.active), None)),
+        profiles=stance_profiles(target=target, articles=articles),
+        summary=summary,
         versions=versions,
         confusion=confusion,
     )

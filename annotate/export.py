@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
-from annotate.agreement import sentence_agreement, target_agreement
+from annotate.agreement import sentence_agreement
 from annotate.gold import gold_labels
 from annotate.models import (
     STANCE_LABELS,
@@ -43,6 +43,8 @@ from annotate.models import (
     Suggestion,
     Target,
 )
+from annotate.summary import Summary as TargetFigures
+from annotate.summary import fresh_summary
 
 FORMATS = ("jsonl", "csv")
 LEVELS = ("annotations", "gold")
@@ -404,15 +406,34 @@ def export_to_path(
     card_path = None
     if card:
         card_path = path.with_name(f"{path.stem}.card.md")
-        card_path.write_text(dataset_card(spec=spec, summary=summary), encoding="utf-8")
+        figures = fresh_summary(target=spec.target)
+        card_path.write_text(dataset_card(spec=spec, summary=summary, figures=figures), encoding="utf-8")
     return summary, card_path
 
 
 def export_summary(*, spec: ExportSpec) -> ExportSummary:
-    """Count an export's rows without writing them (for a card on its own)."""
+    """Count an export's rows without writing them: every row read (tests check the card's
+    fast path, summary_from_counts, against it)."""
     summary = ExportSummary()
     for _ in summary.observe(export_rows(spec)):
         pass
+    return summary
+
+
+def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> ExportSummary:
+    """What the export would write, per split and label, from the target summary's
+    per-article counts (annotate.summary.article_counts): the card on its own at the cost
+    of one row an article, not one a label. The splits are the export's (assign_splits)."""
+    ids = articles["ids"]
+    counts = articles["gold" if spec.level == "gold" else "labels"]
+    splits = assign_splits(ids, seed=spec.seed) if spec.split else {}
+    summary = ExportSummary()
+    for article_id, row in zip(ids, counts, strict=True):
+        split = splits[article_id] if spec.split else "all"
+        for label, n in zip(STANCE_LABELS, row, strict=True):
+            if n:
+                summary.labels[split][label] += n
+                summary.rows += n
     return summary
 
 
@@ -424,15 +445,23 @@ def _share(count: int, total: int) -> str:
     return f"{count:,} ({count / total:.0%})" if total else "0"
 
 
-def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: datetime | None = None) -> str:
+def dataset_card(
+    *,
+    spec: ExportSpec,
+    summary: ExportSummary,
+    figures: TargetFigures,
+    generated_at: datetime | None = None,
+) -> str:
     """A Markdown dataset card: contents, label distribution, agreement, gold rule, model,
-    fields and the guidelines the annotators followed."""
+    fields and the guidelines the annotators followed. `figures` is the target's summary;
+    the card says when it was computed and what it misses."""
     target = spec.target
     when = (generated_at or timezone.now()).astimezone(UTC)
     columns = [name for name, _ in SPLITS] if spec.split else ["all"]
     totals = {column: sum(summary.labels.get(column, Counter()).values()) for column in columns}
     distribution = summary.label_distribution
-    figures = target_agreement(target)
+    stamp = figures
+    figures = stamp.agreement
     version = ModelVersion.objects.filter(pk=target.active_version_id).first()
     what = {
         "annotations": "one row per annotator's current label",
@@ -449,6 +478,17 @@ def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: date
         "",
         f"Exported from Stance on {when:%Y-%m-%d %H:%M} UTC.",
         "",
+        *(
+            [
+                f"> **Not up to date**: the counts and agreement below were computed at "
+                f"{stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; {stamp.changes_since:,} label or "
+                "adjudication changes since then are not included (a recompute is running; download "
+                "the card again shortly).",
+                "",
+            ]
+            if stamp.changes_since
+            else []
+        ),
         f"- **Target**: {target.name}" + (f". {target.description}" if target.description else ""),
         f"- **Level**: {spec.level}, {what}.",
         f"- **File**: `{spec.filename}` ({spec.format}), {summary.rows:,} rows.",
@@ -480,7 +520,8 @@ def dataset_card(*, spec: ExportSpec, summary: ExportSummary, generated_at: date
         "",
         "## Agreement",
         "",
-        f"Over every non-skipped label of the target: {figures.labels:,} labels by {figures.annotators} annotators.",
+        f"Over every non-skipped label of the target: {figures.labels:,} labels by {figures.annotators} "
+        f"annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "| measure | value | sentences |",
         "|---|---:|---:|",

@@ -50,3 +50,24 @@ def import_article(
     except CorpusError as error:
         return {"article": None, "created": False, "sentences": 0, "error": str(error)}
     return {"article": stored.pk, "created": created, "sentences": stored.sentences.count(), "error": ""}
+
+
+SUMMARISE_TASK_PATH = "annotate.tasks.summarise_target"
+
+
+@task()
+def summarise_target(target_id: int) -> dict[str, object]:
+    """Recompute a target's summary (annotate.summary): agreement, distributions, medians."""
+    from annotate.summary import compute
+
+    summary = compute(target=Target.objects.get(pk=target_id))
+    return {"changes": summary.changes, "seconds": round(summary.seconds, 2)}
+
+
+def summarise_pending(*, target_id: int) -> bool:
+    """Whether a recompute of the target's summary is queued or running."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=SUMMARISE_TASK_PATH, status__in=["READY", "RUNNING"], args_kwargs__args=[target_id]
+    ).exists()

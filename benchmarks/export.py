@@ -167,12 +167,13 @@ def card(args: argparse.Namespace) -> None:
     setup_django(args.database, debug=False)
     from annotate.export import ExportSpec, dataset_card, export_summary
     from annotate.models import Target
+    from annotate.summary import fresh_summary
 
     spec = ExportSpec(target=Target.objects.get(name=TARGET), level="gold", format="jsonl", split=True)
     before = peak_mb()
     started = time.monotonic()
     summary = export_summary(spec=spec)
-    dataset_card(spec=spec, summary=summary)
+    dataset_card(spec=spec, summary=summary, figures=fresh_summary(target=spec.target))
     seconds = time.monotonic() - started
     print(json.dumps({"rows": summary.rows, "seconds": seconds, "start_mb": before, "peak_mb": peak_mb()}))
 

@@ -4,15 +4,13 @@ import pytest
 
 from annotate.agreement import (
     Vote,
-    agreement_by,
-    agreement_by_suggestion,
     cohen_pairs,
     fleiss,
     krippendorff_alpha,
     percent_agreement,
     sentence_agreement,
-    target_agreement,
 )
+from annotate.agreement_data import agreement_by_article, agreement_set
 from annotate.labelling import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
@@ -137,12 +135,17 @@ def test_target_agreement_leaves_out_skips_and_splits_by_source_and_suggestion(h
         annotation_record(
             annotator=bob, sentence=sentence, target=huawei, label=second, suggestion_shown=shown
         )
-    overall = target_agreement(huawei)
+    figures = agreement_set(target=huawei)
+    overall = figures.overall
     assert (overall.labels, overall.alpha_sentences, overall.fleiss_sentences) == (7, 3, 3)
     assert overall.percent == pytest.approx(2 / 3)
-    by_source = agreement_by(huawei, "sentence__article__source")
+    by_source = figures.by_source
     assert by_source["Reuters"].percent == 1.0
     assert by_source["TASS"].percent == 0.0
-    split = agreement_by_suggestion(huawei)
+    split = figures.by_suggestion
     assert split["with suggestion"].percent == 1.0
     assert split["without suggestion"].alpha_sentences == 1
+    by_article = agreement_by_article(target=huawei, articles=[reuters.pk, tass.pk])
+    assert by_article[reuters.pk].percent == 1.0
+    assert by_article[tass.pk].labels == 3
+    assert agreement_by_article(target=huawei, articles=[tass.pk]).keys() == {tass.pk}

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotate.agreement import target_agreement
+from annotate.agreement_data import agreement_set
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, CorpusError, split_sentences
 from annotate.labelling import annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Sentence
@@ -146,10 +146,10 @@ def test_malformed_json_is_a_400_with_a_message(ann, huawei):
 
 
 def test_an_unreachable_database_is_a_json_503_to_retry(cur, huawei, monkeypatch):
-    def unreachable(target):
+    def unreachable(**kwargs):
         raise OperationalError("connection failed") from psycopg.OperationalError("connection failed")
 
-    monkeypatch.setattr("annotate.api.views.target_agreement", unreachable)
+    monkeypatch.setattr("annotate.api.views.summary_for", unreachable)
     response = cur.get(f"/api/targets/{huawei.id}/agreement/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -198,7 +198,7 @@ def test_curators_get_the_agreement_figures(cur, huawei, annotator, other_annota
     response = cur.get(f"/api/targets/{huawei.id}/agreement/")
     assert response.status_code == 200
     body = response.json()
-    expected = target_agreement(huawei)
+    expected = agreement_set(target=huawei).overall
     assert body["overall"]["alpha"] == pytest.approx(expected.alpha)
     assert body["overall"]["labels"] == 6
     assert body["overall"]["pairs"] == [
@@ -212,6 +212,27 @@ def test_curators_get_the_agreement_figures(cur, huawei, annotator, other_annota
     assert list(body["by_source"]) == ["Daily"]
     assert list(body["by_article"]) == [str(sentences[0].article_id)]
     assert set(body["by_suggestion"]) == {"with suggestion", "without suggestion"}
+    assert body["changes_since"] == 0 and body["recomputing"] is False and body["computed_at"]
+    assert body["next_articles"] is None
+
+
+def test_the_agreement_figures_by_article_come_a_page_at_a_time(
+    cur, huawei, annotator, other_annotator, monkeypatch
+):
+    monkeypatch.setattr("annotate.api.views.AGREEMENT_ARTICLES", 1)
+    sentences = disagreeing_labels(huawei, annotator, other_annotator)
+    later = ArticleFactory()
+    label = SentenceFactory(article=later)
+    annotation_record(annotator=annotator, sentence=label, target=huawei, label="pro")
+    annotation_record(annotator=other_annotator, sentence=label, target=huawei, label="pro")
+    body = cur.get(f"/api/targets/{huawei.id}/agreement/").json()
+    assert list(body["by_article"]) == [str(sentences[0].article_id)]
+    following = body["next_articles"]
+    assert following.endswith(f"?articles_after={sentences[0].article_id}")
+    body = cur.get(following).json()
+    assert list(body["by_article"]) == [str(later.pk)]
+    assert body["by_article"][str(later.pk)]["percent"] == 1.0
+    assert cur.get(f"/api/targets/{huawei.id}/agreement/?articles_after=x").status_code == 400
 
 
 def test_annotators_may_not_see_the_agreement_figures(ann, huawei):

@@ -23,8 +23,11 @@ from annotate.export import (
     export_stream,
     export_summary,
     split_sizes,
+    summary_from_counts,
 )
+from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Annotation, Suggestion
+from annotate.summary import article_label_counts, fresh_summary, summary_for
 from tests.factories import (
     AnnotationFactory,
     ArticleFactory,
@@ -308,7 +311,10 @@ def test_the_card_gives_counts_distribution_agreement_gold_rule_model_and_guidel
     huawei.refresh_from_db()
     spec = ExportSpec(target=huawei, level="gold", split=True, seed=7)
     card = dataset_card(
-        spec=spec, summary=export_summary(spec=spec), generated_at=datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+        spec=spec,
+        summary=export_summary(spec=spec),
+        figures=fresh_summary(target=huawei),
+        generated_at=datetime(2025, 3, 1, 9, 30, tzinfo=UTC),
     )
     assert "# Huawei: stance dataset (gold)" in card
     assert "Exported from Stance on 2025-03-01 09:30 UTC." in card
@@ -328,7 +334,7 @@ def test_the_card_gives_counts_distribution_agreement_gold_rule_model_and_guidel
 
 def test_the_card_says_when_there_is_no_model_or_split(huawei, corpus):
     spec = ExportSpec(target=huawei, level="annotations")
-    card = dataset_card(spec=spec, summary=export_summary(spec=spec))
+    card = dataset_card(spec=spec, summary=export_summary(spec=spec), figures=fresh_summary(target=huawei))
     assert "Active model version: none" in card
     assert "- **Splits**: none." in card
     assert "stable pseudonyms" in card
@@ -527,3 +533,27 @@ def test_the_admin_action_is_offered_to_admins_only(huawei):
     response = client.get(reverse("admin:annotate_target_changelist"))
     assert response.status_code == 200
     assert "export_gold_jsonl" not in response.content.decode()
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+@pytest.mark.parametrize("split", [True, False])
+def test_the_cards_counts_from_the_summary_equal_a_count_of_the_export_rows(huawei, corpus, level, split):
+    spec = ExportSpec(target=huawei, level=level, split=split, seed=3)
+    fresh_summary(target=huawei)
+    fast = summary_from_counts(spec=spec, articles=article_label_counts(target=huawei))
+    slow = export_summary(spec=spec)
+    assert fast.rows == slow.rows
+    assert {k: +v for k, v in fast.labels.items()} == {k: +v for k, v in slow.labels.items()}
+
+
+def test_a_card_from_a_stale_summary_says_so_with_the_changes_it_misses(huawei, corpus, annotator):
+    fresh_summary(target=huawei)
+    annotation_record(annotator=annotator, sentence=corpus[-1], target=huawei, label="contra")
+    stale = summary_for(target=huawei, recompute=False)
+    assert stale is not None and stale.changes_since == 1
+    spec = ExportSpec(target=huawei, level="gold")
+    card = dataset_card(spec=spec, summary=export_summary(spec=spec), figures=stale)
+    assert "**Not up to date**" in card and "1 label or adjudication changes since" in card
+    assert "**Not up to date**" not in dataset_card(
+        spec=spec, summary=export_summary(spec=spec), figures=fresh_summary(target=huawei)
+    )

@@ -181,7 +181,7 @@ def test_a_deadlock_in_the_api_is_a_500_not_a_json_503(curator, huawei, caplog):
     client = Client(raise_request_exception=False)
     client.force_login(curator)
     deadlock = from_driver(psycopg.errors.DeadlockDetected("deadlock detected"))
-    with mock.patch("annotate.api.views.target_agreement", side_effect=deadlock):
+    with mock.patch("annotate.api.views.summary_for", side_effect=deadlock):
         response = client.get(f"/api/targets/{huawei.id}/agreement/")
     assert_a_logged_server_error(response, caplog)
 

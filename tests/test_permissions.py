@@ -37,6 +37,8 @@ MATRIX = [
     ("adjudicate", "get", ("target",), L, F, A, A),
     ("adjudicate-settle", "post", ("target",), L, F, A, A),
     ("dashboard", "get", ("target",), L, F, A, A),
+    ("dashboard-summary", "get", ("target",), L, F, A, A),
+    ("dashboard-recompute", "post", ("target",), L, F, A, A),
     ("models", "get", ("target",), L, F, F, A),
     ("model-retrain", "post", ("target",), L, F, F, A),
     ("queue-settings", "post", ("target",), L, F, F, A),

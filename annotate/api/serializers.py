@@ -236,11 +236,30 @@ class FiguresSerializer(serializers.Serializer):
 
 class AgreementSerializer(serializers.Serializer):
     target = serializers.IntegerField()
+    computed_at = serializers.DateTimeField(
+        help_text="When overall, by_source and by_suggestion were computed."
+    )
+    changes_since = serializers.IntegerField(
+        help_text="Label and adjudication writes since then that those figures do not include (0: fresh)."
+    )
+    recomputing = serializers.BooleanField(help_text="Whether a recompute is queued or running.")
     overall = FiguresSerializer()
     by_source = serializers.DictField(child=FiguresSerializer(), help_text="Keyed by source name.")
-    by_article = serializers.DictField(child=FiguresSerializer(), help_text="Keyed by article id.")
     by_suggestion = serializers.DictField(
         child=FiguresSerializer(), help_text='"with suggestion" and "without suggestion" (the control set).'
+    )
+    by_article = serializers.DictField(
+        child=FiguresSerializer(),
+        help_text="Keyed by article id: a page of articles in id order, counted now (always fresh).",
+    )
+    next_articles = serializers.CharField(
+        allow_null=True, help_text="The URL of the next page of by_article, or null on the last."
+    )
+
+
+class AgreementQuerySerializer(serializers.Serializer):
+    articles_after = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, help_text="by_article starts after this article id."
     )
 
 

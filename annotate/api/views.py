@@ -4,6 +4,7 @@ browser and the commands call, and presents the result with an output serializer
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -24,13 +25,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.agreement import agreement_by, agreement_by_suggestion, disagreements, target_agreement
+from annotate.agreement_data import agreement_by_article
 from annotate.api import serializers as io
 from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
+from annotate.disagreements import open_disagreements
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.labelling import (
     NoSuggestionToAccept,
@@ -42,7 +44,11 @@ from annotate.labelling import (
 from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
 from annotate.roles import is_curator
 from annotate.suggestions import in_control_set
+from annotate.summary import summary_for
 from annotate.tasks import import_article
+
+#: Articles in one page of the agreement API's by_article.
+AGREEMENT_ARTICLES = 100
 
 
 class Conflict(APIException):
@@ -89,22 +95,47 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Agreement figures (curators)",
         description="Krippendorff's alpha, Fleiss' and Cohen's kappa and percent agreement over the "
-        "non-skipped labels: overall, by source, by article, and with versus without a suggestion shown.",
-        responses=io.AgreementSerializer,
+        "non-skipped labels: overall, by source, and with versus without a suggestion shown, from the "
+        "target's summary (`computed_at`, `changes_since`: a stale one is recomputed in the background); "
+        f"and by article, counted now, {AGREEMENT_ARTICLES} articles a page (`next_articles`). "
+        "202 while the first summary of a large target is being computed.",
+        parameters=[io.AgreementQuerySerializer],
+        responses={200: io.AgreementSerializer, 202: OpenApiTypes.OBJECT},
     )
     @action(detail=True, permission_classes=[IsCurator])
     def agreement(self, request: Request, pk: int) -> Response:
         target = self.get_object()
+        after = _query(io.AgreementQuerySerializer, request).get("articles_after", 0)
+        summary = summary_for(target=target)
+        if summary is None:
+            return Response(
+                {"target": target.pk, "detail": "The first summary is being computed; ask again shortly."},
+                status=status.HTTP_202_ACCEPTED,
+            )
+        page = list(
+            Article.objects.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:AGREEMENT_ARTICLES]
+        )
+        following = None
+        if len(page) == AGREEMENT_ARTICLES:
+            following = request.build_absolute_uri(
+                f"{request.path}?{urlencode({'articles_after': page[-1]})}"
+            )
 
         def keyed(figures: dict[Any, Any]) -> dict[str, Any]:
             return {str(key): value.as_dict() for key, value in figures.items()}
 
         data = {
             "target": target.pk,
-            "overall": target_agreement(target).as_dict(),
-            "by_source": keyed(agreement_by(target, "sentence__article__source")),
-            "by_article": keyed(agreement_by(target, "sentence__article_id")),
-            "by_suggestion": keyed(agreement_by_suggestion(target)),
+            "computed_at": summary.computed_at,
+            "changes_since": summary.changes_since,
+            "recomputing": summary.recomputing,
+            "overall": summary.agreement.as_dict(),
+            "by_source": keyed(summary.agreement_by_source),
+            "by_suggestion": keyed(summary.agreement_by_suggestion),
+            "by_article": keyed(agreement_by_article(target=target, articles=page)),
+            "next_articles": following,
         }
         return Response(io.AgreementSerializer(data).data)
 
@@ -249,8 +280,8 @@ class SentenceViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         if disagreement is not None:
             if not is_curator(self.request.user):
                 raise PermissionDenied("Only curators and admins filter by disagreement.")
-            ids = [found.sentence_id for found in disagreements(target)]
-            sentences = sentences.filter(pk__in=ids) if disagreement else sentences.exclude(pk__in=ids)
+            disputed = Exists(open_disagreements(target=target).filter(sentence_id=OuterRef("pk")))
+            sentences = sentences.filter(disputed if disagreement else ~disputed)
         return sentences
 
 

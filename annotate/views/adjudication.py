@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotate.agreement import Disagreement, disagreements
 from annotate.corpus import sentence_neighbours
+from annotate.disagreements import Disagreement, disagreements, open_count
 from annotate.forms import AdjudicateForm, form_errors
 from annotate.gold import adjudication_record
 from annotate.models import STANCE_LABELS, Adjudication, Sentence, Suggestion, Target
@@ -26,12 +26,14 @@ def _with_texts(items: list[Disagreement]) -> list[tuple[Disagreement, str]]:
 
 
 def _card(target: Target, message: str = "") -> dict[str, object]:
-    open_items = disagreements(target)
+    """The worst open disagreement, the next QUEUE_SHOWN and how many there are: read from
+    the sentence tallies' index, so a settle costs the same at any number of labels."""
+    open_items = disagreements(target=target, limit=QUEUE_SHOWN + 1)
     current = open_items[0] if open_items else None
     context: dict[str, object] = {
         "target": target,
         "current": current,
-        "remaining": len(open_items),
+        "remaining": open_count(target=target) if open_items else 0,
         "upcoming": _with_texts(open_items[1 : QUEUE_SHOWN + 1]),
         "message": message,
         "label_keys": [("pro", "1"), ("contra", "2"), ("neutral", "3")],

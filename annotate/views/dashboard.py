@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from annotate import charts
 from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
 from annotate.roles import is_admin, require_curator
+from annotate.summary import queue_recompute, summary_for
+from annotate.tasks import summarise_pending
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -194,3 +198,30 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
         "export_url": _export_url(request, target),
     }
     return render(request, "annotate/dashboard.html", context)
+
+
+@require_GET
+def dashboard_summary(request: HttpRequest, target_id: int) -> HttpResponse:
+    """The summary's status line, asked for every few seconds while a recompute runs; once
+    a newer summary is stored than the page shows (?changes=), the page reloads."""
+    require_curator(request.user, "The dashboard")
+    target = get_object_or_404(Target, pk=target_id)
+    summary = summary_for(target=target, recompute=False)
+    shown = request.GET.get("changes", "")
+    if summary is not None and shown != str(summary.changes):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    if summary is not None:
+        summary = replace(summary, recomputing=summarise_pending(target_id=target.pk))
+    context = {"target": target, "summary": summary}
+    return render(request, "annotate/dashboard.html#summary-status", context)
+
+
+@require_POST
+def dashboard_recompute(request: HttpRequest, target_id: int) -> HttpResponse:
+    """Queue a recompute of the summary (the status line then follows it)."""
+    require_curator(request.user, "The dashboard")
+    target = get_object_or_404(Target, pk=target_id)
+    queue_recompute(target=target)
+    return redirect("dashboard", target_id=target.pk)

@@ -14,11 +14,12 @@ from annotate.export import (
     ExportSpec,
     dataset_card,
     export_stream,
-    export_summary,
     parse_seed,
+    summary_from_counts,
 )
 from annotate.models import Target
 from annotate.roles import require_admin
+from annotate.summary import article_label_counts, fresh_summary, summary_for
 
 TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
 
@@ -63,7 +64,11 @@ def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
         spec = _spec(request, target)
     except ExportError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    card = dataset_card(spec=spec, summary=export_summary(spec=spec))
+    # The target's summary and its per-article counts: the card costs one row an article.
+    # Only a large target's very first card waits for the summary to be computed.
+    figures = summary_for(target=target) or fresh_summary(target=target)
+    counts = summary_from_counts(spec=spec, articles=article_label_counts(target=target))
+    card = dataset_card(spec=spec, summary=counts, figures=figures)
     response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, spec.card_filename)
     return response

@@ -7,8 +7,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.agreement import Figures, agreement_by, agreement_by_suggestion, target_agreement
+from annotate.agreement import Figures
+from annotate.agreement_data import agreement_by_article
 from annotate.models import Article, Target
+from annotate.summary import Summary, fresh_summary, summary_for
+
+#: Articles in the "By article" table unless --articles says otherwise.
+ARTICLES_SHOWN = 100
 
 
 def _fmt(value: float | None) -> str:
@@ -19,7 +24,9 @@ class Command(BaseCommand):
     help = (
         "Print a target's inter-annotator agreement (Krippendorff's alpha, Fleiss' kappa, "
         "percent agreement, Cohen's kappa per pair) overall, per source, per article, and "
-        "with versus without a suggestion shown: the dashboard's figures."
+        "with versus without a suggestion shown: the dashboard's figures, from the target's "
+        "summary (it says when it was computed; --recompute computes it now). Per article for "
+        "a page of articles, counted now."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,22 +34,57 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print JSON instead of tables."
         )
+        parser.add_argument(
+            "--recompute",
+            action="store_true",
+            help="Compute the summary now if it misses changes (reads every label: seconds at a million).",
+        )
+        parser.add_argument(
+            "--articles", type=int, default=ARTICLES_SHOWN, help="Articles in the by-article table (0: none)."
+        )
+        parser.add_argument(
+            "--articles-after", type=int, default=0, help="The by-article table starts after this article id."
+        )
 
-    def handle(self, *args: Any, target: str, as_json: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        target: str,
+        as_json: bool,
+        recompute: bool,
+        articles: int,
+        articles_after: int,
+        **options: Any,
+    ) -> None:
         chosen = Target.objects.filter(name=target).first()
         if chosen is None:
             raise CommandError(f"No target named {target!r}.")
-        overall = target_agreement(chosen)
-        by_source = agreement_by(chosen, "sentence__article__source")
-        by_article = agreement_by(chosen, "sentence__article_id")
-        by_suggestion = agreement_by_suggestion(chosen)
+        if articles < 0 or articles_after < 0:
+            raise CommandError("--articles and --articles-after take a number from 0.")
+        summary = None if recompute else summary_for(target=chosen)
+        if summary is None:  # asked for, or a large target's first summary
+            summary = fresh_summary(target=chosen)
+        page = list(
+            Article.objects.filter(pk__gt=articles_after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:articles]
+        )
+        by_article = agreement_by_article(target=chosen, articles=page) if page else {}
+        overall, by_source, by_suggestion = (
+            summary.agreement,
+            summary.agreement_by_source,
+            summary.agreement_by_suggestion,
+        )
         if as_json:
-            self._json(chosen, overall, by_source, by_article, by_suggestion)
+            self._json(chosen, summary, by_article)
             return
+        self.stdout.write(self._stamp(summary))
         titles = dict(Article.objects.filter(pk__in=list(by_article)).values_list("pk", "title"))
         self._table("Overall", {chosen.name: overall})
         self._table("By source", {source or "(no source)": f for source, f in by_source.items()})
         self._table("By article", {titles.get(pk, pk): f for pk, f in by_article.items()})
+        if len(page) == articles:
+            self.stdout.write(f"  (more articles: --articles-after {page[-1]})")
         self._table("With and without a suggestion shown", by_suggestion)
         names = dict(get_user_model().objects.values_list("pk", "username"))
         self.stdout.write("\nCohen's kappa per pair of annotators")
@@ -61,14 +103,24 @@ class Command(BaseCommand):
                 f"{f.fleiss_sentences:>6}{percent:>8}{f.labels:>8}"
             )
 
-    def _json(
-        self, target: Target, overall: Figures, by_source: dict, by_article: dict, by_suggestion: dict
-    ) -> None:
+    @staticmethod
+    def _stamp(summary: Summary) -> str:
+        when = f"Computed {summary.computed_at:%Y-%m-%d %H:%M:%S %Z} in {summary.seconds:.1f} s"
+        if summary.fresh:
+            return f"{when}; up to date."
+        return (
+            f"{when}; {summary.changes_since:,} label or adjudication changes since are not included "
+            "(a recompute is queued; --recompute computes it now)."
+        )
+
+    def _json(self, target: Target, summary: Summary, by_article: dict[int, Figures]) -> None:
         payload = {
             "target": target.name,
-            "overall": overall.as_dict(),
-            "by_source": {str(k): v.as_dict() for k, v in by_source.items()},
+            "computed_at": summary.computed_at.isoformat(),
+            "changes_since": summary.changes_since,
+            "overall": summary.agreement.as_dict(),
+            "by_source": {str(k): v.as_dict() for k, v in summary.agreement_by_source.items()},
             "by_article": {str(k): v.as_dict() for k, v in by_article.items()},
-            "by_suggestion": {k: v.as_dict() for k, v in by_suggestion.items()},
+            "by_suggestion": {k: v.as_dict() for k, v in summary.agreement_by_suggestion.items()},
         }
         self.stdout.write(json.dumps(payload, indent=2))

@@ -1,0 +1,58 @@
+"""Sentences whose annotators disagree, worst first: the adjudication queue.
+
+Read from the sentence tallies through a partial index in the queue's order (agreement,
+then more labels first, then sentence), so the first page costs the same whether there are
+ten disagreements or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from annotate.models import STANCE_LABELS, Annotation, Label, SentenceTally, Target
+
+
+@dataclass
+class Disagreement:
+    sentence_id: int
+    votes: list[tuple[int, str]]  # (annotator id, label), in annotator order
+    counts: dict[str, int]
+    agreement: float
+
+
+def open_disagreements(*, target: Target) -> QuerySet[SentenceTally]:
+    """Unsettled sentences whose non-skipped labels are not all the same, worst first."""
+    return SentenceTally.objects.filter(target=target, agreement__lt=1, adjudicated="").order_by(
+        "agreement", "-votes", "sentence_id"
+    )
+
+
+def disagreements(*, target: Target, limit: int) -> list[Disagreement]:
+    """The first `limit` open disagreements with their labels (two queries)."""
+    tallies = list(open_disagreements(target=target)[:limit])
+    votes: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    rows = (
+        Annotation.objects.filter(target=target, sentence_id__in=[t.sentence_id for t in tallies])
+        .exclude(label=Label.SKIP)
+        .order_by("annotator_id")
+        .values_list("sentence_id", "annotator_id", "label")
+    )
+    for sentence_id, annotator_id, label in rows:
+        votes[sentence_id].append((annotator_id, label))
+    return [
+        Disagreement(
+            sentence_id=t.sentence_id,
+            votes=votes[t.sentence_id],
+            counts={label: n for label in STANCE_LABELS if (n := getattr(t, label))},
+            agreement=t.agreement or 0.0,
+        )
+        for t in tallies
+    ]
+
+
+def open_count(*, target: Target) -> int:
+    """How many open disagreements there are: a count over the partial index."""
+    return open_disagreements(target=target).order_by().count()

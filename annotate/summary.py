@@ -1,0 +1,326 @@
+"""A target's expensive figures, computed once and served with when and on what they rest.
+
+Agreement, gold-label distributions, median times and the suggestions' sway each read every
+label of the target. They are computed here (aggregate queries over the tallies and the
+labels, seconds at a million labels) and stored in TargetSummary with the target's change
+count (TargetChanges, bumped by the label triggers) at that moment. Pages read the stored
+figures in one query and compare the counts: a summary whose count moved is stale, and
+says so with the number of changes since; opening it queues a recompute in the background
+(annotate.tasks.summarise_target) and the page shows that it is running. Below
+INLINE_LABELS labels the recompute is cheap and runs in the request, so a small project
+always sees fresh figures.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from annotate.agreement import Figures, PairKappa
+from annotate.agreement_data import agreement_set
+from annotate.models import (
+    STANCE_LABELS,
+    Annotation,
+    AnnotatorTally,
+    Label,
+    ModelVersion,
+    SentenceTally,
+    Suggestion,
+    Target,
+    TargetChanges,
+    TargetSummary,
+)
+
+#: Below this many labels (skips included) a stale summary is recomputed in the request.
+INLINE_LABELS = 20_000
+NO_SOURCE = "(no source)"
+
+
+@dataclass
+class Distribution:
+    """Gold labels of a set of sentences; ties between annotators stay unresolved."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STANCE_LABELS, 0))
+    unresolved: int = 0
+
+    @property
+    def resolved(self) -> int:
+        return sum(self.counts.values())
+
+    def share(self, label: str) -> float | None:
+        return self.counts.get(label, 0) / self.resolved if self.resolved else None
+
+
+@dataclass(frozen=True)
+class SuggestionSway:
+    """How often labels given while the active model was live agree with its suggestion,
+    with the suggestion on screen and without (the control set).
+
+    Only those labels count: the model never trained on them, and the suggestion on screen
+    was this model's. A much higher match with suggestions than without hints at anchoring.
+    """
+
+    since: datetime.datetime  # when the active version went live
+    shown: int  # non-skip labels given with a suggestion on screen
+    accepted: int  # of which accepted with Enter
+    shown_matching: int  # ... equal to the active model's suggestion
+    control: int  # non-skip labels given without a suggestion
+    control_matching: int
+
+    @property
+    def shown_match_rate(self) -> float | None:
+        return self.shown_matching / self.shown if self.shown else None
+
+    @property
+    def control_match_rate(self) -> float | None:
+        return self.control_matching / self.control if self.control else None
+
+    @property
+    def accepted_rate(self) -> float | None:
+        return self.accepted / self.shown if self.shown else None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The stored figures, decoded, with what they rest on."""
+
+    computed_at: datetime.datetime
+    changes: int  # the target's change count they were computed at
+    changes_now: int
+    seconds: float
+    agreement: Figures
+    agreement_by_source: dict[str, Figures]
+    agreement_by_suggestion: dict[str, Figures]
+    distribution: Distribution
+    by_source: dict[str, Distribution]
+    median_ms: dict[int, float]
+    sway: SuggestionSway | None
+    recomputing: bool = False
+
+    @property
+    def changes_since(self) -> int:
+        return max(0, self.changes_now - self.changes)
+
+    @property
+    def fresh(self) -> bool:
+        return self.changes_since == 0
+
+
+def changes_now(*, target: Target) -> int:
+    return TargetChanges.objects.filter(target=target).values_list("changes", flat=True).first() or 0
+
+
+def median_spent_ms(*, target: Target) -> dict[int, float]:
+    """Each annotator's median spent_ms, computed in the database.
+
+    Window functions rank every annotator's times; only the one or two middle rows come
+    back, so this is one query returning at most two rows an annotator.
+    """
+    ranked = (
+        Annotation.objects.filter(target=target, spent_ms__isnull=False)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("annotator_id")], order_by=[F("spent_ms"), F("id")]),
+            n=Window(Count("id"), partition_by=[F("annotator_id")]),
+        )
+        # Integer division: rank (n+1)/2 and (n+2)/2, one row for odd n, two for even.
+        .filter(rank__gte=(F("n") + 1) / 2, rank__lte=(F("n") + 2) / 2)
+        .values_list("annotator_id", "spent_ms")
+    )
+    middles: dict[int, list[int]] = defaultdict(list)
+    for annotator_id, spent_ms in ranked:
+        middles[annotator_id].append(spent_ms)
+    return {annotator_id: statistics.fmean(values) for annotator_id, values in middles.items()}
+
+
+def live_since(*, target: Target) -> datetime.datetime | None:
+    """When the active version finished training and could be shown."""
+    if target.active_version_id is None:
+        return None
+    row = (
+        ModelVersion.objects.filter(pk=target.active_version_id)
+        .values_list("finished_at", "created_at")
+        .first()
+    )
+    return None if row is None else row[0] or row[1]
+
+
+def suggestion_sway(*, target: Target, since: datetime.datetime | None) -> SuggestionSway | None:
+    """Labels since the active version went live that match its suggestion, shown or not."""
+    if target.active_version_id is None or since is None:
+        return None
+    same = Suggestion.objects.filter(
+        model_version_id=target.active_version_id,
+        sentence_id=OuterRef("sentence_id"),
+        label=OuterRef("label"),
+    )
+    figures = (
+        Annotation.objects.filter(target=target, updated_at__gte=since)
+        .exclude(label=Label.SKIP)
+        .alias(matches=Exists(same))
+        .aggregate(
+            shown=Count("id", filter=Q(suggestion_shown=True)),
+            accepted=Count("id", filter=Q(suggestion_shown=True, accepted_suggestion=True)),
+            shown_matching=Count("id", filter=Q(suggestion_shown=True, matches=True)),
+            control=Count("id", filter=Q(suggestion_shown=False)),
+            control_matching=Count("id", filter=Q(suggestion_shown=False, matches=True)),
+        )
+    )
+    return SuggestionSway(since=since, **figures)
+
+
+def distributions(*, target: Target) -> tuple[Distribution, dict[str, Distribution]]:
+    """Gold labels of the target, overall and per source outlet (sources sorted by name):
+    one GROUP BY over the tallies, whose `gold` column is the gold rule (annotate.gold)."""
+    rows = (
+        SentenceTally.objects.filter(target=target)
+        .filter(Q(votes__gt=0) | ~Q(adjudicated=""))
+        .values_list("sentence__article__source", "gold")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    overall = Distribution()
+    by_source: dict[str, Distribution] = defaultdict(Distribution)
+    for source, gold, n in rows:
+        for distribution in (overall, by_source[source or NO_SOURCE]):
+            if gold:
+                distribution.counts[gold] = distribution.counts.get(gold, 0) + n
+            else:
+                distribution.unresolved += n
+    return overall, dict(sorted(by_source.items(), key=lambda item: item[0].lower()))
+
+
+def article_counts(*, target: Target) -> dict[str, list[Any]]:
+    """Per article with a stance label or an adjudication: its sentences' gold labels and its
+    non-skipped labels, by stance label. The dataset card splits these by article."""
+    gold = (
+        SentenceTally.objects.filter(target=target)
+        .filter(Q(votes__gt=0) | ~Q(adjudicated=""))
+        .values("sentence__article_id")
+        .annotate(
+            **{f"gold_{label}": Count("id", filter=Q(gold=label)) for label in STANCE_LABELS},
+            **{f"labels_{label}": Sum(label) for label in STANCE_LABELS},
+        )
+        .order_by("sentence__article_id")
+    )
+    found: dict[str, list[Any]] = {"ids": [], "gold": [], "labels": []}
+    for row in gold.iterator(chunk_size=10_000):
+        found["ids"].append(row["sentence__article_id"])
+        found["gold"].append([row[f"gold_{label}"] for label in STANCE_LABELS])
+        found["labels"].append([row[f"labels_{label}"] or 0 for label in STANCE_LABELS])
+    return found
+
+
+def compute(*, target: Target) -> TargetSummary:
+    """Compute and store the target's summary (seconds at a million labels)."""
+    started = time.monotonic()
+    # Read first: labels written while computing make the summary stale, never falsely fresh.
+    changes = changes_now(target=target)
+    figures = agreement_set(target=target)
+    distribution, by_source = distributions(target=target)
+    sway = suggestion_sway(target=target, since=live_since(target=target))
+    payload = {
+        "agreement": figures.overall.as_dict(),
+        "agreement_by_source": {k: v.as_dict() for k, v in figures.by_source.items()},
+        "agreement_by_suggestion": {k: v.as_dict() for k, v in figures.by_suggestion.items()},
+        "distribution": asdict(distribution),
+        "by_source": {k: asdict(v) for k, v in by_source.items()},
+        "median_ms": {str(k): v for k, v in median_spent_ms(target=target).items()},
+        "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
+    }
+    articles = article_counts(target=target)
+    summary, _ = TargetSummary.objects.update_or_create(
+        target=target,
+        defaults={
+            "computed_at": timezone.now(),
+            "changes": changes,
+            "seconds": time.monotonic() - started,
+            "figures": payload,
+            "articles": articles,
+        },
+    )
+    return summary
+
+
+def _figures(data: dict[str, Any]) -> Figures:
+    return Figures(**{**data, "pairs": [PairKappa(**pair) for pair in data["pairs"]]})
+
+
+def _distribution(data: dict[str, Any]) -> Distribution:
+    return Distribution(counts=dict(data["counts"]), unresolved=data["unresolved"])
+
+
+def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False) -> Summary:
+    data = stored.figures
+    sway = data["sway"]
+    return Summary(
+        computed_at=stored.computed_at,
+        changes=stored.changes,
+        changes_now=changes_now,
+        seconds=stored.seconds,
+        agreement=_figures(data["agreement"]),
+        agreement_by_source={k: _figures(v) for k, v in data["agreement_by_source"].items()},
+        agreement_by_suggestion={k: _figures(v) for k, v in data["agreement_by_suggestion"].items()},
+        distribution=_distribution(data["distribution"]),
+        by_source={k: _distribution(v) for k, v in data["by_source"].items()},
+        median_ms={int(k): v for k, v in data["median_ms"].items()},
+        sway=None
+        if sway is None
+        else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
+        recomputing=recomputing,
+    )
+
+
+def labels_of(*, target: Target) -> int:
+    """The target's labels and skips, from the annotators' tallies (one row each)."""
+    totals = AnnotatorTally.objects.filter(target=target).aggregate(n=Sum(F("labels") + F("skips")))
+    return totals["n"] or 0
+
+
+def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
+    """The target's summary: fresh if it is cheap to make so, else as stored, with how many
+    changes it misses and a recompute queued. None while the first one is being computed."""
+    now = changes_now(target=target)
+    stored = TargetSummary.objects.filter(target=target).defer("articles").first()
+    if stored is not None and stored.changes == now:
+        return decode(stored, changes_now=now)
+    if recompute and labels_of(target=target) < INLINE_LABELS:
+        computed = compute(target=target)
+        return decode(computed, changes_now=now if computed.changes == now else changes_now(target=target))
+    queued = recompute and queue_recompute(target=target)
+    return None if stored is None else decode(stored, changes_now=now, recomputing=queued)
+
+
+def queue_recompute(*, target: Target) -> bool:
+    """Queue a background recompute unless one is waiting already; True when one is."""
+    from annotate.tasks import summarise_pending, summarise_target
+
+    if not summarise_pending(target_id=target.pk):
+        summarise_target.enqueue(target.pk)
+    return True
+
+
+def fresh_summary(*, target: Target) -> Summary:
+    """The summary as of now, computed in this process if it is missing or stale (exports
+    and `manage.py agreement --recompute`: jobs that read every label anyway)."""
+    now = changes_now(target=target)
+    stored = TargetSummary.objects.filter(target=target).defer("articles").first()
+    if stored is None or stored.changes != now:
+        stored = compute(target=target)
+    return decode(stored, changes_now=changes_now(target=target))
+
+
+def article_label_counts(*, target: Target) -> dict[str, list[Any]]:
+    """The stored per-article counts of the summary (see article_counts), for the card."""
+    return TargetSummary.objects.filter(target=target).values_list("articles", flat=True).first() or {
+        "ids": [],
+        "gold": [],
+        "labels": [],
+    }
