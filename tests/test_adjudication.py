@@ -8,10 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.disagreements import disagreements
-from annotate.models import SentenceTally
 from annotate.gold import Method, adjudication_record, gold_for
 from annotate.labelling import annotation_record
-from annotate.models import Adjudication
+from annotate.models import Adjudication, SentenceTally
 from tests.factories import SentenceFactory, SuggestionFactory
 
 pytestmark = pytest.mark.django_db
