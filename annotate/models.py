@@ -360,6 +360,10 @@ class Adjudication(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sentence", "target"], name="adjudication_one_per_sentence"),
         ]
+        indexes = [
+            # The adjudication page's "recently settled" panel: the newest, without a sort.
+            models.Index(fields=["target", "-updated_at", "-id"], name="adjudication_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sentence_id}: {self.label} by {self.curator}"

@@ -85,10 +85,12 @@ def annotator_share(*, sentences: int, overlap: int, annotators: int) -> int:
 
 #: The annotator's labels for the target (skips included) and those changed today, as two
 #: select-list columns: `progress_for` reads them alone, the labelling card beside its
-#: sentences (annotate/card.py).
+#: sentences (annotate/card.py). "done" is the annotator's tally row (kept by triggers), not
+#: a count: it costs the same at the millionth label as at the first. "today" counts the
+#: day's labels on the (annotator, target, -updated_at) index.
 PROGRESS_COUNTS_SQL = """
-(SELECT COUNT(*) FROM {annotation} "done" WHERE "done"."annotator_id" = %(annotator)s
- AND "done"."target_id" = %(target)s) AS "done",
+COALESCE((SELECT "done"."labels" + "done"."skips" FROM {annotator_tally} "done"
+ WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0) AS "done",
 (SELECT COUNT(*) FROM {annotation} "today" WHERE "today"."annotator_id" = %(annotator)s
  AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
 """

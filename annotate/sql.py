@@ -16,12 +16,22 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
-from annotate.models import Annotation, Article, Assignment, QueueCursor, Sentence, Suggestion, Target
+from annotate.models import (
+    Annotation,
+    AnnotatorTally,
+    Article,
+    Assignment,
+    QueueCursor,
+    Sentence,
+    Suggestion,
+    Target,
+)
 
 M = TypeVar("M", bound=Model)
 
 TABLES = {
     "annotation": Annotation,
+    "annotator_tally": AnnotatorTally,
     "article": Article,
     "assignment": Assignment,
     "cursor": QueueCursor,
