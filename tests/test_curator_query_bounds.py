@@ -1,0 +1,108 @@
+"""Every page and endpoint a curator or admin opens takes the same number of queries at two
+corpus sizes: none of them counts or reads labels one by one."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from annotate import summary
+from annotate.models import Adjudication, Annotation
+from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory, active_version
+
+pytestmark = pytest.mark.django_db
+
+LABELS = ["pro", "contra", "neutral", "pro", "skip"]
+
+
+def build(target, *, articles: int, per_article: int) -> None:
+    """Two annotators on every sentence (one in five disagrees), adjudications, suggestions."""
+    ann, bob = UserFactory(role="annotator"), UserFactory(role="annotator")
+    curator = UserFactory(role="curator")
+    version = active_version(target)
+    rows, n = [], 0
+    for a in range(articles):
+        article = ArticleFactory(source=f"Outlet {a % 3}")
+        for position in range(per_article):
+            sentence = SentenceFactory(article=article, position=position)
+            SuggestionFactory(target=target, sentence=sentence, model_version=version)
+            label = LABELS[n % 4]
+            other = LABELS[(n + 1) % 4] if n % 5 == 0 else label
+            rows += [
+                Annotation(annotator=ann, sentence=sentence, target=target, label=label, spent_ms=900),
+                Annotation(annotator=bob, sentence=sentence, target=target, label=other, spent_ms=1200),
+            ]
+            if n % 10 == 0:
+                Adjudication.objects.create(sentence=sentence, target=target, label="pro", curator=curator)
+            n += 1
+    Annotation.objects.bulk_create(rows)
+    target.refresh_from_db()
+    summary.compute(target=target)  # as the background task leaves it
+
+
+def client_for(role: str) -> Client:
+    client = Client()
+    client.force_login(UserFactory(role=role, is_staff=role == "admin"))
+    return client
+
+
+SIZES = [pytest.param((2, 3), id="6-sentences"), pytest.param((8, 12), id="96-sentences")]
+
+
+@pytest.fixture(params=SIZES)
+def corpus(request, huawei):
+    articles, per_article = request.param
+    build(huawei, articles=articles, per_article=per_article)
+    return huawei
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "query", "bound"),
+    [
+        ("curator", "dashboard", "", 18),
+        ("curator", "dashboard-summary", "?changes=-2", 6),
+        ("curator", "adjudicate", "", 15),
+        ("admin", "models", "", 8),
+        ("annotator", "label", "", 15),
+        ("curator", "label", "", 9),
+        ("admin", "label", "", 10),
+        ("curator", "api:target-agreement", "", 10),
+        ("admin", "export-card", "?level=gold&split=1", 8),
+        ("admin", "export-card", "?level=annotations", 8),
+    ],
+)
+def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
+    corpus, role, name, query, bound, django_assert_max_num_queries
+):
+    client = client_for(role)
+    url = reverse(name, args=[corpus.pk]) + query
+    client.get(url)  # the first request of a session writes it
+    with django_assert_max_num_queries(bound):
+        response = client.get(url)
+    assert response.status_code in (200, 204), response.content[:500]
+
+
+def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):
+    from annotate.disagreements import disagreements
+
+    client = client_for("curator")
+    client.get(reverse("adjudicate", args=[corpus.pk]))
+    for current in disagreements(target=corpus, limit=2):
+        with django_assert_max_num_queries(22):
+            response = client.post(
+                reverse("adjudicate-settle", args=[corpus.pk]),
+                {"sentence": current.sentence_id, "label": "neutral"},
+                HTTP_HX_REQUEST="true",
+            )
+        assert response.status_code == 200
+
+
+def test_the_agreement_command_takes_a_bounded_number_of_queries_at_any_size(
+    corpus, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(9):
+        call_command("agreement", "--target", corpus.name, stdout=io.StringIO())
