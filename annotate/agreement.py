@@ -15,8 +15,6 @@ from itertools import combinations
 
 import numpy as np
 from django.db.models import Q
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import fleiss_kappa
 
 from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Target
 
@@ -101,6 +99,8 @@ def krippendorff_alpha(votes: Iterable[Vote]) -> tuple[float | None, int]:
 
 def fleiss(votes: Iterable[Vote], raters: int) -> tuple[float | None, int]:
     """Fleiss' kappa over sentences with exactly `raters` labels."""
+    from statsmodels.stats.inter_rater import fleiss_kappa  # heavy: loaded only when computed
+
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for vote in votes:
         counts[vote.sentence_id][vote.label] += 1
@@ -121,6 +121,8 @@ def percent_agreement(votes: Iterable[Vote]) -> tuple[float | None, int]:
 
 
 def cohen_pairs(votes: Iterable[Vote]) -> list[PairKappa]:
+    from sklearn.metrics import cohen_kappa_score  # heavy: loaded only when computed
+
     by_annotator: dict[int, dict[int, str]] = defaultdict(dict)
     for vote in votes:
         by_annotator[vote.annotator_id][vote.sentence_id] = vote.label
