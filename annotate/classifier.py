@@ -3,6 +3,11 @@
 Word and character n-gram TF-IDF features feed a linear SVM whose scores are turned into
 calibrated probabilities (Platt scaling in CalibratedClassifierCV); class weights are
 balanced because stance corpora are dominated by neutral sentences.
+
+scikit-learn (and SciPy under it) is imported inside the functions that train and score,
+not at the top: the web processes import this module for its names (CLASSES,
+TrainingError) and would otherwise each carry ~100 MB of libraries they never call.
+tests/test_lazy_imports.py checks it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,12 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 CLASSES: tuple[str, ...] = ("pro", "contra", "neutral")
 #: The fewest examples a class needs for nested folds (cross-validation, calibration).
@@ -70,6 +73,11 @@ class TrainedModel:
 
 
 def build_pipeline(folds: int = 3) -> Pipeline:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     features = FeatureUnion(
         [
             (
@@ -117,6 +125,8 @@ def _drop_rare(texts: Sequence[str], labels: Sequence[str]) -> tuple[list[str], 
 
 
 def evaluate(true: Sequence[str], predicted: Sequence[str], folds: int) -> Metrics:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     precision, recall, f1, support = precision_recall_fscore_support(
         true, predicted, labels=list(CLASSES), zero_division=0
     )
@@ -142,6 +152,8 @@ def evaluate(true: Sequence[str], predicted: Sequence[str], folds: int) -> Metri
 
 def train(texts: Sequence[str], labels: Sequence[str], *, random_state: int = 0) -> TrainedModel:
     """Cross-validated metrics, then the model fitted on every label."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     if len(texts) != len(labels):
         raise TrainingError("texts and labels differ in length")
     counts = check_labels(labels)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -62,7 +61,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# joblib (scikit-learn's pickler, with loky and cloudpickle) is imported where a model is
+# written or read: the web processes import this module for suggestion_to_show only.
+
+
 def model_save(version: ModelVersion, pipeline: object) -> None:
+    import joblib
+
     path = model_dir() / f"target{version.target_id}-v{version.pk}.joblib"
     joblib.dump(pipeline, path)
     version.file_name = path.name
@@ -71,6 +76,8 @@ def model_save(version: ModelVersion, pipeline: object) -> None:
 
 def model_load(version: ModelVersion) -> object:
     """Unpickle a model only from the app's own folder and only if its hash matches."""
+    import joblib
+
     path = (model_dir() / version.file_name).resolve()
     if path.parent != model_dir().resolve() or not path.is_file():
         raise TrainingError(f"Model file of version {version.pk} is missing.")

@@ -313,7 +313,7 @@ def test_labels_for_another_target_are_not_training_data(huawei):
 @pytest.fixture
 def no_unpickling(monkeypatch) -> list[object]:
     loaded: list[object] = []
-    monkeypatch.setattr(suggestions.joblib, "load", loaded.append)
+    monkeypatch.setattr(joblib, "load", loaded.append)
     return loaded
 
 

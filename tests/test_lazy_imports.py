@@ -1,0 +1,101 @@
+"""The web processes leave scikit-learn, SciPy, pandas and statsmodels on disk.
+
+Each gunicorn worker that imports them carries ~100 MB it never uses to serve a label.
+They are imported where they are used (training, agreement maths), and these tests check
+it in a fresh interpreter: pytest's own process has long since imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("sklearn", "scipy", "pandas", "statsmodels")
+
+# Settings, URLconf, the WSGI handler (and so every middleware), migrations on an empty
+# SQLite file, then an annotator's label round trip on a sentence with a suggestion.
+ROUND_TRIP = """
+import json, sys
+
+import django
+django.setup()
+
+from django.core.management import call_command
+from django.test.utils import setup_test_environment
+from django.urls import get_resolver
+
+get_resolver().url_patterns
+import stance.wsgi  # noqa: E402
+
+call_command("migrate", verbosity=0)
+
+from django.test import Client  # noqa: E402
+
+from annotate.models import Annotation, Target  # noqa: E402
+from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory  # noqa: E402
+
+setup_test_environment()
+target = Target.objects.get(name="Huawei")
+article = ArticleFactory()
+sentences = [SentenceFactory(article=article, position=i) for i in range(3)]
+for sentence in sentences:
+    SuggestionFactory(sentence=sentence, target=target)
+client = Client()
+client.force_login(UserFactory(username="ann", role="annotator"))
+
+page = client.get(f"/label/{target.pk}/")
+assert page.status_code == 200, page.status_code
+assert f'data-sentence-id="{sentences[0].pk}"' in page.content.decode()
+posted = client.post(
+    f"/label/{target.pk}/submit/",
+    {"sentence": sentences[0].pk, "label": "pro", "spent_ms": 1200},
+    HTTP_HX_REQUEST="true",
+)
+assert posted.status_code == 200, posted.status_code
+assert Annotation.objects.filter(sentence=sentences[0], label="pro").count() == 1
+print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+"""
+
+# The same detector must see them once training runs (else the test above proves nothing).
+TRAINING = """
+import json, sys
+
+from annotate import classifier
+imported = sorted({name.partition(".")[0] for name in sys.modules})
+texts = [f"good fair {i}" for i in range(6)] + [f"risk threat {i}" for i in range(6)]
+classifier.train(texts, ["pro"] * 6 + ["contra"] * 6)
+trained = sorted({name.partition(".")[0] for name in sys.modules})
+print(json.dumps([imported, trained]))
+"""
+
+
+def run_fresh(code: str, tmp_path: Path) -> object:
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "stance.settings",
+        "SQLITE_PATH": str(tmp_path / "lazy.sqlite3"),
+        "MODEL_DIR": str(tmp_path / "models"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_serving_a_label_round_trip_imports_none_of_the_heavy_libraries(tmp_path):
+    imported = run_fresh(ROUND_TRIP, tmp_path)
+
+    assert "django" in imported and "annotate" in imported
+    assert [name for name in HEAVY if name in imported] == []
+
+
+def test_training_a_model_does_import_scikit_learn(tmp_path):
+    before, after = run_fresh(TRAINING, tmp_path)
+
+    assert [name for name in HEAVY if name in before] == []
+    assert {"sklearn", "scipy"} <= set(after)
