@@ -1,0 +1,887 @@
+"""Curators' and admins' pages at two corpus sizes: seconds, queries, and the server's idle memory.
+
+Builds one database a size (--sizes, in labels; 10,000 and 1,000,000 by default) with
+benchmarks/export.py's generator: articles of 50 sentences from 7 sources, two annotators
+on every sentence (labels / 2 sentences) who disagree on about 15 % of them, spent_ms on
+every label, a ready model version with a suggestion for every sentence, active. On top:
+  - the annotators in the "annotator" group, a curator ("bench-curator", group "curator")
+    and an admin ("bench-admin", group "admin"), all with harness.PASSWORD;
+  - the labels' created_at/updated_at spread over the past 100 days, a hundredth of them
+    today (so "labels changed today" is about 1 %), a tenth changed up to 3 days after
+    they were given. bulk_create cannot set them (auto_now and auto_now_add overwrite any
+    value given), so after the build one UPDATE a batch of 50,000 ids sets them from a
+    hash of the id, in SQL (again when a kept database is reused on another day);
+  - adjudications of 1 % of the disagreements by the curator, dated the same way, so the
+    adjudication page's settled panel has rows; two older ready model versions.
+Everything is written by plain INSERT and UPDATE statements (bulk_create and the ORM), so
+database triggers on these tables fire as they do for the application's own writes.
+
+Then, in a child process per page and size (nothing carries over: memory, caches, the
+SQLite page cache), with production settings (DEBUG off) and Django's test client
+(in-process, force_login), it times --repeat requests of each page and counts their
+queries (django.test.utils.CaptureQueriesContext):
+  dashboard        GET /dashboard/<t>/                      curator
+  adjudicate       GET /adjudicate/<t>/                     curator
+  settle           POST /adjudicate/<t>/settle/ (htmx)      curator, one open disagreement each
+  models           GET /models/<t>/                         admin
+  label-annotator  GET /label/<t>/                          an annotator with labels (cursor reset first)
+  label-curator    GET /label/<t>/                          curator
+  label-admin      GET /label/<t>/                          admin
+  api-agreement    GET /api/targets/<t>/agreement/          curator (session)
+  card             GET /export/<t>/card/?level=gold&split=1 admin
+  command          manage.py agreement --target NAME        call_command, output to a StringIO
+A request that runs longer than --timeout seconds ends its page's child (killed; on
+PostgreSQL statement_timeout stops the server's side too) and the page shows TIMEOUT.
+Prints p50 and the first request at each size, the ratio largest / smallest, the queries,
+and a verdict against the targets: p50 under 1 s at the largest size, ratio at most 2.
+
+Last, gunicorn (3 sync workers) serves Stance on the smallest database, then a bare Django
+project (`django-admin startproject` in a temporary folder, one view at /, DEBUG off) the
+same way; each worker answers one request (its URLconf imported, as a worker that has
+served is), and after 2 s the RSS of the process tree (master + workers, VmRSS from /proc)
+is summed, with PSS beside it and any of numpy, scipy, sklearn, pandas, statsmodels that a
+worker has mapped. Target: Stance at most 1.5 x the bare project.
+
+    .venv/bin/python benchmarks/pages.py                           # 10,000 and 1,000,000 labels
+    .venv/bin/python benchmarks/pages.py --keep /tmp/stance-pages  # keep the databases, reuse them
+    .venv/bin/python benchmarks/pages.py --sizes 2000 20000 --repeat 2
+    .venv/bin/python benchmarks/pages.py --postgres --keep x --pages dashboard,settle --skip-rss
+
+--keep DIR keeps the SQLite files in DIR (pages-<labels>.sqlite3), or with --postgres the
+databases stance_pages_<labels> on the server; a run finding one built by the same
+generator and the same migrations reuses it (a table bench_pages_build records what was
+built), otherwise it is emptied and built again. Exit code 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import export
+import harness
+
+ROOT = harness.ROOT
+#: Bump when the build below changes what it writes, so kept databases are rebuilt.
+BUILD_FORMAT = 1
+MARKER = "bench_pages_build"
+ANNOTATOR, CURATOR, ADMIN = "bench-annotator-0", "bench-curator", "bench-admin"
+SECONDS_TARGET, RATIO_TARGET, RSS_TARGET = 1.0, 2.0, 1.5
+DAYS = 100
+ADJUDICATED_SHARE = 100  # one disagreement in 100 is adjudicated at build time
+BATCH = 50_000
+#: Odd multipliers for the per-id hashes that date the labels (coprime to 100 and 10).
+K_DAY, K_SECOND, K_RELABEL = 2654435761, 40503, 97531
+HEAVY = ("numpy", "scipy", "sklearn", "pandas", "statsmodels")
+WORKERS = 3
+ROLE_NAMES = {ANNOTATOR: "annotator", CURATOR: "curator", ADMIN: "admin", "-": "(in-process)"}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    role: str
+    what: str
+
+
+PAGES = [
+    Page("dashboard", CURATOR, "GET /dashboard/<t>/"),
+    Page("adjudicate", CURATOR, "GET /adjudicate/<t>/"),
+    Page("settle", CURATOR, "POST /adjudicate/<t>/settle/"),
+    Page("models", ADMIN, "GET /models/<t>/"),
+    Page("label-annotator", ANNOTATOR, "GET /label/<t>/"),
+    Page("label-curator", CURATOR, "GET /label/<t>/"),
+    Page("label-admin", ADMIN, "GET /label/<t>/"),
+    Page("api-agreement", CURATOR, "GET /api/targets/<t>/agreement/"),
+    Page("card", ADMIN, "GET /export/<t>/card/?level=gold&split=1"),
+    Page("command", "-", "manage.py agreement --target"),
+]
+BY_NAME = {page.name: page for page in PAGES}
+
+
+def emit(payload: dict) -> None:
+    print(json.dumps(payload), flush=True)
+
+
+def build_key(labels: int, annotators: int) -> str:
+    """What a kept database must have been built from: this build, export.py, the migrations."""
+    digest = hashlib.sha256(json.dumps([BUILD_FORMAT, labels, annotators]).encode())
+    digest.update((ROOT / "benchmarks" / "export.py").read_bytes())
+    for path in sorted((ROOT / "annotate" / "migrations").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+# --- build (child) ----------------------------------------------------------------------
+
+
+def _child_django(args: argparse.Namespace) -> None:
+    harness.setup_django(harness.Database(args.vendor, json.loads(args.env), ""), production=True)
+
+
+def _read_marker() -> dict | None:
+    from django.db import connection
+
+    if MARKER not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT info FROM {MARKER}")
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _write_marker(info: dict) -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {MARKER} (info TEXT NOT NULL)")
+        cursor.execute(f"DELETE FROM {MARKER}")
+        cursor.execute(f"INSERT INTO {MARKER} (info) VALUES (%s)", [json.dumps(info)])
+
+
+def _wipe(args: argparse.Namespace) -> None:
+    """Empty the database: delete the SQLite file, or drop and recreate PostgreSQL's schema."""
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        path = Path(json.loads(args.env)["SQLITE_PATH"])
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+
+
+def _date_sql(table: str) -> str:
+    """One UPDATE dating a range of ids: day d = hash % 100 days back (d = 0: today, before
+    the build's moment), a second in that day from another hash; created_at up to 3 days
+    earlier for a tenth of the rows (labels changed after they were given)."""
+    from django.db import connection
+
+    offset = (
+        f"(CASE WHEN (id * {K_DAY}) %% {DAYS} = 0 THEN (id * {K_SECOND}) %% %(elapsed)s "
+        f"ELSE (id * {K_SECOND}) %% 86400 - ((id * {K_DAY}) %% {DAYS}) * 86400 END)"
+    )
+    earlier = f"(CASE WHEN (id * {K_RELABEL}) %% 10 = 0 THEN (id * {K_SECOND}) %% 259200 ELSE 0 END)"
+    if connection.vendor == "sqlite":
+        moment = "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(midnight)s, ({seconds}) || ' seconds')"
+    else:
+        moment = "%(midnight)s + ({seconds}) * interval '1 second'"
+    return (
+        f"UPDATE {table} SET updated_at = {moment.format(seconds=offset)}, "
+        f"created_at = {moment.format(seconds=f'{offset} - {earlier}')} "
+        "WHERE id BETWEEN %(low)s AND %(high)s"
+    )
+
+
+def spread_dates(model: type) -> None:
+    """Date every row of `model` over the past DAYS days, one UPDATE a batch of ids."""
+    from django.db import connection, transaction
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from annotate.progress import start_of_day
+
+    bounds = model.objects.aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return
+    midnight = start_of_day()
+    elapsed = max(1, int((timezone.now() - midnight).total_seconds()))
+    sql = _date_sql(connection.ops.quote_name(model._meta.db_table))
+    params = {"midnight": connection.ops.adapt_datetimefield_value(midnight), "elapsed": elapsed}
+    for low in range(bounds["low"], bounds["high"] + 1, BATCH):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, {**params, "low": low, "high": low + BATCH - 1})
+
+
+def open_disagreements(target: object, limit: int | None = None) -> list[tuple[int, str]]:
+    """(sentence id, one of its labels) for sentences whose non-skipped labels differ and that
+    no curator has settled, in sentence order."""
+    from django.db.models import Count, Exists, Min, OuterRef
+
+    from annotate.models import Adjudication, Annotation, Label
+
+    rows = (
+        Annotation.objects.filter(target=target)
+        .exclude(label=Label.SKIP)
+        .alias(
+            settled=Exists(Adjudication.objects.filter(target=target, sentence_id=OuterRef("sentence_id")))
+        )
+        .filter(settled=False)
+        .values("sentence_id")
+        .annotate(kinds=Count("label", distinct=True), first=Min("label"))
+        .filter(kinds__gt=1)
+        .order_by("sentence_id")
+        .values_list("sentence_id", "first")
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def _counts(target: object) -> dict:
+    from annotate.models import Adjudication, Annotation, Sentence
+    from annotate.progress import start_of_day
+
+    labels = Annotation.objects.filter(target=target)
+    total = labels.count()
+    return {
+        "labels": total,
+        "sentences": Sentence.objects.count(),
+        "today_share": labels.filter(updated_at__gte=start_of_day()).count() / max(1, total),
+        "adjudications": Adjudication.objects.filter(target=target).count(),
+    }
+
+
+def _people_and_versions(target: object) -> None:
+    """Groups and passwords for export.py's annotators, a curator, an admin; model metrics."""
+    import datetime
+    import random
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from annotate.models import STANCE_LABELS, ModelVersion
+
+    users = get_user_model()
+    hashed = make_password(harness.PASSWORD)
+    users.objects.filter(username__startswith="bench-annotator-").update(password=hashed)
+    for username, group in ((CURATOR, "curator"), (ADMIN, "admin")):
+        users.objects.create(username=username, password=hashed).groups.add(Group.objects.get(name=group))
+    annotator_group = Group.objects.get(name="annotator")
+    for user in users.objects.filter(username__startswith="bench-annotator-"):
+        user.groups.add(annotator_group)
+    rng = random.Random(3)
+    active = target.active_version
+    now = timezone.now()
+    for days, version in ((60, None), (30, None), (2, active)):
+        size = {60: 2000, 30: 20000, 2: 100000}[days]
+        accuracy = round(rng.uniform(0.6, 0.8), 3)
+        fields = {
+            "status": ModelVersion.Status.READY,
+            "train_size": size,
+            "finished_at": now - datetime.timedelta(days=days),
+            "duration_s": rng.uniform(20, 300),
+            "label_distribution": {"pro": size // 4, "contra": size // 4, "neutral": size // 2},
+            "metrics": {
+                "accuracy": accuracy,
+                "macro_f1": accuracy - 0.05,
+                "f_avg": accuracy - 0.08,
+                "classes": list(STANCE_LABELS),
+                "confusion": [[rng.randint(50, 900) for _ in STANCE_LABELS] for _ in STANCE_LABELS],
+            },
+        }
+        if version is None:
+            ModelVersion.objects.create(target=target, **fields)
+        else:
+            ModelVersion.objects.filter(pk=version.pk).update(**fields)
+
+
+def _adjudicate_some(target: object) -> int:
+    import random
+
+    from django.contrib.auth import get_user_model
+
+    from annotate.models import STANCE_LABELS, Adjudication
+
+    curator = get_user_model().objects.get(username=CURATOR)
+    rng = random.Random(17)
+    chosen = open_disagreements(target)[::ADJUDICATED_SHARE]
+    Adjudication.objects.bulk_create(
+        [
+            Adjudication(
+                sentence_id=sentence_id, target=target, label=rng.choice(STANCE_LABELS), curator=curator
+            )
+            for sentence_id, _ in chosen
+        ],
+        batch_size=5000,
+    )
+    spread_dates(Adjudication)
+    return len(chosen)
+
+
+def build(args: argparse.Namespace) -> None:
+    """Child: reuse a kept database built the same way, or (empty it and) build it."""
+    _child_django(args)
+    from django.db import connection
+    from django.utils import timezone
+
+    from annotate.models import Adjudication, Annotation, Target
+
+    started = time.monotonic()
+    key = build_key(args.labels, args.annotators)
+    today = timezone.localdate().isoformat()
+    marker = _read_marker()
+    if marker is not None and marker.get("key") == key:
+        # Dated again from the ids on another day, so that "today" is still today's 1 %.
+        if marker["built_on"] != today:
+            for model in (Annotation, Adjudication):
+                spread_dates(model)
+            _write_marker({**marker, "built_on": today})
+        target = Target.objects.get(name=export.TARGET)
+        emit(
+            {
+                "state": "reused",
+                "dated_again": marker["built_on"] != today,
+                "seconds": time.monotonic() - started,
+                **_counts(target),
+            }
+        )
+        return
+    if connection.introspection.table_names():
+        print(
+            f"  {'a different build' if marker else 'not a finished build'} is there: emptying it", flush=True
+        )
+        _wipe(args)
+    # Django is set up without DEBUG, so export.build's setup_django (DEBUG=1) comes too late
+    # to keep a copy of every INSERT; its migrate and generator run as they are.
+    export.build(
+        argparse.Namespace(
+            database=None, sentences=args.labels // args.annotators, annotators=args.annotators
+        )
+    )
+    target = Target.objects.get(name=export.TARGET)
+    _people_and_versions(target)
+    print("  dating the labels ...", flush=True)
+    spread_dates(Annotation)
+    adjudicated = _adjudicate_some(target)
+    with connection.cursor() as cursor:  # fresh statistics, as a live database would have
+        cursor.execute("ANALYZE")
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _write_marker({"key": key, "built_on": today, "labels": args.labels})
+    emit(
+        {
+            "state": "built",
+            "seconds": time.monotonic() - started,
+            "disagreements": len(open_disagreements(target)) + adjudicated,
+            **_counts(target),
+        }
+    )
+
+
+# --- measure (child) --------------------------------------------------------------------
+
+
+def _requester(name: str, client: object, target: object, repeat: int) -> Callable[[], int]:
+    """What one timed request of the page is; returns its status (0 for the command)."""
+    import io
+
+    from django.core.management import call_command
+
+    t = target.pk
+    gets = {
+        "dashboard": f"/dashboard/{t}/",
+        "adjudicate": f"/adjudicate/{t}/",
+        "models": f"/models/{t}/",
+        "label-annotator": f"/label/{t}/",
+        "label-curator": f"/label/{t}/",
+        "label-admin": f"/label/{t}/",
+        "api-agreement": f"/api/targets/{t}/agreement/",
+        "card": f"/export/{t}/card/?level=gold&split=1",
+    }
+    if name in gets:
+        url = gets[name]
+        return lambda: client.get(url).status_code
+    if name == "settle":
+        # Chosen before the clock starts; each settle takes the next open disagreement.
+        pending = iter(open_disagreements(target, repeat))
+
+        def settle() -> int:
+            sentence_id, label = next(pending)
+            url = f"/adjudicate/{t}/settle/"
+            return client.post(
+                url, {"sentence": sentence_id, "label": label}, HTTP_HX_REQUEST="true"
+            ).status_code
+
+        return settle
+    if name == "command":
+
+        def command() -> int:
+            call_command("agreement", target=target.name, stdout=io.StringIO())
+            return 0
+
+        return command
+    raise ValueError(name)
+
+
+def measure(args: argparse.Namespace) -> None:
+    """Child: one page, --repeat requests, a JSON line after each."""
+    _child_django(args)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate.models import Assignment, QueueCursor, Target
+
+    page = BY_NAME[args.page]
+    target = Target.objects.get(name=export.TARGET)
+    client = Client()
+    if page.role != "-":
+        user = get_user_model().objects.get(username=page.role)
+        client.force_login(user)
+        # The same start in every run, kept database or not: an annotator without a cursor.
+        QueueCursor.objects.filter(annotator=user, target=target).delete()
+        Assignment.objects.filter(annotator=user, target=target).delete()
+    run = _requester(page.name, client, target, args.repeat)
+    # Untimed: the process's first request loads the URLconf, the views and the middleware
+    # (a second or two here), which a served worker has done once for all pages.
+    client.get("/accounts/login/")
+    emit({"ready": True})
+    for _ in range(args.repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            status = run()
+            seconds = time.perf_counter() - started
+        emit({"seconds": seconds, "queries": len(queries), "status": status})
+
+
+# --- parent -----------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    seconds: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    timeout: bool = False
+    error: str = ""
+
+    @property
+    def p50(self) -> float | None:
+        return (
+            None if self.timeout or self.error or not self.seconds else harness.percentile(self.seconds, 50)
+        )
+
+
+def _child_command(
+    phase: str, args: argparse.Namespace, database: harness.Database, *extra: str
+) -> list[str]:
+    return [
+        sys.executable, __file__, "--phase", phase, "--vendor", database.vendor,
+        "--env", json.dumps(database.env), "--annotators", str(args.annotators), *extra,
+    ]  # fmt: skip
+
+
+def _child_env(database: harness.Database, timeout: float | None = None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("SQLITE_PATH", "DATABASE_URL")}
+    if timeout and database.vendor == "postgresql":
+        # libpq reads PGOPTIONS: a statement running past the timeout is cancelled by the
+        # server too, not left running after its client was killed.
+        env["PGOPTIONS"] = f"-c statement_timeout={int(timeout * 1000)}"
+    return env
+
+
+def run_build(args: argparse.Namespace, database: harness.Database, labels: int) -> dict:
+    command = _child_command("build", args, database, "--labels", str(labels))
+    process = subprocess.Popen(command, cwd=ROOT, env=_child_env(database), stdout=subprocess.PIPE, text=True)
+    result = {}
+    for line in process.stdout:
+        if line.startswith("{"):
+            result = json.loads(line)
+        else:
+            print(line, end="", flush=True)
+    if process.wait() != 0 or not result:
+        sys.exit(f"building {labels:,} labels failed (exit {process.returncode})")
+    return result
+
+
+def time_page(args: argparse.Namespace, database: harness.Database, page: str, workdir: Path) -> Timing:
+    """Run the page's child, reading a line a request; kill it when one runs past --timeout."""
+    command = _child_command("measure", args, database, "--page", page, "--repeat", str(args.repeat))
+    stderr = (workdir / f"measure-{page}.log").open("w+")
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_child_env(database, args.timeout),
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    timing = Timing()
+    wait = max(args.timeout, 600)  # setting up (the settle page finds its disagreements first)
+    while True:
+        try:
+            line = lines.get(timeout=wait)
+        except queue.Empty:
+            timing.timeout = True
+            process.kill()
+            break
+        if line is None:
+            break
+        if not line.startswith("{"):
+            continue
+        result = json.loads(line)
+        if result.get("ready"):
+            wait = args.timeout
+            continue
+        if result["status"] not in (0, 200):
+            timing.error = f"HTTP {result['status']}"
+        timing.seconds.append(result["seconds"])
+        timing.queries.append(result["queries"])
+    if process.wait() != 0 and not timing.timeout and not timing.error:
+        stderr.seek(0)
+        tail = stderr.read()[-3000:]
+        timing.error = f"exit {process.returncode}"
+        print(f"    {page} failed:\n{tail}", flush=True)
+    stderr.close()
+    return timing
+
+
+@contextlib.contextmanager
+def kept_postgres(*, name: str, host: str, port: int) -> Iterator[harness.Database]:
+    """A PostgreSQL database of a fixed name, created when missing and left in place."""
+    import psycopg
+
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://postgres@{host}:{port}/{name}"
+    yield harness.Database("postgresql", {"DATABASE_URL": url}, f"PostgreSQL {name} on {host}:{port} (kept)")
+
+
+def database_for(args: argparse.Namespace, labels: int, workdir: Path) -> contextlib.AbstractContextManager:
+    if args.postgres and args.keep:
+        return kept_postgres(name=f"stance_pages_{labels}", host=args.pg_host, port=args.pg_port)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        path = args.keep / f"pages-{labels}.sqlite3"
+        return contextlib.nullcontext(
+            harness.Database("sqlite", {"SQLITE_PATH": str(path)}, f"SQLite {path} (kept)")
+        )
+    return harness.throwaway_database(
+        postgres=args.postgres, name=f"stance_pages_{labels}", pg_host=args.pg_host, pg_port=args.pg_port,
+        workdir=workdir,
+    )  # fmt: skip
+
+
+# --- idle memory ------------------------------------------------------------------------
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for child in _children(pid):
+        found += _tree(child)
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _status_kb(pid: int, field_name: str, source: str = "status") -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _heavy_modules(pid: int) -> set[str]:
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return set()
+    return {
+        name for name in HEAVY if f"site-packages/{name}/" in maps or f"site-packages/{name}.libs/" in maps
+    }
+
+
+@dataclass
+class Idle:
+    rss_kb: list[int]  # master first
+    pss_kb: int
+    heavy: set[str]
+    served_by: int  # workers that answered a request
+
+    @property
+    def rss_mb(self) -> float:
+        return sum(self.rss_kb) / 1024
+
+
+def idle_memory(*, app: str, cwd: Path, env: dict[str, str], path: str, workdir: Path) -> Idle:
+    """gunicorn with WORKERS sync workers; each answers a request; then the tree's memory."""
+    port = harness.free_port()
+    access = workdir / f"access-{port}.log"
+    log = workdir / f"gunicorn-{port}.log"
+    command = [
+        sys.executable, "-m", "gunicorn", app, "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+        "--access-logfile", str(access), "--access-logformat", "%(p)s %(s)s", "--timeout", "60",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    url = f"http://127.0.0.1:{port}{path}"
+
+    def get() -> None:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(server.pid)) < WORKERS or not access.exists() or not access.read_text():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn ({app}) did not come up:\n{log.read_text()[-2000:]}")
+            get()
+            time.sleep(0.2)
+        workers = set(_children(server.pid))
+        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+            for _ in range(100):  # bursts of concurrent requests until every worker answered one
+                served = {int(p) for p in re.findall(r"<(\d+)>", access.read_text())}
+                if workers <= served:
+                    break
+                list(pool.map(lambda _: get(), range(WORKERS * 2)))
+        time.sleep(2)
+        pids = _tree(server.pid)
+        return Idle(
+            rss_kb=[_status_kb(pid, "VmRSS") for pid in pids],
+            pss_kb=sum(_status_kb(pid, "Pss", "smaps_rollup") for pid in pids),
+            heavy=set().union(*(_heavy_modules(pid) for pid in pids)),
+            served_by=len(workers & served),
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def bare_project(folder: Path) -> Path:
+    """`django-admin startproject bare` with one view at / and DEBUG off."""
+    folder.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "bare", str(folder)], check=True, capture_output=True
+    )
+    (folder / "bare" / "urls.py").write_text(
+        "from django.contrib import admin\n"
+        "from django.http import HttpResponse\n"
+        "from django.urls import path\n\n\n"
+        "def hello(request):\n"
+        '    return HttpResponse("Hello")\n\n\n'
+        'urlpatterns = [path("", hello), path("admin/", admin.site.urls)]\n'
+    )
+    with (folder / "bare" / "settings.py").open("a") as settings:
+        settings.write('\nDEBUG = False\nALLOWED_HOSTS = ["127.0.0.1", "localhost"]\n')
+    return folder
+
+
+def measure_memory(database: harness.Database, workdir: Path) -> tuple[Idle, Idle]:
+    env = _child_env(database)
+    stance = idle_memory(
+        app="stance.wsgi", cwd=ROOT, env={**env, **harness.SERVER_ENV, **database.env},
+        path="/accounts/login/", workdir=workdir,
+    )  # fmt: skip
+    bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
+    folder = bare_project(workdir / "bare")
+    bare = idle_memory(
+        app="bare.wsgi", cwd=folder, env={**bare_env, "DJANGO_SETTINGS_MODULE": "bare.settings"},
+        path="/", workdir=workdir,
+    )  # fmt: skip
+    return stance, bare
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def _seconds(timing: Timing) -> str:
+    if timing.timeout:
+        return "TIMEOUT"
+    if timing.error:
+        return "ERROR"
+    return f"{timing.p50:.3f}"
+
+
+def _first(timing: Timing) -> str:
+    return f"{timing.seconds[0]:.3f}" if timing.seconds else "—"
+
+
+def _queries(timing: Timing) -> str:
+    if not timing.queries:
+        return "—"
+    low, high = min(timing.queries), max(timing.queries)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def verdict(small: Timing, large: Timing, timeout: float) -> tuple[str, float | None]:
+    if large.timeout:
+        return f"MISS (a request over {timeout:.0f} s)", None
+    if small.error or large.error or small.p50 is None or large.p50 is None:
+        return "MISS (error)", None
+    ratio = large.p50 / small.p50 if small.p50 > 0 else float("inf")
+    misses = []
+    if large.p50 >= SECONDS_TARGET:
+        misses.append(f"{large.p50:.2f} s >= {SECONDS_TARGET:.0f} s")
+    if ratio > RATIO_TARGET:
+        misses.append(f"ratio {ratio:.1f} > {RATIO_TARGET:.0f}")
+    return ("MISS (" + "; ".join(misses) + ")" if misses else "PASS"), ratio
+
+
+def print_table(sizes: list[int], pages: list[str], results: dict[int, dict[str, Timing]], args) -> bool:
+    small, large = sizes[0], sizes[-1]
+    columns = [("p50", _seconds, 14), ("first", _first, 16), ("queries", _queries, 18)]
+    head = f"{'page':<16}{'as':<13}"
+    for title, _, width in columns:
+        head += "".join(f"{f'{title} {n:,}':>{width}}" for n in sizes)
+        head += f"{'ratio':>8}" if title == "p50" else ""
+    print(head + "  verdict")
+    ok = True
+    for page in pages:
+        timings = [results[n][page] for n in sizes]
+        text, ratio = verdict(results[small][page], results[large][page], args.timeout)
+        ok &= text == "PASS"
+        line = f"{page:<16}{ROLE_NAMES[BY_NAME[page].role]:<13}"
+        for title, show, width in columns:
+            line += "".join(f"{show(t):>{width}}" for t in timings)
+            line += f"{'—' if ratio is None else f'{ratio:.2f}':>8}" if title == "p50" else ""
+        print(f"{line}  {text}")
+        for n, t in zip(sizes, timings, strict=True):
+            if t.timeout and t.seconds:
+                done = ", ".join(f"{s:.1f}" for s in t.seconds)
+                print(f"{'':<29}@{n:,}: {len(t.seconds)} request(s) done before the timeout: {done} s")
+    print(
+        f"targets: p50 under {SECONDS_TARGET:.0f} s at {large:,} labels, at most {RATIO_TARGET:.0f}x "
+        f"{small:,} labels" + ("" if large >= 1_000_000 else " (the issue sets them at 1,000,000 labels)")
+    )
+    return ok
+
+
+def print_memory(stance: Idle, bare: Idle) -> bool:
+    def line(name: str, idle: Idle) -> str:
+        parts = " + ".join(f"{kb / 1024:.0f}" for kb in idle.rss_kb)
+        heavy = ", ".join(sorted(idle.heavy)) or "none"
+        return (
+            f"{name:<26}{idle.rss_mb:>8.0f} MB RSS ({parts}; master first), PSS {idle.pss_kb / 1024:.0f} MB, "
+            f"{idle.served_by}/{WORKERS} workers served a request; mapped: {heavy}"
+        )
+
+    ratio = stance.rss_mb / bare.rss_mb
+    ok = ratio <= RSS_TARGET
+    print(f"\nidle memory, gunicorn with {WORKERS} sync workers (sum of RSS over the process tree)")
+    print(line("Stance (stance.wsgi)", stance))
+    print(line("bare Django project", bare))
+    print(f"ratio {ratio:.2f} (target <= {RSS_TARGET}): {'PASS' if ok else 'MISS'}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000], help="labels a database")
+    parser.add_argument("--repeat", type=int, default=5, help="timed requests a page and size")
+    parser.add_argument("--pages", default=",".join(p.name for p in PAGES), help="comma-separated page names")
+    parser.add_argument(
+        "--timeout", type=float, default=120, help="seconds before a request counts as TIMEOUT"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="keep (and reuse) the databases: SQLite files in this folder"
+    )
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=5432)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument(
+        "--annotators", type=int, default=2, help="labels a sentence (every annotator labels all)"
+    )
+    parser.add_argument("--phase", choices=["build", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--vendor", help=argparse.SUPPRESS)
+    parser.add_argument("--env", help=argparse.SUPPRESS)
+    parser.add_argument("--labels", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--page", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        {"build": build, "measure": measure}[args.phase](args)
+        return
+    pages = [name.strip() for name in args.pages.split(",") if name.strip()]
+    unknown = [name for name in pages if name not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown page(s) {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")
+    if args.pg_host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("only loopback database hosts")
+    if args.repeat < 1 or args.annotators < 2:
+        parser.error("--repeat must be at least 1 and --annotators at least 2")
+    sizes = sorted(set(args.sizes))
+    if sizes[0] < args.annotators * 50:
+        parser.error("every size needs at least one article of 50 sentences")
+
+    started = time.monotonic()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="stance-pages-"))
+    results: dict[int, dict[str, Timing]] = {}
+    ok = True
+    try:
+        with contextlib.ExitStack() as stack:
+            databases = {n: stack.enter_context(database_for(args, n, workdir)) for n in sizes}
+            for n in sizes:
+                print(
+                    f"{n:,} labels on {n // args.annotators:,} sentences ({databases[n].label}) ...",
+                    flush=True,
+                )
+                built = run_build(args, databases[n], n)
+                print(
+                    f"  {built['state']} in {built['seconds']:.0f} s: {built['labels']:,} labels, "
+                    f"{built['sentences']:,} sentences, {built['adjudications']:,} adjudications, "
+                    f"{100 * built['today_share']:.2f} % changed today",
+                    flush=True,
+                )
+            for n in sizes:
+                results[n] = {}
+                for page in pages:
+                    timing = time_page(args, databases[n], page, workdir)
+                    results[n][page] = timing
+                    print(
+                        f"  {n:,} labels, {page}: p50 {_seconds(timing)}, "
+                        f"each {', '.join(f'{s:.3f}' for s in timing.seconds) or '—'} s, "
+                        f"{_queries(timing)} queries",
+                        flush=True,
+                    )
+            memory = None if args.skip_rss else measure_memory(databases[sizes[0]], workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print(f"{'PostgreSQL' if args.postgres else 'SQLite'}, p50 over {args.repeat} request(s), seconds")
+    ok &= print_table(sizes, pages, results, args)
+    if memory is not None:
+        ok &= print_memory(*memory)
+    print(
+        f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"whole run {time.monotonic() - started:.0f} s"
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
