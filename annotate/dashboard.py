@@ -36,14 +36,13 @@ from annotate.models import (
 )
 from annotate.progress import annotator_share, start_of_day
 from annotate.roles import ANNOTATOR
-from annotate.summary import Distribution, SuggestionSway, Summary, summary_for
+from annotate.summary import NO_SOURCE, Distribution, SuggestionSway, Summary, summary_for
 
 #: Articles shown one by one (progress, stance profiles); the rest are counted only.
 ARTICLE_LIMIT = 100
 #: How much of a sentence the stance profile's tooltip quotes.
 TOOLTIP_CHARS = 90
 MS_PER_HOUR = 3_600_000
-NO_SOURCE = "(no source)"
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,10 @@ class Dashboard:
 
     @property
     def agreement_by_source(self) -> dict[str, agreement.Figures]:
-        return self.summary.agreement_by_source if self.summary else {}
+        """By source name, "(no source)" for articles without one, as the distributions are."""
+        figures = self.summary.agreement_by_source if self.summary else {}
+        named = ((source or NO_SOURCE, f) for source, f in figures.items())
+        return dict(sorted(named, key=lambda item: item[0].lower()))
 
     @property
     def agreement_by_suggestion(self) -> dict[str, agreement.Figures]:

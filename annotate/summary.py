@@ -294,17 +294,18 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
     if recompute and labels_of(target=target) < INLINE_LABELS:
         computed = compute(target=target)
         return decode(computed, changes_now=now if computed.changes == now else changes_now(target=target))
-    queued = recompute and queue_recompute(target=target)
-    return None if stored is None else decode(stored, changes_now=now, recomputing=queued)
+    if recompute:
+        queue_recompute(target=target)
+    return None if stored is None else decode(stored, changes_now=now, recomputing=recompute)
 
 
-def queue_recompute(*, target: Target) -> bool:
-    """Queue a background recompute unless one is waiting already; True when one is."""
+def queue_recompute(*, target: Target) -> None:
+    """Queue a background recompute unless one is waiting already."""
+    # Imported here: annotate.tasks imports the training code, which this module does not need.
     from annotate.tasks import summarise_pending, summarise_target
 
     if not summarise_pending(target_id=target.pk):
         summarise_target.enqueue(target.pk)
-    return True
 
 
 def fresh_summary(*, target: Target) -> Summary:

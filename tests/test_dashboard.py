@@ -500,3 +500,11 @@ def test_the_page_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(26):
         response = curator_client.get(reverse("dashboard", args=[huawei.pk]))
     assert response.status_code == 200
+
+
+def test_agreement_per_source_names_articles_without_a_source(huawei, annotator, other_annotator):
+    sentence = SentenceFactory(article=ArticleFactory(source=""))
+    annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    annotation_record(annotator=other_annotator, sentence=sentence, target=huawei, label="pro")
+    board = dashboard.dashboard_for(target=huawei)
+    assert list(board.agreement_by_source) == ["(no source)"]
