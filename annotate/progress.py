@@ -63,7 +63,8 @@ SHARE_INPUTS_KEY = "stance:progress:share-inputs"
 
 
 def share_inputs() -> tuple[int, int]:
-    """(sentences, active annotators), cached per process for SHARE_INPUTS_SECONDS."""
+    """(sentences, active annotators), kept in Django's cache for SHARE_INPUTS_SECONDS: one
+    process's with the local-memory default, every host's with REDIS_URL set."""
     key = SHARE_INPUTS_KEY
     cached = cache.get(key)
     if cached is None:

@@ -241,6 +241,31 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_settings(redis_url: str) -> dict[str, dict[str, object]]:
+    """Django's local-memory cache, or its Redis cache when REDIS_URL is set.
+
+    Progress inputs are cached; several app hosts behind a load balancer must read one
+    cache to agree on them, so production with more than one host sets REDIS_URL. A URL
+    that is not redis://, rediss:// or unix:// is refused rather than ignored."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}."
+        )
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # Keys of several deployments sharing one Redis stay apart.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "stance"),
+        }
+    }
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL", "").strip())
+
 if env_bool("FAST_PASSWORD_HASHER"):
     # Tests only (set in pyproject.toml): hashing with PBKDF2 dominates a suite that makes
     # thousands of users. Never set it in production.
