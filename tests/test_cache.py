@@ -20,9 +20,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def test_without_redis_url_the_cache_is_local_memory() -> None:
-    assert cache_settings("")["default"]["BACKEND"] == (
-        "django.core.cache.backends.locmem.LocMemCache"
-    )
+    assert cache_settings("")["default"]["BACKEND"] == ("django.core.cache.backends.locmem.LocMemCache")
 
 
 def test_with_redis_url_the_cache_is_djangos_redis_cache_at_that_address() -> None:
