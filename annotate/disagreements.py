@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from annotate.models import STANCE_LABELS, Annotation, Label, SentenceTally, Target
+from annotate.models import STANCE_LABELS, Annotation, DisagreementCount, Label, SentenceTally, Target
 
 
 @dataclass
@@ -54,5 +54,6 @@ def disagreements(*, target: Target, limit: int) -> list[Disagreement]:
 
 
 def open_count(*, target: Target) -> int:
-    """How many open disagreements there are: a count over the partial index."""
-    return open_disagreements(target=target).order_by().count()
+    """How many open disagreements there are: one row a trigger keeps (annotate/tally_sql.py)."""
+    counts = DisagreementCount.objects.filter(target=target).values_list("open_count", flat=True)
+    return next(iter(counts), 0)

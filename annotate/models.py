@@ -539,6 +539,21 @@ class TargetChanges(models.Model):
         return f"{self.target_id}: {self.changes} changes"
 
 
+class DisagreementCount(models.Model):
+    """How many of a target's sentences are open disagreements (the adjudication queue's
+    length), kept by a trigger on the sentence tallies so the page never counts them.
+
+    A table of its own, not a column of TargetChanges: the label triggers lock the sentence
+    tally, then this row, then the annotator tally, then TargetChanges, one order for every
+    path (annotate/tally_sql.py)."""
+
+    target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    open_count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.open_count} open disagreements"
+
+
 class TargetSummary(models.Model):
     """A target's expensive figures (agreement, distributions, medians) as computed at one
     moment, with the change count they rest on (annotate/summary.py)."""

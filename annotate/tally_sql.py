@@ -1,4 +1,5 @@
-"""The database triggers that keep SentenceTally, AnnotatorTally and TargetChanges true.
+"""The database triggers that keep SentenceTally, AnnotatorTally, DisagreementCount and
+TargetChanges true.
 
 Triggers, not service code, because every path that writes a label must count it: the label
 loop's hand-written INSERT, history edits, the API, imports, the Django admin and cascading
@@ -6,8 +7,9 @@ deletes. A trigger runs inside the writing statement's transaction, so a tally c
 disagree with the labels it counts, and the label round trip gains no query.
 
 Lock order (PostgreSQL): a label write already holds its target row and its annotation row;
-the trigger then updates the sentence's tally row, the annotator's tally row and the
-target's change counter, always in that order (annotate/queue.py has the whole order).
+the trigger then updates the sentence's tally row (whose own trigger may move the target's
+disagreement count), the annotator's tally row and the target's change counter, always in
+that order (annotate/queue.py has the whole order).
 
 Each statement below is written once and wrapped for each database: a SQLite trigger body,
 or a PL/pgSQL function. `NEW` and `OLD` are the written row in both.
@@ -106,8 +108,10 @@ def _adjudicate(row: str, label: str) -> str:
     )
 
 
-#: (table, event, statements): what each write does to the counts.
-TRIGGERS: list[tuple[str, str, list[str]]] = [
+#: (table, event, statements[, condition]): what each write does to the counts.
+Trigger = tuple[str, str, list[str]] | tuple[str, str, list[str], str]
+
+TRIGGERS: list[Trigger] = [
     ("annotation", "INSERT", [_add_sentence("NEW"), _add_annotator("NEW"), _changed("NEW")]),
     ("annotation", "DELETE", [_remove_sentence("OLD"), _remove_annotator("OLD"), _bump("OLD")]),
     (
@@ -127,14 +131,62 @@ TRIGGERS: list[tuple[str, str, list[str]]] = [
 ]
 
 
+def _open(row: str) -> str:
+    """1 when the tally row is an open disagreement (the adjudication queue's rule, as in
+    annotate/disagreements.py and the partial index), else 0."""
+    return _flag(row, "COALESCE({row}.agreement, 1) < 1 AND {row}.adjudicated = ''")
+
+
+def _count_by(row: str, delta: str) -> str:
+    return (
+        "INSERT INTO annotate_disagreementcount (target_id, open_count) "
+        f"VALUES ({row}.target_id, {delta}) "
+        "ON CONFLICT (target_id) DO UPDATE "
+        "SET open_count = annotate_disagreementcount.open_count + excluded.open_count;"
+    )
+
+
+#: The adjudication queue's length, moved only when a tally row opens or closes. Nested in
+#: the label triggers (a tally write fires them), so its row is locked after the sentence
+#: tally's and before the annotator tally's. A delete only UPDATEs, as above.
+COUNT_TRIGGERS: list[Trigger] = [
+    ("sentencetally", "INSERT", [_count_by("NEW", "1")], f"{_open('NEW')} = 1"),
+    (
+        "sentencetally",
+        "UPDATE",
+        [_count_by("NEW", f"{_open('NEW')} - {_open('OLD')}")],
+        f"{_open('NEW')} <> {_open('OLD')}",
+    ),
+    (
+        "sentencetally",
+        "DELETE",
+        [
+            "UPDATE annotate_disagreementcount SET open_count = open_count - 1 "
+            "WHERE target_id = OLD.target_id;"
+        ],
+        f"{_open('OLD')} = 1",
+    ),
+]
+
+#: The count of what is there (after any other backfill, whose writes fire the triggers).
+COUNT_BACKFILL = [
+    "DELETE FROM annotate_disagreementcount",
+    "INSERT INTO annotate_disagreementcount (target_id, open_count) "
+    "SELECT target.id, (SELECT COUNT(*) FROM annotate_sentencetally tally "
+    "WHERE tally.target_id = target.id AND COALESCE(tally.agreement, 1) < 1 "
+    "AND tally.adjudicated = '') FROM annotate_target target",
+]
+
+
 def _name(table: str, event: str) -> str:
     return f"annotate_{table}_tally_{event.lower()}"
 
 
-def create_statements(vendor: str) -> list[str]:
+def create_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
     statements = []
-    for table, event, body in TRIGGERS:
+    for table, event, body, *when in triggers:
         name = _name(table, event)
+        condition = f" WHEN ({when[0]})" if when else ""
         if vendor == "postgresql":
             statements.append(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -143,20 +195,20 @@ def create_statements(vendor: str) -> list[str]:
             )
             statements.append(
                 f"CREATE TRIGGER {name} AFTER {event} ON annotate_{table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {name}();"
+                f"FOR EACH ROW{condition} EXECUTE FUNCTION {name}();"
             )
         else:
             statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON annotate_{table} FOR EACH ROW BEGIN "
+                f"CREATE TRIGGER {name} AFTER {event} ON annotate_{table} FOR EACH ROW{condition} BEGIN "
                 + " ".join(body)
                 + " END;"
             )
     return statements
 
 
-def drop_statements(vendor: str) -> list[str]:
+def drop_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
     statements = []
-    for table, event, _ in TRIGGERS:
+    for table, event, *_ in triggers:
         name = _name(table, event)
         statements.append(
             f"DROP TRIGGER IF EXISTS {name}" + (f" ON annotate_{table}" if vendor == "postgresql" else "")
@@ -194,14 +246,28 @@ BACKFILL = [
 ]
 
 
-def install(connection: BaseDatabaseWrapper) -> None:
-    """Create the triggers and count what is already there."""
+def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
     with connection.cursor() as cursor:
-        for statement in drop_statements(connection.vendor) + create_statements(connection.vendor) + BACKFILL:
+        for statement in statements:
             cursor.execute(statement)
+
+
+def install(connection: BaseDatabaseWrapper) -> None:
+    """Create the label triggers and count what is already there (migration 0011)."""
+    vendor = connection.vendor
+    _run(connection, drop_statements(vendor, TRIGGERS) + create_statements(vendor, TRIGGERS) + BACKFILL)
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        for statement in drop_statements(connection.vendor):
-            cursor.execute(statement)
+    _run(connection, drop_statements(connection.vendor, TRIGGERS))
+
+
+def install_count(connection: BaseDatabaseWrapper) -> None:
+    """Create the disagreement count's triggers and count the open ones (migration 0013)."""
+    vendor = connection.vendor
+    statements = drop_statements(vendor, COUNT_TRIGGERS) + create_statements(vendor, COUNT_TRIGGERS)
+    _run(connection, statements + COUNT_BACKFILL)
+
+
+def uninstall_count(connection: BaseDatabaseWrapper) -> None:
+    _run(connection, drop_statements(connection.vendor, COUNT_TRIGGERS))

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from annotate.disagreements import open_count, open_disagreements
 from annotate.gold import adjudication_record, decide
 from annotate.labelling import annotation_record, annotation_undo
 from annotate.models import (
@@ -106,6 +107,8 @@ def test_tallies_match_a_recount_after_random_labels_relabels_undos_adjudication
             assert stored(target) == recount(target)
             assert stored(other) == recount(other)
             assert annotator_stored(target) == annotator_recount(target)
+            for on in (target, other):
+                assert open_count(target=on) == open_disagreements(target=on).count()
             changes = TargetChanges.objects.get(target=target).changes
             assert changes > changes_seen
             changes_seen = changes
@@ -162,3 +165,25 @@ def test_a_deleted_target_leaves_no_tally_behind():
     target.delete()
     assert not SentenceTally.objects.filter(target_id=target.pk).exists()
     assert not TargetChanges.objects.filter(target_id=target.pk).exists()
+
+
+def test_installing_the_disagreement_count_counts_the_open_disagreements_already_there():
+    from django.db import connection
+
+    from annotate import tally_sql
+
+    target = TargetFactory()
+    split, agreed, settled = SentenceFactory(), SentenceFactory(), SentenceFactory()
+    for sentence, labels in (
+        (split, ["pro", "contra"]),
+        (agreed, ["pro", "pro"]),
+        (settled, ["pro", "neutral"]),
+    ):
+        for label in labels:
+            AnnotationFactory(target=target, sentence=sentence, label=label)
+    adjudication_record(curator=UserFactory(), sentence=settled, target=target, label="pro")
+    assert open_count(target=target) == 1
+    tally_sql.uninstall_count(connection)
+    AnnotationFactory(target=target, sentence=agreed, label="neutral")  # opens it, uncounted
+    tally_sql.install_count(connection)
+    assert open_count(target=target) == 2 == open_disagreements(target=target).count()
