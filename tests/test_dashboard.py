@@ -508,3 +508,11 @@ def test_agreement_per_source_names_articles_without_a_source(huawei, annotator,
     annotation_record(annotator=other_annotator, sentence=sentence, target=huawei, label="pro")
     board = dashboard.dashboard_for(target=huawei)
     assert list(board.agreement_by_source) == ["(no source)"]
+
+
+def test_a_stance_strip_escapes_the_sentence_text_in_its_tooltips() -> None:
+    from annotate.charts import StripCell, stance_strip
+
+    strip = stance_strip([StripCell("pro", '1: pro · <script>alert("x")</script> & co')], title="t")
+    assert "<script>" not in strip
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in strip
