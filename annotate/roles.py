@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
 ANNOTATOR = "annotator"
@@ -11,7 +11,7 @@ ADMIN = "admin"
 ROLES = (ANNOTATOR, CURATOR, ADMIN)
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def has_role(user: User | AnonymousUser, *roles: str) -> bool:
     """Superusers hold every role; others hold the roles of their groups."""
     if not user.is_authenticated or not user.is_active:
         return False
@@ -20,7 +20,7 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     return user.groups.filter(name__in=roles).exists()
 
 
-def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_annotator(user: User | AnonymousUser) -> bool:
     """Members of the annotator group; unlike the other roles, not every superuser.
 
     Labelling reserves a sentence and counts toward the annotators' shares of the corpus,
@@ -32,21 +32,21 @@ def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.groups.filter(name=ANNOTATOR).exists()
 
 
-def is_curator(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_curator(user: User | AnonymousUser) -> bool:
     return has_role(user, CURATOR, ADMIN)
 
 
-def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_admin(user: User | AnonymousUser) -> bool:
     return has_role(user, ADMIN)
 
 
-def require_curator(user: AbstractBaseUser | AnonymousUser, what: str) -> None:
+def require_curator(user: User | AnonymousUser, what: str) -> None:
     """Raise PermissionDenied (a 403) unless the user is a curator or an admin."""
     if not is_curator(user):
         raise PermissionDenied(f"{what} is for curators and admins.")
 
 
-def require_admin(user: AbstractBaseUser | AnonymousUser, what: str) -> None:
+def require_admin(user: User | AnonymousUser, what: str) -> None:
     """Raise PermissionDenied (a 403) unless the user is an admin."""
     if not is_admin(user):
         raise PermissionDenied(f"{what} is for admins.")

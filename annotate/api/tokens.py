@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 
-def token_issue(
-    *, user: AbstractBaseUser, by: AbstractBaseUser | AnonymousUser | None, rotate: bool = False
-) -> tuple[Token, bool]:
+def token_issue(*, user: User, by: User | AnonymousUser | None, rotate: bool = False) -> tuple[Token, bool]:
     """The user's API token and whether it is new: the existing one is kept unless `rotate`,
     which replaces it (the old token stops working at once).
 

@@ -3,6 +3,7 @@ browser and the commands call, and presents the result with an output serializer
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +30,7 @@ from rest_framework.views import APIView
 from annotate.agreement_data import agreement_by_article
 from annotate.api import serializers as io
 from annotate.api.pagination import IdCursorPagination
-from annotate.api.permissions import IsAdmin, IsCurator
+from annotate.api.permissions import IsAdmin, IsCurator, signed_in
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
@@ -152,7 +154,7 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return io.ArticleSerializer if self.action == "list" else io.ArticleDetailSerializer
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[Any]:
         return [IsAdmin()] if self.action == "create" else super().get_permissions()
 
     @extend_schema(
@@ -207,7 +209,7 @@ def import_task_state(task_id: str) -> dict[str, object]:
         result = import_article.get_result(task_id)
     except (TaskResultDoesNotExist, TaskResultMismatch, ValidationError, ValueError):
         raise NotFound("No such import task.") from None
-    state = {
+    state: dict[str, object] = {
         "task": str(result.id),
         "status": IMPORT_STATES.get(result.status, "queued"),
         "url": reverse("api:import-task", args=[result.id]),
@@ -347,7 +349,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         ).exists()
         try:
             annotation = annotation_submit(
-                annotator=request.user,
+                annotator=signed_in(request),
                 sentence=sentence,
                 target=target,
                 label=data["label"],
@@ -374,7 +376,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         given.is_valid(raise_exception=True)
         try:
             annotation = annotation_change(
-                annotator=request.user, annotation_id=pk, label=given.validated_data["label"]
+                annotator=signed_in(request), annotation_id=pk, label=given.validated_data["label"]
             )
         except DjangoPermissionDenied:
             raise NotFound("No such annotation of yours.") from None
@@ -394,7 +396,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         given = io.UndoSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         target = target_for(given.validated_data.get("target"))
-        undone = annotation_undo(annotator=request.user, target=target)
+        undone = annotation_undo(annotator=signed_in(request), target=target)
         detail = "Nothing to undo." if undone is None else f"Undid {undone.label}."
         return Response(io.UndoResultSerializer({"undone": undone, "detail": detail}).data)
 
@@ -461,13 +463,14 @@ class ModelVersionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
 class IgnoreAccept(BaseContentNegotiation):
     """The export's format is a query parameter; errors are JSON whatever the Accept header."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0]
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class ExportView(APIView):

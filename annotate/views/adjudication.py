@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +15,7 @@ from annotate.forms import AdjudicateForm, form_errors
 from annotate.gold import adjudication_record
 from annotate.models import STANCE_LABELS, Adjudication, Sentence, Suggestion, Target
 from annotate.roles import require_curator
+from annotate.views.request import SignedInRequest
 
 SETTLED_SHOWN = 15
 QUEUE_SHOWN = 20
@@ -65,7 +66,7 @@ def _settled(target: Target) -> dict[str, object]:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def adjudicate_page(request: HttpRequest, target_id: int) -> HttpResponse:
+def adjudicate_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     if request.htmx:
@@ -74,7 +75,7 @@ def adjudicate_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def adjudicate_settle(request: HttpRequest, target_id: int) -> HttpResponse:
+def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     form = AdjudicateForm(request.POST)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from annotate.models import Annotation, Article, Label, Target
+from annotate.views.request import SignedInRequest
 
 
 @require_GET
-def article_list(request: HttpRequest) -> HttpResponse:
+def article_list(request: SignedInRequest) -> HttpResponse:
     articles = (
         Article.objects.annotate(sentence_count=Count("sentences"))
         .only("id", "title", "source", "published")
@@ -19,7 +20,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+def article_detail(request: SignedInRequest, article_id: int) -> HttpResponse:
     """An article's sentences in order, coloured by the reader's own labels."""
     article = get_object_or_404(Article.objects.defer("body"), pk=article_id)
     targets = list(Target.objects.order_by("id"))

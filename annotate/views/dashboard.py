@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +16,7 @@ from annotate.models import STANCE_LABELS, Target
 from annotate.roles import is_admin, require_curator
 from annotate.summary import queue_recompute, summary_for
 from annotate.tasks import summarise_pending
+from annotate.views.request import SignedInRequest
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -175,7 +176,7 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     return result
 
 
-def _export_url(request: HttpRequest, target: Target) -> str | None:
+def _export_url(request: SignedInRequest, target: Target) -> str | None:
     """The gold-label export, for admins (the only ones it serves), once that page exists."""
     if not is_admin(request.user):
         return None
@@ -186,7 +187,7 @@ def _export_url(request: HttpRequest, target: Target) -> str | None:
 
 
 @require_GET
-def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
+def dashboard_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_curator(request.user, "The dashboard")
     target = get_object_or_404(Target, pk=target_id)
     board = dashboard_for(target=target)
@@ -201,7 +202,7 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_GET
-def dashboard_summary(request: HttpRequest, target_id: int) -> HttpResponse:
+def dashboard_summary(request: SignedInRequest, target_id: int) -> HttpResponse:
     """The summary's status line, asked for every few seconds while a recompute runs; once
     a newer summary is stored than the page shows (?changes=), the page reloads."""
     require_curator(request.user, "The dashboard")
@@ -219,7 +220,7 @@ def dashboard_summary(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def dashboard_recompute(request: HttpRequest, target_id: int) -> HttpResponse:
+def dashboard_recompute(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Queue a recompute of the summary (the status line then follows it)."""
     require_curator(request.user, "The dashboard")
     target = get_object_or_404(Target, pk=target_id)

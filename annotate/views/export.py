@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -20,18 +20,19 @@ from annotate.export import (
 from annotate.models import Target
 from annotate.roles import require_admin
 from annotate.summary import article_label_counts, fresh_summary, summary_for
+from annotate.views.request import SignedInRequest
 
 TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
 
 
-def _flag(request: HttpRequest, name: str) -> bool:
+def _flag(request: SignedInRequest, name: str) -> bool:
     value = request.GET.get(name, "").lower()
     if value not in TRUE | FALSE:
         raise ExportError(f"{name} must be 1 or 0, not {value!r}.")
     return value in TRUE
 
 
-def _spec(request: HttpRequest, target: Target) -> ExportSpec:
+def _spec(request: SignedInRequest, target: Target) -> ExportSpec:
     """The export asked for in the query string: ?format=jsonl&level=gold&split=1&names=0&seed=13."""
     return ExportSpec(
         target=target,
@@ -44,7 +45,7 @@ def _spec(request: HttpRequest, target: Target) -> ExportSpec:
 
 
 @require_GET
-def export_download(request: HttpRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
+def export_download(request: SignedInRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
     require_admin(request.user, "Exporting datasets")
     target = get_object_or_404(Target, pk=target_id)
     try:
@@ -57,7 +58,7 @@ def export_download(request: HttpRequest, target_id: int) -> HttpResponse | Stre
 
 
 @require_GET
-def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
+def export_card(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Exporting datasets")
     target = get_object_or_404(Target, pk=target_id)
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -13,6 +17,7 @@ from annotate.forms import QueueSettingsForm
 from annotate.models import ModelVersion, Target
 from annotate.roles import require_admin
 from annotate.tasks import retrain_target
+from annotate.views.request import SignedInRequest
 
 RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qualname__}"
 
@@ -20,12 +25,31 @@ RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qu
 #: What each state is called on the page: django-tasks calls a queued task "Ready", the word
 #: a trained model version has, so both get words of their own.
 TASK_STATES = {"READY": "Queued", "RUNNING": "Running", "FAILED": "Failed", "SUCCESSFUL": "Trained"}
-VERSION_STATES = {
+VERSION_STATES: dict[str, str] = {
     ModelVersion.Status.TRAINING: "Training",
     ModelVersion.Status.READY: "Trained",
     ModelVersion.Status.FAILED: "Failed",
 }
 UNFINISHED = ("READY", "RUNNING")
+
+
+@dataclass(frozen=True)
+class RetrainTask:
+    """A retrain task as the page shows it."""
+
+    status: str
+    state: str
+    reason: str
+    enqueued_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    return_value: Any
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: ModelVersion
+    state: str
 
 
 def version_state(version: ModelVersion, target: Target) -> str:
@@ -34,28 +58,36 @@ def version_state(version: ModelVersion, target: Target) -> str:
     return VERSION_STATES.get(version.status, version.get_status_display())
 
 
-def retrain_tasks(target: Target) -> list[DBTaskResult]:
-    tasks = list(
-        DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
-            "-enqueued_at"
-        )[:5]
-    )
-    for task in tasks:
-        # The reason is the traceback's last line ("TrainingError: Only 3 gold labels …");
-        # the frames above it are server paths an admin does not need.
-        lines = (task.traceback or "").strip().splitlines()
-        task.reason = lines[-1] if lines else ""
-        task.state = TASK_STATES.get(task.status, task.status.capitalize())
-    return tasks
+def _reason(traceback: str | None) -> str:
+    """Why a task failed: its traceback's last line ("TrainingError: Only 3 gold labels …");
+    the frames above it are server paths an admin does not need."""
+    lines = (traceback or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def retrain_tasks(target: Target) -> list[RetrainTask]:
+    tasks = DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
+        "-enqueued_at"
+    )[:5]
+    return [
+        RetrainTask(
+            status=task.status,
+            state=TASK_STATES.get(task.status, task.status.capitalize()),
+            reason=_reason(task.traceback),
+            enqueued_at=task.enqueued_at,
+            started_at=task.started_at,
+            finished_at=task.finished_at,
+            return_value=task.return_value,
+        )
+        for task in tasks
+    ]
 
 
 def _context(
-    request: HttpRequest, target: Target, form: QueueSettingsForm | None = None
+    request: SignedInRequest, target: Target, form: QueueSettingsForm | None = None
 ) -> dict[str, object]:
     tasks = retrain_tasks(target)
     versions = list(ModelVersion.objects.filter(target=target)[:20])
-    for version in versions:
-        version.state = version_state(version, target)
     return {
         "target": target,
         "targets": Target.objects.order_by("id"),
@@ -64,7 +96,7 @@ def _context(
         # the fragment polls only while a task is unfinished, so it stops once it is done.
         "latest": tasks[0] if tasks else None,
         "running": any(t.status in UNFINISHED for t in tasks),
-        "versions": versions,
+        "versions": [VersionRow(version=v, state=version_state(v, target)) for v in versions],
         "active": next((v for v in versions if v.pk == target.active_version_id), None),
         "form": form or QueueSettingsForm(instance=target),
     }
@@ -72,7 +104,7 @@ def _context(
 
 @require_GET
 @vary_on_headers("HX-Request")
-def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
+def model_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     if request.htmx:
@@ -81,7 +113,7 @@ def model_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
+def model_retrain(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     # No flash message: it would outlive the retrain. The status fragment says it instead.
@@ -90,7 +122,7 @@ def model_retrain(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def queue_settings(request: HttpRequest, target_id: int) -> HttpResponse:
+def queue_settings(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
     form = QueueSettingsForm(request.POST, instance=target)
