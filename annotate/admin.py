@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -53,8 +54,7 @@ class TargetAdmin(admin.ModelAdmin):
 
 class SentenceInline(admin.TabularInline):
     model = Sentence
-    fields = ["position", "text", "start", "end"]
-    readonly_fields = fields
+    fields = readonly_fields = ("position", "text", "start", "end")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -109,7 +109,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_inlines(
         self, request: HttpRequest, obj: Article | None = None
-    ) -> list[type[admin.TabularInline]]:
+    ) -> list[type[InlineModelAdmin[Any, Any]]]:
         return list(self.inlines) if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:

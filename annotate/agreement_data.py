@@ -80,7 +80,7 @@ class _Counts:
 
 
 def _rows(template: str, *, target: Target, key: str, articles: Iterable[int] | None) -> list[tuple]:
-    params: dict[str, object] = {"target": target.pk}
+    params: dict[str, int] = {"target": target.pk}
     condition = ""
     if articles is not None:
         ids = sorted(set(articles))
@@ -94,10 +94,10 @@ def _rows(template: str, *, target: Target, key: str, articles: Iterable[int] | 
         return cursor.fetchall()
 
 
-def counts_by(*, target: Target, key: str, articles: Iterable[int] | None = None) -> dict[object, _Counts]:
+def counts_by(*, target: Target, key: str, articles: Iterable[int] | None = None) -> dict[str | int, _Counts]:
     """Every key's count tables (three queries); `articles` narrows them to those articles."""
     articles = None if articles is None else list(articles)
-    found: dict[object, _Counts] = defaultdict(_Counts)
+    found: dict[str | int, _Counts] = defaultdict(_Counts)
     for value, pro, contra, neutral, pro_s, contra_s, neutral_s, n in _rows(
         UNITS_SQL, target=target, key=key, articles=articles
     ):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pysbd
 from django.db import transaction
 
-from annotate.models import Article, Sentence, Target, is_http_url
+from annotate.models import Article, Sentence, Target, column_size, is_http_url
 from annotate.queue import lock_target, rewind_cursors
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
@@ -37,7 +37,7 @@ ONLINE_BODY_TOO_LONG = (
     "Import longer articles with `manage.py import_articles`."
 )
 #: The longest title, source and URL an article may have: its columns' sizes.
-MAX_LENGTHS = {name: Article._meta.get_field(name).max_length for name in ("title", "source", "url")}
+MAX_LENGTHS = {name: column_size(Article, name) for name in ("title", "source", "url")}
 #: Half of a UTF-16 pair on its own: json.loads makes one of "\ud800", and no database
 #: driver can encode it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -18,7 +18,7 @@ class ChangeForm(forms.Form):
 
 def form_errors(form: forms.Form) -> str:
     """All errors of a form on one line, for a 400 response."""
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+    return "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items())
 
 
 class QueueSettingsForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,10 @@ class StanceLoginRequiredMiddleware(LoginRequiredMiddleware):
     page as if it were a fragment; htmx follows the HX-Redirect header to the login page.
     """
 
-    def handle_no_permission(self, request: HttpRequest, view_func: object) -> HttpResponse:
+    # The stubs promise a redirect; Django only returns what this gives back from process_view.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponseBase:
         if request.method in ("GET", "HEAD") and not request.headers.get("HX-Request"):
             return super().handle_no_permission(request, view_func)
         response = HttpResponse("Log in first.", status=401, content_type="text/plain")

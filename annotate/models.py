@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -87,7 +88,7 @@ class Target(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         # A new overlap may reopen sentences the annotators' cursors have passed.
         update_fields = kwargs.get("update_fields")
@@ -108,6 +109,14 @@ HTTP_URL = re.compile(r"^[hH][tT][tT][pP][sS]?://[^\x00-\x20\x7f/?#]+[^\x00-\x20
 #: The one check of an article's URL, for the API and the import files alike (both strip
 #: the value first, so the pattern's $ never meets a trailing newline).
 validate_http_url = RegexValidator(HTTP_URL, "Must be an http(s) URL.", code="not_http_url")
+
+
+def column_size(model: type[models.Model], name: str) -> int:
+    """The max_length of a model's text column: what input is checked against before saving."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a text column with a size.")
+    return field.max_length
 
 
 def is_http_url(value: str) -> bool:
@@ -239,7 +248,7 @@ class AnnotationEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.annotator} {self.action} {self.old_label or '∅'} → {self.new_label or '∅'}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TypeError("The annotation history is append-only.")
         super().save(*args, **kwargs)

@@ -17,6 +17,7 @@ import datetime
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -136,7 +137,8 @@ def median_spent_ms(*, target: Target) -> dict[int, float]:
     )
     middles: dict[int, list[int]] = defaultdict(list)
     for annotator_id, spent_ms in ranked:
-        middles[annotator_id].append(spent_ms)
+        if spent_ms is not None:  # excluded by the query; the column is nullable
+            middles[annotator_id].append(spent_ms)
     return {annotator_id: statistics.fmean(values) for annotator_id, values in middles.items()}
 
 
@@ -211,7 +213,8 @@ def article_counts(*, target: Target) -> dict[str, list[Any]]:
         .order_by("sentence__article_id")
     )
     found: dict[str, list[Any]] = {"ids": [], "gold": [], "labels": []}
-    for row in gold.iterator(chunk_size=10_000):
+    for record in gold.iterator(chunk_size=10_000):
+        row: Mapping[str, Any] = dict(record)  # the counts' keys are made from the labels
         found["ids"].append(row["sentence__article_id"])
         found["gold"].append([row[f"gold_{label}"] for label in STANCE_LABELS])
         found["labels"].append([row[f"labels_{label}"] or 0 for label in STANCE_LABELS])

@@ -156,6 +156,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # instead of falling back to the proxy's address. Without the header: REMOTE_ADDR.
 # (Not named AXES_PROXY_COUNT here: django-axes would read that as its legacy setting.)
 reverse_proxies = env_int("AXES_PROXY_COUNT", 0)
+AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...]
 if reverse_proxies:
     AXES_IPWARE_PROXY_COUNT = reverse_proxies - 1
     AXES_IPWARE_PROXY_ORDER = "left-most"

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 PASSWORD_RESET_VIEWS = {
     "password_reset",
@@ -41,11 +41,13 @@ class LoginView(auth_views.LoginView):
         }
 
 
-def account_urls() -> list[URLPattern]:
+def account_urls() -> list[URLPattern | URLResolver]:
     """django.contrib.auth's account pages, the reset pages switched by the e-mail settings."""
-    patterns = []
+    patterns: list[URLPattern | URLResolver] = []
     for pattern in auth_urls.urlpatterns:
-        if pattern.name == "login":
+        if not isinstance(pattern, URLPattern):  # an include() (none today) is kept as it is
+            pass
+        elif pattern.name == "login":
             pattern = path(str(pattern.pattern), LoginView.as_view(), name="login")
         elif pattern.name in PASSWORD_RESET_VIEWS:
             pattern = path(str(pattern.pattern), when_mail_is_configured(pattern.callback), name=pattern.name)

@@ -14,33 +14,35 @@ from rest_framework.views import APIView
 ID = re.compile(r"[1-9][0-9]{0,17}")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+PAGE_SIZE_PARAM = "page_size"
 
 
 class StrictPageSize:
     """A page_size that is not a whole number from 1 to the maximum is an error, not ignored."""
 
-    page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
+    # Typed as DRF's pagination classes type them (optional); the rule reads the constants.
+    page_size: int | None = DEFAULT_PAGE_SIZE
+    page_size_query_param: str | None = PAGE_SIZE_PARAM
     page_size_query_description = f"Items a page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."
-    max_page_size = MAX_PAGE_SIZE
+    max_page_size: int | None = MAX_PAGE_SIZE
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
+        raw = request.query_params.get(PAGE_SIZE_PARAM)
         if raw is None:
-            return self.page_size
+            return DEFAULT_PAGE_SIZE
         try:
             size = int(raw)
         except ValueError:
             size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [f"Must be from 1 to {self.max_page_size}."]})
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise ValidationError({PAGE_SIZE_PARAM: [f"Must be from 1 to {MAX_PAGE_SIZE}."]})
         return size
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)  # type: ignore[misc]
         for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            if parameter["name"] == PAGE_SIZE_PARAM:
+                parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
         return parameters
 
 
@@ -66,6 +68,7 @@ class IdCursorPagination(StrictPageSize, pagination.CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound:
             raise ValidationError(refused) from None
-        if cursor is not None and cursor.position is not None and ID.fullmatch(cursor.position) is None:
+        # DRF decodes the position as the query's text (its stubs say int, hence str()).
+        if cursor is not None and cursor.position is not None and ID.fullmatch(str(cursor.position)) is None:
             raise ValidationError(refused)
         return cursor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import Direction
 from rest_framework import serializers
 
 ERRORS = {
@@ -17,7 +18,9 @@ ERRORS = {
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in one message.")
-    errors = serializers.DictField(
+    # The serializer's metaclass moves declared fields off the class, so the `errors`
+    # property stays; the stubs only see a field assigned over it.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="For invalid input: the messages of each field.",
@@ -25,7 +28,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class StanceAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         takes_input = self.method in ("POST", "PUT", "PATCH") or any(
             parameter["in"] == "query" for parameter in self._get_parameters()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
@@ -19,6 +21,9 @@ from annotate.models import (
     Target,
     validate_http_url,
 )
+
+# DECLARED: fields named `label` or `source` are declared fields, which the serializer's
+# metaclass takes off the class; the stubs see them overwrite Field.label and Field.source.
 
 # Text that PostgreSQL can store (no NUL) and that is more than whitespace; the same
 # pattern goes into the schema, so generated clients and fuzzers know the rule too.
@@ -38,7 +43,7 @@ class QueryBooleanField(serializers.BooleanField):
 class SeedField(serializers.IntegerField):
     """The export's seed, read by the parser the browser's export and card use."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=-SEED_LIMIT, max_value=SEED_LIMIT, **kwargs)
 
     def to_internal_value(self, data: object) -> int:
@@ -95,7 +100,7 @@ def _id(help_text: str, *, required: bool = False) -> serializers.IntegerField:
 # carry the database's column range and so differ between SQLite and PostgreSQL.
 
 
-def _count(**kwargs: object) -> serializers.IntegerField:
+def _count(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(read_only=True, **kwargs)
 
 
@@ -158,7 +163,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
 class UndoneSerializer(serializers.Serializer):
     sentence = serializers.IntegerField(source="sentence_id")
     target = serializers.IntegerField(source="target_id")
-    label = serializers.ChoiceField(choices=Label.choices)
+    label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # see DECLARED
 
 
 class UndoResultSerializer(serializers.Serializer):
@@ -273,7 +278,7 @@ class TokenSerializer(serializers.Serializer):
 
 class AnnotationCreateSerializer(JsonInput):
     sentence = _id("The sentence to label.", required=True)
-    label = serializers.ChoiceField(
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # see DECLARED
         choices=[*Label.choices, (ACCEPT, "Accept the suggestion")],
         help_text="pro, contra, neutral, skip, or accept (take the model's suggestion, as Enter does).",
     )
@@ -291,7 +296,7 @@ class AnnotationCreateSerializer(JsonInput):
 
 
 class AnnotationChangeSerializer(JsonInput):
-    label = serializers.ChoiceField(choices=Label.choices)
+    label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # see DECLARED
 
 
 class UndoSerializer(JsonInput):
@@ -301,7 +306,7 @@ class UndoSerializer(JsonInput):
 class ArticleCreateSerializer(JsonInput):
     title = serializers.CharField(max_length=500, validators=[NOT_BLANK])
     body = serializers.CharField(validators=[NOT_BLANK], help_text="Paragraphs one a line.")
-    source = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[NO_NUL])
+    source = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[NO_NUL])  # type: ignore[assignment]  # see DECLARED
     url = serializers.CharField(
         max_length=1000,
         required=False,
@@ -348,7 +353,7 @@ class SentenceQuerySerializer(serializers.Serializer):
 class AnnotationQuerySerializer(serializers.Serializer):
     target = _id("Only labels for this target.")
     sentence = _id("Only labels of this sentence.")
-    label = serializers.ChoiceField(choices=Label.choices, required=False, help_text="Only this label.")
+    label = serializers.ChoiceField(choices=Label.choices, required=False, help_text="Only this label.")  # type: ignore[assignment]  # see DECLARED
 
 
 class SuggestionQuerySerializer(serializers.Serializer):

@@ -82,7 +82,7 @@ class Command(BaseCommand):
         titles = dict(Article.objects.filter(pk__in=list(by_article)).values_list("pk", "title"))
         self._table("Overall", {chosen.name: overall})
         self._table("By source", {source or "(no source)": f for source, f in by_source.items()})
-        self._table("By article", {titles.get(pk, pk): f for pk, f in by_article.items()})
+        self._table("By article", {titles.get(pk, str(pk)): f for pk, f in by_article.items()})
         if len(page) == articles:
             self.stdout.write(f"  (more articles: --articles-after {page[-1]})")
         self._table("With and without a suggestion shown", by_suggestion)
@@ -92,14 +92,14 @@ class Command(BaseCommand):
             a, b = names.get(pair.annotator_a), names.get(pair.annotator_b)
             self.stdout.write(f"  {a} and {b}: {_fmt(pair.kappa)} on {pair.sentences} sentences")
 
-    def _table(self, title: str, rows: dict[object, Figures]) -> None:
+    def _table(self, title: str, rows: dict[str, Figures]) -> None:
         w = self.stdout.write
         w(f"\n{title}")
         w(f"  {'':<50}{'alpha':>8}{'(n)':>6}{'Fleiss':>8}{'(n)':>6}{'agree%':>8}{'labels':>8}")
         for name, f in rows.items():
             percent = "—" if f.percent is None else f"{100 * f.percent:.1f}"
             w(
-                f"  {str(name)[:48]:<50}{_fmt(f.alpha):>8}{f.alpha_sentences:>6}{_fmt(f.fleiss):>8}"
+                f"  {name[:48]:<50}{_fmt(f.alpha):>8}{f.alpha_sentences:>6}{_fmt(f.fleiss):>8}"
                 f"{f.fleiss_sentences:>6}{percent:>8}{f.labels:>8}"
             )
 

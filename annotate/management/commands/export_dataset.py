@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 spec=spec,
                 path=output,
                 card=options["card"],
-                progress=lambda rows: tqdm(rows, desc="Exporting", unit=" rows", disable=None),
+                progress=lambda rows: iter(tqdm(rows, desc="Exporting", unit=" rows", disable=None)),
             )
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}") from None

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from annotate.corpus import CorpusError
 from annotate.label_import import labels_import, parse_mapping, read_label_rows
-from annotate.models import Target
+from annotate.models import Target, column_size
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         target = Target.objects.filter(name=options["target"]).first()
         if target is None:
             raise CommandError(f"No target named {options['target']!r}.")
-        limit = get_user_model()._meta.get_field("username").max_length
+        limit = column_size(get_user_model(), "username")
         if len(options["annotator"]) > limit or "\x00" in options["annotator"]:
             raise CommandError(f"--annotator must be a username of at most {limit} characters, with no NUL.")
         try:

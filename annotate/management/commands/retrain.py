@@ -91,9 +91,9 @@ class Command(BaseCommand):
                 f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}"
             )
         w("Confusion (rows true, columns predicted: " + ", ".join(CLASSES) + ")")
-        for label, row in zip(CLASSES, m.confusion, strict=True):
-            w(f"  {label:<10}" + "".join(f"{n:>8}" for n in row))
-        if result.dry_run:
+        for label, predicted in zip(CLASSES, m.confusion, strict=True):
+            w(f"  {label:<10}" + "".join(f"{n:>8}" for n in predicted))
+        if result.version is None:  # a dry run stores no version
             w(self.style.WARNING(f"Dry run: nothing stored ({result.seconds:.1f} s)."))
         else:
             w(
