@@ -53,7 +53,10 @@ def sentence_id_bounds() -> tuple[int, int] | None:
     """
     ids = Sentence.objects.values_list("id", flat=True)
     low = ids.order_by("id").first()
-    return None if low is None else (low, ids.order_by("-id").first())
+    high = None if low is None else ids.order_by("-id").first()
+    if low is None or high is None:  # no sentences, or the last ones deleted in between
+        return None
+    return low, high
 
 
 #: How long the progress bar's corpus size and annotator count may lag behind an import

@@ -6,11 +6,12 @@ import datetime
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from annotate.labelling import annotation_record
-from annotate.models import Annotation
-from annotate.progress import SHARE_INPUTS_KEY, progress_for
+from annotate.models import Annotation, Article
+from annotate.progress import SHARE_INPUTS_KEY, corpus_size, progress_for
 from tests.factories import AnnotationFactory, SentenceFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,21 @@ def test_progress_counts_only_the_annotators_own_labels(annotator, other_annotat
     sentence = SentenceFactory()
     AnnotationFactory(annotator=other_annotator, sentence=sentence, target=huawei)
     assert progress_for(annotator=annotator, target=huawei).done == 0
+
+
+def test_corpus_size_is_zero_when_the_last_sentences_go_between_its_two_id_lookups():
+    """Another request deleting every article between the lowest-id and the highest-id
+    lookups must not turn the progress bar into a 500 (None - int)."""
+    SentenceFactory.create_batch(3)
+    lookups = []
+
+    def delete_before_the_second_lookup(execute, sql, params, many, context):
+        if sql.startswith("SELECT") and '"annotate_sentence"' in sql:
+            lookups.append(sql)
+            if len(lookups) == 2:
+                Article.objects.all().delete()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(delete_before_the_second_lookup):
+        assert corpus_size() == 0
+    assert len(lookups) >= 2
