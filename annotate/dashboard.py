@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from annotate import agreement, progress
+from annotate import progress
+from annotate.agreement import Figures
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -177,18 +179,18 @@ class Dashboard:
         return self.summary.by_source if self.summary else {}
 
     @property
-    def agreement(self) -> agreement.Figures:
-        return self.summary.agreement if self.summary else agreement.Figures()
+    def agreement(self) -> Figures:
+        return self.summary.agreement if self.summary else Figures()
 
     @property
-    def agreement_by_source(self) -> dict[str, agreement.Figures]:
+    def agreement_by_source(self) -> dict[str, Figures]:
         """By source name, "(no source)" for articles without one, as the distributions are."""
         figures = self.summary.agreement_by_source if self.summary else {}
         named = ((source or NO_SOURCE, f) for source, f in figures.items())
         return dict(sorted(named, key=lambda item: item[0].lower()))
 
     @property
-    def agreement_by_suggestion(self) -> dict[str, agreement.Figures]:
+    def agreement_by_suggestion(self) -> dict[str, Figures]:
         return self.summary.agreement_by_suggestion if self.summary else {}
 
     @property
@@ -250,7 +252,7 @@ def annotator_progress(
     people = {**active, **{k: row["annotator__username"] for k, row in counted.items()}}
     result = []
     for annotator_id, username in people.items():
-        row = counted.get(annotator_id, {})
+        row: Mapping[str, Any] = counted.get(annotator_id, {})
         labels, skips = row.get("labels", 0), row.get("skips", 0)
         result.append(
             AnnotatorProgress(
