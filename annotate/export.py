@@ -461,8 +461,12 @@ def dataset_card(
     totals = {column: sum(summary.labels.get(column, Counter()).values()) for column in columns}
     distribution = summary.label_distribution
     stamp = figures
-    figures = stamp.agreement
-    version = ModelVersion.objects.filter(pk=target.active_version_id).first()
+    agreement = stamp.agreement
+    version = (
+        None
+        if target.active_version_id is None
+        else ModelVersion.objects.filter(pk=target.active_version_id).first()
+    )
     what = {
         "annotations": "one row per annotator's current label",
         "gold": "one row per sentence with a resolved gold label",
@@ -504,7 +508,7 @@ def dataset_card(
     lines += [
         f"- **Annotators**: {'usernames' if spec.names else 'stable pseudonyms'}."
         if spec.level == "annotations"
-        else f"- **Annotators**: {figures.annotators}.",
+        else f"- **Annotators**: {agreement.annotators}.",
         "",
         "## Label distribution",
         "",
@@ -520,15 +524,15 @@ def dataset_card(
         "",
         "## Agreement",
         "",
-        f"Over every non-skipped label of the target: {figures.labels:,} labels by {figures.annotators} "
+        f"Over every non-skipped label of the target: {agreement.labels:,} labels by {agreement.annotators} "
         f"annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "| measure | value | sentences |",
         "|---|---:|---:|",
-        f"| Krippendorff's alpha (nominal) | {_figure(figures.alpha)} | {figures.alpha_sentences:,} |",
-        f"| Fleiss' kappa ({target.overlap} labels a sentence) | {_figure(figures.fleiss)} | {figures.fleiss_sentences:,} |",
+        f"| Krippendorff's alpha (nominal) | {_figure(agreement.alpha)} | {agreement.alpha_sentences:,} |",
+        f"| Fleiss' kappa ({target.overlap} labels a sentence) | {_figure(agreement.fleiss)} | {agreement.fleiss_sentences:,} |",
         # Percent agreement rests on the sentences with two or more labels, as alpha does.
-        f"| Percent agreement | {_figure(figures.percent)} | {figures.alpha_sentences:,} |",
+        f"| Percent agreement | {_figure(agreement.percent)} | {agreement.alpha_sentences:,} |",
         "",
         "## How gold labels are decided",
         "",
