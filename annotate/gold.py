@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -86,9 +86,7 @@ def gold_for(*, target: Target, sentence_id: int) -> Gold:
     return found or decide(sentence_id, {})
 
 
-def adjudication_record(
-    *, curator: AbstractBaseUser, sentence: Sentence, target: Target, label: str
-) -> Adjudication:
+def adjudication_record(*, curator: User, sentence: Sentence, target: Target, label: str) -> Adjudication:
     """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
     if label not in STANCE_LABELS:
         raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
