@@ -92,7 +92,7 @@ class UpToDate(TrainingError):
 
 def resolved_golds(*, target: Target) -> dict[int, str]:
     """Sentence id to gold label, for every resolved sentence of the target."""
-    return {g.sentence_id: g.label for g in gold_labels(target=target) if g.resolved}
+    return {g.sentence_id: g.label for g in gold_labels(target=target) if g.label is not None}  # resolved
 
 
 def gold_fingerprint(golds: dict[int, str]) -> str:
@@ -265,6 +265,7 @@ def suggestion_to_show(*, target: Target, sentence: Sentence) -> Suggestion | No
             sentence=sentence,
             target=target,
             label=sentence.suggested_label,
-            confidence=sentence.suggested_confidence,
+            # Set with suggested_label above; typed results replace both (issue 13's label loop).
+            confidence=sentence.suggested_confidence,  # type: ignore[attr-defined]
         )
     return Suggestion.objects.filter(model_version_id=target.active_version_id, sentence=sentence).first()
