@@ -284,7 +284,7 @@ def rewind_cursors(*, target: Target, sentence: Sentence) -> None:
 
 
 #: The suggestion column each uncertainty measure ranks by, and whether high comes first.
-UNCERTAINTY_COLUMNS = {
+UNCERTAINTY_COLUMNS: dict[str, tuple[str, bool]] = {
     Uncertainty.LEAST_CONFIDENT: ("confidence", False),
     Uncertainty.MARGIN: ("margin", False),
     Uncertainty.ENTROPY: ("entropy", True),
@@ -331,8 +331,10 @@ def _most_uncertain(*, annotator: AbstractBaseUser, target: Target, now: datetim
     cursor = cursors.values_list(
         "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id"
     ).first()
-    if cursor and cursor[:2] == (version, target.uncertainty_measure) and cursor[2] is not None:
-        suggestions = suggestions.filter(_ranked_from(column, descending, cursor[2], cursor[3]))
+    if cursor and cursor[:2] == (version, target.uncertainty_measure):
+        score, after = cursor[2:]
+        if score is not None and after is not None:  # written together, never one alone
+            suggestions = suggestions.filter(_ranked_from(column, descending, score, after))
     mine = Annotation.objects.filter(
         target=target, sentence=OuterRef("sentence_id"), annotator_id=annotator.pk
     )
@@ -395,9 +397,9 @@ def lock_target(target_id: int) -> Target:
 
 def _target_columns() -> tuple[str, list[str]]:
     """Every column of a target row as `"t"."column"`, and the field names they fill."""
-    names = [field.attname for field in Target._meta.concrete_fields]
-    columns = [f'"t".{connection.ops.quote_name(field.column)}' for field in Target._meta.concrete_fields]
-    return ", ".join(columns), names
+    fields = [(field.attname, field.column) for field in Target._meta.concrete_fields if field.column]
+    columns = [f'"t".{connection.ops.quote_name(column)}' for _, column in fields]
+    return ", ".join(columns), [name for name, _ in fields]
 
 
 def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Sentence]:
@@ -424,7 +426,8 @@ def target_and_sentence(*, target_id: int, sentence_id: int) -> tuple[Target, Se
         Sentence, ["id", "article_id", "position", "text", "start", "end"], row[width : width + 6]
     )
     if target.active_version_id is not None:
-        sentence.suggested_label, sentence.suggested_confidence = row[width + 6], row[width + 7]
+        # Read by suggestions.suggestion_to_show; typed results replace them (issue 13).
+        sentence.suggested_label, sentence.suggested_confidence = row[width + 6], row[width + 7]  # type: ignore[attr-defined]
     return target, sentence
 
 
@@ -477,6 +480,8 @@ def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | 
     expires, so reloading the page never skips a sentence.
     """
     _, sentence_id = next_sentence_id(annotator=annotator, target=target)
+    if sentence_id is None:
+        return None
     return Sentence.objects.select_related("article").filter(pk=sentence_id).first()
 
 
