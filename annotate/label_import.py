@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
@@ -122,8 +121,7 @@ def read_label_rows(
     return rows
 
 
-def _annotator(username: str) -> AbstractBaseUser:
-    User = get_user_model()
+def _annotator(username: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         # An imported dataset's annotator does not log in.
@@ -254,7 +252,7 @@ def _label_batch(
     known: dict[str, Sentence],
     fresh: set[str],
     target: Target,
-    annotator: AbstractBaseUser,
+    annotator: User,
     result: LabelImportResult,
 ) -> list[LabelRow]:
     """One transaction: the target's lock first, then the rows' labels and history.
