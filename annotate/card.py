@@ -71,7 +71,8 @@ def read_card(
         sentence = sql.instance(Sentence, SENTENCE_FIELDS, row[:6])
         if sentence.pk == sentence_id:
             sentence.article = article
-            sentence.suggested_label, sentence.suggested_confidence = row[8], row[9]
+            # Read by suggestions.suggestion_to_show; typed results replace them (issue 13).
+            sentence.suggested_label, sentence.suggested_confidence = row[8], row[9]  # type: ignore[attr-defined]
             card.sentence = sentence
         elif card.sentence is None:
             card.before.append(sentence)
