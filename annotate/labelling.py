@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -103,7 +103,7 @@ def _insert_once(key: dict[str, int], room: dict[str, object] | None, **fields: 
 
 def annotation_record(
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     label: str,
@@ -128,7 +128,7 @@ def annotation_record(
     spent_ms = clamp_spent_ms(spent_ms)
     accepted_suggestion = accepted_suggestion and suggestion_shown and label != Label.SKIP
     key = {"annotator_id": annotator.pk, "sentence_id": sentence.pk, "target_id": target.pk}
-    fields = {
+    fields: dict[str, object] = {
         "label": label,
         "spent_ms": spent_ms,
         "accepted_suggestion": accepted_suggestion,
@@ -157,7 +157,7 @@ def _record(
     key: dict[str, int],
     fields: dict[str, object],
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     reservation_moves: bool,
@@ -195,7 +195,8 @@ def _record(
         for name, value in fields.items():
             setattr(annotation, name, value)
         annotation.save(update_fields=[*fields, "updated_at"])
-    annotation.event = _event(annotation, action=action, old_label=old_label, new_label=str(label))
+    # Read by the label view; a typed result replaces it (issue 13's label loop).
+    annotation.event = _event(annotation, action=action, old_label=old_label, new_label=str(label))  # type: ignore[attr-defined]
     return annotation
 
 
@@ -205,7 +206,7 @@ class NoSuggestionToAccept(ValidationError):
 
 def annotation_submit(
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     label: str,
@@ -239,7 +240,7 @@ def annotation_submit(
     )
 
 
-def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label: str) -> Annotation:
+def annotation_change(*, annotator: User, annotation_id: int, label: str) -> Annotation:
     """Relabel one of the annotator's own annotations (from the history panel)."""
     validate_label(label)
     annotation = Annotation.objects.select_related("sentence", "target").filter(pk=annotation_id).first()
@@ -256,9 +257,7 @@ def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label:
     )
 
 
-def annotation_undo(
-    *, annotator: AbstractBaseUser, target: Target, locked: bool = False
-) -> Annotation | None:
+def annotation_undo(*, annotator: User, target: Target, locked: bool = False) -> Annotation | None:
     """Remove the annotator's most recent label for the target; its history stays.
 
     Returns the removed annotation (unsaved, for showing its sentence again), or None
@@ -282,7 +281,7 @@ def annotation_undo(
 
 
 def label_and_next(
-    *, annotator: AbstractBaseUser, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+    *, annotator: User, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
 ) -> tuple[Annotation, int | None, Target]:
     """Record a label from the labelling page and reserve the next sentence, in one transaction.
 
@@ -310,9 +309,7 @@ def label_and_next(
     return annotation, next_id, target
 
 
-def undo_and_next(
-    *, annotator: AbstractBaseUser, target_id: int
-) -> tuple[Annotation | None, int | None, Target]:
+def undo_and_next(*, annotator: User, target_id: int) -> tuple[Annotation | None, int | None, Target]:
     """Undo the annotator's latest label and show its sentence again, in one transaction.
 
     A sentence that has become full meanwhile (others labelled it after a skip) is not
@@ -327,13 +324,13 @@ def undo_and_next(
     return undone, next_id, target
 
 
-def shortcuts_for(*, user: AbstractBaseUser) -> str:
+def shortcuts_for(*, user: User) -> str:
     """How the user's labelling keys work: their saved choice, else single keys."""
     saved = LabellingSettings.objects.filter(user=user).values_list("shortcuts", flat=True).first()
     return saved or Shortcuts.KEYS
 
 
-def shortcuts_set(*, user: AbstractBaseUser, shortcuts: str) -> LabellingSettings:
+def shortcuts_set(*, user: User, shortcuts: str) -> LabellingSettings:
     if shortcuts not in Shortcuts.values:
         raise ValidationError(
             f"Unknown shortcut setting {shortcuts!r}; expected one of {', '.join(Shortcuts.values)}.",
