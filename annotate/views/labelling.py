@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +23,7 @@ from annotate.labelling import (
 from annotate.models import Annotation, Label, Shortcuts, Target
 from annotate.roles import is_annotator, is_curator
 from annotate.suggestions import suggestion_to_show
+from annotate.views.request import SignedInRequest
 
 HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
@@ -45,7 +46,7 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     return f"“{text}”"
 
 
-def card_context(request: HttpRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
+def card_context(request: SignedInRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
     """Everything the sentence card shows, read in one query (annotate/card.py)."""
     card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
     suggestion = None if card.sentence is None else suggestion_to_show(target=target, sentence=card.sentence)
@@ -60,7 +61,7 @@ def card_context(request: HttpRequest, target: Target, sentence_id: int | None) 
     }
 
 
-def history_context(request: HttpRequest, target: Target) -> dict[str, object]:
+def history_context(request: SignedInRequest, target: Target) -> dict[str, object]:
     recent = (
         Annotation.objects.filter(annotator=request.user, target=target)
         .select_related("sentence")
@@ -80,7 +81,7 @@ def _conflict(full: SentenceFull) -> HttpResponse:
 
 
 @require_GET
-def label_home(request: HttpRequest) -> HttpResponse:
+def label_home(request: SignedInRequest) -> HttpResponse:
     target = Target.objects.order_by("id").first()
     if target is None:
         return redirect("article-list")
@@ -92,7 +93,7 @@ def label_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
+def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
     if is_annotator(request.user):
         target, sentence_id = queue.next_sentence_id(annotator=request.user, target=target)
@@ -111,7 +112,7 @@ def label_page(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
+def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
     form = LabelForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
@@ -141,13 +142,13 @@ def label_submit(request: HttpRequest, target_id: int) -> HttpResponse:
         "announce_next": True,
         "entry": annotation,
         "change_labels": Label.choices,
-        "moved": annotation.event.old_label != "",
+        "moved": annotation.event.old_label != "",  # type: ignore[attr-defined]  # set by annotation_record
     }
     return render(request, "annotate/label.html#label-response", context)
 
 
 @require_POST
-def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
+def label_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
     try:
         undone, following, target = undo_and_next(annotator=request.user, target_id=target_id)
     except Target.DoesNotExist as missing:
@@ -167,7 +168,7 @@ def label_undo(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def annotation_relabel(request: HttpRequest, annotation_id: int) -> HttpResponse:
+def annotation_relabel(request: SignedInRequest, annotation_id: int) -> HttpResponse:
     form = ChangeForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
@@ -185,7 +186,7 @@ def annotation_relabel(request: HttpRequest, annotation_id: int) -> HttpResponse
 
 
 @require_POST
-def shortcuts_save(request: HttpRequest) -> HttpResponse:
+def shortcuts_save(request: SignedInRequest) -> HttpResponse:
     """The labelling keys: single keys, only with Alt held, or off. A plain form post."""
     form = ShortcutsForm(request.POST)
     if not form.is_valid():
