@@ -15,6 +15,7 @@ from django.test import Client
 
 from annotate.middleware import database_unreachable
 from annotate.models import Annotation, AnnotationEvent
+from tests.factories import TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -197,6 +198,7 @@ def test_a_deadlock_in_the_api_is_a_500_not_a_json_503(curator, huawei, caplog):
         (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
         (psycopg.errors.DeadlockDetected("deadlock detected"), False),
         (psycopg.errors.SerializationFailure("could not serialize access"), False),
+        (psycopg.errors.LockNotAvailable("could not obtain lock on row"), False),
         (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False),
         (psycopg.errors.DiskFull("could not extend file"), False),
     ],
@@ -212,3 +214,36 @@ def test_sqlite_errors_are_told_apart_by_result_code(tmp_path):
     with pytest.raises(sqlite3.OperationalError) as missing_table:
         sqlite3.connect(":memory:").execute("SELECT * FROM missing")
     assert not database_unreachable(from_driver(missing_table.value))
+
+
+def test_a_table_lock_is_not_the_database_lock_past_the_busy_timeout():
+    """SQLITE_LOCKED ("database table is locked": a conflict inside one connection) is a
+    fault in the code, not the busy database that a retry cures (SQLITE_BUSY)."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.execute("CREATE TABLE t (x)")
+    db.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
+    reading = db.execute("SELECT x FROM t")
+    reading.fetchone()
+    with pytest.raises(sqlite3.OperationalError, match="database table is locked") as table_locked:
+        db.execute("DROP TABLE t")
+    assert not database_unreachable(from_driver(table_locked.value))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_refuses_new_connections_answers_503(tmp_path):
+    """A real failure to connect, raised by Django's ensure_connection as it opens the
+    request's connection (the session lookup is its first query): nothing is mocked but
+    where the connection goes."""
+    # A transactional test cannot rely on the migration's rows (groups, the Huawei target).
+    target = TargetFactory()
+    client = Client()
+    client.force_login(UserFactory())
+    params = connection.get_connection_params()
+    if connection.vendor == "postgresql":
+        nowhere = {**params, "host": "127.0.0.1", "port": 1, "connect_timeout": 2}
+    else:
+        nowhere = {**params, "database": str(tmp_path / "no-such-folder" / "db.sqlite3")}
+    connection.close()
+    with mock.patch.object(connection, "get_connection_params", return_value=nowhere):
+        response = client.get(f"/label/{target.pk}/")
+    assert_unavailable(response)
