@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -201,8 +201,3 @@ def predict(pipeline: Pipeline, texts: Sequence[str]) -> list[Prediction]:
             )
         )
     return results
-
-
-def predict_batches(pipeline: Pipeline, texts: Sequence[str], size: int = 5000) -> Iterator[list[Prediction]]:
-    for start in range(0, len(texts), size):
-        yield predict(pipeline, texts[start : start + size])

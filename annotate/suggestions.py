@@ -62,7 +62,7 @@ def _sha256(path: Path) -> str:
 
 
 # joblib (scikit-learn's pickler, with loky and cloudpickle) is imported where a model is
-# written or read: the web processes import this module for suggestion_to_show only.
+# written: the web processes import this module for suggestion_to_show only.
 
 
 def model_save(version: ModelVersion, pipeline: object) -> None:
@@ -72,18 +72,6 @@ def model_save(version: ModelVersion, pipeline: object) -> None:
     joblib.dump(pipeline, path)
     version.file_name = path.name
     version.file_sha256 = _sha256(path)
-
-
-def model_load(version: ModelVersion) -> object:
-    """Unpickle a model only from the app's own folder and only if its hash matches."""
-    import joblib
-
-    path = (model_dir() / version.file_name).resolve()
-    if path.parent != model_dir().resolve() or not path.is_file():
-        raise TrainingError(f"Model file of version {version.pk} is missing.")
-    if _sha256(path) != version.file_sha256:
-        raise TrainingError(f"Model file of version {version.pk} does not match its recorded hash.")
-    return joblib.load(path)
 
 
 class UpToDate(TrainingError):

@@ -140,13 +140,16 @@ def run_tool(args: argparse.Namespace) -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> None:
-    from annotate.classifier import predict_batches, train
+    from annotate.classifier import predict, train
 
     labelled = [json.loads(line) for line in (args.workdir / "labelled.jsonl").read_text().splitlines()]
     everything = (args.workdir / "all.txt").read_text().splitlines()
     started = time.monotonic()
     model = train([r["text"] for r in labelled], [r["label"] for r in labelled])
-    predicted = sum(len(batch) for batch in predict_batches(model.pipeline, everything))
+    predicted = sum(
+        len(predict(model.pipeline, everything[start : start + 5000]))
+        for start in range(0, len(everything), 5000)
+    )
     seconds = time.monotonic() - started
     print(
         json.dumps(

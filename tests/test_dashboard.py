@@ -4,9 +4,8 @@ import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from annotate import charts, dashboard, summary
@@ -412,40 +411,6 @@ def test_the_navigation_links_the_dashboard_for_curators_only(curator_client, an
     link = f'href="{reverse("dashboard", args=[huawei.pk])}"'
     assert link in curator_client.get(reverse("article-list")).content.decode()
     assert link not in annotator_client.get(reverse("article-list")).content.decode()
-
-
-class URLConf:
-    """The app's URLs with or without the export page (a stand-in view), as a ROOT_URLCONF."""
-
-    def __init__(self, *, export: bool) -> None:
-        from annotate.urls import urlpatterns
-
-        self.urlpatterns = [path("accounts/", include("django.contrib.auth.urls"))]
-        self.urlpatterns += [p for p in urlpatterns if getattr(p, "name", None) != "export"]
-        if export:
-            self.urlpatterns.append(
-                path("export/<int:target_id>/", lambda request, target_id: HttpResponse(), name="export")
-            )
-
-
-@pytest.fixture
-def staffless_admin_client() -> Client:
-    """An admin without the Django admin site's link, which these URL confs leave out."""
-    client = Client()
-    client.force_login(UserFactory(username="adm", role="admin"))
-    return client
-
-
-def test_the_export_button_appears_once_the_export_page_exists(staffless_admin_client, huawei, settings):
-    settings.ROOT_URLCONF = URLConf(export=True)
-    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
-    assert f'href="/export/{huawei.pk}/?format=jsonl&amp;level=gold&amp;split=1"' in html
-
-
-def test_there_is_no_export_button_without_the_export_page(staffless_admin_client, huawei, settings):
-    settings.ROOT_URLCONF = URLConf(export=False)
-    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
-    assert "/export/" not in html
 
 
 def test_a_curators_dashboard_offers_no_export_and_no_retraining(curator_client, known):

@@ -103,7 +103,7 @@ def test_retrain_saves_the_model_in_model_dir_with_its_hash(huawei, model_dir):
     path = model_dir / version.file_name
     assert files(model_dir) == [version.file_name]
     assert version.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    pipeline = suggestions.model_load(version)
+    pipeline = joblib.load(path)
     assert list(pipeline.predict([stance_text("contra", 999)])) == ["contra"]
 
 
@@ -305,52 +305,6 @@ def test_labels_for_another_target_are_not_training_data(huawei):
 
     with pytest.raises(TrainingError, match="Only 0 gold labels for Huawei"):
         suggestions.retrain(target=huawei)
-
-
-# Loading a model
-
-
-@pytest.fixture
-def no_unpickling(monkeypatch) -> list[object]:
-    loaded: list[object] = []
-    monkeypatch.setattr(joblib, "load", loaded.append)
-    return loaded
-
-
-def test_model_load_refuses_a_file_whose_hash_does_not_match(huawei, model_dir, no_unpickling):
-    labelled_corpus(target=huawei)
-    version = suggestions.retrain(target=huawei).version
-    with (model_dir / version.file_name).open("ab") as handle:
-        handle.write(b"tampered")
-
-    with pytest.raises(TrainingError, match=f"version {version.pk} does not match its recorded hash"):
-        suggestions.model_load(version)
-
-    assert no_unpickling == []
-
-
-@pytest.mark.parametrize("where", ["relative", "absolute"])
-def test_model_load_refuses_a_file_outside_model_dir(huawei, model_dir, tmp_path, no_unpickling, where):
-    model_dir.mkdir(parents=True, exist_ok=True)
-    outside = tmp_path / "elsewhere" / "model.joblib"
-    outside.parent.mkdir()
-    joblib.dump({"not": "a model"}, outside)
-    name = "../elsewhere/model.joblib" if where == "relative" else str(outside)
-    version = ModelVersionFactory(
-        target=huawei, file_name=name, file_sha256=hashlib.sha256(outside.read_bytes()).hexdigest()
-    )
-
-    with pytest.raises(TrainingError, match=f"Model file of version {version.pk} is missing"):
-        suggestions.model_load(version)
-
-    assert no_unpickling == []
-
-
-def test_model_load_refuses_a_missing_file(huawei, no_unpickling):
-    version = ModelVersionFactory(target=huawei, file_name="target1-v999.joblib", file_sha256="0" * 64)
-
-    with pytest.raises(TrainingError, match="is missing"):
-        suggestions.model_load(version)
 
 
 # Interrupted runs
