@@ -8,7 +8,7 @@ from django_tasks import task
 
 from annotate.corpus import CorpusError, ParsedArticle, article_import_one
 from annotate.models import Target
-from annotate.suggestions import retrain
+from annotate.training import retrain
 
 #: The name the task is stored under (DBTaskResult.task_path), to look its results up.
 IMPORT_ARTICLE_TASK_PATH = "annotate.tasks.import_article"

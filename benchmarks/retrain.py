@@ -2,7 +2,7 @@
 
 Builds a throwaway SQLite database (or uses DATABASE_URL) with LABELLED labelled and
 UNLABELLED unlabelled synthetic sentences, then runs, each in its own process:
-  tool      suggestions.retrain(): read gold labels, cross-validate, fit, predict every
+  tool      training.retrain(): read gold labels, cross-validate, fit, predict every
             sentence and write its suggestion, switch the active model;
   baseline  the same scikit-learn work (annotate.classifier.train and predict in batches)
             on the same texts held in memory, writing nothing.
@@ -120,7 +120,7 @@ def build(args: argparse.Namespace) -> None:
 def run_tool(args: argparse.Namespace) -> None:
     setup_django(args.database)
     from annotate.models import Target
-    from annotate.suggestions import retrain
+    from annotate.training import retrain
 
     started = time.monotonic()
     result = retrain(target=Target.objects.get(name="Benchmark"), min_labels=1)
