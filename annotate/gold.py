@@ -11,12 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 
-from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Sentence, Target
+from annotate.models import Adjudication, Annotation, Label, Target
 
 
 class Method:
@@ -74,16 +71,3 @@ def gold_labels(*, target: Target) -> Iterator[Gold]:
     # Adjudicated sentences whose labels were all skips or undone.
     for sentence_id, label in sorted(decided.items()):
         yield decide(sentence_id, {}, label)
-
-
-def adjudication_record(
-    *, curator: AbstractBaseUser, sentence: Sentence, target: Target, label: str
-) -> Adjudication:
-    """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
-    if label not in STANCE_LABELS:
-        raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
-    with transaction.atomic():
-        adjudication, _ = Adjudication.objects.update_or_create(
-            sentence=sentence, target=target, defaults={"label": label, "curator": curator}
-        )
-    return adjudication

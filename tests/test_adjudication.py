@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from annotate.disagreements import disagreements
-from annotate.gold import Method, adjudication_record, gold_labels
+from annotate.adjudication import adjudication_record, disagreements
+from annotate.gold import Method, gold_labels
 from annotate.labelling import annotation_record
 from annotate.models import Adjudication, SentenceTally
 from tests.factories import SentenceFactory, SuggestionFactory

@@ -87,7 +87,7 @@ def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
 
 
 def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):
-    from annotate.disagreements import disagreements
+    from annotate.adjudication import disagreements
 
     client = client_for("curator")
     client.get(reverse("adjudicate", args=[corpus.pk]))

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.adjudication import open_disagreements
 from annotate.agreement_data import agreement_by_article
 from annotate.api import serializers as io
 from annotate.api.pagination import IdCursorPagination
@@ -32,7 +33,6 @@ from annotate.api.permissions import IsAdmin, IsCurator
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
-from annotate.disagreements import open_disagreements
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.labelling import (
     NoSuggestionToAccept,
