@@ -38,6 +38,7 @@ from annotate.models import (
     TargetChanges,
     TargetSummary,
 )
+from annotate.splits import counts_by_split
 
 #: Below this many labels (skips included) a stale summary is recomputed in the request.
 INLINE_LABELS = 20_000
@@ -103,6 +104,9 @@ class Summary:
     by_source: dict[str, Distribution]
     median_ms: dict[int, float]
     sway: SuggestionSway | None
+    # The dataset card's counts for the default seed: per level ("gold", "labels"), per
+    # split, the labels in STANCE_LABELS order. None in a summary stored before it had them.
+    split_counts: dict[str, dict[str, list[int]]] | None = None
     recomputing: bool = False
 
     @property
@@ -199,7 +203,8 @@ def distributions(*, target: Target) -> tuple[Distribution, dict[str, Distributi
 
 def article_counts(*, target: Target) -> dict[str, list[Any]]:
     """Per article with a stance label or an adjudication: its sentences' gold labels and its
-    non-skipped labels, by stance label. The dataset card splits these by article."""
+    non-skipped labels, by stance label. The dataset card splits these by article (for a
+    seed other than the default, whose splits compute() stores as split_counts)."""
     gold = (
         SentenceTally.objects.filter(target=target)
         .filter(Q(votes__gt=0) | ~Q(adjudicated=""))
@@ -236,6 +241,9 @@ def compute(*, target: Target) -> TargetSummary:
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
     }
     articles = article_counts(target=target)
+    payload["split_counts"] = {
+        level: counts_by_split(ids=articles["ids"], counts=articles[level]) for level in ("gold", "labels")
+    }
     summary, _ = TargetSummary.objects.update_or_create(
         target=target,
         defaults={
@@ -274,6 +282,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         sway=None
         if sway is None
         else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
+        split_counts=data.get("split_counts"),
         recomputing=recomputing,
     )
 

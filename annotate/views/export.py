@@ -7,19 +7,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from annotate.export import (
-    CONTENT_TYPES,
-    DEFAULT_SEED,
-    ExportError,
-    ExportSpec,
-    dataset_card,
-    export_stream,
-    parse_seed,
-    summary_from_counts,
-)
+from annotate.dataset_card import card_counts, dataset_card
+from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.models import Target
 from annotate.roles import require_admin
-from annotate.summary import article_label_counts, fresh_summary, summary_for
+from annotate.splits import DEFAULT_SEED, SeedError, parse_seed
+from annotate.summary import fresh_summary, summary_for
 
 TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
 
@@ -49,7 +42,7 @@ def export_download(request: HttpRequest, target_id: int) -> HttpResponse | Stre
     target = get_object_or_404(Target, pk=target_id)
     try:
         spec = _spec(request, target)
-    except ExportError as error:
+    except (ExportError, SeedError) as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(export_stream(spec), content_type=CONTENT_TYPES[spec.format])
     response["Content-Disposition"] = content_disposition_header(True, spec.filename)
@@ -62,13 +55,12 @@ def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
     try:
         spec = _spec(request, target)
-    except ExportError as error:
+    except (ExportError, SeedError) as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    # The target's summary and its per-article counts: the card costs one row an article.
-    # Only a large target's very first card waits for the summary to be computed.
+    # The target's summary holds the card's counts: the card reads a few numbers however
+    # many labels there are. Only a large target's very first card waits for it.
     figures = summary_for(target=target) or fresh_summary(target=target)
-    counts = summary_from_counts(spec=spec, articles=article_label_counts(target=target))
-    card = dataset_card(spec=spec, summary=counts, figures=figures)
+    card = dataset_card(spec=spec, summary=card_counts(spec=spec, figures=figures), figures=figures)
     response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, spec.card_filename)
     return response
