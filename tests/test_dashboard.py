@@ -14,6 +14,7 @@ from annotate.charts.heat_map import heat_map
 from annotate.charts.lines import Series, line_chart
 from annotate.charts.strip import StripCell, label_legend, stance_strip
 from annotate.labelling import annotation_record
+from annotate.model_history import model_versions
 from annotate.models import Adjudication, Label
 from annotate.views.dashboard import dashboard_charts
 from tests.factories import (
@@ -218,7 +219,7 @@ def test_suggestion_sway_is_absent_without_a_model(huawei):
 
 
 def test_model_versions_are_listed_oldest_first_with_the_active_confusion_matrix(huawei, versions):
-    points, confusion = dashboard.model_versions(target=huawei)
+    points, confusion = model_versions(target=huawei)
     assert [(p.train_size, p.accuracy, p.macro_f1, p.f_avg, p.active) for p in points] == [
         (10, 0.5, 0.4, 0.3, False),
         (20, 0.75, 0.7, 0.65, True),
@@ -229,7 +230,7 @@ def test_model_versions_are_listed_oldest_first_with_the_active_confusion_matrix
 
 def test_failed_versions_are_left_out(huawei):
     ModelVersionFactory(target=huawei, status="failed", metrics={})
-    assert dashboard.model_versions(target=huawei) == ([], None)
+    assert model_versions(target=huawei) == ([], None)
 
 
 # Charts
