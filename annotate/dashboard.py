@@ -20,7 +20,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from annotate import agreement, progress
+from annotate import progress
+from annotate.agreement_figures import Figures
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
     Annotation,
@@ -151,18 +152,18 @@ class Dashboard:
         return self.summary.by_source if self.summary else {}
 
     @property
-    def agreement(self) -> agreement.Figures:
-        return self.summary.agreement if self.summary else agreement.Figures()
+    def agreement(self) -> Figures:
+        return self.summary.agreement if self.summary else Figures()
 
     @property
-    def agreement_by_source(self) -> dict[str, agreement.Figures]:
+    def agreement_by_source(self) -> dict[str, Figures]:
         """By source name, "(no source)" for articles without one, as the distributions are."""
         figures = self.summary.agreement_by_source if self.summary else {}
         named = ((source or NO_SOURCE, f) for source, f in figures.items())
         return dict(sorted(named, key=lambda item: item[0].lower()))
 
     @property
-    def agreement_by_suggestion(self) -> dict[str, agreement.Figures]:
+    def agreement_by_suggestion(self) -> dict[str, Figures]:
         return self.summary.agreement_by_suggestion if self.summary else {}
 
     @property

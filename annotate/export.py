@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
-from annotate.agreement import sentence_agreement
+from annotate.agreement_figures import sentence_agreement
 from annotate.gold import gold_labels
 from annotate.models import (
     STANCE_LABELS,

@@ -24,8 +24,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from annotate.agreement import Figures, PairKappa
-from annotate.agreement_data import agreement_set
+from annotate.agreement_figures import Figures, PairKappa
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -39,6 +38,7 @@ from annotate.models import (
     TargetSummary,
 )
 from annotate.splits import counts_by_split
+from annotate.tasks import summarise_pending, summarise_target
 
 #: Below this many labels (skips included) a stale summary is recomputed in the request.
 INLINE_LABELS = 20_000
@@ -228,6 +228,10 @@ def compute(*, target: Target) -> TargetSummary:
     started = time.monotonic()
     # Read first: labels written while computing make the summary stale, never falsely fresh.
     changes = changes_now(target=target)
+    # Imported here: the agreement maths brings numpy, which only computing needs (the
+    # background worker, or the request of a small target's inline recompute).
+    from annotate.agreement_data import agreement_set
+
     figures = agreement_set(target=target)
     distribution, by_source = distributions(target=target)
     sway = suggestion_sway(target=target, since=live_since(target=target))
@@ -310,9 +314,6 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
 
 def queue_recompute(*, target: Target) -> None:
     """Queue a background recompute unless one is waiting already."""
-    # Imported here: annotate.tasks imports the training code, which this module does not need.
-    from annotate.tasks import summarise_pending, summarise_target
-
     if not summarise_pending(target_id=target.pk):
         summarise_target.enqueue(target.pk)
 

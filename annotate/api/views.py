@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.adjudication import open_disagreements
-from annotate.agreement_data import agreement_by_article
 from annotate.api import serializers as io
 from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator
@@ -122,6 +121,10 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             following = request.build_absolute_uri(
                 f"{request.path}?{urlencode({'articles_after': page[-1]})}"
             )
+
+        # Imported here: the per-article figures are computed now, with numpy, which a
+        # web process loads only for the requests that need it.
+        from annotate.agreement_data import agreement_by_article
 
         def keyed(figures: dict[Any, Any]) -> dict[str, Any]:
             return {str(key): value.as_dict() for key, value in figures.items()}
