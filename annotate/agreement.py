@@ -9,6 +9,10 @@ Krippendorff's alpha (nominal, from the coincidence of label counts; the `krippe
 package is GPL and Stance is Apache-2.0), Fleiss' kappa and Cohen's kappa, in numpy. Tests
 check each against published worked examples and against statsmodels and scikit-learn on
 random data. Each figure comes with the number of sentences it rests on.
+
+numpy is imported at the top: only code that computes figures imports this module (the
+background summary, the agreement command, the API's per-article figures). What a page
+shows, it reads through annotate.agreement_figures, which needs no numpy.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
 import numpy as np
 
+from annotate.agreement_figures import Contingency, Figures, PairKappa, Vote
 from annotate.models import STANCE_LABELS
 
 
@@ -29,36 +33,6 @@ def _categories(labels: Iterable[str]) -> list[str]:
     against published examples)."""
     present = set(labels)
     return [label for label in STANCE_LABELS if label in present] + sorted(present - set(STANCE_LABELS))
-
-
-@dataclass(frozen=True, slots=True)
-class Vote:
-    sentence_id: int
-    annotator_id: int
-    label: str
-
-
-@dataclass
-class PairKappa:
-    annotator_a: int
-    annotator_b: int
-    kappa: float | None
-    sentences: int
-
-
-@dataclass
-class Figures:
-    alpha: float | None = None
-    alpha_sentences: int = 0  # sentences with two or more labels
-    fleiss: float | None = None
-    fleiss_sentences: int = 0  # sentences with exactly the target's overlap of labels
-    percent: float | None = None  # mean share of agreeing pairs per sentence
-    labels: int = 0
-    annotators: int = 0
-    pairs: list[PairKappa] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def _clean(value: float) -> float | None:
@@ -150,9 +124,6 @@ def kappa_from_contingency(counts: Mapping[tuple[str, str], int]) -> float | Non
     off = 1 - np.eye(len(labels))
     with np.errstate(invalid="ignore", divide="ignore"):
         return _clean(1 - (off * matrix).sum() / (off * expected).sum())
-
-
-Contingency = dict[tuple[int, int], Counter[tuple[str, str]]]
 
 
 def pairs_from_contingency(contingency: Contingency) -> list[PairKappa]:
@@ -250,11 +221,3 @@ def figures(votes: list[Vote], *, overlap: int) -> Figures:
         annotators=len({v.annotator_id for v in votes}),
         overlap=overlap,
     )
-
-
-def sentence_agreement(counts: dict[str, int]) -> float | None:
-    """Share of agreeing pairs among one sentence's labels (None below two labels)."""
-    n = sum(counts.values())
-    if n < 2:
-        return None
-    return sum(k * (k - 1) for k in counts.values()) / (n * (n - 1))

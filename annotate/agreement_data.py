@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
-from annotate.agreement import Contingency, Figures, figures_from_counts
+from annotate.agreement import figures_from_counts
+from annotate.agreement_figures import Contingency, Figures
 from annotate.models import Target
 
 #: How the figures are split: by nothing, by the article's source, or by article.

@@ -4,23 +4,22 @@ Word and character n-gram TF-IDF features feed a linear SVM whose scores are tur
 calibrated probabilities (Platt scaling in CalibratedClassifierCV); class weights are
 balanced because stance corpora are dominated by neutral sentences.
 
-scikit-learn (and SciPy under it) is imported inside the functions that train and score,
-not at the top: the web processes import this module for its names (CLASSES,
-TrainingError) and would otherwise each carry ~100 MB of libraries they never call.
-tests/test_lazy_imports.py checks it.
+scikit-learn (and SciPy and numpy under it) is imported inside the functions that train
+and score, not at the top: importing this module for its names (CLASSES, TrainingError)
+must not cost a process ~100 MB of libraries it never calls. tests/test_lazy_imports.py
+checks it.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     from sklearn.pipeline import Pipeline
 
 CLASSES: tuple[str, ...] = ("pro", "contra", "neutral")
@@ -173,12 +172,16 @@ def train(texts: Sequence[str], labels: Sequence[str], *, random_state: int = 0)
 
 
 def _entropy(row: np.ndarray) -> float:
+    import numpy as np
+
     nonzero = row[row > 0]
     return float(-(nonzero * np.log2(nonzero)).sum())
 
 
 def predict(pipeline: Pipeline, texts: Sequence[str]) -> list[Prediction]:
     """Probabilities for pro, contra and neutral (0 for a class the model never saw)."""
+    import numpy as np
+
     if not texts:
         return []
     probabilities = pipeline.predict_proba(texts)
@@ -201,8 +204,3 @@ def predict(pipeline: Pipeline, texts: Sequence[str]) -> list[Prediction]:
             )
         )
     return results
-
-
-def predict_batches(pipeline: Pipeline, texts: Sequence[str], size: int = 5000) -> Iterator[list[Prediction]]:
-    for start in range(0, len(texts), size):
-        yield predict(pipeline, texts[start : start + size])

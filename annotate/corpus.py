@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,7 +73,6 @@ class ImportResult:
     articles_created: int = 0
     articles_skipped: int = 0
     sentences_created: int = 0
-    created: list[Article] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -366,7 +365,6 @@ def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, 
             )
             for parsed, _ in new
         )
-        result.created += articles
         result.articles_created += len(articles)
         sentences = [
             Sentence(article=article, position=position, text=span.text, start=span.start, end=span.end)
@@ -393,9 +391,7 @@ def sentences_added(*, first: Sentence) -> None:
 def article_import_one(*, parsed: ParsedArticle) -> tuple[Article, bool]:
     """Import one article (the API, the admin): the stored article and whether it is new."""
     result = articles_import(articles=[parsed])
-    if result.created:
-        return result.created[0], True
-    return Article.objects.get(content_hash=parsed.content_hash), False
+    return Article.objects.get(content_hash=parsed.content_hash), result.articles_created > 0
 
 
 def sentence_neighbours(sentence: Sentence, *, around: int = 2) -> tuple[list[Sentence], list[Sentence]]:

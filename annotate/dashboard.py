@@ -13,7 +13,6 @@ per sentence, so a sentence labelled twice counts once.
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,14 +23,13 @@ from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef,
 from django.db.models.functions import Coalesce
 
 from annotate import progress
-from annotate.agreement import Figures
+from annotate.agreement_figures import Figures
+from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
-    STANCE_LABELS,
     Annotation,
     AnnotatorTally,
     Article,
     Label,
-    ModelVersion,
     Sentence,
     Suggestion,
     Target,
@@ -132,29 +130,6 @@ class ArticleProfile:
     @property
     def unlabelled(self) -> int:
         return self.count(None)
-
-
-@dataclass(frozen=True)
-class VersionPoint:
-    version_id: int
-    created_at: datetime.datetime
-    live_since: datetime.datetime  # when it finished training and could become active
-    train_size: int
-    accuracy: float | None
-    macro_f1: float | None
-    f_avg: float | None
-    active: bool
-
-
-@dataclass(frozen=True)
-class Confusion:
-    version_id: int
-    classes: list[str]
-    matrix: list[list[int]]  # rows: gold label, columns: predicted
-
-    @property
-    def rows(self) -> list[tuple[str, list[int]]]:
-        return list(zip(self.classes, self.matrix, strict=False))
 
 
 @dataclass
@@ -339,40 +314,6 @@ def stance_profiles(*, target: Target, articles: list[ArticleProgress]) -> list[
             label, kind = None, "none"
         cells[article_id].append(ProfileCell(sentence_id, position, label, kind, _shorten(text)))
     return [ArticleProfile(a.article_id, a.title, a.source, cells[a.article_id]) for a in articles]
-
-
-def _metric(metrics: dict[str, Any], name: str) -> float | None:
-    value = metrics.get(name)
-    return float(value) if isinstance(value, int | float) else None
-
-
-def model_versions(*, target: Target) -> tuple[list[VersionPoint], Confusion | None]:
-    """Ready versions, oldest first, and the active version's confusion matrix."""
-    versions = ModelVersion.objects.filter(target=target, status=ModelVersion.Status.READY).order_by(
-        "created_at", "id"
-    )
-    points, confusion = [], None
-    for version_id, created_at, finished_at, train_size, metrics in versions.values_list(
-        "id", "created_at", "finished_at", "train_size", "metrics"
-    ):
-        metrics = metrics or {}
-        active = version_id == target.active_version_id
-        points.append(
-            VersionPoint(
-                version_id=version_id,
-                created_at=created_at,
-                live_since=finished_at or created_at,
-                train_size=train_size,
-                accuracy=_metric(metrics, "accuracy"),
-                macro_f1=_metric(metrics, "macro_f1"),
-                f_avg=_metric(metrics, "f_avg"),
-                active=active,
-            )
-        )
-        if active and metrics.get("confusion"):
-            classes = list(metrics.get("classes") or STANCE_LABELS)
-            confusion = Confusion(version_id, classes, [list(row) for row in metrics["confusion"]])
-    return points, confusion
 
 
 def dashboard_for(*, target: Target) -> Dashboard:

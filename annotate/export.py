@@ -1,4 +1,4 @@
-"""Dataset export: rows streamed from the database, splits by article, a dataset card.
+"""Dataset export: rows streamed from the database as JSON Lines or CSV.
 
 Two levels:
   annotations  one row per annotator's current label;
@@ -14,42 +14,33 @@ the number of chunks, never with the number of rows.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
-from annotate.agreement import sentence_agreement
+from annotate.agreement_figures import sentence_agreement
 from annotate.gold import gold_labels
 from annotate.models import (
     STANCE_LABELS,
-    Adjudication,
     Annotation,
     Label,
-    ModelVersion,
     Sentence,
     Suggestion,
     Target,
 )
-from annotate.summary import Summary as TargetFigures
-from annotate.summary import fresh_summary
+from annotate.splits import DEFAULT_SEED, assign_splits, exported_articles
 
 FORMATS = ("jsonl", "csv")
 LEVELS = ("annotations", "gold")
-SPLITS = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
-DEFAULT_SEED = 13
 CHUNK_SIZE = 2000
 CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
@@ -99,25 +90,6 @@ FIELDS = {
 
 class ExportError(ValueError):
     """An export that cannot be made as asked (unknown level or format)."""
-
-
-#: A seed is a whole number of at most this many ASCII digits, with an optional minus.
-SEED_DIGITS = 18
-SEED_LIMIT = 10**SEED_DIGITS - 1
-_SEED = re.compile(rf"-?[0-9]{{1,{SEED_DIGITS}}}")
-
-
-def parse_seed(value: str) -> int:
-    """The seed in a query string (the browser's export and card, and the API's export).
-
-    Only ASCII digits: int() also takes Arabic-Indic or fullwidth digits, and str.isdigit()
-    lets through "²", which int() then refuses with a ValueError.
-    """
-    if _SEED.fullmatch(value) is None:
-        raise ExportError(
-            f"seed must be a whole number of at most {SEED_DIGITS} digits (0-9), not {value!r}."
-        )
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -176,48 +148,6 @@ def annotator_pseudonym(user_id: int) -> str:
     """The same for a user in every export while SECRET_KEY stays, and not reversible without it."""
     digest = salted_hmac("annotate.export.annotator", str(user_id), algorithm="sha256").hexdigest()
     return f"annotator-{digest[:10]}"
-
-
-def split_sizes(count: int) -> list[int]:
-    """Articles per split: 80/10/10 by largest remainder, none empty from three articles on."""
-    exact = [count * share for _, share in SPLITS]
-    sizes = [int(value) for value in exact]
-    by_remainder = sorted(range(len(SPLITS)), key=lambda i: exact[i] - sizes[i], reverse=True)
-    for i in by_remainder[: count - sum(sizes)]:
-        sizes[i] += 1
-    if count >= len(SPLITS):
-        for i in range(1, len(SPLITS)):
-            if sizes[i] == 0:
-                sizes[i], sizes[0] = 1, sizes[0] - 1
-    return sizes
-
-
-def assign_splits(article_ids: Iterable[int], *, seed: int = DEFAULT_SEED) -> dict[int, str]:
-    """Each article's split: articles ranked by a hash of the seed and their id, cut 80/10/10.
-
-    Whole articles go to one split, so no article's sentences leak from train into test.
-    The same articles and seed always give the same assignment.
-    """
-    ranked = sorted(set(article_ids), key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).digest())
-    splits: dict[int, str] = {}
-    start = 0
-    for (name, _), size in zip(SPLITS, split_sizes(len(ranked)), strict=True):
-        splits.update(dict.fromkeys(ranked[start : start + size], name))
-        start += size
-    return splits
-
-
-def exported_articles(*, target: Target) -> set[int]:
-    """Articles with a stance label or an adjudication: the same set for both levels, so a
-    gold and an annotations export with the same seed put every article in the same split."""
-    labelled = (
-        Annotation.objects.filter(target=target)
-        .exclude(label=Label.SKIP)
-        .values_list("sentence__article_id", flat=True)
-        .distinct()
-    )
-    adjudicated = Adjudication.objects.filter(target=target).values_list("sentence__article_id", flat=True)
-    return set(labelled.iterator(chunk_size=10_000)) | set(adjudicated)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -390,10 +320,9 @@ def export_to_path(
     *,
     spec: ExportSpec,
     path: Path,
-    card: bool = False,
     progress: Callable[[Iterator[Row]], Iterator[Row]] = _no_progress,
-) -> tuple[ExportSummary, Path | None]:
-    """Write the export to path (whole or not at all), and its card beside it if asked."""
+) -> ExportSummary:
+    """Write the export to path, whole or not at all; what it wrote."""
     summary = ExportSummary()
     partial = path.with_name(path.name + ".part")
     try:
@@ -403,12 +332,7 @@ def export_to_path(
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    card_path = None
-    if card:
-        card_path = path.with_name(f"{path.stem}.card.md")
-        figures = fresh_summary(target=spec.target)
-        card_path.write_text(dataset_card(spec=spec, summary=summary, figures=figures), encoding="utf-8")
-    return summary, card_path
+    return summary
 
 
 def export_summary(*, spec: ExportSpec) -> ExportSummary:
@@ -418,164 +342,3 @@ def export_summary(*, spec: ExportSpec) -> ExportSummary:
     for _ in summary.observe(export_rows(spec)):
         pass
     return summary
-
-
-def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> ExportSummary:
-    """What the export would write, per split and label, from the target summary's
-    per-article counts (annotate.summary.article_counts): the card on its own at the cost
-    of one row an article, not one a label. The splits are the export's (assign_splits)."""
-    ids = articles["ids"]
-    counts = articles["gold" if spec.level == "gold" else "labels"]
-    splits = assign_splits(ids, seed=spec.seed) if spec.split else {}
-    summary = ExportSummary()
-    for article_id, row in zip(ids, counts, strict=True):
-        split = splits[article_id] if spec.split else "all"
-        for label, n in zip(STANCE_LABELS, row, strict=True):
-            if n:
-                summary.labels[split][label] += n
-                summary.rows += n
-    return summary
-
-
-def _figure(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def _share(count: int, total: int) -> str:
-    return f"{count:,} ({count / total:.0%})" if total else "0"
-
-
-def dataset_card(
-    *,
-    spec: ExportSpec,
-    summary: ExportSummary,
-    figures: TargetFigures,
-    generated_at: datetime | None = None,
-) -> str:
-    """A Markdown dataset card: contents, label distribution, agreement, gold rule, model,
-    fields and the guidelines the annotators followed. `figures` is the target's summary;
-    the card says when it was computed and what it misses."""
-    target = spec.target
-    when = (generated_at or timezone.now()).astimezone(UTC)
-    columns = [name for name, _ in SPLITS] if spec.split else ["all"]
-    totals = {column: sum(summary.labels.get(column, Counter()).values()) for column in columns}
-    distribution = summary.label_distribution
-    stamp = figures
-    agreement = stamp.agreement
-    version = (
-        None
-        if target.active_version_id is None
-        else ModelVersion.objects.filter(pk=target.active_version_id).first()
-    )
-    what = {
-        "annotations": "one row per annotator's current label",
-        "gold": "one row per sentence with a resolved gold label",
-    }[spec.level]
-    lines = [
-        "---",
-        f"pretty_name: {json.dumps(f'{target.name} stance ({spec.level})')}",
-        "task_categories:",
-        "- text-classification",
-        "---",
-        "",
-        f"# {target.name}: stance dataset ({spec.level})",
-        "",
-        f"Exported from Stance on {when:%Y-%m-%d %H:%M} UTC.",
-        "",
-        *(
-            [
-                f"> **Not up to date**: the counts and agreement below were computed at "
-                f"{stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; {stamp.changes_since:,} label or "
-                "adjudication changes since then are not included (a recompute is running; download "
-                "the card again shortly).",
-                "",
-            ]
-            if stamp.changes_since
-            else []
-        ),
-        f"- **Target**: {target.name}" + (f". {target.description}" if target.description else ""),
-        f"- **Level**: {spec.level}, {what}.",
-        f"- **File**: `{spec.filename}` ({spec.format}), {summary.rows:,} rows.",
-        "- **Skips** (captions, credits, blurbs) are left out.",
-    ]
-    if spec.split:
-        sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
-        lines.append(
-            f"- **Splits** by article (no article in two splits), 80/10/10, seed {spec.seed}: {sizes}."
-        )
-    else:
-        lines.append("- **Splits**: none.")
-    lines += [
-        f"- **Annotators**: {'usernames' if spec.names else 'stable pseudonyms'}."
-        if spec.level == "annotations"
-        else f"- **Annotators**: {agreement.annotators}.",
-        "",
-        "## Label distribution",
-        "",
-        "| label | " + " | ".join([*columns, "total"] if spec.split else columns) + " |",
-        "|---|" + "---:|" * (len(columns) + spec.split),
-    ]
-    for label in STANCE_LABELS:
-        cells = [_share(summary.labels.get(c, Counter())[label], totals[c]) for c in columns]
-        if spec.split:
-            cells.append(_share(distribution[label], summary.rows))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "## Agreement",
-        "",
-        f"Over every non-skipped label of the target: {agreement.labels:,} labels by {agreement.annotators} "
-        f"annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
-        "",
-        "| measure | value | sentences |",
-        "|---|---:|---:|",
-        f"| Krippendorff's alpha (nominal) | {_figure(agreement.alpha)} | {agreement.alpha_sentences:,} |",
-        f"| Fleiss' kappa ({target.overlap} labels a sentence) | {_figure(agreement.fleiss)} | {agreement.fleiss_sentences:,} |",
-        # Percent agreement rests on the sentences with two or more labels, as alpha does.
-        f"| Percent agreement | {_figure(agreement.percent)} | {agreement.alpha_sentences:,} |",
-        "",
-        "## How gold labels are decided",
-        "",
-        "A curator's adjudication wins (method `adjudicated`). Otherwise the strict majority of the "
-        "sentence's non-skipped labels decides (`majority`); a single label counts until more arrive "
-        "(`single`); a tie stays unresolved and is not exported at the gold level.",
-        "",
-        "## Model",
-        "",
-    ]
-    if version is None:
-        lines.append("Active model version: none (the `suggestion` fields are empty).")
-    else:
-        metrics = version.metrics
-        lines.append(
-            f"Active model version: {version.pk}, trained {version.created_at:%Y-%m-%d} on "
-            f"{version.train_size:,} gold labels; cross-validated accuracy {_figure(metrics.get('accuracy'))}, "
-            f"macro-F1 {_figure(metrics.get('macro_f1'))}, F_avg {_figure(metrics.get('f_avg'))}. "
-            "The `suggestion` fields are its predictions."
-        )
-    lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
-    lines += [f"| `{name}` | {FIELD_DOCS[name]} |" for name in spec.fields]
-    lines += [
-        "",
-        "## Loading",
-        "",
-        "```python",
-        "import pandas as pd",
-        f'df = pd.read_json("{spec.filename}", lines=True)'
-        if spec.format == "jsonl"
-        else f'df = pd.read_csv("{spec.filename}")',
-        "",
-        "from datasets import load_dataset",
-        f'ds = load_dataset("{"json" if spec.format == "jsonl" else "csv"}", data_files="{spec.filename}")',
-        "```",
-        "",
-    ]
-    if spec.format == "csv":
-        lines += [CSV_FORMULA_NOTE, ""]
-    lines += [
-        "## Guidelines",
-        "",
-        target.guidelines.strip() or "(none recorded)",
-        "",
-    ]
-    return "\n".join(lines)

@@ -7,16 +7,13 @@ labels decides; a single label counts until more arrive; a tie stays unresolved.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 
-from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Sentence, Target
+from annotate.models import Adjudication, Annotation, Label, Target
 
 
 class Method:
@@ -54,7 +51,7 @@ def decide(sentence_id: int, counts: dict[str, int], adjudicated: str | None = N
     return Gold(sentence_id, None, Method.UNRESOLVED, votes, counts)
 
 
-def gold_labels(*, target: Target, sentence_ids: Iterable[int] | None = None) -> Iterator[Gold]:
+def gold_labels(*, target: Target) -> Iterator[Gold]:
     """Gold decisions for every sentence of the target that has a label or an adjudication.
 
     Streams in sentence order (adjudicated sentences without labels come last) from two
@@ -67,31 +64,10 @@ def gold_labels(*, target: Target, sentence_ids: Iterable[int] | None = None) ->
         .annotate(n=Count("id"))
         .order_by("sentence_id", "label")
     )
-    adjudications = Adjudication.objects.filter(target=target)
-    if sentence_ids is not None:
-        ids = list(sentence_ids)
-        votes = votes.filter(sentence_id__in=ids)
-        adjudications = adjudications.filter(sentence_id__in=ids)
-    decided = dict(adjudications.values_list("sentence_id", "label"))
+    decided = dict(Adjudication.objects.filter(target=target).values_list("sentence_id", "label"))
     for sentence_id, rows in groupby(votes.iterator(chunk_size=5000), key=lambda row: row["sentence_id"]):
         counts = {row["label"]: row["n"] for row in rows}
         yield decide(sentence_id, counts, decided.pop(sentence_id, None))
     # Adjudicated sentences whose labels were all skips or undone.
     for sentence_id, label in sorted(decided.items()):
         yield decide(sentence_id, {}, label)
-
-
-def gold_for(*, target: Target, sentence_id: int) -> Gold:
-    found = next(gold_labels(target=target, sentence_ids=[sentence_id]), None)
-    return found or decide(sentence_id, {})
-
-
-def adjudication_record(*, curator: User, sentence: Sentence, target: Target, label: str) -> Adjudication:
-    """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
-    if label not in STANCE_LABELS:
-        raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
-    with transaction.atomic():
-        adjudication, _ = Adjudication.objects.update_or_create(
-            sentence=sentence, target=target, defaults={"label": label, "curator": curator}
-        )
-    return adjudication

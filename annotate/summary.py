@@ -25,8 +25,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from annotate.agreement import Figures, PairKappa
-from annotate.agreement_data import agreement_set
+from annotate.agreement_figures import Figures, PairKappa
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -39,6 +38,8 @@ from annotate.models import (
     TargetChanges,
     TargetSummary,
 )
+from annotate.splits import counts_by_split
+from annotate.tasks import summarise_pending, summarise_target
 
 #: Below this many labels (skips included) a stale summary is recomputed in the request.
 INLINE_LABELS = 20_000
@@ -104,6 +105,9 @@ class Summary:
     by_source: dict[str, Distribution]
     median_ms: dict[int, float]
     sway: SuggestionSway | None
+    # The dataset card's counts for the default seed: per level ("gold", "labels"), per
+    # split, the labels in STANCE_LABELS order. None in a summary stored before it had them.
+    split_counts: dict[str, dict[str, list[int]]] | None = None
     recomputing: bool = False
 
     @property
@@ -201,7 +205,8 @@ def distributions(*, target: Target) -> tuple[Distribution, dict[str, Distributi
 
 def article_counts(*, target: Target) -> dict[str, list[Any]]:
     """Per article with a stance label or an adjudication: its sentences' gold labels and its
-    non-skipped labels, by stance label. The dataset card splits these by article."""
+    non-skipped labels, by stance label. The dataset card splits these by article (for a
+    seed other than the default, whose splits compute() stores as split_counts)."""
     gold = (
         SentenceTally.objects.filter(target=target)
         .filter(Q(votes__gt=0) | ~Q(adjudicated=""))
@@ -226,6 +231,10 @@ def compute(*, target: Target) -> TargetSummary:
     started = time.monotonic()
     # Read first: labels written while computing make the summary stale, never falsely fresh.
     changes = changes_now(target=target)
+    # Imported here: the agreement maths brings numpy, which only computing needs (the
+    # background worker, or the request of a small target's inline recompute).
+    from annotate.agreement_data import agreement_set
+
     figures = agreement_set(target=target)
     distribution, by_source = distributions(target=target)
     sway = suggestion_sway(target=target, since=live_since(target=target))
@@ -239,6 +248,9 @@ def compute(*, target: Target) -> TargetSummary:
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
     }
     articles = article_counts(target=target)
+    payload["split_counts"] = {
+        level: counts_by_split(ids=articles["ids"], counts=articles[level]) for level in ("gold", "labels")
+    }
     summary, _ = TargetSummary.objects.update_or_create(
         target=target,
         defaults={
@@ -277,6 +289,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         sway=None
         if sway is None
         else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
+        split_counts=data.get("split_counts"),
         recomputing=recomputing,
     )
 
@@ -304,9 +317,6 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
 
 def queue_recompute(*, target: Target) -> None:
     """Queue a background recompute unless one is waiting already."""
-    # Imported here: annotate.tasks imports the training code, which this module does not need.
-    from annotate.tasks import summarise_pending, summarise_target
-
     if not summarise_pending(target_id=target.pk):
         summarise_target.enqueue(target.pk)
 

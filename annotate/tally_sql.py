@@ -133,7 +133,7 @@ TRIGGERS: list[Trigger] = [
 
 def _open(row: str) -> str:
     """1 when the tally row is an open disagreement (the adjudication queue's rule, as in
-    annotate/disagreements.py and the partial index), else 0."""
+    annotate/adjudication.py and the partial index), else 0."""
     return _flag(row, "COALESCE({row}.agreement, 1) < 1 AND {row}.adjudicated = ''")
 
 

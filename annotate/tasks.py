@@ -8,7 +8,6 @@ from django_tasks import task
 
 from annotate.corpus import CorpusError, ParsedArticle, article_import_one
 from annotate.models import Target
-from annotate.suggestions import retrain
 
 #: The name the task is stored under (DBTaskResult.task_path), to look its results up.
 IMPORT_ARTICLE_TASK_PATH = "annotate.tasks.import_article"
@@ -17,6 +16,10 @@ IMPORT_ARTICLE_TASK_PATH = "annotate.tasks.import_article"
 @task()
 def retrain_target(target_id: int) -> dict[str, object]:
     """Retrain a target's model; the result (or the error) is stored with the task."""
+    # Imported here: the web processes import this module to queue tasks, and training
+    # brings scikit-learn and numpy with it when it runs.
+    from annotate.training import retrain
+
     result = retrain(target=Target.objects.get(pk=target_id))
     return {
         "version": result.version.pk if result.version else None,

@@ -146,7 +146,7 @@ def export(args: argparse.Namespace) -> None:
     before = peak_mb()
     path = args.workdir / spec.filename
     started = time.monotonic()
-    summary, _ = export_to_path(spec=spec, path=path)
+    summary = export_to_path(spec=spec, path=path)
     seconds = time.monotonic() - started
     print(
         json.dumps(
@@ -165,7 +165,8 @@ def export(args: argparse.Namespace) -> None:
 def card(args: argparse.Namespace) -> None:
     """The gold export's dataset card: a counting pass over the rows, then the agreement."""
     setup_django(args.database, debug=False)
-    from annotate.export import ExportSpec, dataset_card, export_summary
+    from annotate.dataset_card import dataset_card
+    from annotate.export import ExportSpec, export_summary
     from annotate.models import Target
     from annotate.summary import fresh_summary
 

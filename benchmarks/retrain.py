@@ -2,7 +2,7 @@
 
 Builds a throwaway SQLite database (or uses DATABASE_URL) with LABELLED labelled and
 UNLABELLED unlabelled synthetic sentences, then runs, each in its own process:
-  tool      suggestions.retrain(): read gold labels, cross-validate, fit, predict every
+  tool      training.retrain(): read gold labels, cross-validate, fit, predict every
             sentence and write its suggestion, switch the active model;
   baseline  the same scikit-learn work (annotate.classifier.train and predict in batches)
             on the same texts held in memory, writing nothing.
@@ -120,7 +120,7 @@ def build(args: argparse.Namespace) -> None:
 def run_tool(args: argparse.Namespace) -> None:
     setup_django(args.database)
     from annotate.models import Target
-    from annotate.suggestions import retrain
+    from annotate.training import retrain
 
     started = time.monotonic()
     result = retrain(target=Target.objects.get(name="Benchmark"), min_labels=1)
@@ -140,13 +140,16 @@ def run_tool(args: argparse.Namespace) -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> None:
-    from annotate.classifier import predict_batches, train
+    from annotate.classifier import predict, train
 
     labelled = [json.loads(line) for line in (args.workdir / "labelled.jsonl").read_text().splitlines()]
     everything = (args.workdir / "all.txt").read_text().splitlines()
     started = time.monotonic()
     model = train([r["text"] for r in labelled], [r["label"] for r in labelled])
-    predicted = sum(len(batch) for batch in predict_batches(model.pipeline, everything))
+    predicted = sum(
+        len(predict(model.pipeline, everything[start : start + 5000]))
+        for start in range(0, len(everything), 5000)
+    )
     seconds = time.monotonic() - started
     print(
         json.dumps(

@@ -14,7 +14,7 @@ from django.db.models import Q
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from annotate.agreement import Figures, PairKappa, Vote, sentence_agreement
+from annotate.agreement_figures import Figures, PairKappa, Vote, sentence_agreement
 from annotate.models import STANCE_LABELS, Annotation, Label, Target
 
 

@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from annotate.disagreements import disagreements
-from annotate.gold import Method, adjudication_record, gold_for
+from annotate.adjudication import adjudication_record, disagreements
+from annotate.gold import Method, gold_labels
 from annotate.labelling import annotation_record
 from annotate.models import Adjudication, SentenceTally
 from tests.factories import SentenceFactory, SuggestionFactory
@@ -52,12 +52,12 @@ def test_disagreements_list_the_worst_first_and_leave_out_agreed_and_settled(hua
 
 def test_an_adjudication_sets_the_gold_label_and_can_be_changed(huawei, disputed, curator, admin_user):
     _, split, _ = disputed
-    assert gold_for(target=huawei, sentence_id=split.id).method == Method.UNRESOLVED
+    assert {g.sentence_id: g.method for g in gold_labels(target=huawei)}[split.id] == Method.UNRESOLVED
     adjudication_record(curator=curator, sentence=split, target=huawei, label="contra")
     adjudication_record(curator=admin_user, sentence=split, target=huawei, label="pro")
     decided = Adjudication.objects.get()
     assert (decided.label, decided.curator) == ("pro", admin_user)
-    gold = gold_for(target=huawei, sentence_id=split.id)
+    gold = {g.sentence_id: g for g in gold_labels(target=huawei)}[split.id]
     assert (gold.label, gold.method, gold.votes) == ("pro", Method.ADJUDICATED, 2)
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from annotate.gold import adjudication_record
+from annotate.adjudication import adjudication_record
 from annotate.labelling import annotation_record
 from annotate.models import Adjudication
 from tests.factories import SentenceFactory, UserFactory

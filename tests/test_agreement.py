@@ -2,15 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.agreement import (
-    Vote,
-    cohen_pairs,
-    fleiss,
-    krippendorff_alpha,
-    percent_agreement,
-    sentence_agreement,
-)
+from annotate.agreement import cohen_pairs, fleiss, krippendorff_alpha, percent_agreement
 from annotate.agreement_data import agreement_by_article, agreement_set
+from annotate.agreement_figures import Vote, sentence_agreement
 from annotate.labelling import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from annotate.agreement import Figures
 from annotate.agreement_data import agreement_by_article, agreement_set
+from annotate.agreement_figures import Figures
 from annotate.gold import gold_labels
 from annotate.models import STANCE_LABELS, Adjudication, Annotation, Sentence
 from annotate.summary import NO_SOURCE, distributions

@@ -23,9 +23,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.api.parsers import MAX_JSON_DEPTH, json_depth
-from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_stream, parse_seed
+from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_stream
 from annotate.labelling import annotation_record
 from annotate.models import MAX_OVERLAP, Annotation, AnnotationEvent, Article, Sentence, Target, is_http_url
+from annotate.splits import parse_seed
 from tests.factories import ArticleFactory, SentenceFactory, api_client
 from tests.records import snapshot
 

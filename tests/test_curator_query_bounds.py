@@ -71,8 +71,8 @@ def corpus(request, huawei):
         ("curator", "label", "", 9),
         ("admin", "label", "", 10),
         ("curator", "api:target-agreement", "", 10),
-        ("admin", "export-card", "?level=gold&split=1", 8),
-        ("admin", "export-card", "?level=annotations", 8),
+        ("admin", "export-card", "?level=gold&split=1", 7),
+        ("admin", "export-card", "?level=annotations", 7),
     ],
 )
 def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
@@ -87,7 +87,7 @@ def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
 
 
 def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):
-    from annotate.disagreements import disagreements
+    from annotate.adjudication import disagreements
 
     client = client_for("curator")
     client.get(reverse("adjudicate", args=[corpus.pk]))

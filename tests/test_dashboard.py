@@ -4,14 +4,17 @@ import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from annotate import charts, dashboard, summary
-from annotate.charts import Bar, Segment, Series, StackedRow, StripCell
+from annotate import dashboard, summary
+from annotate.charts.bars import Bar, Segment, StackedRow, bar_chart, progress_bars, stacked_bars
+from annotate.charts.heat_map import heat_map
+from annotate.charts.lines import Series, line_chart
+from annotate.charts.strip import StripCell, label_legend, stance_strip
 from annotate.labelling import annotation_record
+from annotate.model_history import model_versions
 from annotate.models import Adjudication, Label
 from annotate.views.dashboard import dashboard_charts
 from tests.factories import (
@@ -216,7 +219,7 @@ def test_suggestion_sway_is_absent_without_a_model(huawei):
 
 
 def test_model_versions_are_listed_oldest_first_with_the_active_confusion_matrix(huawei, versions):
-    points, confusion = dashboard.model_versions(target=huawei)
+    points, confusion = model_versions(target=huawei)
     assert [(p.train_size, p.accuracy, p.macro_f1, p.f_avg, p.active) for p in points] == [
         (10, 0.5, 0.4, 0.3, False),
         (20, 0.75, 0.7, 0.65, True),
@@ -227,20 +230,20 @@ def test_model_versions_are_listed_oldest_first_with_the_active_confusion_matrix
 
 def test_failed_versions_are_left_out(huawei):
     ModelVersionFactory(target=huawei, status="failed", metrics={})
-    assert dashboard.model_versions(target=huawei) == ([], None)
+    assert model_versions(target=huawei) == ([], None)
 
 
 # Charts
 
 
 def test_a_bar_chart_is_valid_svg_with_a_bar_per_value():
-    root = parse(charts.bar_chart([Bar("a", 3), Bar("b", 1), Bar("c", None)], title="Counts"))
+    root = parse(bar_chart([Bar("a", 3), Bar("b", 1), Bar("c", None)], title="Counts"))
     assert len(root.findall(f".//{SVG}rect")) == 2
     assert {"3", "1", "n/a"} <= set(texts(root))
 
 
 def test_a_bar_chart_draws_negative_values_left_of_zero():
-    root = parse(charts.bar_chart([Bar("up", 0.5), Bar("down", -0.5)], title="Alpha", domain=(0, 1)))
+    root = parse(bar_chart([Bar("up", 0.5), Bar("down", -0.5)], title="Alpha", domain=(0, 1)))
     up, down = root.findall(f".//{SVG}rect")
     assert float(down.get("x")) < float(up.get("x"))
     assert root.find(f".//{SVG}line") is not None
@@ -248,7 +251,7 @@ def test_a_bar_chart_draws_negative_values_left_of_zero():
 
 def test_chart_text_is_escaped():
     evil = "<script>alert(1)</script>"
-    svg = charts.bar_chart([Bar(evil, 1)], title=evil)
+    svg = bar_chart([Bar(evil, 1)], title=evil)
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
     root = parse(svg)
@@ -258,7 +261,7 @@ def test_chart_text_is_escaped():
 
 def test_stacked_bars_split_each_row_by_share():
     rows = [StackedRow("Outlet <b>", [Segment("pro", 1, "#1e7a34"), Segment("contra", 3, "#b3261e")])]
-    svg = charts.stacked_bars(rows, title="Lean", legend=[("pro", "#1e7a34")])
+    svg = stacked_bars(rows, title="Lean", legend=[("pro", "#1e7a34")])
     root = parse(svg)
     track, pro, contra = (r for r in root.findall(f"{SVG}rect") if r.get("height") == "18")
     assert float(pro.get("width")) * 3 == pytest.approx(float(contra.get("width")), abs=0.2)
@@ -270,14 +273,12 @@ def test_stacked_bars_split_each_row_by_share():
 
 
 def test_progress_bars_say_how_much_of_the_total_is_done():
-    root = parse(
-        charts.progress_bars([StackedRow("ann", [Segment("labels", 3, "#000")], 12)], title="Progress")
-    )
+    root = parse(progress_bars([StackedRow("ann", [Segment("labels", 3, "#000")], 12)], title="Progress"))
     assert "3 / 12 (25%)" in texts(root)
 
 
 def test_the_heat_map_writes_every_cell_count():
-    root = parse(charts.heat_map(CONFUSION, ["pro", "contra", "neutral"], title="Confusion"))
+    root = parse(heat_map(CONFUSION, ["pro", "contra", "neutral"], title="Confusion"))
     cells = [t.text for t in root.iter(f"{SVG}text") if t.get("font-size") == "16"]
     assert cells == [str(n) for row in CONFUSION for n in row]
     assert len(root.findall(f".//{SVG}rect")) == 9
@@ -285,7 +286,7 @@ def test_the_heat_map_writes_every_cell_count():
 
 def test_the_learning_curve_draws_a_line_per_metric():
     series = [Series("accuracy", [(10, 0.5), (20, 0.75)]), Series("F_avg", [(10, 0.3), (20, 0.65)])]
-    root = parse(charts.line_chart(series, title="Learning", x_label="labels", y_label="score"))
+    root = parse(line_chart(series, title="Learning", x_label="labels", y_label="score"))
     assert len(root.findall(f".//{SVG}polyline")) == 2
     assert len(root.findall(f".//{SVG}circle")) == 4
     assert {"10", "20", "0.00", "1.00"} <= set(texts(root))
@@ -293,7 +294,7 @@ def test_the_learning_curve_draws_a_line_per_metric():
 
 def test_the_stance_strip_has_one_coloured_block_per_sentence_with_a_tooltip():
     cells = [StripCell("pro", "1: pro"), StripCell("contra", "2: <i>", faint=True), StripCell(None, "3")]
-    root = parse(charts.stance_strip(cells, title="Profile"))
+    root = parse(stance_strip(cells, title="Profile"))
     blocks = root.findall(f"{SVG}g")
     assert [b.find(f"{SVG}rect").get("fill") for b in blocks] == ["#1e7a34", "#fff", "#d0d0d0"]
     assert [b.find(f"{SVG}rect").get("stroke") for b in blocks] == [None, "#b3261e", None]
@@ -304,14 +305,14 @@ def test_the_stance_strip_tells_labels_apart_without_colour():
     """A letter on each labelled block; suggestions outlined and dashed with a small letter."""
     cells = [StripCell("pro", "a"), StripCell("contra", "b"), StripCell("neutral", "c")]
     cells += [StripCell("contra", "d", faint=True), StripCell(None, "e")]
-    root = parse(charts.stance_strip(cells, title="Profile"))
+    root = parse(stance_strip(cells, title="Profile"))
     assert texts(root) == ["P", "C", "N", "c"]
     outlined = [r for r in root.iter(f"{SVG}rect") if r.get("stroke-dasharray")]
     assert len(outlined) == 1
 
 
 def test_the_stance_key_names_each_letter_and_the_suggestion_mark():
-    root = parse(charts.label_legend())
+    root = parse(label_legend())
     shown = texts(root)
     for letter, name in [("P", "pro"), ("C", "contra"), ("N", "neutral")]:
         assert letter in shown and name in shown
@@ -414,40 +415,6 @@ def test_the_navigation_links_the_dashboard_for_curators_only(curator_client, an
     assert link not in annotator_client.get(reverse("article-list")).content.decode()
 
 
-class URLConf:
-    """The app's URLs with or without the export page (a stand-in view), as a ROOT_URLCONF."""
-
-    def __init__(self, *, export: bool) -> None:
-        from annotate.urls import urlpatterns
-
-        self.urlpatterns = [path("accounts/", include("django.contrib.auth.urls"))]
-        self.urlpatterns += [p for p in urlpatterns if getattr(p, "name", None) != "export"]
-        if export:
-            self.urlpatterns.append(
-                path("export/<int:target_id>/", lambda request, target_id: HttpResponse(), name="export")
-            )
-
-
-@pytest.fixture
-def staffless_admin_client() -> Client:
-    """An admin without the Django admin site's link, which these URL confs leave out."""
-    client = Client()
-    client.force_login(UserFactory(username="adm", role="admin"))
-    return client
-
-
-def test_the_export_button_appears_once_the_export_page_exists(staffless_admin_client, huawei, settings):
-    settings.ROOT_URLCONF = URLConf(export=True)
-    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
-    assert f'href="/export/{huawei.pk}/?format=jsonl&amp;level=gold&amp;split=1"' in html
-
-
-def test_there_is_no_export_button_without_the_export_page(staffless_admin_client, huawei, settings):
-    settings.ROOT_URLCONF = URLConf(export=False)
-    html = staffless_admin_client.get(f"/dashboard/{huawei.pk}/").content.decode()
-    assert "/export/" not in html
-
-
 def test_a_curators_dashboard_offers_no_export_and_no_retraining(curator_client, known):
     """Only admins export and retrain (annotate.roles), so curators are not shown the links."""
     html = curator_client.get(reverse("dashboard", args=[known.target.pk])).content.decode()
@@ -511,8 +478,6 @@ def test_agreement_per_source_names_articles_without_a_source(huawei, annotator,
 
 
 def test_a_stance_strip_escapes_the_sentence_text_in_its_tooltips() -> None:
-    from annotate.charts import StripCell, stance_strip
-
     strip = stance_strip([StripCell("pro", '1: pro · <script>alert("x")</script> & co')], title="t")
     assert "<script>" not in strip
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in strip

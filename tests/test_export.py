@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -11,19 +12,17 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from annotate import dataset_card as dataset_card_module
+from annotate.dataset_card import card_counts, dataset_card, summary_from_counts
 from annotate.export import (
     FIELDS,
     ExportError,
     ExportSpec,
     ExportSummary,
     annotator_pseudonym,
-    assign_splits,
-    dataset_card,
     export_rows,
     export_stream,
     export_summary,
-    split_sizes,
-    summary_from_counts,
 )
 from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Annotation, Suggestion
@@ -163,23 +162,6 @@ def test_rows_of_other_targets_are_left_out(huawei, corpus):
 
 
 # Splits
-
-
-def test_split_sizes_are_80_10_10_and_none_is_empty_from_three_articles():
-    assert split_sizes(100) == [80, 10, 10]
-    assert split_sizes(10) == [8, 1, 1]
-    assert split_sizes(5) == [3, 1, 1]
-    assert split_sizes(3) == [1, 1, 1]
-    assert split_sizes(1) == [1, 0, 0]
-    assert split_sizes(0) == [0, 0, 0]
-
-
-def test_splits_are_deterministic_for_a_seed_and_change_with_it():
-    articles = range(1, 201)
-    assert assign_splits(articles, seed=13) == assign_splits(reversed(articles), seed=13)
-    assert assign_splits(articles, seed=13) != assign_splits(articles, seed=14)
-    counts = list(assign_splits(articles, seed=13).values())
-    assert (counts.count("train"), counts.count("dev"), counts.count("test")) == (160, 20, 20)
 
 
 def test_no_article_is_in_two_splits(huawei, annotator):
@@ -557,3 +539,59 @@ def test_a_card_from_a_stale_summary_says_so_with_the_changes_it_misses(huawei, 
     assert "**Not up to date**" not in dataset_card(
         spec=spec, summary=export_summary(spec=spec), figures=fresh_summary(target=huawei)
     )
+
+
+@pytest.fixture
+def articles_corpus(huawei, annotator, other_annotator, curator):
+    """Twelve articles of three sentences, labelled by two annotators who agree on some."""
+    choices = ["pro", "contra", "neutral", "skip"]
+    for a in range(12):
+        article = ArticleFactory()
+        for position in range(3):
+            sentence = SentenceFactory(article=article, position=position)
+            mine = choices[(a + position) % 4]
+            theirs = choices[(a * position) % 3]
+            AnnotationFactory(annotator=annotator, sentence=sentence, target=huawei, label=mine)
+            AnnotationFactory(annotator=other_annotator, sentence=sentence, target=huawei, label=theirs)
+        if a % 5 == 0:
+            Adjudication.objects.create(sentence=sentence, target=huawei, label="contra", curator=curator)
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+@pytest.mark.parametrize("split", [True, False])
+def test_the_cards_stored_split_counts_equal_a_count_of_the_export_rows(
+    huawei, articles_corpus, level, split
+):
+    spec = ExportSpec(target=huawei, level=level, split=split)
+    figures = fresh_summary(target=huawei)
+    assert figures.split_counts is not None
+
+    stored = card_counts(spec=spec, figures=figures)
+    direct = export_summary(spec=spec)
+
+    assert stored.rows == direct.rows
+    assert {k: +v for k, v in stored.labels.items()} == {k: +v for k, v in direct.labels.items()}
+
+
+def test_the_card_of_the_default_seed_does_not_read_the_per_article_counts(
+    admin_client_, huawei, articles_corpus, monkeypatch
+):
+    fresh_summary(target=huawei)
+    monkeypatch.setattr(dataset_card_module, "article_label_counts", None)  # calling it fails
+
+    response = admin_client_.get(reverse("export-card", args=[huawei.id]), {"split": "1"})
+
+    assert response.status_code == 200
+    assert "80/10/10, seed 13" in response.content.decode()
+
+
+def test_a_card_of_another_seed_or_of_an_older_summary_splits_the_per_article_counts(huawei, articles_corpus):
+    figures = fresh_summary(target=huawei)
+    for spec, given in [
+        (ExportSpec(target=huawei, level="gold", split=True, seed=4), figures),
+        (ExportSpec(target=huawei, level="gold", split=True), replace(figures, split_counts=None)),
+    ]:
+        counts = card_counts(spec=spec, figures=given)
+        assert {k: +v for k, v in counts.labels.items()} == {
+            k: +v for k, v in export_summary(spec=spec).labels.items()
+        }

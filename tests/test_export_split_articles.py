@@ -1,4 +1,4 @@
-"""Which articles the split ranking holds (annotate/export.py exported_articles): those with
+"""Which articles the split ranking holds (annotate/splits.py exported_articles): those with
 a stance label or an adjudication. An article whose only gold comes from a curator is
 exported and has a split; an article with nothing but skips is not exported and does not
 move the other articles between splits."""
@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.export import (
-    SPLITS,
-    ExportSpec,
-    assign_splits,
-    export_rows,
-    export_summary,
-    exported_articles,
-    summary_from_counts,
-)
-from annotate.gold import adjudication_record
+from annotate.adjudication import adjudication_record
+from annotate.dataset_card import summary_from_counts
+from annotate.export import ExportSpec, export_rows, export_summary
 from annotate.labelling import annotation_record
+from annotate.splits import SPLITS, assign_splits, exported_articles
 from annotate.summary import article_counts, article_label_counts, fresh_summary
 from tests.factories import ArticleFactory, SentenceFactory
 

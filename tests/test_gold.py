@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.gold import Method, decide, gold_for, gold_labels
+from annotate.gold import Method, decide, gold_labels
 from annotate.labelling import annotation_record
 from annotate.models import Adjudication
 from tests.factories import SentenceFactory, UserFactory
@@ -51,10 +51,3 @@ def test_gold_labels_leave_out_skips_and_read_adjudications(huawei, curator):
     assert golds[majority.id].counts == {"pro": 2, "contra": 1}
     assert golds[tie.id].method == Method.UNRESOLVED
     assert (golds[adjudicated.id].label, golds[adjudicated.id].method) == ("neutral", Method.ADJUDICATED)
-
-
-def test_gold_for_one_sentence(huawei):
-    sentence = SentenceFactory()
-    assert gold_for(target=huawei, sentence_id=sentence.id).method == Method.UNRESOLVED
-    label(sentence, huawei, "contra")
-    assert gold_for(target=huawei, sentence_id=sentence.id).label == "contra"

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from annotate.disagreements import open_count, open_disagreements
-from annotate.gold import adjudication_record, decide
+from annotate.adjudication import adjudication_record, open_count, open_disagreements
+from annotate.gold import decide
 from annotate.labelling import annotation_record, annotation_undo
 from annotate.models import (
     STANCE_LABELS,

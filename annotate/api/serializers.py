@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from annotate.corpus import LONE_SURROGATE
-from annotate.export import DEFAULT_SEED, FORMATS, LEVELS, SEED_LIMIT, ExportError, parse_seed
+from annotate.export import FORMATS, LEVELS
 from annotate.labelling import ACCEPT
 from annotate.models import (
     MAX_ID,
@@ -21,6 +21,7 @@ from annotate.models import (
     Target,
     validate_http_url,
 )
+from annotate.splits import DEFAULT_SEED, SEED_LIMIT, SeedError, parse_seed
 
 # DECLARED: fields named `label` or `source` are declared fields, which the serializer's
 # metaclass takes off the class; the stubs see them overwrite Field.label and Field.source.
@@ -49,7 +50,7 @@ class SeedField(serializers.IntegerField):
     def to_internal_value(self, data: object) -> int:
         try:
             return parse_seed(str(data))
-        except ExportError as error:
+        except SeedError as error:
             raise serializers.ValidationError(str(error)) from None
 
 

@@ -27,14 +27,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.agreement_data import agreement_by_article
+from annotate.adjudication import open_disagreements
 from annotate.api import serializers as io
 from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator, signed_in
 from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
-from annotate.disagreements import open_disagreements
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.labelling import (
     NoSuggestionToAccept,
@@ -124,6 +123,10 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             following = request.build_absolute_uri(
                 f"{request.path}?{urlencode({'articles_after': page[-1]})}"
             )
+
+        # Imported here: the per-article figures are computed now, with numpy, which a
+        # web process loads only for the requests that need it.
+        from annotate.agreement_data import agreement_by_article
 
         def keyed(figures: dict[Any, Any]) -> dict[str, Any]:
             return {str(key): value.as_dict() for key, value in figures.items()}

@@ -9,10 +9,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from annotate.adjudication import Disagreement, adjudication_record, disagreements, open_count
 from annotate.corpus import sentence_neighbours
-from annotate.disagreements import Disagreement, disagreements, open_count
 from annotate.forms import AdjudicateForm, form_errors
-from annotate.gold import adjudication_record
 from annotate.models import STANCE_LABELS, Adjudication, Sentence, Suggestion, Target
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotate import charts
-from annotate.charts import LABEL_COLOURS, Bar, Segment, Series, StackedRow, StripCell
+from annotate.charts.bars import Bar, Segment, StackedRow, bar_chart, progress_bars, stacked_bars
+from annotate.charts.heat_map import heat_map
+from annotate.charts.lines import Series, line_chart
+from annotate.charts.strip import StripCell, label_legend, stance_strip
+from annotate.charts.svg import LABEL_COLOURS, TRACK
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
 from annotate.roles import is_admin, require_curator
 from annotate.summary import queue_recompute, summary_for
 from annotate.tasks import summarise_pending
-from annotate.views.request import SignedInRequest
 
 DONE, STARTED, SKIPPED = "#0b57d0", "#8fb0ea", "#b8b8bd"
 #: Short names for annotate.agreement.agreement_by_suggestion's keys, to fit a chart's labels.
@@ -56,7 +58,7 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     name = board.target.name
     legend = [(label, LABEL_COLOURS[label]) for label in STANCE_LABELS]
     result: dict[str, object] = {
-        "annotator_progress": charts.progress_bars(
+        "annotator_progress": progress_bars(
             [
                 StackedRow(
                     p.username,
@@ -66,16 +68,16 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                 for p in board.annotators
             ],
             title=f"Progress per annotator on {name}: labels and skips against their share",
-            legend=[("labels", DONE), ("skips", SKIPPED), ("still to do", charts.TRACK)],
+            legend=[("labels", DONE), ("skips", SKIPPED), ("still to do", TRACK)],
         ),
-        "speed": charts.bar_chart(
+        "speed": bar_chart(
             [
                 Bar(p.username, p.per_hour, "n/a" if p.per_hour is None else f"{p.per_hour:.0f}/h")
                 for p in board.annotators
             ],
             title=f"Labels per hour per annotator on {name}, at their median time per sentence",
         ),
-        "article_progress": charts.progress_bars(
+        "article_progress": progress_bars(
             [
                 StackedRow(
                     a.title,
@@ -94,10 +96,10 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                 ("full overlap", DONE),
                 ("done with skips", SKIPPED),
                 ("started", STARTED),
-                ("not started", charts.TRACK),
+                ("not started", TRACK),
             ],
         ),
-        "distribution": charts.bar_chart(
+        "distribution": bar_chart(
             [
                 Bar(label, board.distribution.counts[label], colour=LABEL_COLOURS[label])
                 for label in STANCE_LABELS
@@ -105,16 +107,16 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
             + [Bar("unresolved (tie)", board.distribution.unresolved, colour=LABEL_COLOURS[None])],
             title=f"Gold labels for {name}",
         ),
-        "by_source": charts.stacked_bars(
+        "by_source": stacked_bars(
             [StackedRow(source, _label_segments(d.counts)) for source, d in board.by_source.items()],
             title=f"How each source's sentences lean on {name}: share of gold labels",
             legend=legend,
         ),
-        "legend": charts.label_legend(),
+        "legend": label_legend(),
         "profiles": [
             (
                 profile,
-                charts.stance_strip(
+                stance_strip(
                     [
                         StripCell(
                             c.label,
@@ -133,7 +135,7 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
             )
             for profile in board.profiles
         ],
-        "agreement_by_source": charts.bar_chart(
+        "agreement_by_source": bar_chart(
             [
                 Bar(source, f.alpha, f"alpha {_fmt(f.alpha)} on {f.alpha_sentences}")
                 for source, f in board.agreement_by_source.items()
@@ -141,7 +143,7 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
             title=f"Krippendorff's alpha per source on {name}",
             domain=(0, 1),
         ),
-        "agreement_by_suggestion": charts.bar_chart(
+        "agreement_by_suggestion": bar_chart(
             [
                 Bar(
                     f"alpha · {SUGGESTION_KEYS.get(key, key)}",
@@ -161,14 +163,14 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
         "confusion": None,
     }
     if board.versions:
-        result["learning_curve"] = charts.line_chart(
+        result["learning_curve"] = line_chart(
             _learning_series(board),
             title=f"Learning curve for {name}: cross-validated metrics against training-set size",
             x_label="gold labels in the training set",
             y_label="score",
         )
     if board.confusion:
-        result["confusion"] = charts.heat_map(
+        result["confusion"] = heat_map(
             board.confusion.matrix,
             board.confusion.classes,
             title=f"Confusion matrix of v{board.confusion.version_id} (rows gold, columns predicted)",
@@ -176,18 +178,15 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     return result
 
 
-def _export_url(request: SignedInRequest, target: Target) -> str | None:
-    """The gold-label export, for admins (the only ones it serves), once that page exists."""
+def _export_url(request: HttpRequest, target: Target) -> str | None:
+    """The gold-label export, for admins (the only ones it serves)."""
     if not is_admin(request.user):
         return None
-    try:
-        return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
-    except NoReverseMatch:
-        return None
+    return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
 
 
 @require_GET
-def dashboard_page(request: SignedInRequest, target_id: int) -> HttpResponse:
+def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
     require_curator(request.user, "The dashboard")
     target = get_object_or_404(Target, pk=target_id)
     board = dashboard_for(target=target)
@@ -202,7 +201,7 @@ def dashboard_page(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 
 @require_GET
-def dashboard_summary(request: SignedInRequest, target_id: int) -> HttpResponse:
+def dashboard_summary(request: HttpRequest, target_id: int) -> HttpResponse:
     """The summary's status line, asked for every few seconds while a recompute runs; once
     a newer summary is stored than the page shows (?changes=), the page reloads."""
     require_curator(request.user, "The dashboard")
@@ -220,7 +219,7 @@ def dashboard_summary(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
-def dashboard_recompute(request: SignedInRequest, target_id: int) -> HttpResponse:
+def dashboard_recompute(request: HttpRequest, target_id: int) -> HttpResponse:
     """Queue a recompute of the summary (the status line then follows it)."""
     require_curator(request.user, "The dashboard")
     target = get_object_or_404(Target, pk=target_id)

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.agreement import Figures
 from annotate.agreement_data import agreement_by_article
+from annotate.agreement_figures import Figures
 from annotate.models import Article, Target
 from annotate.summary import Summary, fresh_summary, summary_for
 

@@ -7,24 +7,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.export import (
-    DEFAULT_SEED,
-    FORMATS,
-    LEVELS,
-    ExportError,
-    ExportSpec,
-    export_stream,
-    export_to_path,
-    parse_seed,
-)
+from annotate.dataset_card import card_write
+from annotate.export import FORMATS, LEVELS, ExportSpec, export_stream, export_to_path
 from annotate.models import Target
+from annotate.splits import DEFAULT_SEED, SeedError, parse_seed
 
 
 def seed_argument(value: str) -> int:
     """The export's one seed rule (ASCII digits), with its message, for argparse."""
     try:
         return parse_seed(value)
-    except ExportError as error:
+    except SeedError as error:
         raise ArgumentTypeError(str(error)) from None
 
 
@@ -69,12 +62,12 @@ class Command(BaseCommand):
                 self.stdout.write(chunk, ending="")
             return
         try:
-            summary, card = export_to_path(
+            summary = export_to_path(
                 spec=spec,
                 path=output,
-                card=options["card"],
                 progress=lambda rows: iter(tqdm(rows, desc="Exporting", unit=" rows", disable=None)),
             )
+            card = card_write(spec=spec, summary=summary, beside=output) if options["card"] else None
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}") from None
         self.stdout.write(

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from annotate.classifier import CLASSES, TrainingError
 from annotate.models import Target
-from annotate.suggestions import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, UpToDate, retrain
+from annotate.training import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, UpToDate, retrain
 
 
 class Command(BaseCommand):

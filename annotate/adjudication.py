@@ -1,8 +1,9 @@
-"""Sentences whose annotators disagree, worst first: the adjudication queue.
+"""Adjudication: curators settle the gold label of sentences whose annotators disagree.
 
-Read from the sentence tallies through a partial index in the queue's order (agreement,
-then more labels first, then sentence), so the first page costs the same whether there are
-ten disagreements or a hundred thousand.
+The review queue lists the open disagreements worst first, read from the sentence
+tallies through a partial index in the queue's order (agreement, then more labels first,
+then sentence), so the first page costs the same whether there are ten disagreements or a
+hundred thousand. A settled label wins over the annotators' in annotate/gold.py's rule.
 """
 
 from __future__ import annotations
@@ -10,9 +11,32 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 
-from annotate.models import STANCE_LABELS, Annotation, DisagreementCount, Label, SentenceTally, Target
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    Annotation,
+    DisagreementCount,
+    Label,
+    Sentence,
+    SentenceTally,
+    Target,
+)
+
+
+def adjudication_record(*, curator: User, sentence: Sentence, target: Target, label: str) -> Adjudication:
+    """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
+    if label not in STANCE_LABELS:
+        raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
+    with transaction.atomic():
+        adjudication, _ = Adjudication.objects.update_or_create(
+            sentence=sentence, target=target, defaults={"label": label, "curator": curator}
+        )
+    return adjudication
 
 
 @dataclass

@@ -1,0 +1,214 @@
+"""The dataset card: a Markdown page that says what an export holds and how it was made.
+
+Contents, label distribution (per split), agreement, the gold rule, the model and the
+guidelines. Its counts come from the target summary (annotate.summary), never from the
+export's rows: for the default seed the summary stores each split's label counts, so the
+card costs the same at ten thousand labels as at a million; another seed splits the
+summary's per-article counts (one row an article).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
+from annotate.models import STANCE_LABELS, ModelVersion
+from annotate.splits import DEFAULT_SEED, SPLITS, counts_by_split
+from annotate.summary import Summary as TargetFigures
+from annotate.summary import article_label_counts, fresh_summary
+
+
+def _level(spec: ExportSpec) -> str:
+    """The summary's name for the counts of the spec's level."""
+    return "gold" if spec.level == "gold" else "labels"
+
+
+def _export_summary(by_split: Mapping[str, Sequence[int]], *, split: bool) -> ExportSummary:
+    summary = ExportSummary()
+    for name, row in by_split.items():
+        for label, n in zip(STANCE_LABELS, row, strict=True):
+            if n:
+                summary.labels[name if split else "all"][label] += n
+                summary.rows += n
+    return summary
+
+
+def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> ExportSummary:
+    """What the export would write, per split and label, from the target summary's
+    per-article counts (annotate.summary.article_counts): one row an article, not one a
+    label. The splits are the export's (annotate.splits.assign_splits)."""
+    counts = articles[_level(spec)]
+    if spec.split:
+        return _export_summary(
+            counts_by_split(ids=articles["ids"], counts=counts, seed=spec.seed), split=True
+        )
+    return _export_summary({"all": [sum(column) for column in zip(*counts, strict=True)]}, split=False)
+
+
+def card_counts(*, spec: ExportSpec, figures: TargetFigures) -> ExportSummary:
+    """The card's counts: the splits the summary stored for the default seed (a few
+    numbers, read with it), else the summary's per-article counts split by the spec's seed."""
+    stored = figures.split_counts
+    if stored is None or (spec.split and spec.seed != DEFAULT_SEED):
+        return summary_from_counts(spec=spec, articles=article_label_counts(target=spec.target))
+    return _export_summary(stored[_level(spec)], split=spec.split)
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:,} ({count / total:.0%})" if total else "0"
+
+
+def dataset_card(
+    *,
+    spec: ExportSpec,
+    summary: ExportSummary,
+    figures: TargetFigures,
+    generated_at: datetime | None = None,
+) -> str:
+    """A Markdown dataset card: contents, label distribution, agreement, gold rule, model,
+    fields and the guidelines the annotators followed. `figures` is the target's summary;
+    the card says when it was computed and what it misses."""
+    target = spec.target
+    when = (generated_at or timezone.now()).astimezone(UTC)
+    columns = [name for name, _ in SPLITS] if spec.split else ["all"]
+    totals = {column: sum(summary.labels.get(column, Counter()).values()) for column in columns}
+    distribution = summary.label_distribution
+    stamp = figures
+    agreement = stamp.agreement
+    version = (
+        None
+        if target.active_version_id is None
+        else ModelVersion.objects.filter(pk=target.active_version_id).first()
+    )
+    what = {
+        "annotations": "one row per annotator's current label",
+        "gold": "one row per sentence with a resolved gold label",
+    }[spec.level]
+    lines = [
+        "---",
+        f"pretty_name: {json.dumps(f'{target.name} stance ({spec.level})')}",
+        "task_categories:",
+        "- text-classification",
+        "---",
+        "",
+        f"# {target.name}: stance dataset ({spec.level})",
+        "",
+        f"Exported from Stance on {when:%Y-%m-%d %H:%M} UTC.",
+        "",
+        *(
+            [
+                f"> **Not up to date**: the counts and agreement below were computed at "
+                f"{stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; {stamp.changes_since:,} label or "
+                "adjudication changes since then are not included (a recompute is running; download "
+                "the card again shortly).",
+                "",
+            ]
+            if stamp.changes_since
+            else []
+        ),
+        f"- **Target**: {target.name}" + (f". {target.description}" if target.description else ""),
+        f"- **Level**: {spec.level}, {what}.",
+        f"- **File**: `{spec.filename}` ({spec.format}), {summary.rows:,} rows.",
+        "- **Skips** (captions, credits, blurbs) are left out.",
+    ]
+    if spec.split:
+        sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
+        lines.append(
+            f"- **Splits** by article (no article in two splits), 80/10/10, seed {spec.seed}: {sizes}."
+        )
+    else:
+        lines.append("- **Splits**: none.")
+    lines += [
+        f"- **Annotators**: {'usernames' if spec.names else 'stable pseudonyms'}."
+        if spec.level == "annotations"
+        else f"- **Annotators**: {agreement.annotators}.",
+        "",
+        "## Label distribution",
+        "",
+        "| label | " + " | ".join([*columns, "total"] if spec.split else columns) + " |",
+        "|---|" + "---:|" * (len(columns) + spec.split),
+    ]
+    for label in STANCE_LABELS:
+        cells = [_share(summary.labels.get(c, Counter())[label], totals[c]) for c in columns]
+        if spec.split:
+            cells.append(_share(distribution[label], summary.rows))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Agreement",
+        "",
+        f"Over every non-skipped label of the target: {agreement.labels:,} labels by {agreement.annotators} "
+        f"annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        "| measure | value | sentences |",
+        "|---|---:|---:|",
+        f"| Krippendorff's alpha (nominal) | {_figure(agreement.alpha)} | {agreement.alpha_sentences:,} |",
+        f"| Fleiss' kappa ({target.overlap} labels a sentence) | {_figure(agreement.fleiss)} | {agreement.fleiss_sentences:,} |",
+        # Percent agreement rests on the sentences with two or more labels, as alpha does.
+        f"| Percent agreement | {_figure(agreement.percent)} | {agreement.alpha_sentences:,} |",
+        "",
+        "## How gold labels are decided",
+        "",
+        "A curator's adjudication wins (method `adjudicated`). Otherwise the strict majority of the "
+        "sentence's non-skipped labels decides (`majority`); a single label counts until more arrive "
+        "(`single`); a tie stays unresolved and is not exported at the gold level.",
+        "",
+        "## Model",
+        "",
+    ]
+    if version is None:
+        lines.append("Active model version: none (the `suggestion` fields are empty).")
+    else:
+        metrics = version.metrics
+        lines.append(
+            f"Active model version: {version.pk}, trained {version.created_at:%Y-%m-%d} on "
+            f"{version.train_size:,} gold labels; cross-validated accuracy {_figure(metrics.get('accuracy'))}, "
+            f"macro-F1 {_figure(metrics.get('macro_f1'))}, F_avg {_figure(metrics.get('f_avg'))}. "
+            "The `suggestion` fields are its predictions."
+        )
+    lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {FIELD_DOCS[name]} |" for name in spec.fields]
+    lines += [
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import pandas as pd",
+        f'df = pd.read_json("{spec.filename}", lines=True)'
+        if spec.format == "jsonl"
+        else f'df = pd.read_csv("{spec.filename}")',
+        "",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("{"json" if spec.format == "jsonl" else "csv"}", data_files="{spec.filename}")',
+        "```",
+        "",
+    ]
+    if spec.format == "csv":
+        lines += [CSV_FORMULA_NOTE, ""]
+    lines += [
+        "## Guidelines",
+        "",
+        target.guidelines.strip() or "(none recorded)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def card_write(*, spec: ExportSpec, summary: ExportSummary, beside: Path) -> Path:
+    """Write the card of an export just written to `beside` (its counts), next to it."""
+    path = beside.with_name(f"{beside.stem}.card.md")
+    path.write_text(
+        dataset_card(spec=spec, summary=summary, figures=fresh_summary(target=spec.target)), encoding="utf-8"
+    )
+    return path

@@ -1,0 +1,226 @@
+"""Training: from gold labels to a model version and a suggestion for every sentence.
+
+A retrain never disturbs the active model: the new version and its suggestions are
+written beside it, and only when every sentence has its suggestion does the target switch
+to the new version, in one UPDATE. A run that fails or is killed leaves a version in
+"training" that the next run marks failed and clears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from annotate import classifier
+from annotate.classifier import TrainingError
+from annotate.gold import gold_labels
+from annotate.models import ModelVersion, Sentence, Suggestion, Target
+
+DEFAULT_MIN_LABELS = 20
+BATCH_SIZE = 5000
+
+Progress = Callable[..., Iterable[Any]]
+
+
+def _no_progress(iterable: Iterable[Any], **kwargs: object) -> Iterable[Any]:
+    return iterable
+
+
+@dataclass
+class RetrainResult:
+    version: ModelVersion | None
+    metrics: classifier.Metrics
+    train_size: int
+    distribution: dict[str, int]
+    sentences_predicted: int
+    seconds: float
+    dry_run: bool
+    suggest_seconds: float = 0.0  # predicting and writing suggestions, within seconds
+
+
+def model_dir() -> Path:
+    path = Path(settings.MODEL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# joblib (scikit-learn's pickler, with loky and cloudpickle) is imported where a model is
+# written, so that importing this module loads nothing heavy.
+
+
+def model_save(version: ModelVersion, pipeline: object) -> None:
+    import joblib
+
+    path = model_dir() / f"target{version.target_id}-v{version.pk}.joblib"
+    joblib.dump(pipeline, path)
+    version.file_name = path.name
+    version.file_sha256 = _sha256(path)
+
+
+class UpToDate(TrainingError):
+    """The active model was trained on exactly the gold labels there are now."""
+
+
+def resolved_golds(*, target: Target) -> dict[int, str]:
+    """Sentence id to gold label, for every resolved sentence of the target."""
+    return {g.sentence_id: g.label for g in gold_labels(target=target) if g.label is not None}  # resolved
+
+
+def gold_fingerprint(golds: dict[int, str]) -> str:
+    """A digest of the gold labels (sentence and label), the same in any order."""
+    digest = hashlib.sha256()
+    for sentence_id in sorted(golds):
+        digest.update(f"{sentence_id}:{golds[sentence_id]}\n".encode())
+    return digest.hexdigest()
+
+
+def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
+    """Texts and gold labels of every resolved sentence of the target."""
+    if golds is None:
+        golds = resolved_golds(target=target)
+    texts: list[str] = []
+    labels: list[str] = []
+    ids = sorted(golds)
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        for sentence_id, text in Sentence.objects.filter(id__in=chunk).values_list("id", "text"):
+            texts.append(text)
+            labels.append(golds[sentence_id])
+    return texts, labels
+
+
+def _sentence_batches(batch_size: int) -> Iterator[list[tuple[int, str]]]:
+    """All sentences in id order, a batch at a time, by keyset pagination."""
+    last = 0
+    while True:
+        batch = list(
+            Sentence.objects.filter(id__gt=last).order_by("id").values_list("id", "text")[:batch_size]
+        )
+        if not batch:
+            return
+        yield batch
+        last = batch[-1][0]
+
+
+def _clear_abandoned(target: Target) -> None:
+    """Versions left in training by a killed or failed run: mark failed, drop suggestions."""
+    stale = ModelVersion.objects.filter(target=target, status=ModelVersion.Status.TRAINING)
+    Suggestion.objects.filter(model_version__in=stale).delete()
+    stale.update(status=ModelVersion.Status.FAILED, error="Interrupted before it was activated.")
+
+
+def retrain(
+    *,
+    target: Target,
+    min_labels: int = DEFAULT_MIN_LABELS,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress = _no_progress,
+    only_if_changed: bool = False,
+) -> RetrainResult:
+    """Train on the target's gold labels, suggest for every sentence, then switch.
+
+    With `only_if_changed`, raises UpToDate instead when the active version was trained on
+    the very gold labels there are now (what a second `make run` relies on).
+    """
+    started = time.monotonic()
+    golds = resolved_golds(target=target)
+    fingerprint = gold_fingerprint(golds)
+    if only_if_changed and target.active_version_id is not None:
+        active = ModelVersion.objects.filter(pk=target.active_version_id).first()
+        if active is not None and active.gold_fingerprint == fingerprint:
+            raise UpToDate(
+                f"Model version {active.pk} is up to date: no gold label of {target.name} "
+                f"has changed since it was trained on {active.train_size}."
+            )
+    texts, labels = training_data(target=target, golds=golds)
+    if len(labels) < min_labels:
+        raise TrainingError(
+            f"Only {len(labels)} gold labels for {target.name}; at least {min_labels} are needed. "
+            "Label more sentences (or lower --min-labels)."
+        )
+    classifier.check_labels(labels)
+    trained = classifier.train(texts, labels)
+    if dry_run:
+        return RetrainResult(
+            None,
+            trained.metrics,
+            trained.train_size,
+            trained.distribution,
+            0,
+            time.monotonic() - started,
+            True,
+        )
+    _clear_abandoned(target)
+    version = ModelVersion.objects.create(
+        target=target,
+        train_size=trained.train_size,
+        label_distribution=trained.distribution,
+        metrics=trained.metrics.as_dict(),
+        gold_fingerprint=fingerprint,
+    )
+    model_save(version, trained.pipeline)
+    version.save(update_fields=["file_name", "file_sha256"])
+    total = Sentence.objects.count()
+    predicted = 0
+    suggest_started = time.monotonic()
+    for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
+        predictions = classifier.predict(trained.pipeline, [text for _, text in batch])
+        Suggestion.objects.bulk_create(
+            [
+                Suggestion(
+                    model_version=version,
+                    sentence_id=sentence_id,
+                    target=target,
+                    label=p.label,
+                    confidence=p.confidence,
+                    margin=p.margin,
+                    entropy=p.entropy,
+                    probabilities=p.probabilities,
+                )
+                for (sentence_id, _), p in zip(batch, predictions, strict=True)
+            ],
+            batch_size=1000,
+        )
+        predicted += len(batch)
+    suggest_seconds = time.monotonic() - suggest_started
+    with transaction.atomic():
+        # A run started later may have declared this one abandoned; it then must not switch.
+        current = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if current.status != ModelVersion.Status.TRAINING:
+            raise TrainingError("Another retrain replaced this one before it finished.")
+        version.status = ModelVersion.Status.READY
+        version.finished_at = timezone.now()
+        version.duration_s = time.monotonic() - started
+        version.sentences_predicted = predicted
+        version.save(update_fields=["status", "finished_at", "duration_s", "sentences_predicted"])
+        Target.objects.filter(pk=target.pk).update(active_version=version)
+    target.active_version = version
+    # Older versions keep their metrics; their suggestions are no longer read.
+    Suggestion.objects.filter(target=target).exclude(model_version=version).delete()
+    return RetrainResult(
+        version=version,
+        metrics=trained.metrics,
+        train_size=trained.train_size,
+        distribution=trained.distribution,
+        sentences_predicted=predicted,
+        seconds=time.monotonic() - started,
+        dry_run=False,
+        suggest_seconds=suggest_seconds,
+    )
