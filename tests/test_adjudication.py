@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from annotate.disagreements import disagreements
 from annotate.gold import Method, adjudication_record, gold_for
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, SentenceTally
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, SuggestionFactory
 
 pytestmark = pytest.mark.django_db

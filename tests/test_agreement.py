@@ -11,7 +11,7 @@ from annotate.agreement import (
     sentence_agreement,
 )
 from annotate.agreement_data import agreement_by_article, agreement_set
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", reliability data with

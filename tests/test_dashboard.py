@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from annotate import charts, dashboard, summary
 from annotate.charts import Bar, Segment, Series, StackedRow, StripCell
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Label
+from annotate.queue.record import annotation_record
 from annotate.views.dashboard import dashboard_charts
 from tests.factories import (
     ArticleFactory,

@@ -25,8 +25,8 @@ from annotate.export import (
     split_sizes,
     summary_from_counts,
 )
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Annotation, Suggestion
+from annotate.queue.record import annotation_record
 from annotate.summary import article_label_counts, fresh_summary, summary_for
 from tests.factories import (
     AnnotationFactory,

@@ -1,4 +1,4 @@
-"""One lock order for every path that changes labels (annotate/queue.py's docstring): the
+"""One lock order for every path that changes labels (annotate/queue/__init__.py's docstring): the
 target's row first, then the annotation's. Two paths taking them in opposite orders
 deadlock on PostgreSQL (SQLite's IMMEDIATE transactions take one write lock at BEGIN)."""
 
@@ -10,9 +10,10 @@ from collections import Counter
 
 import pytest
 
-from annotate import labelling
-from annotate.labelling import annotation_change, annotation_record, label_and_next, undo_and_next
 from annotate.models import Annotation, AnnotationEvent
+from annotate.queue import record
+from annotate.queue.loop import label_and_next, undo_and_next
+from annotate.queue.record import annotation_change, annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
 from tests.threads import run_in_threads
 
@@ -30,13 +31,13 @@ def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkey
     article = ArticleFactory()
     sentence, _ = SentenceFactory(article=article, position=0), SentenceFactory(article=article, position=1)
     annotator = UserFactory()
-    mine = annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro")
+    mine = annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro").annotation
 
     # Hold the card's transaction right after it has read (and locked) the annotation,
     # until the skip has started: the interleaving that deadlocked.
     card_has_the_row = threading.Event()
     card_thread = []
-    event = labelling._event
+    event = record._event
 
     def slow_event(annotation, **kwargs):
         written = event(annotation, **kwargs)
@@ -45,7 +46,7 @@ def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkey
             time.sleep(1.5)  # the skip takes what locks it can meanwhile
         return written
 
-    monkeypatch.setattr(labelling, "_event", slow_event)
+    monkeypatch.setattr(record, "_event", slow_event)
 
     def card():
         card_thread.append(threading.current_thread())
@@ -69,7 +70,9 @@ def test_every_label_path_at_once_on_one_sentence_ends_without_an_error():
     article = ArticleFactory()
     sentences = [SentenceFactory(article=article, position=i) for i in range(3)]
     annotator = UserFactory()
-    mine = annotation_record(annotator=annotator, sentence=sentences[0], target=target, label="pro")
+    mine = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=target, label="pro"
+    ).annotation
     barrier = threading.Barrier(6)
 
     def at_once(work):

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from annotate import queue
-from annotate.labelling import annotation_record, annotation_undo
 from annotate.models import Assignment, QueueCursor, Sentence, Target
+from annotate.queue.record import annotation_record, annotation_undo
+from annotate.queue.reservations import next_sentence
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -63,11 +63,11 @@ def set_order(target: Target, **fields: object) -> None:
 
 
 def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value)
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
 
 
 def next_for(annotator, target):
-    return queue.next_sentence(annotator=annotator, target=target)
+    return next_sentence(annotator=annotator, target=target)
 
 
 def handed_out(annotator, target) -> list[Sentence]:

@@ -7,7 +7,6 @@ from rest_framework import serializers
 
 from annotate.corpus import LONE_SURROGATE
 from annotate.export import DEFAULT_SEED, FORMATS, LEVELS, SEED_LIMIT, ExportError, parse_seed
-from annotate.labelling import ACCEPT
 from annotate.models import (
     MAX_ID,
     Annotation,
@@ -19,6 +18,7 @@ from annotate.models import (
     Target,
     validate_http_url,
 )
+from annotate.queue.record import ACCEPT
 
 # Text that PostgreSQL can store (no NUL) and that is more than whitespace; the same
 # pattern goes into the schema, so generated clients and fuzzers know the rule too.
