@@ -77,7 +77,7 @@ def world(huawei):
     huawei.overlap = 3  # each role labels the one sentence
     huawei.save()
     own = {
-        role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro")
+        role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro").annotation
         for role, user in users.items()
     }
     return users, own, sentence, huawei
