@@ -607,6 +607,19 @@ def test_a_suggestion_counts_as_shown_only_if_the_model_shows_one(ann, huawei, s
     assert label(ann, sentences[2], "contra").json()["suggestion_shown"] is False
 
 
+def test_a_client_that_hid_the_suggestion_records_it_as_not_shown(ann, huawei, sentences):
+    SuggestionFactory(sentence=sentences[0], target=huawei, label="pro")
+    body = label(ann, sentences[0], "pro", suggestion_shown=False).json()
+    assert (body["suggestion_shown"], body["accepted_suggestion"]) == (False, False)
+    assert Annotation.objects.get().suggestion_shown is False
+
+
+def test_accepting_a_suggestion_counts_it_as_shown_whatever_the_flag_says(ann, huawei, sentences):
+    SuggestionFactory(sentence=sentences[0], target=huawei, label="contra")
+    body = label(ann, sentences[0], "accept", suggestion_shown=False).json()
+    assert (body["label"], body["suggestion_shown"], body["accepted_suggestion"]) == ("contra", True, True)
+
+
 # Annotations: reading, changing, undoing --------------------------------------------------------
 
 

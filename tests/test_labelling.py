@@ -129,3 +129,24 @@ def test_time_spent_is_clamped_to_a_sane_range(annotator, huawei):
         annotator=annotator, sentence=other, target=huawei, label="pro", spent_ms=10**9
     ).annotation
     assert long.spent_ms == MAX_SPENT_MS
+
+
+def test_a_skip_is_never_recorded_as_an_accepted_suggestion(annotator, huawei, sentences):
+    recorded = annotation_record(
+        annotator=annotator,
+        sentence=sentences[0],
+        target=huawei,
+        label="skip",
+        accepted_suggestion=True,
+        suggestion_shown=True,
+    )
+    assert recorded.annotation.accepted_suggestion is False
+    assert recorded.event.accepted_suggestion is False
+    assert Annotation.objects.get().accepted_suggestion is False
+
+
+def test_a_label_accepts_a_suggestion_only_when_one_was_shown(annotator, huawei, sentences):
+    recorded = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro", accepted_suggestion=True
+    )
+    assert recorded.annotation.accepted_suggestion is False

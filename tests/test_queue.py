@@ -318,3 +318,17 @@ def test_the_target_read_with_a_sentence_has_aware_datetimes(huawei, sentences):
     assert target.created_at == Target.objects.get(pk=huawei.pk).created_at
     assert target.created_at <= timezone.now()
     assert (sentence.pk, sentence.position, sentence.text) == (sentences[1].pk, 1, sentences[1].text)
+
+
+def test_a_label_for_another_target_does_not_hide_a_sentence_from_this_targets_queue(
+    annotator, other_annotator, huawei, sentences
+):
+    huawei.overlap = 1
+    huawei.save()
+    five_g = TargetFactory(name="5G", overlap=1)
+    annotation_record(annotator=annotator, sentence=sentences[0], target=five_g, label="pro")
+    annotation_record(annotator=other_annotator, sentence=sentences[1], target=five_g, label="pro")
+    # Neither the annotator's own label nor another's fills the sentence for Huawei.
+    assert next_sentence(annotator=annotator, target=huawei) == sentences[0]
+    annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) == sentences[1]

@@ -99,3 +99,56 @@ def test_sentences_imported_into_an_older_article_are_found_behind_the_cursor(an
     call_command("import_labels", str(path), "--target", "Huawei", "--annotator", "importer")
     found = next_sentence(annotator=annotator, target=huawei)
     assert (found.article_id, found.text) == (older.id, "One.")
+
+
+# Nothing open: the cursor stands past the end, and whatever reopens a sentence finds it
+
+
+def test_with_nothing_unfinished_the_cursor_stands_past_the_last_sentence(annotator, huawei, corpus):
+    for _ in corpus:
+        label_next(annotator, huawei)
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    assert cursor_of(annotator, huawei) == (corpus[-1].article_id, corpus[-1].position + 1)
+
+
+def test_the_first_search_finding_nothing_leaves_the_cursor_past_the_end(annotator, huawei, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    assert cursor_of(annotator, huawei) == (corpus[-1].article_id, corpus[-1].position + 1)
+
+
+def test_an_undo_reopens_a_sentence_for_a_cursor_past_the_end(annotator, other_annotator, single, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=single, label="pro")
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    annotation_undo(annotator=annotator, target=single)
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[-1]
+
+
+def test_a_skip_reopens_a_sentence_for_a_cursor_past_the_end(annotator, other_annotator, single, corpus):
+    mine = [annotation_record(annotator=annotator, sentence=s, target=single, label="pro") for s in corpus]
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    annotation_change(annotator=annotator, annotation_id=mine[1].annotation.pk, label="skip")
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[1]
+
+
+def test_a_reservation_expiring_reopens_its_sentence_with_no_write(
+    annotator, other_annotator, single, corpus
+):
+    for sentence in corpus[:-1]:
+        annotation_record(annotator=annotator, sentence=sentence, target=single, label="pro")
+    assert next_sentence(annotator=annotator, target=single) == corpus[-1]  # held, unlabelled
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    assert next_sentence(annotator=other_annotator, target=single) is None  # asked again: still held
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    Assignment.objects.filter(annotator=annotator).update(shown_at=long_ago, expires_at=long_ago)
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[-1]
+
+
+def test_a_new_article_is_found_by_a_cursor_past_the_end(annotator, huawei, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    added = SentenceFactory(article=ArticleFactory(), position=0)
+    assert next_sentence(annotator=annotator, target=huawei) == added
