@@ -9,9 +9,10 @@ import time
 from collections import Counter
 
 import pytest
+from django.db import connection
 
 from annotate.models import Annotation, AnnotationEvent
-from annotate.queue import record
+from annotate.queue import loop, record
 from annotate.queue.loop import label_and_next, undo_and_next
 from annotate.queue.record import annotation_change, annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
@@ -54,6 +55,49 @@ def test_a_repeated_label_racing_a_skip_of_the_same_sentence_both_succeed(monkey
 
     def skip():
         assert card_has_the_row.wait(timeout=10)
+        annotation_change(annotator=annotator, annotation_id=mine.pk, label="skip")
+
+    errors = run_together(card, skip)
+
+    assert not errors, errors
+    assert Annotation.objects.get().label == "skip"
+    changes = list(AnnotationEvent.objects.order_by("id").values_list("old_label", "new_label"))
+    assert changes == [("", "pro"), ("pro", "pro"), ("pro", "skip")]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's row locks; SQLite's IMMEDIATE transaction takes one write lock at BEGIN",
+)
+def test_a_repeated_label_holding_the_targets_lock_and_a_skip_of_its_sentence_do_not_deadlock(monkeypatch):
+    """The card's path holds the target's lock (its first statement) and has not yet reached
+    the annotation's row when the skip starts: a skip that took the annotation's row before
+    the target's would now wait for the card while the card waits for that row."""
+    target = TargetFactory()
+    article = ArticleFactory()
+    sentence, _ = SentenceFactory(article=article, position=0), SentenceFactory(article=article, position=1)
+    annotator = UserFactory()
+    mine = annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro").annotation
+
+    card_holds_the_target = threading.Event()
+    card_thread = []
+    locked_read = loop.target_and_sentence
+
+    def slow_read(**kwargs):
+        read = locked_read(**kwargs)
+        if threading.current_thread() in card_thread:
+            card_holds_the_target.set()
+            time.sleep(1.5)  # the skip takes what locks it can meanwhile
+        return read
+
+    monkeypatch.setattr(loop, "target_and_sentence", slow_read)
+
+    def card():
+        card_thread.append(threading.current_thread())
+        label_and_next(annotator=annotator, target_id=target.pk, sentence_id=sentence.pk, label="pro")
+
+    def skip():
+        assert card_holds_the_target.wait(timeout=10)
         annotation_change(annotator=annotator, annotation_id=mine.pk, label="skip")
 
     errors = run_together(card, skip)
