@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from annotate import progress
 from annotate.models import Article, Sentence, Target
@@ -45,9 +45,7 @@ class Card:
     after: list[Sentence] = field(default_factory=list)
 
 
-def read_card(
-    *, annotator: AbstractBaseUser, target: Target, sentence_id: int | None, around: int = 2
-) -> Card:
+def read_card(*, annotator: User, target: Target, sentence_id: int | None, around: int = 2) -> Card:
     """The card for a sentence (None: nothing is open), with `around` neighbours each side.
 
     The sentence carries its article (title and source; other fields load on access).

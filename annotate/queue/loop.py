@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotate.models import Annotation, Target
@@ -35,7 +35,7 @@ class Undone:
 
 
 def label_and_next(
-    *, annotator: AbstractBaseUser, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+    *, annotator: User, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
 ) -> Labelled:
     """Record a label from the labelling page and reserve the next sentence.
 
@@ -64,7 +64,7 @@ def label_and_next(
     return Labelled(recorded=recorded, target=target, next_sentence_id=next_id)
 
 
-def undo_and_next(*, annotator: AbstractBaseUser, target_id: int) -> Undone:
+def undo_and_next(*, annotator: User, target_id: int) -> Undone:
     """Undo the annotator's latest label and show its sentence again.
 
     A sentence that has no room for them any more (others labelled it after a skip) is

@@ -33,7 +33,9 @@ def reserve_in_order_locked(params: dict[str, object], *, cursors: Cursors) -> i
     return found[0][0] if found else None
 
 
-def most_uncertain_locked(params: dict[str, object], *, target: Target, cursors: Cursors) -> int | None:
+def most_uncertain_locked(
+    params: dict[str, object], *, annotator_id: int, target: Target, cursors: Cursors
+) -> int | None:
     """The most uncertain open sentence by the active version's suggestions.
 
     Walks the measure's suggestion index from the annotator's ranked cursor and stops at
@@ -44,24 +46,18 @@ def most_uncertain_locked(params: dict[str, object], *, target: Target, cursors:
     measure, version = target.uncertainty_measure, target.active_version_id
     assert version is not None
     descending = statements.UNCERTAINTY_COLUMNS[measure][1]
-    start = {
-        "version": version,
-        "score": _BEFORE_ANY_SCORE if descending else -_BEFORE_ANY_SCORE,
-        "from_sentence": 0,
-    }
+    score: float = _BEFORE_ANY_SCORE if descending else -_BEFORE_ANY_SCORE
+    sentence_id = 0
     same_ranking = (cursors.ranked_version_id, cursors.ranked_measure) == (version, measure)
-    if same_ranking and cursors.ranked_score is not None:
-        start = {
-            "version": version,
-            "score": cursors.ranked_score,
-            "from_sentence": cursors.ranked_sentence_id,
-        }
+    if same_ranking and cursors.ranked_score is not None and cursors.ranked_sentence_id is not None:
+        score, sentence_id = cursors.ranked_score, cursors.ranked_sentence_id
+    start = {"version": version, "score": score, "from_sentence": sentence_id}
     frontier = sql.fetch(statements.RANKED_FRONTIER[measure], {**params, **start})
     if not frontier:
         return None
     score, sentence_id = frontier[0]
     move_ranked_cursor_locked(
-        annotator_id=int(params["annotator"]),
+        annotator_id=annotator_id,
         target=target,
         version_id=version,
         score=score,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -110,7 +110,7 @@ def _insert_once(params: dict[str, object]) -> Annotation | None:
 
 def record_locked(
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     label: str,
@@ -175,7 +175,7 @@ def record_locked(
 
 def annotation_record(
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     label: str,
@@ -251,7 +251,7 @@ def as_given(*, label: str, shown: Suggested | None, suggestion_shown: bool | No
 
 def annotation_submit(
     *,
-    annotator: AbstractBaseUser,
+    annotator: User,
     sentence: Sentence,
     target: Target,
     label: str,
@@ -273,7 +273,7 @@ def annotation_submit(
     )
 
 
-def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label: str) -> Recorded:
+def annotation_change(*, annotator: User, annotation_id: int, label: str) -> Recorded:
     """Relabel one of the annotator's own annotations (the history panel, the API)."""
     validate_label(label)
     annotation = Annotation.objects.select_related("sentence", "target").filter(pk=annotation_id).first()
@@ -290,7 +290,7 @@ def annotation_change(*, annotator: AbstractBaseUser, annotation_id: int, label:
     )
 
 
-def undo_locked(*, annotator: AbstractBaseUser, target: Target) -> Annotation | None:
+def undo_locked(*, annotator: User, target: Target) -> Annotation | None:
     """Remove the annotator's most recent label for the target, under its lock; the
     history stays. The removed annotation (unsaved, with its sentence), or None."""
     annotation = (
@@ -307,7 +307,7 @@ def undo_locked(*, annotator: AbstractBaseUser, target: Target) -> Annotation | 
     return annotation
 
 
-def annotation_undo(*, annotator: AbstractBaseUser, target: Target) -> Annotation | None:
+def annotation_undo(*, annotator: User, target: Target) -> Annotation | None:
     """Undo the annotator's most recent label for the target, in its own transaction."""
     with transaction.atomic(savepoint=False):
         return undo_locked(annotator=annotator, target=lock_target(target.pk))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from annotate.queue.rule import ASSIGNMENT_TIMEOUT, rule_params
 __all__ = ["ASSIGNMENT_TIMEOUT", "next_sentence", "next_sentence_id", "reserve_next_locked"]
 
 
-def reserve_next_locked(*, annotator: AbstractBaseUser, target: Target) -> int | None:
+def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
     """Keep the annotator's live reservation or reserve the next open sentence; its id
     (None when nothing is open: their stale reservation is then released).
 
@@ -39,7 +39,9 @@ def reserve_next_locked(*, annotator: AbstractBaseUser, target: Target) -> int |
         if order == QueueOrder.MIX and random.random() < target.random_share:
             picked = orders.random_open_locked(params)
         else:
-            picked = orders.most_uncertain_locked(params, target=target, cursors=cursors)
+            picked = orders.most_uncertain_locked(
+                params, annotator_id=annotator.pk, target=target, cursors=cursors
+            )
         if picked is not None:
             sql.fetch(statements.RESERVE, {**params, "sentence": picked})
             return picked
@@ -50,14 +52,14 @@ def reserve_next_locked(*, annotator: AbstractBaseUser, target: Target) -> int |
     return found
 
 
-def reserve_again_locked(*, annotator: AbstractBaseUser, target: Target, sentence_id: int) -> bool:
+def reserve_again_locked(*, annotator: User, target: Target, sentence_id: int) -> bool:
     """Reserve an undone sentence for the annotator again, unless it has no room for them
     any more (others labelled or hold it up to the overlap meanwhile); whether it was."""
     params = {**rule_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence_id}
     return bool(sql.fetch(statements.RESERVE_IF_ROOM, params))
 
 
-def release_locked(*, annotator: AbstractBaseUser, target: Target, sentence_id: int | None = None) -> None:
+def release_locked(*, annotator: User, target: Target, sentence_id: int | None = None) -> None:
     """Give up the annotator's reservation (of that sentence only, when given): a used one
     must not count toward the overlap beside its label."""
     held = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
@@ -66,7 +68,7 @@ def release_locked(*, annotator: AbstractBaseUser, target: Target, sentence_id: 
     held.delete()
 
 
-def next_sentence_id(*, annotator: AbstractBaseUser, target: Target) -> tuple[Target, int | None]:
+def next_sentence_id(*, annotator: User, target: Target) -> tuple[Target, int | None]:
     """Reserve the sentence to show the annotator now (one transaction); the target as
     read under its lock, and the sentence's id (None when nothing is open).
 
@@ -78,7 +80,9 @@ def next_sentence_id(*, annotator: AbstractBaseUser, target: Target) -> tuple[Ta
         return target, reserve_next_locked(annotator=annotator, target=target)
 
 
-def next_sentence(*, annotator: AbstractBaseUser, target: Target) -> Sentence | None:
+def next_sentence(*, annotator: User, target: Target) -> Sentence | None:
     """The sentence to show the annotator now, reserving it; None when nothing is open."""
     _, sentence_id = next_sentence_id(annotator=annotator, target=target)
+    if sentence_id is None:
+        return None
     return Sentence.objects.select_related("article").filter(pk=sentence_id).first()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from annotate.models import Label, Target
 from annotate.queue import sql
@@ -76,7 +76,7 @@ def room(sentence: str) -> str:
     return f"({own_reservation(sentence)}\n    OR {labels(sentence)} + {held(sentence)} < %(overlap)s)"
 
 
-def rule_params(*, annotator: AbstractBaseUser, target: Target, now: datetime.datetime) -> dict[str, object]:
+def rule_params(*, annotator: User, target: Target, now: datetime.datetime) -> dict[str, object]:
     """The parameters the rule's conditions read (a statement may add its own beside them)."""
     return {
         "annotator": annotator.pk,

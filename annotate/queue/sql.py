@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -17,7 +17,7 @@ from django.db.models.expressions import Col
 M = TypeVar("M", bound=Model)
 
 
-def fetch(sql: str, params: Mapping[str, object]) -> list[tuple]:
+def fetch(sql: str, params: Mapping[str, Any]) -> list[tuple]:
     """Run a statement; its rows (none for a statement without RETURNING)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

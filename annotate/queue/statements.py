@@ -110,7 +110,7 @@ ORDER BY "sentence"."id" LIMIT 1"""
 
 
 #: The suggestion column each uncertainty measure ranks by, and whether high comes first.
-UNCERTAINTY_COLUMNS = {
+UNCERTAINTY_COLUMNS: dict[str, tuple[str, bool]] = {
     Uncertainty.LEAST_CONFIDENT: ("confidence", False),
     Uncertainty.MARGIN: ("margin", False),
     Uncertainty.ENTROPY: ("entropy", True),
