@@ -166,7 +166,7 @@ class AnnotationAdmin(admin.ModelAdmin):
     search_fields = ["sentence__text", "annotator__username"]
     list_select_related = ["annotator", "target", "sentence"]
     raw_id_fields = ["sentence"]
-    # Labels change only through annotate.labelling, which writes the history.
+    # Labels change only through annotate.queue.record, which writes the history.
     readonly_fields = [f.name for f in Annotation._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -15,7 +15,8 @@ import pysbd
 from django.db import transaction
 
 from annotate.models import Article, Sentence, Target, column_size, is_http_url
-from annotate.queue import lock_target, rewind_cursors
+from annotate.queue.cursors import rewind_cursors_locked
+from annotate.queue.locks import lock_target
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 #: A first line this short that does not end like a sentence is taken as the headline.
@@ -381,11 +382,11 @@ def sentences_added(*, first: Sentence) -> None:
     """New sentences from `first` on (in queue order): every target's searches must see them.
 
     Call inside the transaction that stores them. Each target's lock is taken (in id
-    order, then nothing else: the order queue.py documents) before its cursors move back.
+    order, then nothing else: the order annotate/queue/__init__.py documents) before its cursors move back.
     """
     for target_id in Target.objects.order_by("id").values_list("id", flat=True):
         target = lock_target(target_id)
-        rewind_cursors(target=target, sentence=first)
+        rewind_cursors_locked(target=target, sentence=first)
 
 
 def article_import_one(*, parsed: ParsedArticle) -> tuple[Article, bool]:

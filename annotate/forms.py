@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from annotate.labelling import ACCEPT
 from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, Target
+from annotate.queue.record import ACCEPT
 
 
 class LabelForm(forms.Form):

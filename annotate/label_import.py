@@ -16,9 +16,10 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
-from annotate.labelling import SentenceFull, annotation_record
 from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
-from annotate.queue import lock_target
+from annotate.queue.locks import lock_target
+from annotate.queue.record import SentenceFull, record_locked
+from annotate.queue.reservations import release_locked
 
 MATCH_BATCH = 500
 #: Labels written in one transaction, under the target's lock: annotators wait for one
@@ -265,15 +266,14 @@ def _label_batch(
         for done, row in enumerate(batch):
             if done and time.monotonic() - started > LABEL_BATCH_SECONDS:
                 return batch[done:]
-            try:
-                # The overlap rule is annotation_record's, as on every path; a refusal
-                # writes nothing, so the batch's transaction goes on without a savepoint.
-                annotation_record(
-                    annotator=annotator, sentence=known[row.text], target=target, label=row.label, locked=True
-                )
-            except SentenceFull as full:
-                result.not_recorded.append((row.line, " ".join(full.messages)))
+            # The overlap rule is record_locked's, as on every path; a refusal writes
+            # nothing, so the batch's transaction goes on without a savepoint.
+            sentence = known[row.text]
+            recorded = record_locked(annotator=annotator, sentence=sentence, target=target, label=row.label)
+            if recorded is None:
+                result.not_recorded.append((row.line, " ".join(SentenceFull(target).messages)))
                 continue
+            release_locked(annotator=annotator, target=target, sentence_id=sentence.pk)
             result.rows += 1
             result.matched += row.text not in fresh
     return []

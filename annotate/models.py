@@ -169,7 +169,7 @@ class Sentence(models.Model):
 class Annotation(models.Model):
     """An annotator's current label for one sentence and target.
 
-    Changes go through annotate.labelling so each one is mirrored in AnnotationEvent.
+    Changes go through annotate.queue.record so each one is mirrored in AnnotationEvent.
     """
 
     annotator = models.ForeignKey(

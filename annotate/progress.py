@@ -11,8 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.utils import timezone
 
-from annotate import sql
 from annotate.models import Sentence, Target
+from annotate.queue import sql
 from annotate.roles import ANNOTATOR
 
 
@@ -89,15 +89,18 @@ def annotator_share(*, sentences: int, overlap: int, annotators: int) -> int:
 
 #: The annotator's labels for the target (skips included) and those changed today, as two
 #: select-list columns: `progress_for` reads them alone, the labelling card beside its
-#: sentences (annotate/card.py). "done" is the annotator's tally row (kept by triggers), not
+#: sentences (annotate/queue/card.py). "done" is the annotator's tally row (kept by triggers), not
 #: a count: it costs the same at the millionth label as at the first. "today" counts the
 #: day's labels on the (annotator, target, -updated_at) index.
 PROGRESS_COUNTS_SQL = """
-COALESCE((SELECT "done"."labels" + "done"."skips" FROM {annotator_tally} "done"
+COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally" "done"
  WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0) AS "done",
-(SELECT COUNT(*) FROM {annotation} "today" WHERE "today"."annotator_id" = %(annotator)s
+(SELECT COUNT(*) FROM "annotate_annotation" "today" WHERE "today"."annotator_id" = %(annotator)s
  AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
 """
+
+
+PROGRESS_COUNTS = f"SELECT {PROGRESS_COUNTS_SQL}"
 
 
 def progress_params(*, annotator: AbstractBaseUser, target: Target) -> dict[str, object]:
@@ -113,6 +116,5 @@ def progress_from(*, target: Target, done: int, today: int) -> Progress:
 
 def progress_for(*, annotator: AbstractBaseUser, target: Target) -> Progress:
     """Labels done (skips included) against the annotator's share of the corpus."""
-    counts = sql.statement("SELECT " + PROGRESS_COUNTS_SQL)
-    ((done, today),) = sql.fetch(counts, progress_params(annotator=annotator, target=target))
+    ((done, today),) = sql.fetch(PROGRESS_COUNTS, progress_params(annotator=annotator, target=target))
     return progress_from(target=target, done=done, today=today)

@@ -25,17 +25,4 @@ def suggestion_to_show(*, target: Target, sentence: Sentence) -> Suggestion | No
     """The active model's suggestion for the sentence, unless it is in the control set."""
     if target.active_version_id is None or in_control_set(target=target, sentence_id=sentence.pk):
         return None
-    if hasattr(
-        sentence, "suggested_label"
-    ):  # read with the sentence (card.read_card, queue.target_and_sentence)
-        if sentence.suggested_label is None:
-            return None
-        return Suggestion(
-            model_version_id=target.active_version_id,
-            sentence=sentence,
-            target=target,
-            label=sentence.suggested_label,
-            # Set with suggested_label above; typed results replace both (issue 13's label loop).
-            confidence=sentence.suggested_confidence,  # type: ignore[attr-defined]
-        )
     return Suggestion.objects.filter(model_version_id=target.active_version_id, sentence=sentence).first()

@@ -9,7 +9,7 @@ disagree with the labels it counts, and the label round trip gains no query.
 Lock order (PostgreSQL): a label write already holds its target row and its annotation row;
 the trigger then updates the sentence's tally row (whose own trigger may move the target's
 disagreement count), the annotator's tally row and the target's change counter, always in
-that order (annotate/queue.py has the whole order).
+that order (annotate/queue/__init__.py has the whole order).
 
 Each statement below is written once and wrapped for each database: a SQLite trigger body,
 or a PL/pgSQL function. `NEW` and `OLD` are the written row in both.

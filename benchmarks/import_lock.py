@@ -1,6 +1,6 @@
 """How long annotators' label round trips wait while a big import runs.
 
-An annotator process labels sentence after sentence (`labelling.label_and_next`, the
+An annotator process labels sentence after sentence (`queue.loop.label_and_next`, the
 labelling page's round trip) against a throwaway database while this process runs
 `manage.py import_articles` (or `import_labels`) on a generated file. Printed: the worst
 and the 99th-percentile round trip during the import, at two import sizes, and the ratio
@@ -75,13 +75,13 @@ def labeller(stop_file: Path, username: str, target_name: str) -> None:
     from django.contrib.auth import get_user_model
     from django.db import OperationalError
 
-    from annotate import queue
-    from annotate.labelling import label_and_next
     from annotate.models import Target
+    from annotate.queue.loop import label_and_next
+    from annotate.queue.reservations import next_sentence_id
 
     annotator = get_user_model().objects.get(username=username)
     target = Target.objects.get(name=target_name)
-    _, sentence_id = queue.next_sentence_id(annotator=annotator, target=target)
+    _, sentence_id = next_sentence_id(annotator=annotator, target=target)
     Path(str(stop_file) + ".ready").touch()
     waits: list[tuple[float, float]] = []  # (started, seconds)
     deadline = time.monotonic() + LABELLER_SECONDS_MAX
@@ -89,9 +89,9 @@ def labeller(stop_file: Path, username: str, target_name: str) -> None:
         started = time.monotonic()
         # "database is locked" after SQLite's busy timeout: the round trip waited that long.
         with contextlib.suppress(OperationalError):
-            _, sentence_id, _ = label_and_next(
+            sentence_id = label_and_next(
                 annotator=annotator, target_id=target.pk, sentence_id=sentence_id, label="pro"
-            )
+            ).next_sentence_id
         waits.append((time.time(), time.monotonic() - started))
         time.sleep(0.05)  # an annotator reads before the next key press; 20 labels a second at most
     print(json.dumps(waits))

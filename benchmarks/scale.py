@@ -9,7 +9,7 @@ with production settings (DEBUG off) and Django's test Client (in-process, no ne
 alternating between the corpora for --rounds rounds, it times:
   round trip     POST /label/<target>/submit/ (htmx) for the sentence shown, which records
                  the label and renders the next card;
-  next sentence  annotate.queue.next_sentence() alone, with no live reservation (so the
+  next sentence  annotate.next_sentence() alone, with no live reservation (so the
                  queue query runs), the label recorded untimed in between;
 and the parts: the open-sentences search from the cursor, progress, the card read, history.
 Prints medians for both sizes and their ratio (target <= 1.5), then EXPLAIN (QUERY PLAN)
@@ -122,11 +122,13 @@ def measure(args: argparse.Namespace) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from annotate import queue
-    from annotate.card import read_card
-    from annotate.labelling import annotation_record
     from annotate.models import Assignment, QueueCursor, Target
     from annotate.progress import progress_for
+    from annotate.queue import statements
+    from annotate.queue.card import read_card
+    from annotate.queue.record import annotation_record
+    from annotate.queue.reservations import next_sentence
+    from annotate.queue.rule import rule_params
     from annotate.views.labelling import history_context
 
     user = get_user_model().objects.get(username=f"measured-{args.round:03d}")
@@ -162,15 +164,17 @@ def measure(args: argparse.Namespace) -> None:
     for i in range(args.warmup + args.labels):
         Assignment.objects.filter(annotator_id=user.pk, target=target).delete()
         started = time.perf_counter()
-        chosen = queue.next_sentence(annotator=user, target=target)
+        chosen = next_sentence(annotator=user, target=target)
         elapsed = time.perf_counter() - started
         cursor = QueueCursor.objects.get(annotator=user, target=target)
-        sql, params = queue.open_sql(
-            annotator=user, target=target, start=(cursor.article_id, cursor.position), now=timezone.now()
-        )
+        params = {
+            **rule_params(annotator=user, target=target, now=timezone.now()),
+            "start_article": cursor.article_id,
+            "start_position": cursor.position,
+        }
         t0 = time.perf_counter()
         with connection.cursor() as db:
-            db.execute(sql + " LIMIT 1", params)
+            db.execute(f"{statements.OPEN_IN_ORDER} LIMIT 1", params)
             db.fetchall()
         t1 = time.perf_counter()
         progress_for(annotator=user, target=target)
@@ -196,17 +200,22 @@ def explain(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from annotate import queue
     from annotate.models import QueueCursor, Target
+    from annotate.queue import statements
+    from annotate.queue.rule import rule_params
 
     user = get_user_model().objects.get(username="measured-000")
     target = Target.objects.get(name="Scale")
-    # What queue.reserve_next() runs to find the next sentence: the search from the annotator's
+    # What reservations.reserve_next_locked() runs to find the next sentence: the search from the annotator's
     # cursor (ids only; the card is then read by primary key).
     cursor = QueueCursor.objects.filter(annotator=user, target=target).first()
     start = (cursor.article_id, cursor.position) if cursor else (0, 0)
-    sql, params = queue.open_sql(annotator=user, target=target, start=start, now=timezone.now())
-    sql += " LIMIT 1"
+    params = {
+        **rule_params(annotator=user, target=target, now=timezone.now()),
+        "start_article": start[0],
+        "start_position": start[1],
+    }
+    sql = f"{statements.OPEN_IN_ORDER} LIMIT 1"
     with connection.cursor() as db:
         db.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
         rows = db.fetchall()

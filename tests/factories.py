@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from annotate import classifier
 from annotate.corpus import content_hash
-from annotate.labelling import annotation_record
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -21,7 +20,8 @@ from annotate.models import (
     Suggestion,
     Target,
 )
-from annotate.queue import ASSIGNMENT_TIMEOUT
+from annotate.queue.record import annotation_record
+from annotate.queue.rule import ASSIGNMENT_TIMEOUT
 
 
 class UserFactory(factory.django.DjangoModelFactory):

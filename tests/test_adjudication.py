@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from annotate.adjudication import adjudication_record, disagreements
 from annotate.gold import Method, gold_labels
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, SentenceTally
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, SuggestionFactory
 
 pytestmark = pytest.mark.django_db

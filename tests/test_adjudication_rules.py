@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.adjudication import adjudication_record
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

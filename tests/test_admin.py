@@ -5,8 +5,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, content_hash, split_sentences
-from annotate.labelling import annotation_record
 from annotate.models import Article, QueueCursor
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from annotate.agreement import cohen_pairs, fleiss, krippendorff_alpha, percent_agreement
 from annotate.agreement_data import agreement_by_article, agreement_set
 from annotate.agreement_figures import Vote, sentence_agreement
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", reliability data with

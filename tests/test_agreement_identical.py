@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from annotate.agreement import Vote, cohen_pairs, figures, kappa_from_contingency
 from annotate.agreement_data import agreement_set
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, api_client
 
 

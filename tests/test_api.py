@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from annotate.agreement_data import agreement_set
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, CorpusError, split_sentences
-from annotate.labelling import annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Sentence
+from annotate.queue.record import annotation_record
 from annotate.suggestions import in_control_set
 from tests.factories import (
     AnnotationFactory,
@@ -607,6 +607,19 @@ def test_a_suggestion_counts_as_shown_only_if_the_model_shows_one(ann, huawei, s
     assert label(ann, sentences[2], "contra").json()["suggestion_shown"] is False
 
 
+def test_a_client_that_hid_the_suggestion_records_it_as_not_shown(ann, huawei, sentences):
+    SuggestionFactory(sentence=sentences[0], target=huawei, label="pro")
+    body = label(ann, sentences[0], "pro", suggestion_shown=False).json()
+    assert (body["suggestion_shown"], body["accepted_suggestion"]) == (False, False)
+    assert Annotation.objects.get().suggestion_shown is False
+
+
+def test_accepting_a_suggestion_counts_it_as_shown_whatever_the_flag_says(ann, huawei, sentences):
+    SuggestionFactory(sentence=sentences[0], target=huawei, label="contra")
+    body = label(ann, sentences[0], "accept", suggestion_shown=False).json()
+    assert (body["label"], body["suggestion_shown"], body["accepted_suggestion"]) == ("contra", True, True)
+
+
 # Annotations: reading, changing, undoing --------------------------------------------------------
 
 
@@ -654,7 +667,9 @@ def test_the_label_list_is_paginated(ann, annotator, huawei, sentences):
 
 
 def test_another_users_label_is_a_404(ann, other_annotator, huawei, sentences):
-    theirs = annotation_record(annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro")
+    theirs = annotation_record(
+        annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     response = ann.get(f"/api/annotations/{theirs.id}/")
     assert response.status_code == 404
     assert response.json() == {"detail": "No Annotation matches the given query."}
@@ -663,7 +678,7 @@ def test_another_users_label_is_a_404(ann, other_annotator, huawei, sentences):
 def test_changing_a_label_relabels_it_with_its_history(ann, annotator, huawei, sentences):
     mine = annotation_record(
         annotator=annotator, sentence=sentences[0], target=huawei, label="pro", spent_ms=700
-    )
+    ).annotation
     response = ann.patch(f"/api/annotations/{mine.id}/", {"label": "neutral"}, format="json")
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["label"]) == (mine.id, "neutral")
@@ -671,7 +686,9 @@ def test_changing_a_label_relabels_it_with_its_history(ann, annotator, huawei, s
 
 
 def test_changing_another_users_label_is_a_404_and_changes_nothing(ann, other_annotator, huawei, sentences):
-    theirs = annotation_record(annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro")
+    theirs = annotation_record(
+        annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     response = ann.patch(f"/api/annotations/{theirs.id}/", {"label": "contra"}, format="json")
     assert response.status_code == 404
@@ -685,7 +702,9 @@ def test_changing_a_label_that_does_not_exist_is_a_404(ann, huawei):
 
 @pytest.mark.parametrize("value", ["accept", "maybe", None])
 def test_changing_to_a_bad_label_is_a_400_and_changes_nothing(ann, annotator, huawei, sentences, value):
-    mine = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    mine = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     response = ann.patch(f"/api/annotations/{mine.id}/", {"label": value}, format="json")
     assert response.status_code == 400

@@ -26,8 +26,8 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
-from annotate.labelling import annotation_record
 from annotate.models import Label
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory, api_token
 
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,8 @@ from rest_framework.test import APIClient
 
 from annotate.api.parsers import MAX_JSON_DEPTH, json_depth
 from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_stream
-from annotate.labelling import annotation_record
 from annotate.models import MAX_OVERLAP, Annotation, AnnotationEvent, Article, Sentence, Target, is_http_url
+from annotate.queue.record import annotation_record
 from annotate.splits import parse_seed
 from tests.factories import ArticleFactory, SentenceFactory, api_client
 from tests.records import snapshot
@@ -205,7 +205,9 @@ WRITES = [
 def test_a_deeply_nested_body_is_a_400_on_every_write_and_changes_nothing(
     request, annotator, huawei, sentences, persona, method, url, body
 ):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     client = request.getfixturevalue(persona)
     before = everything()
 

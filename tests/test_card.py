@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.card import read_card
-from annotate.labelling import annotation_record
+from annotate.queue.card import read_card
+from annotate.queue.record import annotation_record
 from annotate.suggestions import suggestion_to_show
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory
 

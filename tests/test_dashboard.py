@@ -13,9 +13,9 @@ from annotate.charts.bars import Bar, Segment, StackedRow, bar_chart, progress_b
 from annotate.charts.heat_map import heat_map
 from annotate.charts.lines import Series, line_chart
 from annotate.charts.strip import StripCell, label_legend, stance_strip
-from annotate.labelling import annotation_record
 from annotate.model_history import model_versions
 from annotate.models import Adjudication, Label
+from annotate.queue.record import annotation_record
 from annotate.views.dashboard import dashboard_charts
 from tests.factories import (
     ArticleFactory,

@@ -24,8 +24,8 @@ from annotate.export import (
     export_stream,
     export_summary,
 )
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Annotation, Suggestion
+from annotate.queue.record import annotation_record
 from annotate.summary import article_label_counts, fresh_summary, summary_for
 from tests.factories import (
     AnnotationFactory,

@@ -10,7 +10,7 @@ import pytest
 from annotate.adjudication import adjudication_record
 from annotate.dataset_card import summary_from_counts
 from annotate.export import ExportSpec, export_rows, export_summary
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from annotate.splits import SPLITS, assign_splits, exported_articles
 from annotate.summary import article_counts, article_label_counts, fresh_summary
 from tests.factories import ArticleFactory, SentenceFactory

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from annotate.gold import Method, decide, gold_labels
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 
 from annotate import label_import
 from annotate.label_import import labels_import, read_label_rows
-from annotate.labelling import annotation_record
 from annotate.management.commands import import_labels as import_labels_command
 from annotate.models import Annotation, AnnotationEvent, Article, QueueCursor, Sentence
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, UserFactory
 from tests.threads import label_from_another_connection
 

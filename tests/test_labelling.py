@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from annotate.labelling import MAX_SPENT_MS, annotation_change, annotation_record, annotation_undo
 from annotate.models import Annotation, AnnotationEvent, Label
+from annotate.queue.record import MAX_SPENT_MS, annotation_change, annotation_record, annotation_undo
 from tests.factories import SentenceFactory
 from tests.records import history
 
@@ -21,7 +21,7 @@ def test_recording_a_label_creates_the_annotation_and_its_history(annotator, hua
         spent_ms=1234,
         accepted_suggestion=True,
         suggestion_shown=True,
-    )
+    ).annotation
     assert (annotation.label, annotation.spent_ms, annotation.accepted_suggestion) == ("pro", 1234, True)
     assert history(annotator) == [("create", "", "pro")]
     event = AnnotationEvent.objects.get()
@@ -100,7 +100,9 @@ def test_an_unknown_label_is_refused_and_changes_nothing(annotator, huawei):
 
 def test_changing_another_users_annotation_is_refused(annotator, other_annotator, huawei):
     sentence = SentenceFactory()
-    theirs = annotation_record(annotator=other_annotator, sentence=sentence, target=huawei, label="pro")
+    theirs = annotation_record(
+        annotator=other_annotator, sentence=sentence, target=huawei, label="pro"
+    ).annotation
     with pytest.raises(PermissionDenied):
         annotation_change(annotator=annotator, annotation_id=theirs.id, label="contra")
     assert Annotation.objects.get().label == "pro"
@@ -109,8 +111,8 @@ def test_changing_another_users_annotation_is_refused(annotator, other_annotator
 
 def test_changing_an_own_annotation_relabels_it(annotator, huawei):
     sentence = SentenceFactory()
-    mine = annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
-    changed = annotation_change(annotator=annotator, annotation_id=mine.id, label=Label.NEUTRAL)
+    mine = annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro").annotation
+    changed = annotation_change(annotator=annotator, annotation_id=mine.id, label=Label.NEUTRAL).annotation
     assert (changed.id, changed.label) == (mine.id, "neutral")
     assert history(annotator)[-1] == ("relabel", "pro", "neutral")
 
@@ -120,8 +122,31 @@ def test_time_spent_is_clamped_to_a_sane_range(annotator, huawei):
     assert (
         annotation_record(
             annotator=annotator, sentence=sentence, target=huawei, label="pro", spent_ms=-5
-        ).spent_ms
+        ).annotation.spent_ms
         == 0
     )
-    long = annotation_record(annotator=annotator, sentence=other, target=huawei, label="pro", spent_ms=10**9)
+    long = annotation_record(
+        annotator=annotator, sentence=other, target=huawei, label="pro", spent_ms=10**9
+    ).annotation
     assert long.spent_ms == MAX_SPENT_MS
+
+
+def test_a_skip_is_never_recorded_as_an_accepted_suggestion(annotator, huawei, sentences):
+    recorded = annotation_record(
+        annotator=annotator,
+        sentence=sentences[0],
+        target=huawei,
+        label="skip",
+        accepted_suggestion=True,
+        suggestion_shown=True,
+    )
+    assert recorded.annotation.accepted_suggestion is False
+    assert recorded.event.accepted_suggestion is False
+    assert Annotation.objects.get().accepted_suggestion is False
+
+
+def test_a_label_accepts_a_suggestion_only_when_one_was_shown(annotator, huawei, sentences):
+    recorded = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro", accepted_suggestion=True
+    )
+    assert recorded.annotation.accepted_suggestion is False

@@ -90,7 +90,7 @@ def assert_unavailable(response) -> None:
 
 
 def test_a_view_whose_query_fails_to_connect_answers_503(annotator_client, huawei, sentences):
-    with mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=refused_connection()):
+    with mock.patch("annotate.views.labelling.next_sentence_id", side_effect=refused_connection()):
         response = annotator_client.get(f"/label/{huawei.pk}/", HTTP_HX_REQUEST="true")
     assert_unavailable(response)
 
@@ -101,7 +101,7 @@ def test_a_label_post_cut_off_by_the_server_answers_503_and_writes_nothing(
     error = InterfaceError("connection already closed")
     # Cut off after the label is written, while the next sentence is reserved: the label
     # is in the same transaction, so it goes too.
-    with mock.patch("annotate.labelling.queue.reserve_next", side_effect=error):
+    with mock.patch("annotate.queue.loop.reserve_next_locked", side_effect=error):
         response = annotator_client.post(
             f"/label/{huawei.pk}/submit/",
             {"sentence": sentences[0].pk, "label": "pro"},
@@ -125,7 +125,7 @@ def test_sqlite_locked_past_its_busy_timeout_answers_503_and_is_logged(
     error = sqlite_locked(tmp_path)
     with (
         caplog.at_level(logging.WARNING, logger="annotate.middleware"),
-        mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=error),
+        mock.patch("annotate.views.labelling.next_sentence_id", side_effect=error),
     ):
         response = annotator_client.get(f"/label/{huawei.pk}/")
     assert_unavailable(response)
@@ -134,7 +134,7 @@ def test_sqlite_locked_past_its_busy_timeout_answers_503_and_is_logged(
 
 def test_other_database_errors_are_not_hidden(annotator_client, huawei, sentences):
     with (
-        mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=IntegrityError("bug")),
+        mock.patch("annotate.views.labelling.next_sentence_id", side_effect=IntegrityError("bug")),
         pytest.raises(IntegrityError),
     ):
         annotator_client.get(f"/label/{huawei.pk}/")
@@ -147,13 +147,13 @@ def test_pages_work_as_before_when_the_database_is_up(annotator_client, huawei, 
 
 def test_a_sqlite_file_that_cannot_be_opened_answers_503(annotator_client, huawei, sentences, tmp_path):
     error = sqlite_cannot_open(tmp_path)
-    with mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=error):
+    with mock.patch("annotate.views.labelling.next_sentence_id", side_effect=error):
         response = annotator_client.get(f"/label/{huawei.pk}/")
     assert_unavailable(response)
 
 
 def test_a_missing_table_after_a_missed_migration_is_a_logged_500_not_a_503(logged_in, huawei, caplog):
-    with mock.patch("annotate.views.labelling.queue.next_sentence_id", side_effect=query_a_missing_table):
+    with mock.patch("annotate.views.labelling.next_sentence_id", side_effect=query_a_missing_table):
         response = logged_in.get(f"/label/{huawei.pk}/")
     assert_a_logged_server_error(response, caplog)
 
@@ -168,7 +168,7 @@ def test_a_missing_session_table_is_a_logged_500_not_a_503(logged_in, huawei, ca
 
 def test_a_deadlock_is_a_logged_500_not_a_retry_shortly(logged_in, huawei, sentences, caplog):
     deadlock = from_driver(psycopg.errors.DeadlockDetected("deadlock detected"))
-    with mock.patch("annotate.labelling.queue.reserve_next", side_effect=deadlock):
+    with mock.patch("annotate.queue.loop.reserve_next_locked", side_effect=deadlock):
         response = logged_in.post(
             f"/label/{huawei.pk}/submit/",
             {"sentence": sentences[0].pk, "label": "pro"},

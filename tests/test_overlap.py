@@ -12,16 +12,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import queue
-from annotate.labelling import (
-    SentenceFull,
-    annotation_change,
-    annotation_record,
-    annotation_submit,
-    label_and_next,
-    undo_and_next,
-)
 from annotate.models import Annotation, Assignment, Label
+from annotate.queue.loop import label_and_next, undo_and_next
+from annotate.queue.record import SentenceFull, annotation_change, annotation_record, annotation_submit
+from annotate.queue.reservations import next_sentence
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -41,7 +35,7 @@ FULL = "This sentence already has its 2 labels."
 
 
 def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value)
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
 
 
 def stance_counts(target) -> Counter:
@@ -121,7 +115,7 @@ def test_a_relabel_between_stance_labels_of_a_full_sentence_is_allowed(
 def test_the_holder_of_the_live_reservation_may_label_its_sentence(
     annotator, other_annotator, third_annotator, huawei, sentences
 ):
-    assert queue.next_sentence(annotator=annotator, target=huawei) == sentences[0]
+    assert next_sentence(annotator=annotator, target=huawei) == sentences[0]
     label(other_annotator, sentences[0], huawei, "pro")
     # A third stance label only if the reservation was not counted: here it was.
     assert label(annotator, sentences[0], huawei, "neutral").label == "neutral"
@@ -178,7 +172,8 @@ def test_a_skip_changed_to_a_label_through_the_api_is_a_409_json(annotator, huaw
 def test_undo_of_a_skip_does_not_hand_back_a_sentence_that_has_become_full(
     annotator, huawei, sentences, skipped_then_full
 ):
-    undone, following, _ = undo_and_next(annotator=annotator, target_id=huawei.pk)
+    result = undo_and_next(annotator=annotator, target_id=huawei.pk)
+    undone, following = result.annotation, result.next_sentence_id
     assert undone.sentence == sentences[0]
     assert following == sentences[1].pk
     assert list(Assignment.objects.filter(annotator=annotator).values_list("sentence_id", flat=True)) == [
@@ -193,7 +188,7 @@ def test_undo_of_a_skip_hands_the_sentence_back_while_it_has_room(
 ):
     label(annotator, sentences[0], huawei, "skip")
     label(other_annotator, sentences[0], huawei, "pro")
-    _, following, _ = undo_and_next(annotator=annotator, target_id=huawei.pk)
+    following = undo_and_next(annotator=annotator, target_id=huawei.pk).next_sentence_id
     assert following == sentences[0].pk
 
 
@@ -259,16 +254,16 @@ def _card(annotator, target, sentence):
 
 
 def _api(annotator, target, sentence):
-    return annotation_submit(annotator=annotator, sentence=sentence, target=target, label="pro")
+    return annotation_submit(annotator=annotator, sentence=sentence, target=target, label="pro").annotation
 
 
 def _history(annotator, target, sentence):
     mine = Annotation.objects.get(annotator=annotator, target=target, sentence=sentence)
-    return annotation_change(annotator=annotator, annotation_id=mine.pk, label="pro")
+    return annotation_change(annotator=annotator, annotation_id=mine.pk, label="pro").annotation
 
 
 def _import(annotator, target, sentence):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro")
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label="pro").annotation
 
 
 @pytest.mark.django_db(transaction=True)
@@ -295,7 +290,9 @@ def test_annotators_undoing_skips_at_once_get_the_sentence_back_only_up_to_the_o
     for annotator in annotators:
         label(annotator, x, target, "skip")
 
-    given, _ = in_threads(count, lambda i: undo_and_next(annotator=annotators[i], target_id=target.pk)[1])
+    given, _ = in_threads(
+        count, lambda i: undo_and_next(annotator=annotators[i], target_id=target.pk).next_sentence_id
+    )
 
     assert Counter(given)[x.pk] == 2
     assert Assignment.objects.filter(sentence=x).count() == 2
@@ -317,14 +314,14 @@ def test_annotators_labelling_undoing_relabelling_and_skipping_at_random_never_e
             action = rng.choice(["card", "card", "skip", "undo", "history", "any"])
             try:
                 if action in ("card", "skip"):
-                    shown = queue.next_sentence(annotator=annotator, target=target)
+                    shown = next_sentence(annotator=annotator, target=target)
                     if shown is not None:
                         value = "skip" if action == "skip" else rng.choice(["pro", "contra", "neutral"])
                         label_and_next(
                             annotator=annotator, target_id=target.pk, sentence_id=shown.pk, label=value
                         )
                 elif action == "undo":
-                    _, following, _ = undo_and_next(annotator=annotator, target_id=target.pk)
+                    following = undo_and_next(annotator=annotator, target_id=target.pk).next_sentence_id
                     if following is not None and rng.random() < 0.5:
                         label_and_next(
                             annotator=annotator, target_id=target.pk, sentence_id=following, label="pro"

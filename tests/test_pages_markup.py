@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Target
+from annotate.queue.record import annotation_record
 from annotate.tasks import retrain_target
 from tests.factories import ArticleFactory, ModelVersionFactory, SentenceFactory
 

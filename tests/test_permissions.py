@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotate.labelling import annotation_record
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def world(huawei):
     huawei.overlap = 3  # each role labels the one sentence
     huawei.save()
     own = {
-        role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro")
+        role: annotation_record(annotator=user, sentence=sentence, target=huawei, label="pro").annotation
         for role, user in users.items()
     }
     return users, own, sentence, huawei

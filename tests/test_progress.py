@@ -9,16 +9,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from annotate.labelling import annotation_record
 from annotate.models import Annotation, Article
 from annotate.progress import SHARE_INPUTS_KEY, corpus_size, progress_for
+from annotate.queue.record import annotation_record
 from tests.factories import AnnotationFactory, SentenceFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value)
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
 
 
 def test_progress_counts_labels_done_and_done_today_including_skips(annotator, other_annotator, huawei):

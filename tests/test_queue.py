@@ -7,9 +7,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from annotate import queue
-from annotate.labelling import annotation_record
-from annotate.models import Annotation, AnnotationEvent, Assignment, Target
+from annotate.models import Annotation, AnnotationEvent, Assignment, Sentence, Target
+from annotate.queue import sql, statements
+from annotate.queue.locks import lock_target, target_and_sentence
+from annotate.queue.record import annotation_record
+from annotate.queue.reservations import next_sentence, reserve_again_locked
+from annotate.queue.rule import ASSIGNMENT_TIMEOUT, rule_params
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -23,11 +26,11 @@ pytestmark = pytest.mark.django_db
 
 
 def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value)
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
 
 
 def next_for(annotator, target):
-    return queue.next_sentence(annotator=annotator, target=target)
+    return next_sentence(annotator=annotator, target=target)
 
 
 def in_threads(count, work):
@@ -187,9 +190,9 @@ def test_an_abandoned_sentence_is_handed_out_again_after_the_timeout(
     assert next_for(other_annotator, huawei) == sentences[0]
     assert next_for(annotator, huawei) == sentences[1]
     # The other annotator walked away; their reservation runs out.
-    long_ago = timezone.now() - queue.ASSIGNMENT_TIMEOUT - datetime.timedelta(seconds=1)
+    long_ago = timezone.now() - ASSIGNMENT_TIMEOUT - datetime.timedelta(seconds=1)
     Assignment.objects.filter(annotator=other_annotator).update(
-        shown_at=long_ago, expires_at=long_ago + queue.ASSIGNMENT_TIMEOUT
+        shown_at=long_ago, expires_at=long_ago + ASSIGNMENT_TIMEOUT
     )
     label(annotator, sentences[1], huawei)
     assert next_for(annotator, huawei) == sentences[0]
@@ -211,14 +214,25 @@ def test_an_annotator_whose_reservation_expired_gets_a_fresh_one(annotator, huaw
 def test_a_reservation_lasts_the_assignment_timeout(annotator, huawei, sentences):
     next_for(annotator, huawei)
     assignment = Assignment.objects.get(annotator=annotator)
-    assert assignment.expires_at - assignment.shown_at == queue.ASSIGNMENT_TIMEOUT
+    assert assignment.expires_at - assignment.shown_at == ASSIGNMENT_TIMEOUT
 
 
 def test_reserve_again_reserves_a_given_sentence_in_place_of_the_current_one(annotator, huawei, sentences):
     next_for(annotator, huawei)
-    assert queue.reserve_again(annotator=annotator, target=huawei, sentence=sentences[3])
+    assert reserve_again_locked(annotator=annotator, target=huawei, sentence_id=sentences[3].pk)
     assert Assignment.objects.get(annotator=annotator).sentence == sentences[3]
     assert next_for(annotator, huawei) == sentences[3]
+
+
+def open_sentences(*, annotator, target, now):
+    """Every sentence open to the annotator at `now`, in queue order (statements.OPEN_IN_ORDER)."""
+    params = {
+        **rule_params(annotator=annotator, target=target, now=now),
+        "start_article": 0,
+        "start_position": 0,
+    }
+    ids = [row[0] for row in sql.fetch(statements.OPEN_IN_ORDER, params)]
+    return sorted(Sentence.objects.filter(pk__in=ids), key=lambda sentence: ids.index(sentence.pk))
 
 
 def test_open_sentences_lists_what_the_annotator_may_be_given_in_queue_order(
@@ -234,16 +248,16 @@ def test_open_sentences_lists_what_the_annotator_may_be_given_in_queue_order(
     label(annotator, a1, huawei, "skip")
     AssignmentFactory(annotator=other_annotator, target=huawei, sentence=a2)
     now = timezone.now()
-    assert list(queue.open_sentences(annotator=annotator, target=huawei, now=now)) == [a0, b0]
-    later = now + queue.ASSIGNMENT_TIMEOUT + datetime.timedelta(seconds=1)
-    assert list(queue.open_sentences(annotator=annotator, target=huawei, now=later)) == [a0, a2, b0]
+    assert list(open_sentences(annotator=annotator, target=huawei, now=now)) == [a0, b0]
+    later = now + ASSIGNMENT_TIMEOUT + datetime.timedelta(seconds=1)
+    assert list(open_sentences(annotator=annotator, target=huawei, now=later)) == [a0, a2, b0]
 
 
 def test_open_sentences_does_not_count_the_annotators_own_reservation(annotator, huawei, sentences):
     huawei.overlap = 1
     huawei.save()
     AssignmentFactory(annotator=annotator, target=huawei, sentence=sentences[0])
-    assert list(queue.open_sentences(annotator=annotator, target=huawei, now=timezone.now())) == sentences
+    assert list(open_sentences(annotator=annotator, target=huawei, now=timezone.now())) == sentences
 
 
 # Concurrency: real threads, real transactions
@@ -291,7 +305,7 @@ def test_a_label_submitted_from_several_threads_at_once_is_stored_once_with_full
 
 def test_the_target_read_under_its_lock_has_aware_datetimes(huawei):
     with transaction.atomic():
-        locked = queue.lock_target(huawei.pk)
+        locked = lock_target(huawei.pk)
     assert timezone.is_aware(locked.created_at)
     assert locked.created_at == Target.objects.get(pk=huawei.pk).created_at
     assert locked.created_at <= timezone.now()
@@ -299,7 +313,22 @@ def test_the_target_read_under_its_lock_has_aware_datetimes(huawei):
 
 def test_the_target_read_with_a_sentence_has_aware_datetimes(huawei, sentences):
     with transaction.atomic():
-        target, sentence = queue.target_and_sentence(target_id=huawei.pk, sentence_id=sentences[1].pk)
+        locked = target_and_sentence(target_id=huawei.pk, sentence_id=sentences[1].pk)
+    target, sentence = locked.target, locked.sentence
     assert target.created_at == Target.objects.get(pk=huawei.pk).created_at
     assert target.created_at <= timezone.now()
     assert (sentence.pk, sentence.position, sentence.text) == (sentences[1].pk, 1, sentences[1].text)
+
+
+def test_a_label_for_another_target_does_not_hide_a_sentence_from_this_targets_queue(
+    annotator, other_annotator, huawei, sentences
+):
+    huawei.overlap = 1
+    huawei.save()
+    five_g = TargetFactory(name="5G", overlap=1)
+    annotation_record(annotator=annotator, sentence=sentences[0], target=five_g, label="pro")
+    annotation_record(annotator=other_annotator, sentence=sentences[1], target=five_g, label="pro")
+    # Neither the annotator's own label nor another's fills the sentence for Huawei.
+    assert next_sentence(annotator=annotator, target=huawei) == sentences[0]
+    annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) == sentences[1]

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from annotate import queue
-from annotate.labelling import annotation_change, annotation_record, annotation_undo
 from annotate.models import Assignment, QueueCursor
+from annotate.queue.record import annotation_change, annotation_record, annotation_undo
+from annotate.queue.reservations import next_sentence
 from tests.factories import ArticleFactory, SentenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def single(huawei):
 
 
 def label_next(annotator, target, label="pro"):
-    sentence = queue.next_sentence(annotator=annotator, target=target)
+    sentence = next_sentence(annotator=annotator, target=target)
     annotation_record(annotator=annotator, sentence=sentence, target=target, label=label)
     return sentence
 
@@ -44,7 +44,7 @@ def cursor_of(annotator, target):
 def test_the_cursor_moves_past_what_the_annotator_has_finished(annotator, huawei, corpus):
     for _ in range(3):
         label_next(annotator, huawei)
-    assert queue.next_sentence(annotator=annotator, target=huawei) == corpus[3]
+    assert next_sentence(annotator=annotator, target=huawei) == corpus[3]
     assert cursor_of(annotator, huawei) == (corpus[3].article_id, 3)
 
 
@@ -54,16 +54,16 @@ def test_an_undo_behind_the_cursor_reopens_the_sentence_for_others(
     assert label_next(annotator, single) == corpus[0]
     assert label_next(other_annotator, single) == corpus[1]  # corpus[0] is full
     annotation_undo(annotator=annotator, target=single)
-    assert queue.next_sentence(annotator=other_annotator, target=single) == corpus[0]
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[0]
 
 
 def test_relabelling_to_skip_behind_the_cursor_reopens_the_sentence(
     annotator, other_annotator, single, corpus
 ):
-    first = annotation_record(annotator=annotator, sentence=corpus[0], target=single, label="pro")
+    first = annotation_record(annotator=annotator, sentence=corpus[0], target=single, label="pro").annotation
     assert label_next(other_annotator, single) == corpus[1]
     annotation_change(annotator=annotator, annotation_id=first.id, label="skip")
-    assert queue.next_sentence(annotator=other_annotator, target=single) == corpus[0]
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[0]
 
 
 def test_raising_the_overlap_reopens_full_sentences(annotator, other_annotator, single, corpus):
@@ -71,16 +71,16 @@ def test_raising_the_overlap_reopens_full_sentences(annotator, other_annotator, 
     assert label_next(other_annotator, single) == corpus[1]
     single.overlap = 2
     single.save()
-    assert queue.next_sentence(annotator=other_annotator, target=single) == corpus[0]
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[0]
 
 
 def test_the_cursor_never_passes_a_sentence_that_is_only_reserved(annotator, other_annotator, single, corpus):
-    assert queue.next_sentence(annotator=annotator, target=single) == corpus[0]  # reserved, not labelled
+    assert next_sentence(annotator=annotator, target=single) == corpus[0]  # reserved, not labelled
     assert label_next(other_annotator, single) == corpus[1]
     Assignment.objects.filter(annotator=annotator).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert queue.next_sentence(annotator=other_annotator, target=single) == corpus[0]
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[0]
 
 
 def test_sentences_imported_into_an_older_article_are_found_behind_the_cursor(annotator, huawei, tmp_path):
@@ -93,9 +93,62 @@ def test_sentences_imported_into_an_older_article_are_found_behind_the_cursor(an
         SentenceFactory(article=later, position=i)
     for _ in range(4):
         label_next(annotator, huawei)
-    assert queue.next_sentence(annotator=annotator, target=huawei) is None
+    assert next_sentence(annotator=annotator, target=huawei) is None
     path = tmp_path / "split.csv"
     path.write_text("text,label\nOne.,pro\nTwo.,pro\n")
     call_command("import_labels", str(path), "--target", "Huawei", "--annotator", "importer")
-    found = queue.next_sentence(annotator=annotator, target=huawei)
+    found = next_sentence(annotator=annotator, target=huawei)
     assert (found.article_id, found.text) == (older.id, "One.")
+
+
+# Nothing open: the cursor stands past the end, and whatever reopens a sentence finds it
+
+
+def test_with_nothing_unfinished_the_cursor_stands_past_the_last_sentence(annotator, huawei, corpus):
+    for _ in corpus:
+        label_next(annotator, huawei)
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    assert cursor_of(annotator, huawei) == (corpus[-1].article_id, corpus[-1].position + 1)
+
+
+def test_the_first_search_finding_nothing_leaves_the_cursor_past_the_end(annotator, huawei, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    assert cursor_of(annotator, huawei) == (corpus[-1].article_id, corpus[-1].position + 1)
+
+
+def test_an_undo_reopens_a_sentence_for_a_cursor_past_the_end(annotator, other_annotator, single, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=single, label="pro")
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    annotation_undo(annotator=annotator, target=single)
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[-1]
+
+
+def test_a_skip_reopens_a_sentence_for_a_cursor_past_the_end(annotator, other_annotator, single, corpus):
+    mine = [annotation_record(annotator=annotator, sentence=s, target=single, label="pro") for s in corpus]
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    annotation_change(annotator=annotator, annotation_id=mine[1].annotation.pk, label="skip")
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[1]
+
+
+def test_a_reservation_expiring_reopens_its_sentence_with_no_write(
+    annotator, other_annotator, single, corpus
+):
+    for sentence in corpus[:-1]:
+        annotation_record(annotator=annotator, sentence=sentence, target=single, label="pro")
+    assert next_sentence(annotator=annotator, target=single) == corpus[-1]  # held, unlabelled
+    assert next_sentence(annotator=other_annotator, target=single) is None
+    assert next_sentence(annotator=other_annotator, target=single) is None  # asked again: still held
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    Assignment.objects.filter(annotator=annotator).update(shown_at=long_ago, expires_at=long_ago)
+    assert next_sentence(annotator=other_annotator, target=single) == corpus[-1]
+
+
+def test_a_new_article_is_found_by_a_cursor_past_the_end(annotator, huawei, corpus):
+    for sentence in corpus:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    assert next_sentence(annotator=annotator, target=huawei) is None
+    added = SentenceFactory(article=ArticleFactory(), position=0)
+    assert next_sentence(annotator=annotator, target=huawei) == added

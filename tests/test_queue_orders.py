@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from annotate import queue
-from annotate.labelling import annotation_record, annotation_undo
 from annotate.models import Assignment, QueueCursor, Sentence, Target
+from annotate.queue.record import annotation_record, annotation_undo
+from annotate.queue.reservations import next_sentence
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -63,11 +63,11 @@ def set_order(target: Target, **fields: object) -> None:
 
 
 def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value)
+    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
 
 
 def next_for(annotator, target):
-    return queue.next_sentence(annotator=annotator, target=target)
+    return next_sentence(annotator=annotator, target=target)
 
 
 def handed_out(annotator, target) -> list[Sentence]:
@@ -356,3 +356,21 @@ def test_annotators_asking_at_once_in_uncertainty_order_never_exceed_the_overlap
     assert not outcome.errors, outcome.errors
     assert sorted(s.pk for s in given if s is not None) == sorted(s.pk for s in sentences)
     assert given.count(None) == 2
+
+
+def test_an_undo_behind_the_ranked_cursor_reopens_the_sentence_under_the_entropy_order(
+    annotator, other_annotator, huawei
+):
+    sentences = scored(huawei)
+    set_order(huawei, queue_order="uncertainty", uncertainty_measure="entropy", overlap=1)
+    order = [sentences[i] for i in ORDERS["entropy"]]
+    assert next_for(annotator, huawei) == order[0]
+    label(annotator, order[0], huawei)
+    assert handed_out(other_annotator, huawei) == order[1:]
+    assert ranked_cursor(other_annotator, huawei) == ("entropy", order[-1].id)
+
+    annotation_undo(annotator=annotator, target=Target.objects.get(pk=huawei.pk))
+
+    # Highest entropy first: the cursor moves back up the descending ranking to order[0].
+    assert ranked_cursor(other_annotator, huawei) == ("entropy", order[0].id)
+    assert next_for(other_annotator, huawei) == order[0]

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from annotate import classifier
-from annotate.labelling import annotation_change
 from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
+from annotate.queue.record import annotation_change
 from tests.factories import (
     ArticleFactory,
     SentenceFactory,

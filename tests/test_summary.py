@@ -8,8 +8,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from annotate import summary
-from annotate.labelling import annotation_record
 from annotate.models import TargetSummary
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory
 from tests.tasks import run_queued_task
 

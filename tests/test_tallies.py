@@ -9,7 +9,6 @@ import pytest
 
 from annotate.adjudication import adjudication_record, open_count, open_disagreements
 from annotate.gold import decide
-from annotate.labelling import annotation_record, annotation_undo
 from annotate.models import (
     STANCE_LABELS,
     Adjudication,
@@ -18,6 +17,7 @@ from annotate.models import (
     SentenceTally,
     TargetChanges,
 )
+from annotate.queue.record import annotation_record, annotation_undo
 from tests.factories import AnnotationFactory, ArticleFactory, SentenceFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

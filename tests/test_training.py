@@ -9,8 +9,8 @@ from django.db import connection
 
 from annotate import classifier, training
 from annotate.classifier import CLASSES, TrainingError
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, ModelVersion, Sentence, Suggestion, Target
+from annotate.queue.record import annotation_record
 from tests.factories import (
     ArticleFactory,
     ModelVersionFactory,

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotate.labelling import annotation_record
 from annotate.models import Article
+from annotate.queue.record import annotation_record
 from tests.factories import ArticleFactory, SentenceFactory
 
 pytestmark = pytest.mark.django_db

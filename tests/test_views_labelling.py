@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate import queue
-from annotate.labelling import MAX_SPENT_MS, annotation_record
 from annotate.models import Annotation, AnnotationEvent, Article, Assignment, LabellingSettings, Sentence
+from annotate.queue.record import MAX_SPENT_MS, annotation_record
+from annotate.queue.reservations import next_sentence, reserve_again_locked
 from annotate.views.labelling import sentence_preview
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, TargetFactory
 from tests.records import history, snapshot
@@ -96,7 +96,7 @@ def test_the_label_page_varies_on_the_htmx_header(annotator_client, huawei, sent
 def test_the_card_shows_the_sentence_its_article_and_two_sentences_either_side(annotator, huawei):
     article = ArticleFactory(title="Envoy urges Britain", source="Daily Example")
     sentences = [SentenceFactory(article=article, position=i, text=f"Text at {i}.") for i in range(7)]
-    queue.reserve_again(annotator=annotator, target=huawei, sentence=sentences[3])
+    reserve_again_locked(annotator=annotator, target=huawei, sentence_id=sentences[3].pk)
     client = Client()
     client.force_login(annotator)
     html = client.get(label_url(huawei), **HTMX).content.decode()
@@ -495,7 +495,9 @@ def test_the_history_panel_of_one_target_leaves_out_other_targets(annotator, ann
 def test_relabelling_from_the_history_changes_the_annotation_in_place(
     annotator, annotator_client, huawei, sentences
 ):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     response = annotator_client.post(relabel_url(annotation), {"label": "neutral"}, **HTMX)
     assert response.status_code == 200
     assert list(Annotation.objects.values_list("id", "label")) == [(annotation.id, "neutral")]
@@ -508,7 +510,9 @@ def test_relabelling_from_the_history_changes_the_annotation_in_place(
 
 
 def test_relabelling_without_htmx_redirects_to_the_label_page(annotator, annotator_client, huawei, sentences):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     response = annotator_client.post(relabel_url(annotation), {"label": "skip"})
     assert response.status_code == 302
     assert response["Location"] == label_url(huawei)
@@ -518,7 +522,9 @@ def test_relabelling_without_htmx_redirects_to_the_label_page(annotator, annotat
 def test_relabelling_another_annotators_label_is_refused_and_changes_nothing(
     annotator_client, other_annotator, huawei, sentences
 ):
-    theirs = annotation_record(annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro")
+    theirs = annotation_record(
+        annotator=other_annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     response = annotator_client.post(relabel_url(theirs), {"label": "contra"}, **HTMX)
     assert response.status_code in (403, 404)
@@ -535,7 +541,9 @@ def test_relabelling_an_annotation_that_does_not_exist_is_refused(annotator_clie
 def test_relabelling_to_an_invalid_label_is_a_400_and_changes_nothing(
     annotator, annotator_client, huawei, sentences, data
 ):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     response = annotator_client.post(relabel_url(annotation), data, **HTMX)
     assert response.status_code == 400
@@ -543,14 +551,18 @@ def test_relabelling_to_an_invalid_label_is_a_400_and_changes_nothing(
 
 
 def test_relabelling_rejects_get(annotator, annotator_client, huawei, sentences):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     assert annotator_client.get(relabel_url(annotation), {"label": "contra"}).status_code == 405
     assert snapshot() == before
 
 
 def test_an_anonymous_relabel_is_a_401_and_changes_nothing(annotator, huawei, sentences):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     response = Client().post(relabel_url(annotation), {"label": "contra"}, **HTMX)
     assert response.status_code == 401
@@ -559,7 +571,9 @@ def test_an_anonymous_relabel_is_a_401_and_changes_nothing(annotator, huawei, se
 
 
 def test_a_relabel_without_csrf_token_is_refused(annotator, huawei, sentences):
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     before = snapshot()
     client = Client(enforce_csrf_checks=True)
     client.force_login(annotator)
@@ -671,7 +685,9 @@ def test_the_status_line_is_outside_the_card_and_every_answer_fills_it(
     assert (
         status_line(undone.content.decode()) == f"Undid skip; the sentence is back. Next: {sentences[0].text}"
     )
-    annotation = annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+    annotation = annotation_record(
+        annotator=annotator, sentence=sentences[0], target=huawei, label="pro"
+    ).annotation
     relabelled = annotator_client.post(relabel_url(annotation), {"label": "neutral"}, **HTMX)
     html = relabelled.content.decode()
     assert html.lstrip().startswith(f'<li id="history-{annotation.id}"')
@@ -828,4 +844,4 @@ def test_after_a_label_the_one_reservation_holds_the_next_sentence_and_none_is_l
         current = following
     assert current is None
     # With overlap 1 nothing is left for a second annotator: no stale reservation counted twice.
-    assert queue.next_sentence(annotator=other_annotator, target=huawei) is None
+    assert next_sentence(annotator=other_annotator, target=huawei) is None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from annotate.labelling import label_and_next
 from annotate.models import Article
+from annotate.queue.loop import label_and_next
 
 
 def label_from_another_connection(*, annotator, target, sentence, wait: float = 10) -> tuple[bool, int]:

@@ -9,7 +9,6 @@ from rest_framework import serializers
 
 from annotate.corpus import LONE_SURROGATE
 from annotate.export import FORMATS, LEVELS
-from annotate.labelling import ACCEPT
 from annotate.models import (
     MAX_ID,
     Annotation,
@@ -21,6 +20,7 @@ from annotate.models import (
     Target,
     validate_http_url,
 )
+from annotate.queue.record import ACCEPT
 from annotate.splits import DEFAULT_SEED, SEED_LIMIT, SeedError, parse_seed
 
 # DECLARED: fields named `label` or `source` are declared fields, which the serializer's

@@ -35,14 +35,14 @@ from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.labelling import (
+from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
+from annotate.queue.record import (
     NoSuggestionToAccept,
     SentenceFull,
     annotation_change,
     annotation_submit,
     annotation_undo,
 )
-from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
 from annotate.roles import is_curator
 from annotate.suggestions import in_control_set
 from annotate.summary import summary_for
@@ -358,7 +358,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
                 label=data["label"],
                 spent_ms=data.get("spent_ms"),
                 suggestion_shown=data["suggestion_shown"],
-            )
+            ).annotation
         except (NoSuggestionToAccept, SentenceFull) as error:
             raise Conflict(" ".join(error.messages)) from None
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
@@ -380,7 +380,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         try:
             annotation = annotation_change(
                 annotator=signed_in(request), annotation_id=pk, label=given.validated_data["label"]
-            )
+            ).annotation
         except DjangoPermissionDenied:
             raise NotFound("No such annotation of yours.") from None
         except SentenceFull as full:

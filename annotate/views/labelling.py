@@ -9,20 +9,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotate import queue
-from annotate.card import read_card
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
-from annotate.labelling import (
-    SentenceFull,
-    annotation_change,
-    label_and_next,
-    shortcuts_for,
-    shortcuts_set,
-    undo_and_next,
-)
+from annotate.labelling import shortcuts_for, shortcuts_set
 from annotate.models import Annotation, Label, Shortcuts, Target
+from annotate.queue.card import read_card
+from annotate.queue.loop import label_and_next, undo_and_next
+from annotate.queue.record import SentenceFull, annotation_change
+from annotate.queue.reservations import next_sentence_id
 from annotate.roles import is_annotator, is_curator
-from annotate.suggestions import suggestion_to_show
 from annotate.views.request import SignedInRequest
 
 HISTORY_LENGTH = 10
@@ -47,15 +41,14 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 def card_context(request: SignedInRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
-    """Everything the sentence card shows, read in one query (annotate/card.py)."""
+    """Everything the sentence card shows, read in one query (annotate/queue/card.py)."""
     card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
-    suggestion = None if card.sentence is None else suggestion_to_show(target=target, sentence=card.sentence)
     return {
         "target": target,
         "sentence": card.sentence,
         "before": card.before,
         "after": card.after,
-        "suggestion": suggestion,
+        "suggestion": card.suggestion,
         "progress": card.progress,
         "label_keys": LABEL_KEYS,
     }
@@ -96,7 +89,7 @@ def label_home(request: SignedInRequest) -> HttpResponse:
 def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
     if is_annotator(request.user):
-        target, sentence_id = queue.next_sentence_id(annotator=request.user, target=target)
+        target, sentence_id = next_sentence_id(annotator=request.user, target=target)
         context = {**card_context(request, target, sentence_id), **history_context(request, target)}
     else:  # only annotators reserve sentences; others see the page without one
         context = {
@@ -117,7 +110,7 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
     try:
-        annotation, following, target = label_and_next(
+        labelled = label_and_next(
             annotator=request.user,
             target_id=target_id,
             sentence_id=form.cleaned_data["sentence"],
@@ -131,9 +124,10 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     if not request.htmx:
-        return redirect("label", target_id=target.pk)
+        return redirect("label", target_id=labelled.target.pk)
+    annotation = labelled.recorded.annotation
     verb = "Skipped" if annotation.label == Label.SKIP else f"Labelled {annotation.label}"
-    card = card_context(request, target, following)
+    card = card_context(request, labelled.target, labelled.next_sentence_id)
     # The status line (outside the card, so it is not swapped away) and the history
     # panel's one changed row on top (its old place removed) come out of band.
     context = {
@@ -142,7 +136,7 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
         "announce_next": True,
         "entry": annotation,
         "change_labels": Label.choices,
-        "moved": annotation.event.old_label != "",  # type: ignore[attr-defined]  # set by annotation_record
+        "moved": labelled.recorded.old_label != "",
     }
     return render(request, "annotate/label.html#label-response", context)
 
@@ -150,16 +144,17 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
 @require_POST
 def label_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
     try:
-        undone, following, target = undo_and_next(annotator=request.user, target_id=target_id)
+        result = undo_and_next(annotator=request.user, target_id=target_id)
     except Target.DoesNotExist as missing:
         raise Http404("No such target.") from missing
+    undone, following, target = result.annotation, result.next_sentence_id, result.target
     if not request.htmx:
         return redirect("label", target_id=target.pk)
     if undone is None:
         message = "Nothing to undo."
     elif following == undone.sentence_id:
         message = f"Undid {undone.label}; the sentence is back."
-    else:  # others filled it meanwhile (queue.reserve_again)
+    else:  # others filled it meanwhile (reservations.reserve_again_locked)
         message = f"Undid {undone.label}; that sentence already has its labels, so here is the next one."
     card = card_context(request, target, following)
     # A row leaves the history, so the whole panel comes back, out of band.
@@ -175,7 +170,7 @@ def annotation_relabel(request: SignedInRequest, annotation_id: int) -> HttpResp
     try:
         annotation = annotation_change(
             annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
-        )
+        ).annotation
     except SentenceFull as full:
         return _conflict(full)
     if not request.htmx:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotate.labelling import annotation_record
 from annotate.models import Annotation
+from annotate.queue.record import annotation_record
 from tests.factories import UserFactory
 
 pytestmark = [

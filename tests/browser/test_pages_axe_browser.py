@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, Label, Target
+from annotate.queue.record import annotation_record
 from annotate.tasks import retrain_target
 from tests.browser.axe_check import assert_accessible
 from tests.browser.conftest import PASSWORD

@@ -1,9 +1,7 @@
-"""SQL written once, for the statements that run on every label.
+"""Running the label loop's hand-written statements (statements.py) and reading their rows.
 
-The ORM builds a query anew each time it runs; for the labelling round trip that cost more
-CPU than the database spent running the statements. Templates here name tables as
-`{sentence}`, `{annotation}`, ... and take `%(name)s` parameters, and run unchanged on
-SQLite and PostgreSQL.
+Statements take `%(name)s` parameters and run unchanged on SQLite and PostgreSQL. A row read
+this way becomes a model instance through `instance`, which applies the ORM's converters.
 """
 
 from __future__ import annotations
@@ -16,39 +14,7 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
-from annotate.models import (
-    Annotation,
-    AnnotatorTally,
-    Article,
-    Assignment,
-    QueueCursor,
-    Sentence,
-    Suggestion,
-    Target,
-)
-
 M = TypeVar("M", bound=Model)
-
-TABLES = {
-    "annotation": Annotation,
-    "annotator_tally": AnnotatorTally,
-    "article": Article,
-    "assignment": Assignment,
-    "cursor": QueueCursor,
-    "sentence": Sentence,
-    "suggestion": Suggestion,
-    "target": Target,
-}
-
-
-def table(name: str) -> str:
-    """The quoted table name of one of TABLES."""
-    return connection.ops.quote_name(TABLES[name]._meta.db_table)
-
-
-def statement(template: str, **fragments: str) -> str:
-    """The template with its `{table}` names filled in, and any other `{fragment}`."""
-    return template.format(**{name: table(name) for name in TABLES}, **fragments)
 
 
 def fetch(sql: str, params: Mapping[str, Any]) -> list[tuple]:

@@ -1,0 +1,58 @@
+"""The target's lock: step 1 of the one lock order (annotate/queue/__init__.py).
+
+Handing out sentences, the room test and moving or rewinding search cursors hold it (a row
+lock on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock), so
+the last open slot of a sentence goes to one annotator only and no search passes a sentence
+that has just opened again. The target's settings are read with it, so switching the queue
+order or the overlap needs no restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from annotate.models import Sentence, Target
+from annotate.queue import sql, statements
+from annotate.queue.card import Suggested
+
+
+def lock_target(target_id: int) -> Target:
+    """Lock the target's row until the transaction ends; the target as read under it."""
+    locking = connection.features.has_select_for_update
+    rows = sql.fetch(
+        statements.LOCK_TARGET_FOR_UPDATE if locking else statements.LOCK_TARGET, {"target": target_id}
+    )
+    if not rows:
+        raise Target.DoesNotExist(f"No target {target_id}.")
+    return sql.instance(Target, statements.TARGET_FIELDS, rows[0])
+
+
+@dataclass
+class Locked:
+    """A target read under its lock, a sentence, and the active model's suggestion for it
+    (None without an active version or a suggestion; the control set is not applied)."""
+
+    target: Target
+    sentence: Sentence
+    suggested: Suggested | None
+
+
+def target_and_sentence(*, target_id: int, sentence_id: int) -> Locked:
+    """Lock a target (as `lock_target`) and read it, a sentence and the active suggestion
+    for it, in one statement.
+
+    Raises Target.DoesNotExist when either is missing (and then holds no lock).
+    """
+    locking = connection.features.has_select_for_update
+    query = statements.TARGET_AND_SENTENCE_FOR_UPDATE if locking else statements.TARGET_AND_SENTENCE
+    rows = sql.fetch(query, {"target": target_id, "sentence": sentence_id})
+    if not rows:
+        raise Target.DoesNotExist(f"No target {target_id} or no sentence {sentence_id}.")
+    row, width = rows[0], len(statements.TARGET_FIELDS)
+    target = sql.instance(Target, statements.TARGET_FIELDS, row[:width])
+    sentence = sql.instance(Sentence, statements.SENTENCE_FIELDS, row[width : width + 6])
+    label, confidence = row[width + 6], row[width + 7]
+    suggested = Suggested(label=label, confidence=confidence) if label is not None else None
+    return Locked(target=target, sentence=sentence, suggested=suggested)

@@ -1,0 +1,79 @@
+"""One key press: record the label (or undo) and reserve the next sentence, one transaction.
+
+The target's lock is taken in the first statement, with the target and the sentence, and
+held to the commit, in the one lock order (annotate/queue/__init__.py): the room test, the
+label and the hand-out are one step for the other annotators of the target. The card is
+read after the commit (card.read_card).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from annotate.models import Annotation, Target
+from annotate.queue.card import suggestion_to_show
+from annotate.queue.locks import lock_target, target_and_sentence
+from annotate.queue.record import Recorded, SentenceFull, as_given, record_locked, undo_locked
+from annotate.queue.reservations import reserve_again_locked, reserve_next_locked
+
+
+@dataclass(frozen=True)
+class Labelled:
+    recorded: Recorded
+    target: Target  # as read under its lock
+    next_sentence_id: int | None  # None: nothing is open
+
+
+@dataclass(frozen=True)
+class Undone:
+    annotation: Annotation | None  # the removed label (unsaved), None: nothing to undo
+    target: Target
+    next_sentence_id: int | None
+
+
+def label_and_next(
+    *, annotator: User, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+) -> Labelled:
+    """Record a label from the labelling page and reserve the next sentence.
+
+    The label, its history event and the next reservation (which replaces the one the
+    label used up) are written together or not at all. Raises Target.DoesNotExist for an
+    unknown target or sentence, and ValidationError for a refused label (SentenceFull for
+    a sentence without room, NoSuggestionToAccept).
+    """
+    with transaction.atomic():
+        locked = target_and_sentence(target_id=target_id, sentence_id=sentence_id)
+        target, sentence = locked.target, locked.sentence
+        shown = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=locked.suggested)
+        given = as_given(label=label, shown=shown)
+        recorded = record_locked(
+            annotator=annotator,
+            sentence=sentence,
+            target=target,
+            label=given.label,
+            spent_ms=spent_ms,
+            accepted_suggestion=given.accepted_suggestion,
+            suggestion_shown=given.suggestion_shown,
+        )
+        if recorded is None:
+            raise SentenceFull(target)
+        next_id = reserve_next_locked(annotator=annotator, target=target)
+    return Labelled(recorded=recorded, target=target, next_sentence_id=next_id)
+
+
+def undo_and_next(*, annotator: User, target_id: int) -> Undone:
+    """Undo the annotator's latest label and show its sentence again.
+
+    A sentence that has no room for them any more (others labelled it after a skip) is
+    not shown again: the next open one is.
+    """
+    with transaction.atomic():
+        target = lock_target(target_id)
+        undone = undo_locked(annotator=annotator, target=target)
+        if undone is not None:
+            reserve_again_locked(annotator=annotator, target=target, sentence_id=undone.sentence_id)
+        next_id = reserve_next_locked(annotator=annotator, target=target)
+    return Undone(annotation=undone, target=target, next_sentence_id=next_id)

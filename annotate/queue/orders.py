@@ -1,0 +1,80 @@
+"""The orders a target hands out its OPEN sentences in (rule.py decides which are open).
+
+- in order: by article and position, from the annotator's cursor (cursors.py); also what
+  every other order falls back to, before any model and for sentences it has not scored;
+- uncertainty: the active version's suggestions, least confident / smallest margin /
+  highest entropy first (Target.uncertainty_measure), from the ranked cursor;
+- mix: uncertainty, with a random open sentence `random_share` of the time.
+
+Each runs under the target's lock (`*_locked`) and returns a sentence id or None.
+"""
+
+from __future__ import annotations
+
+import random
+
+from annotate.models import Target
+from annotate.progress import sentence_id_bounds
+from annotate.queue import sql, statements
+from annotate.queue.cursors import Cursors, move_ranked_cursor_locked
+
+#: Scores beyond any measure's range (probabilities, margins and entropies in bits): the
+#: start of a ranking without a ranked cursor.
+_BEFORE_ANY_SCORE = 1e300
+
+
+def reserve_in_order_locked(params: dict[str, object], *, cursors: Cursors) -> int | None:
+    """Reserve the first open sentence from the in-order cursor; its id."""
+    start_article, start_position = cursors.in_order
+    found = sql.fetch(
+        statements.RESERVE_FIRST_OPEN,
+        {**params, "start_article": start_article, "start_position": start_position},
+    )
+    return found[0][0] if found else None
+
+
+def most_uncertain_locked(
+    params: dict[str, object], *, annotator_id: int, target: Target, cursors: Cursors
+) -> int | None:
+    """The most uncertain open sentence by the active version's suggestions.
+
+    Walks the measure's suggestion index from the annotator's ranked cursor and stops at
+    the first open sentence, instead of scoring every sentence; the cursor first moves up
+    to the first suggestion that is not finished, so the walk never passes the same
+    labelled stretch twice.
+    """
+    measure, version = target.uncertainty_measure, target.active_version_id
+    assert version is not None
+    descending = statements.UNCERTAINTY_COLUMNS[measure][1]
+    score: float = _BEFORE_ANY_SCORE if descending else -_BEFORE_ANY_SCORE
+    sentence_id = 0
+    same_ranking = (cursors.ranked_version_id, cursors.ranked_measure) == (version, measure)
+    if same_ranking and cursors.ranked_score is not None and cursors.ranked_sentence_id is not None:
+        score, sentence_id = cursors.ranked_score, cursors.ranked_sentence_id
+    start = {"version": version, "score": score, "from_sentence": sentence_id}
+    frontier = sql.fetch(statements.RANKED_FRONTIER[measure], {**params, **start})
+    if not frontier:
+        return None
+    score, sentence_id = frontier[0]
+    move_ranked_cursor_locked(
+        annotator_id=annotator_id,
+        target=target,
+        version_id=version,
+        score=score,
+        sentence_id=sentence_id,
+    )
+    start = {"version": version, "score": score, "from_sentence": sentence_id}
+    picked = sql.fetch(statements.RANKED_OPEN[measure], {**params, **start})
+    return picked[0][0] if picked else None
+
+
+def random_open_locked(params: dict[str, object]) -> int | None:
+    """An open sentence at random: the first from a random id on, else the first of all."""
+    bounds = sentence_id_bounds()
+    if bounds is None:
+        return None
+    for start in (random.randint(*bounds), 0):
+        found = sql.fetch(statements.RANDOM_OPEN, {**params, "start": start})
+        if found:
+            return found[0][0]
+    return None

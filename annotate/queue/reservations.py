@@ -1,0 +1,88 @@
+"""Holding the sentence an annotator is shown, and handing out the next one.
+
+A shown sentence is reserved for rule.ASSIGNMENT_TIMEOUT; while it holds it counts toward
+the overlap for the others (rule.py), so two annotators asking at once cannot both take the
+last slot. An annotator holds one reservation a target; a new one replaces it.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.models import Assignment, QueueOrder, Sentence, Target
+from annotate.queue import orders, sql, statements
+from annotate.queue.cursors import move_cursor_locked
+from annotate.queue.locks import lock_target
+from annotate.queue.rule import ASSIGNMENT_TIMEOUT, rule_params
+
+__all__ = ["ASSIGNMENT_TIMEOUT", "next_sentence", "next_sentence_id", "reserve_next_locked"]
+
+
+def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
+    """Keep the annotator's live reservation or reserve the next open sentence; its id
+    (None when nothing is open: their stale reservation is then released).
+
+    `target` is as read under its lock, which the caller holds.
+    """
+    params = rule_params(annotator=annotator, target=target, now=timezone.now())
+    cursors = move_cursor_locked(params)
+    if cursors.reserved is not None:
+        # A label from the card leaves its reservation behind, but the cursor's read
+        # leaves out a labelled one: a live reservation here is still unlabelled.
+        return cursors.reserved
+    order = target.queue_order
+    if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
+        if order == QueueOrder.MIX and random.random() < target.random_share:
+            picked = orders.random_open_locked(params)
+        else:
+            picked = orders.most_uncertain_locked(
+                params, annotator_id=annotator.pk, target=target, cursors=cursors
+            )
+        if picked is not None:
+            sql.fetch(statements.RESERVE, {**params, "sentence": picked})
+            return picked
+    # Before any model, and for sentences the model has not scored yet: in order.
+    found = orders.reserve_in_order_locked(params, cursors=cursors)
+    if found is None:
+        release_locked(annotator=annotator, target=target)
+    return found
+
+
+def reserve_again_locked(*, annotator: User, target: Target, sentence_id: int) -> bool:
+    """Reserve an undone sentence for the annotator again, unless it has no room for them
+    any more (others labelled or hold it up to the overlap meanwhile); whether it was."""
+    params = {**rule_params(annotator=annotator, target=target, now=timezone.now()), "sentence": sentence_id}
+    return bool(sql.fetch(statements.RESERVE_IF_ROOM, params))
+
+
+def release_locked(*, annotator: User, target: Target, sentence_id: int | None = None) -> None:
+    """Give up the annotator's reservation (of that sentence only, when given): a used one
+    must not count toward the overlap beside its label."""
+    held = Assignment.objects.filter(annotator_id=annotator.pk, target=target)
+    if sentence_id is not None:
+        held = held.filter(sentence_id=sentence_id)
+    held.delete()
+
+
+def next_sentence_id(*, annotator: User, target: Target) -> tuple[Target, int | None]:
+    """Reserve the sentence to show the annotator now (one transaction); the target as
+    read under its lock, and the sentence's id (None when nothing is open).
+
+    The sentence already reserved for the annotator is kept until they label it or it
+    expires, so reloading the page never skips a sentence.
+    """
+    with transaction.atomic():
+        target = lock_target(target.pk)
+        return target, reserve_next_locked(annotator=annotator, target=target)
+
+
+def next_sentence(*, annotator: User, target: Target) -> Sentence | None:
+    """The sentence to show the annotator now, reserving it; None when nothing is open."""
+    _, sentence_id = next_sentence_id(annotator=annotator, target=target)
+    if sentence_id is None:
+        return None
+    return Sentence.objects.select_related("article").filter(pk=sentence_id).first()
