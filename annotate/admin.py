@@ -67,7 +67,7 @@ class ArticleAddForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["title", "source", "url", "published", "body"]
+        fields = ["title", "source", "url", "published", "licence", "body"]
         help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
 
     def clean_body(self) -> str:
@@ -86,10 +86,10 @@ class ArticleAddForm(forms.ModelForm):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published", "sentence_count", "created_at"]
-    list_filter = ["source", "published"]
+    list_display = ["title", "source", "published", "licence", "sentence_count", "created_at"]
+    list_filter = ["source", "published", "licence"]
     search_fields = ["title", "body", "url"]
-    readonly_fields = ["content_hash", "created_at"]
+    readonly_fields = ["content_hash", "imported_from", "created_at"]
     inlines = [SentenceInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -126,6 +126,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 url=obj.url,
                 published=obj.published,
                 origin="admin",
+                licence=obj.licence,
             )
         )
         obj.pk, obj.content_hash, obj.created_at = stored.pk, stored.content_hash, stored.created_at
