@@ -19,6 +19,7 @@ from annotate.corpus import (
     content_hash,
 )
 from annotate.models import (
+    UNKNOWN_LICENCE,
     Adjudication,
     Annotation,
     AnnotationEvent,
@@ -28,6 +29,7 @@ from annotate.models import (
     Sentence,
     Suggestion,
     Target,
+    column_size,
 )
 from annotate.roles import is_admin
 
@@ -64,10 +66,16 @@ class ArticleAddForm(forms.ModelForm):
     """An article typed or pasted in: refused when its body is stored or too long to split here."""
 
     url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+    licence = forms.CharField(
+        max_length=column_size(Article, "licence"),
+        required=False,
+        initial=UNKNOWN_LICENCE,
+        help_text="The licence the text was obtained under; left empty, unknown.",
+    )
 
     class Meta:
         model = Article
-        fields = ["title", "source", "url", "published", "body"]
+        fields = ["title", "source", "url", "published", "licence", "body"]
         help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
 
     def clean_body(self) -> str:
@@ -83,13 +91,17 @@ class ArticleAddForm(forms.ModelForm):
             )
         return body
 
+    def clean_licence(self) -> str:
+        # Left empty, as the import command leaves it unnamed: the licence is unknown.
+        return self.cleaned_data.get("licence", "").strip() or UNKNOWN_LICENCE
+
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published", "sentence_count", "created_at"]
-    list_filter = ["source", "published"]
+    list_display = ["title", "source", "published", "licence", "sentence_count", "created_at"]
+    list_filter = ["source", "published", "licence"]
     search_fields = ["title", "body", "url"]
-    readonly_fields = ["content_hash", "created_at"]
+    readonly_fields = ["content_hash", "imported_from", "created_at"]
     inlines = [SentenceInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -126,6 +138,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 url=obj.url,
                 published=obj.published,
                 origin="admin",
+                licence=obj.licence,
             )
         )
         obj.pk, obj.content_hash, obj.created_at = stored.pk, stored.content_hash, stored.created_at

@@ -14,7 +14,7 @@ from pathlib import Path
 import pysbd
 from django.db import transaction
 
-from annotate.models import Article, Sentence, Target, column_size, is_http_url
+from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, column_size, is_http_url
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 
@@ -37,8 +37,8 @@ ONLINE_BODY_TOO_LONG = (
     "The body is {length:,} characters long; at most {limit:,} are split in a web request. "
     "Import longer articles with `manage.py import_articles`."
 )
-#: The longest title, source and URL an article may have: its columns' sizes.
-MAX_LENGTHS = {name: column_size(Article, name) for name in ("title", "source", "url")}
+#: The longest title, source, URL and licence an article may have: its columns' sizes.
+MAX_LENGTHS = {name: column_size(Article, name) for name in ("title", "source", "url", "licence")}
 #: Half of a UTF-16 pair on its own: json.loads makes one of "\ud800", and no database
 #: driver can encode it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -63,6 +63,8 @@ class ParsedArticle:
     url: str = ""
     published: datetime.date | None = None
     origin: str = ""  # file and line, for messages
+    licence: str = ""  # the record's own; else the import's (articles_import's `licence`)
+    file: str = ""  # the name of the file it was read from, kept as its provenance
 
     @property
     def content_hash(self) -> str:
@@ -177,7 +179,7 @@ def _parse_txt(path: Path, text: str) -> ParsedArticle:
         title, body = _shorten(first), text.strip()
     if not body:
         raise CorpusError(path, "no article body after the headline", 1)
-    return ParsedArticle(title=title, body=body, origin=str(path))
+    return ParsedArticle(title=title, body=body, origin=str(path), file=path.name)
 
 
 def _shorten(text: str, limit: int = 100) -> str:
@@ -268,6 +270,8 @@ def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
                 url=_text_field(record, "url", path, number),
                 published=_parse_date(record.get("published"), path, number),
                 origin=f"{path}:{number}",
+                licence=_text_field(record, "licence", path, number),
+                file=path.name,
             )
         )
     if not articles:
@@ -307,10 +311,17 @@ def parse_files(paths: Iterable[Path | str]) -> Iterator[ParsedArticle]:
         yield from read_articles(path)
 
 
+def licence_problem(value: str) -> str | None:
+    """Why `value` cannot be an import's licence (None when it can): the one check of the
+    command's --licence and the API's `licence`."""
+    return text_problem("licence", value)
+
+
 def articles_import(
     *,
     articles: Iterable[ParsedArticle],
     source: str = "",
+    licence: str = UNKNOWN_LICENCE,
     progress: Callable[[Iterable[ParsedArticle]], Iterable[ParsedArticle]] | None = None,
     batch_size: int = SENTENCE_BATCH,
 ) -> ImportResult:
@@ -322,6 +333,9 @@ def articles_import(
     article and its sentences always go in the same transaction: a run stopped between
     batches leaves whole articles only, and running it again skips what is stored and
     imports the rest.
+
+    `source` and `licence` are given to articles whose record names none; an article already
+    stored keeps its own.
     """
     result = ImportResult()
     seen: set[str] = set()
@@ -338,14 +352,16 @@ def articles_import(
         batch.append((parsed, spans))
         size += len(spans) + 1
         if size >= batch_size:
-            _write_batch(batch, source=source, result=result)
+            _write_batch(batch, source=source, licence=licence, result=result)
             batch, size = [], 0
     if batch:
-        _write_batch(batch, source=source, result=result)
+        _write_batch(batch, source=source, licence=licence, result=result)
     return result
 
 
-def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, result: ImportResult) -> None:
+def _write_batch(
+    batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, licence: str, result: ImportResult
+) -> None:
     """One transaction: the batch's new articles, their sentences, the cursors rewound."""
     with transaction.atomic():
         stored = set(
@@ -363,6 +379,8 @@ def _write_batch(batch: list[tuple[ParsedArticle, list[Span]]], *, source: str, 
                 url=parsed.url,
                 published=parsed.published,
                 content_hash=parsed.content_hash,
+                licence=parsed.licence or licence or UNKNOWN_LICENCE,
+                imported_from=(parsed.file or parsed.origin)[:300],
             )
             for parsed, _ in new
         )
@@ -390,7 +408,8 @@ def sentences_added(*, first: Sentence) -> None:
 
 
 def article_import_one(*, parsed: ParsedArticle) -> tuple[Article, bool]:
-    """Import one article (the API, the admin): the stored article and whether it is new."""
+    """Import one article (the API, the admin): the stored article and whether it is new.
+    Its licence is the parsed one's, else unknown."""
     result = articles_import(articles=[parsed])
     return Article.objects.get(content_hash=parsed.content_hash), result.articles_created > 0
 

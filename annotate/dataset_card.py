@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from annotate.card_process import card_sections
 from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
 from annotate.models import STANCE_LABELS, ModelVersion
 from annotate.splits import DEFAULT_SEED, SPLITS, counts_by_split
@@ -164,6 +165,7 @@ def dataset_card(
         "sentence's non-skipped labels decides (`majority`); a single label counts until more arrive "
         "(`single`); a tie stays unresolved and is not exported at the gold level.",
         "",
+        *card_sections(spec=spec, rows=summary.rows, figures=figures),
         "## Model",
         "",
     ]

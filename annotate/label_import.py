@@ -284,7 +284,11 @@ def _article_for(path: Path, body: str) -> Article:
     if existing:
         return existing
     return Article.objects.create(
-        title=path.name, source="imported labels", body=body, content_hash=content_hash(body)
+        title=path.name,
+        source="imported labels",
+        body=body,
+        content_hash=content_hash(body),
+        imported_from=path.name[:300],
     )
 
 

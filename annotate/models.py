@@ -124,6 +124,11 @@ def is_http_url(value: str) -> bool:
     return HTTP_URL.fullmatch(value) is not None
 
 
+#: An article's licence when its import named none, and the longest one stored.
+UNKNOWN_LICENCE = "unknown"
+LICENCE_MAX_LENGTH = 200
+
+
 class Article(models.Model):
     title = models.CharField(max_length=500)
     source = models.CharField(max_length=200, blank=True, db_index=True)
@@ -132,6 +137,17 @@ class Article(models.Model):
     body = models.TextField()
     content_hash = models.CharField(
         max_length=64, unique=True, help_text="SHA-256 of the normalised body; makes imports idempotent."
+    )
+    # Provenance for the dataset card, set at import: the licence the text was obtained
+    # under (free text, an SPDX id such as CC-BY-4.0 where there is one) and what it came
+    # from (the file's name, or "API" / "admin").
+    licence = models.CharField(
+        max_length=LICENCE_MAX_LENGTH,
+        default=UNKNOWN_LICENCE,
+        help_text="The licence the text was obtained under, set at import.",
+    )
+    imported_from = models.CharField(
+        max_length=300, blank=True, help_text="The file it was imported from, or API / admin."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,6 +26,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from annotate.agreement_figures import Figures, PairKappa
+from annotate.card_process import process_figures
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -108,6 +109,9 @@ class Summary:
     # The dataset card's counts for the default seed: per level ("gold", "labels"), per
     # split, the labels in STANCE_LABELS order. None in a summary stored before it had them.
     split_counts: dict[str, dict[str, list[int]]] | None = None
+    # The dataset card's Annotation process figures (annotate.card_process.ProcessFigures
+    # as a dict); None in a summary stored before it had them.
+    process: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -251,6 +255,7 @@ def compute(*, target: Target) -> TargetSummary:
     payload["split_counts"] = {
         level: counts_by_split(ids=articles["ids"], counts=articles[level]) for level in ("gold", "labels")
     }
+    payload["process"] = process_figures(target=target).as_dict()
     summary, _ = TargetSummary.objects.update_or_create(
         target=target,
         defaults={
@@ -290,6 +295,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         if sway is None
         else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
         split_counts=data.get("split_counts"),
+        process=data.get("process"),
         recomputing=recomputing,
     )
 

@@ -33,7 +33,13 @@ def retrain_target(target_id: int) -> dict[str, object]:
 
 @task()
 def import_article(
-    *, title: str, body: str, source: str = "", url: str = "", published: str | None = None
+    *,
+    title: str,
+    body: str,
+    source: str = "",
+    url: str = "",
+    published: str | None = None,
+    licence: str = "",
 ) -> dict[str, object]:
     """Split and store one article too long to split inside a web request (POST /api/articles/).
 
@@ -47,6 +53,7 @@ def import_article(
         url=url,
         published=datetime.date.fromisoformat(published) if published else None,
         origin="API",
+        licence=licence,
     )
     try:
         stored, created = article_import_one(parsed=parsed)

@@ -99,3 +99,16 @@ def test_an_articles_body_cannot_be_changed_once_split(admin_client_, article):
 
 def test_sentences_cannot_be_added_one_by_one_in_the_admin(admin_client_):
     assert admin_client_.get(reverse("admin:annotate_sentence_add")).status_code == 403
+
+
+def test_an_article_added_in_the_admin_without_a_licence_is_stored_as_unknown(admin_client_):
+    response = add_article(admin_client_, body="Huawei denies spying.", licence="  ")
+
+    assert response.status_code == 302
+    assert Article.objects.get().licence == "unknown"
+
+
+def test_an_article_added_in_the_admin_keeps_the_licence_given(admin_client_):
+    add_article(admin_client_, body="Huawei denies spying.", licence="CC BY 4.0")
+
+    assert Article.objects.get().licence == "CC BY 4.0"

@@ -10,7 +10,9 @@ from rest_framework import serializers
 from annotate.corpus import LONE_SURROGATE
 from annotate.export import FORMATS, LEVELS
 from annotate.models import (
+    LICENCE_MAX_LENGTH,
     MAX_ID,
+    UNKNOWN_LICENCE,
     Annotation,
     Article,
     Label,
@@ -121,7 +123,7 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "source", "url", "published", "created_at", "sentence_count"]
+        fields = ["id", "title", "source", "url", "published", "licence", "created_at", "sentence_count"]
 
 
 class ArticleDetailSerializer(ArticleSerializer):
@@ -316,6 +318,14 @@ class ArticleCreateSerializer(JsonInput):
         help_text="An http(s) URL: the article page links to it.",
     )
     published = serializers.DateField(required=False, allow_null=True)
+    licence = serializers.CharField(
+        max_length=LICENCE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        validators=[NO_NUL],
+        help_text=f"The licence the text was obtained under (e.g. CC-BY-4.0), shown in the dataset "
+        f"card; {UNKNOWN_LICENCE!r} when left out. An article already stored keeps its own.",
+    )
 
 
 class ImportTaskSerializer(serializers.Serializer):

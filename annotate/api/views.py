@@ -190,6 +190,7 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
                 source=data.get("source", ""),
                 url=data.get("url", ""),
                 published=published.isoformat() if published else None,
+                licence=data.get("licence", ""),
             )
             return Response(import_task_state(queued.id), status=status.HTTP_202_ACCEPTED)
         parsed = ParsedArticle(
@@ -199,6 +200,7 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             url=given.validated_data.get("url", ""),
             published=given.validated_data.get("published"),
             origin="API",
+            licence=given.validated_data.get("licence", ""),
         )
         stored, created = article_import_one(parsed=parsed)
         article = self.get_queryset().get(pk=stored.pk)
