@@ -125,7 +125,7 @@ def alpha_interval(
     """
     table, weights = _weighted(table, weights)
     table, weights = _pairable(table, weights)
-    units = int(round(weights.sum()))
+    units = round(float(weights.sum()))
     if units < 1 or replicates < 1 or alpha_from_counts(table, weights) is None:
         return None, None, 0
     rng = np.random.default_rng(seed)
@@ -295,7 +295,9 @@ def figures_from_counts(
     interval from `replicates` resamples (0: none)."""
     table, weights = _weighted(table, weights)
     alpha = alpha_from_counts(table, weights)
-    low, high, drawn = alpha_interval(table, weights, replicates=replicates) if replicates else (None, None, 0)
+    low, high, drawn = (
+        alpha_interval(table, weights, replicates=replicates) if replicates else (None, None, 0)
+    )
     alpha_sentences = int(weights[table.sum(axis=1) >= 2].sum()) if len(table) else 0
     kappa, fleiss_sentences = fleiss_from_counts(table, weights, raters=overlap)
     percent, _ = percent_from_counts(table, weights)

@@ -83,7 +83,8 @@ class _Counts:
             annotator: Counter({(c, column): n // (sum(c) - 1) for (c, column), n in counts.items()})
             for annotator, counts in self.paired.items()
         }
-        return reliability_from_counts(self.units["all"], taken_out, categories=list(STANCE_LABELS))
+        units: Counter[tuple[int, ...]] = Counter(self.units["all"])
+        return reliability_from_counts(units, taken_out, categories=list(STANCE_LABELS))
 
     def figures(self, scope: str, *, overlap: int, replicates: int | None = None) -> Figures:
         rows = [(counts, n) for counts, n in self.units[scope].items() if sum(counts)]
@@ -154,8 +155,8 @@ def merged(parts: Iterable[_Counts]) -> _Counts:
             total.annotators[scope] |= part.annotators[scope]
             for pair, counts in part.pairs[scope].items():
                 total.pairs[scope].setdefault(pair, Counter()).update(counts)
-        for annotator, counts in part.paired.items():
-            total.paired[annotator].update(counts)
+        for annotator, patterns in part.paired.items():
+            total.paired[annotator].update(patterns)
     return total
 
 

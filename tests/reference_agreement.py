@@ -185,7 +185,9 @@ def bootstrap_interval(
     for _ in range(replicates):
         drawn = rng.choice(len(pairable), size=len(pairable), replace=True)
         resample = [
-            Vote(copy, v.annotator_id, v.label) for copy, i in enumerate(drawn) for v in by_sentence[pairable[i]]
+            Vote(copy, v.annotator_id, v.label)
+            for copy, i in enumerate(drawn)
+            for v in by_sentence[pairable[i]]
         ]
         alpha, _ = krippendorff_alpha(resample)
         alphas.append(alpha)

@@ -155,7 +155,11 @@ def test_the_target_figures_from_the_database_equal_the_vote_by_vote_ones():
     assert [r.annotator for r in found.reliability.left_out] == [r.annotator for r in expected.left_out]
     for mine, theirs in zip(found.reliability.left_out, expected.left_out, strict=True):
         assert mine.alpha == pytest.approx(theirs.alpha, abs=1e-12)
-        assert (mine.sentences, mine.labels, mine.own_labels) == (theirs.sentences, theirs.labels, theirs.own_labels)
+        assert (mine.sentences, mine.labels, mine.own_labels) == (
+            theirs.sentences,
+            theirs.labels,
+            theirs.own_labels,
+        )
     for person in people:
         alpha, _ = reference.left_out_alpha(votes, person.pk)
         row = next(r for r in found.reliability.left_out if r.annotator == person.pk)
