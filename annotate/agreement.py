@@ -24,8 +24,28 @@ from itertools import combinations
 
 import numpy as np
 
-from annotate.agreement_figures import Contingency, Figures, PairKappa, Vote
+from annotate.agreement_figures import (
+    AnnotatorLeftOut,
+    Contingency,
+    Figures,
+    LabelAlpha,
+    PairKappa,
+    Reliability,
+    Vote,
+)
 from annotate.models import STANCE_LABELS
+
+#: Bootstrap resamples of the sentences behind each alpha interval, and their fixed seed:
+#: the same labels always give the same interval.
+REPLICATES = 1000
+BOOTSTRAP_SEED = 14
+BOOTSTRAP_METHOD = (
+    "percentile bootstrap over sentences: {replicates} resamples (seed {seed}) of the sentences "
+    "with two or more labels, each sentence keeping all its labels; 2.5th and 97.5th percentiles"
+)
+#: Alpha with each annotator left out is computed for at most this many annotators (those
+#: with the most labels): each costs a pass over a few dozen count patterns, not the labels.
+LEFT_OUT_LIMIT = 200
 
 
 def _categories(labels: Iterable[str]) -> list[str]:
@@ -71,6 +91,132 @@ def alpha_from_counts(table: np.ndarray, weights: np.ndarray | None = None) -> f
     if expected == 0:
         return 1.0  # every value the same: perfect, though alpha's formula is 0/0
     return float(1 - observed / expected)
+
+
+def _pairable(table: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct count rows of units with two or more values, sorted, with how many
+    units have each: a seeded resample then depends only on the counts, not on the order
+    a GROUP BY returned them in nor on whether equal rows came merged."""
+    keep = (table.sum(axis=1) >= 2) & (weights > 0)
+    table, weights = table[keep], weights[keep]
+    if not len(table):
+        return table, weights
+    rows, inverse = np.unique(table, axis=0, return_inverse=True)
+    return rows, np.bincount(inverse.ravel(), weights=weights, minlength=len(rows))
+
+
+def alpha_interval(
+    table: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    replicates: int = REPLICATES,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = 0.95,
+) -> tuple[float | None, float | None, int]:
+    """A percentile bootstrap interval of nominal alpha, resampling units (sentences).
+
+    A resample draws as many units as there are pairable ones, with replacement, each
+    keeping all its values: the unit bootstrap Zapf et al. (2016, BMC Medical Research
+    Methodology 16:93) recommend for alpha. Units with the same counts are
+    interchangeable, so one resample is a multinomial draw of how many units of each count
+    pattern it holds (a few dozen patterns at a million labels), and alpha of every
+    resample is computed at once from those weights. Returns (low, high, resamples), or
+    (None, None, 0) when alpha is undefined.
+    """
+    table, weights = _weighted(table, weights)
+    table, weights = _pairable(table, weights)
+    units = round(float(weights.sum()))
+    if units < 1 or replicates < 1 or alpha_from_counts(table, weights) is None:
+        return None, None, 0
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(units, weights / weights.sum(), size=replicates).astype(float)
+    values = table.sum(axis=1)
+    disagreeing = (values**2 - (table**2).sum(axis=1)) / (values - 1)
+    observed = drawn @ disagreeing
+    totals = drawn @ table
+    total = drawn @ values
+    expected = (total**2 - (totals**2).sum(axis=1)) / (total - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alphas = np.where(expected == 0, 1.0, 1 - observed / expected)
+    tail = (1 - level) / 2
+    low, high = np.quantile(alphas, [tail, 1 - tail])
+    return float(low), float(high), replicates
+
+
+def label_alphas(table: np.ndarray, weights: np.ndarray, *, categories: list[str]) -> list[LabelAlpha]:
+    """Alpha of each category against the rest (the table collapsed to two columns): how
+    reliably annotators tell that one label apart. None for a label nobody gave."""
+    table, weights = _weighted(table, weights)
+    table, weights = _pairable(table, weights)
+    values = table.sum(axis=1)
+    found = []
+    for column, label in enumerate(categories):
+        own = table[:, column] if len(table) else np.zeros(0)
+        given = int((weights * own).sum())
+        alpha = alpha_from_counts(np.stack([own, values - own], axis=1), weights) if given else None
+        found.append(LabelAlpha(label, alpha, int(weights.sum()), given))
+    return found
+
+
+#: Per annotator: (a sentence's label counts, the column of this annotator's label) -> how
+#: many sentences. Enough to take the annotator's labels out of the count table.
+TakenOut = dict[int, Counter[tuple[tuple[int, ...], int]]]
+
+
+def left_out_alphas(
+    units: Mapping[tuple[int, ...], int], taken_out: TakenOut, *, limit: int = LEFT_OUT_LIMIT
+) -> list[AnnotatorLeftOut]:
+    """Alpha with each annotator's labels taken out, from the sentences' count patterns
+    (`units`: counts -> sentences) and each annotator's labels by pattern: a sentence with
+    counts c where the annotator gave label l has counts c - e_l without them. For the
+    `limit` annotators with the most labels, in annotator order."""
+    most = sorted(taken_out, key=lambda a: (-sum(taken_out[a].values()), a))[:limit]
+    found = []
+    for annotator in sorted(most):
+        patterns = Counter(units)
+        for (counts, column), n in taken_out[annotator].items():
+            patterns[counts] -= n
+            less = list(counts)
+            less[column] -= 1
+            patterns[tuple(less)] += n
+        rows = [(c, n) for c, n in patterns.items() if n > 0 and sum(c) >= 2]
+        width = len(next(iter(units), ()))
+        table = np.array([c for c, _ in rows], dtype=float).reshape(len(rows), width)
+        weights = np.array([n for _, n in rows], dtype=float)
+        alpha = alpha_from_counts(table, weights) if rows else None
+        found.append(
+            AnnotatorLeftOut(
+                annotator=annotator,
+                alpha=alpha,
+                sentences=int(weights.sum()),
+                labels=int((weights * table.sum(axis=1)).sum()) if rows else 0,
+                own_labels=sum(taken_out[annotator].values()),
+            )
+        )
+    return found
+
+
+def reliability_from_counts(
+    units: Mapping[tuple[int, ...], int],
+    taken_out: TakenOut,
+    *,
+    categories: list[str],
+    limit: int = LEFT_OUT_LIMIT,
+) -> Reliability:
+    """Alpha per label and with each annotator left out, with how the intervals are drawn."""
+    rows = [(c, n) for c, n in units.items() if n > 0]
+    table = np.array([c for c, _ in rows], dtype=float).reshape(len(rows), len(categories))
+    weights = np.array([n for _, n in rows], dtype=float)
+    return Reliability(
+        per_label=label_alphas(table, weights, categories=categories),
+        left_out=left_out_alphas(units, taken_out, limit=limit),
+        annotators=len(taken_out),
+        left_out_limit=limit,
+        replicates=REPLICATES,
+        seed=BOOTSTRAP_SEED,
+        level=0.95,
+        method=BOOTSTRAP_METHOD.format(replicates=REPLICATES, seed=BOOTSTRAP_SEED),
+    )
 
 
 def fleiss_from_counts(
@@ -142,11 +288,16 @@ def figures_from_counts(
     contingency: Contingency,
     annotators: int,
     overlap: int,
+    replicates: int = REPLICATES,
 ) -> Figures:
     """Every figure from one count table (columns pro, contra, neutral, rows weighted by
-    how many sentences have those counts) and the pairs' contingency tables."""
+    how many sentences have those counts) and the pairs' contingency tables; alpha's
+    interval from `replicates` resamples (0: none)."""
     table, weights = _weighted(table, weights)
     alpha = alpha_from_counts(table, weights)
+    low, high, drawn = (
+        alpha_interval(table, weights, replicates=replicates) if replicates else (None, None, 0)
+    )
     alpha_sentences = int(weights[table.sum(axis=1) >= 2].sum()) if len(table) else 0
     kappa, fleiss_sentences = fleiss_from_counts(table, weights, raters=overlap)
     percent, _ = percent_from_counts(table, weights)
@@ -159,6 +310,9 @@ def figures_from_counts(
         labels=int((weights * table.sum(axis=1)).sum()) if len(table) else 0,
         annotators=annotators,
         pairs=pairs_from_contingency(contingency),
+        alpha_low=low if alpha_sentences else None,
+        alpha_high=high if alpha_sentences else None,
+        alpha_replicates=drawn if alpha_sentences else 0,
     )
 
 
@@ -221,3 +375,18 @@ def figures(votes: list[Vote], *, overlap: int) -> Figures:
         annotators=len({v.annotator_id for v in votes}),
         overlap=overlap,
     )
+
+
+def reliability(votes: list[Vote], *, limit: int = LEFT_OUT_LIMIT) -> tuple[Reliability, list[str]]:
+    """Alpha per label and with each annotator left out, from votes (the categories too)."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for vote in votes:
+        counts[vote.sentence_id][vote.label] += 1
+    categories = _categories(vote.label for vote in votes)
+    pattern = {s: tuple(c[label] for label in categories) for s, c in counts.items()}
+    taken_out: TakenOut = defaultdict(Counter)
+    for vote in votes:
+        if sum(pattern[vote.sentence_id]) >= 2:  # as the database's pairs see them
+            taken_out[vote.annotator_id][pattern[vote.sentence_id], categories.index(vote.label)] += 1
+    units = Counter(pattern.values())
+    return reliability_from_counts(units, dict(taken_out), categories=categories, limit=limit), categories

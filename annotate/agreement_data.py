@@ -2,7 +2,10 @@
 
 Three aggregate queries, however many labels: the sentence tallies grouped by their label
 counts (annotate.models.SentenceTally, kept by triggers), each pair of annotators' labels
-on shared sentences grouped by label pair, and who labelled what. Each is split by a key
+on shared sentences grouped by label pair and by the sentence's label counts, and who
+labelled what. The pairs' rows also give, per annotator, their labels by the count pattern
+of the sentence they are on (each sentence with m labels appears in m - 1 of an
+annotator's pairs), which is what alpha with that annotator left out needs. Each is split by a key
 (the source, or the article) and by whether the suggestion was on screen, so one pass
 gives the figures overall, per source and with and without a suggestion.
 """
@@ -16,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
-from annotate.agreement import figures_from_counts
-from annotate.agreement_figures import Contingency, Figures
-from annotate.models import Target
+from annotate.agreement import TakenOut, figures_from_counts, reliability_from_counts
+from annotate.agreement_figures import Contingency, Figures, Reliability
+from annotate.models import STANCE_LABELS, Target
 
 #: How the figures are split: by nothing, by the article's source, or by article.
 KEYS = {"all": "''", "source": '"a"."source"', "article": '"s"."article_id"'}
@@ -37,14 +40,17 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7
 
 PAIRS_SQL = """
 SELECT {key}, "x"."annotator_id", "y"."annotator_id", "x"."label", "y"."label",
-       "x"."suggestion_shown", "y"."suggestion_shown", COUNT(*)
+       "x"."suggestion_shown", "y"."suggestion_shown", "t"."pro", "t"."contra", "t"."neutral",
+       COUNT(*)
 FROM "annotate_annotation" "x"
 JOIN "annotate_annotation" "y" ON "y"."target_id" = "x"."target_id"
      AND "y"."sentence_id" = "x"."sentence_id" AND "y"."annotator_id" > "x"."annotator_id"
 JOIN "annotate_sentence" "s" ON "s"."id" = "x"."sentence_id"
 JOIN "annotate_article" "a" ON "a"."id" = "s"."article_id"
+JOIN "annotate_sentencetally" "t" ON "t"."target_id" = "x"."target_id"
+     AND "t"."sentence_id" = "x"."sentence_id"
 WHERE "x"."target_id" = %(target)s AND "x"."label" <> 'skip' AND "y"."label" <> 'skip' {articles}
-GROUP BY 1, 2, 3, 4, 5, 6, 7
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 
 ANNOTATORS_SQL = """
@@ -66,8 +72,21 @@ class _Counts:
     )
     pairs: dict[str, Contingency] = field(default_factory=lambda: {scope: {} for scope in SCOPES})
     annotators: dict[str, set[int]] = field(default_factory=lambda: {scope: set() for scope in SCOPES})
+    # Per annotator, (sentence's counts, label column) -> sentences times (m - 1), "all" scope.
+    paired: dict[int, Counter[tuple[tuple[int, ...], int]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
 
-    def figures(self, scope: str, *, overlap: int) -> Figures:
+    def reliability(self) -> Reliability:
+        """Alpha per label and with each annotator left out, over every label."""
+        taken_out: TakenOut = {
+            annotator: Counter({(c, column): n // (sum(c) - 1) for (c, column), n in counts.items()})
+            for annotator, counts in self.paired.items()
+        }
+        units: Counter[tuple[int, ...]] = Counter(self.units["all"])
+        return reliability_from_counts(units, taken_out, categories=list(STANCE_LABELS))
+
+    def figures(self, scope: str, *, overlap: int, replicates: int | None = None) -> Figures:
         rows = [(counts, n) for counts, n in self.units[scope].items() if sum(counts)]
         table = np.array([counts for counts, _ in rows], dtype=float).reshape(len(rows), 3)
         weights = np.array([n for _, n in rows], dtype=float)
@@ -77,6 +96,7 @@ class _Counts:
             contingency=self.pairs[scope],
             annotators=len(self.annotators[scope]),
             overlap=overlap,
+            **({} if replicates is None else {"replicates": replicates}),
         )
 
 
@@ -106,9 +126,13 @@ def counts_by(*, target: Target, key: str, articles: Iterable[int] | None = None
         units["all"][pro, contra, neutral] += n
         units["with suggestion"][pro_s, contra_s, neutral_s] += n
         units["without suggestion"][pro - pro_s, contra - contra_s, neutral - neutral_s] += n
-    for value, a, b, left, right, left_shown, right_shown, n in _rows(
+    column = {label: i for i, label in enumerate(STANCE_LABELS)}
+    for value, a, b, left, right, left_shown, right_shown, pro, contra, neutral, n in _rows(
         PAIRS_SQL, target=target, key=key, articles=articles
     ):
+        pattern = (pro, contra, neutral)
+        found[value].paired[a][pattern, column[left]] += n
+        found[value].paired[b][pattern, column[right]] += n
         scopes = ["all"]
         if left_shown and right_shown:
             scopes.append("with suggestion")
@@ -131,6 +155,8 @@ def merged(parts: Iterable[_Counts]) -> _Counts:
             total.annotators[scope] |= part.annotators[scope]
             for pair, counts in part.pairs[scope].items():
                 total.pairs[scope].setdefault(pair, Counter()).update(counts)
+        for annotator, patterns in part.paired.items():
+            total.paired[annotator].update(patterns)
     return total
 
 
@@ -141,6 +167,7 @@ class AgreementSet:
     overall: Figures
     by_source: dict[str, Figures]
     by_suggestion: dict[str, Figures]
+    reliability: Reliability
 
 
 def agreement_set(*, target: Target) -> AgreementSet:
@@ -158,13 +185,15 @@ def agreement_set(*, target: Target) -> AgreementSet:
             scope: total.figures(scope, overlap=overlap)
             for scope in ("with suggestion", "without suggestion")
         },
+        reliability=total.reliability(),
     )
 
 
 def agreement_by_article(*, target: Target, articles: Iterable[int]) -> dict[int, Figures]:
-    """The figures of each of these articles (a page of them: the cost follows the page)."""
+    """The figures of each of these articles (a page of them: the cost follows the page),
+    without alpha's interval (a page of a hundred would be a hundred bootstraps)."""
     found = counts_by(target=target, key="article", articles=articles)
     return {
-        int(article): counts.figures("all", overlap=target.overlap)
+        int(article): counts.figures("all", overlap=target.overlap, replicates=0)
         for article, counts in sorted(found.items())
     }

@@ -23,7 +23,7 @@ from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef,
 from django.db.models.functions import Coalesce
 
 from annotate import progress
-from annotate.agreement_figures import Figures
+from annotate.agreement_figures import Figures, LabelAlpha, Reliability, interval_text
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
     Annotation,
@@ -167,6 +167,37 @@ class Dashboard:
     @property
     def agreement_by_suggestion(self) -> dict[str, Figures]:
         return self.summary.agreement_by_suggestion if self.summary else {}
+
+    @property
+    def alpha_interval(self) -> str:
+        """'95 % CI a–b' of the overall alpha, or '' where the summary has none."""
+        return interval_text(self.agreement)
+
+    @property
+    def reliability(self) -> Reliability | None:
+        return self.summary.reliability if self.summary else None
+
+    @property
+    def label_alphas(self) -> list[LabelAlpha]:
+        return self.reliability.per_label if self.reliability else []
+
+    @property
+    def left_out(self) -> list[tuple[str, float | None, float | None, int, int, int]]:
+        """Alpha with each annotator left out, by username as the curators see them: (name,
+        alpha, its change from the overall alpha, sentences, labels, the annotator's labels)."""
+        names = self.usernames
+        overall = self.agreement.alpha
+        return [
+            (
+                names.get(row.annotator, str(row.annotator)),
+                row.alpha,
+                None if row.alpha is None or overall is None else row.alpha - overall,
+                row.sentences,
+                row.labels,
+                row.own_labels,
+            )
+            for row in (self.reliability.left_out if self.reliability else [])
+        ]
 
     @property
     def sway(self) -> SuggestionSway | None:

@@ -25,7 +25,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from annotate.agreement_figures import Figures, PairKappa
+from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_process import process_figures
 from annotate.models import (
     STANCE_LABELS,
@@ -112,6 +112,9 @@ class Summary:
     # The dataset card's Annotation process figures (annotate.card_process.ProcessFigures
     # as a dict); None in a summary stored before it had them.
     process: dict[str, Any] | None = None
+    # Alpha per label and with each annotator left out (the intervals are in the Figures).
+    # None in a summary stored before it had them: summary_for recomputes such a summary.
+    reliability: Reliability | None = None
     recomputing: bool = False
 
     @property
@@ -250,6 +253,7 @@ def compute(*, target: Target) -> TargetSummary:
         "by_source": {k: asdict(v) for k, v in by_source.items()},
         "median_ms": {str(k): v for k, v in median_spent_ms(target=target).items()},
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
+        "reliability": figures.reliability.as_dict(),
     }
     articles = article_counts(target=target)
     payload["split_counts"] = {
@@ -296,6 +300,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
         split_counts=data.get("split_counts"),
         process=data.get("process"),
+        reliability=Reliability.from_dict(data["reliability"]) if data.get("reliability") else None,
         recomputing=recomputing,
     )
 
@@ -311,7 +316,8 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
     changes it misses and a recompute queued. None while the first one is being computed."""
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    if stored is not None and stored.changes == now:
+    # A summary stored before alpha's intervals existed is as good as stale: recompute it.
+    if stored is not None and stored.changes == now and "reliability" in stored.figures:
         return decode(stored, changes_now=now)
     if recompute and labels_of(target=target) < INLINE_LABELS:
         computed = compute(target=target)
@@ -332,7 +338,7 @@ def fresh_summary(*, target: Target) -> Summary:
     and `manage.py agreement --recompute`: jobs that read every label anyway)."""
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    if stored is None or stored.changes != now:
+    if stored is None or stored.changes != now or "reliability" not in stored.figures:
         stored = compute(target=target)
     return decode(stored, changes_now=changes_now(target=target))
 

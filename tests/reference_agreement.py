@@ -158,3 +158,39 @@ def agreement_by_suggestion(target: Target) -> dict[str, Figures]:
             votes_for(target, filters=Q(suggestion_shown=False)), overlap=target.overlap
         ),
     }
+
+
+def label_alpha(votes: list[Vote], label: str) -> float | None:
+    """Alpha of one label against the rest: every other label recoded as "rest"."""
+    recoded = [Vote(v.sentence_id, v.annotator_id, "this" if v.label == label else "rest") for v in votes]
+    return krippendorff_alpha(recoded)[0]
+
+
+def left_out_alpha(votes: list[Vote], annotator: int) -> tuple[float | None, int]:
+    """Alpha with one annotator's votes removed."""
+    return krippendorff_alpha([v for v in votes if v.annotator_id != annotator])
+
+
+def bootstrap_interval(
+    votes: list[Vote], *, replicates: int, seed: int, level: float = 0.95
+) -> tuple[float, float]:
+    """The unit bootstrap done straightforwardly: draw the pairable sentences with
+    replacement, each with all its votes, and take the percentiles of alpha."""
+    by_sentence: dict[int, list[Vote]] = defaultdict(list)
+    for vote in votes:
+        by_sentence[vote.sentence_id].append(vote)
+    pairable = [s for s, found in by_sentence.items() if len(found) >= 2]
+    rng = np.random.default_rng(seed)
+    alphas = []
+    for _ in range(replicates):
+        drawn = rng.choice(len(pairable), size=len(pairable), replace=True)
+        resample = [
+            Vote(copy, v.annotator_id, v.label)
+            for copy, i in enumerate(drawn)
+            for v in by_sentence[pairable[i]]
+        ]
+        alpha, _ = krippendorff_alpha(resample)
+        alphas.append(alpha)
+    tail = (1 - level) / 2
+    low, high = np.quantile(np.array(alphas, dtype=float), [tail, 1 - tail])
+    return float(low), float(high)

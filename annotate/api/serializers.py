@@ -240,6 +240,47 @@ class FiguresSerializer(serializers.Serializer):
     labels = serializers.IntegerField()
     annotators = serializers.IntegerField()
     pairs = PairKappaSerializer(many=True, help_text="Cohen's kappa of each pair of annotators.")
+    alpha_low = serializers.FloatField(
+        allow_null=True,
+        help_text="Lower end of alpha's bootstrap 95 % interval (2.5th percentile over alpha_replicates "
+        "resamples of the sentences with two or more labels, fixed seed); null where not computed "
+        "(by_article) or undefined.",
+    )
+    alpha_high = serializers.FloatField(
+        allow_null=True, help_text="Upper end of the interval (97.5th percentile)."
+    )
+    alpha_replicates = serializers.IntegerField(
+        help_text="Bootstrap resamples behind the interval (0: no interval)."
+    )
+
+
+class LabelAlphaSerializer(serializers.Serializer):
+    # A field named like Field.label: DRF's metaclass takes declared fields out of the class.
+    label = serializers.CharField()  # type: ignore[assignment]
+    alpha = serializers.FloatField(allow_null=True, help_text="Alpha of this label against all others.")
+    sentences = serializers.IntegerField(help_text="Sentences with two or more labels.")
+    labels = serializers.IntegerField(help_text="Of their labels, those with this label.")
+
+
+class AnnotatorLeftOutSerializer(serializers.Serializer):
+    annotator = serializers.IntegerField(help_text="User id.")
+    alpha = serializers.FloatField(allow_null=True, help_text="Alpha over every label but this annotator's.")
+    sentences = serializers.IntegerField(help_text="Sentences left with two or more labels.")
+    labels = serializers.IntegerField(help_text="Labels left on them.")
+    own_labels = serializers.IntegerField(help_text="This annotator's labels taken out.")
+
+
+class ReliabilitySerializer(serializers.Serializer):
+    per_label = LabelAlphaSerializer(many=True)
+    left_out = AnnotatorLeftOutSerializer(many=True)
+    annotators = serializers.IntegerField(help_text="Annotators with a label on a shared sentence.")
+    left_out_limit = serializers.IntegerField(
+        help_text="left_out covers at most this many annotators, those with the most labels."
+    )
+    replicates = serializers.IntegerField(help_text="Bootstrap resamples behind each interval.")
+    seed = serializers.IntegerField(help_text="The bootstrap's fixed seed.")
+    level = serializers.FloatField(help_text="The intervals' confidence level.")
+    method = serializers.CharField(help_text="How the intervals are drawn, in words.")
 
 
 class AgreementSerializer(serializers.Serializer):
@@ -255,6 +296,11 @@ class AgreementSerializer(serializers.Serializer):
     by_source = serializers.DictField(child=FiguresSerializer(), help_text="Keyed by source name.")
     by_suggestion = serializers.DictField(
         child=FiguresSerializer(), help_text='"with suggestion" and "without suggestion" (the control set).'
+    )
+    reliability = ReliabilitySerializer(
+        allow_null=True,
+        help_text="Alpha per label and with each annotator left out, over every label, with how the "
+        "intervals were drawn; null in a summary stored before it had them (being recomputed).",
     )
     by_article = serializers.DictField(
         child=FiguresSerializer(),

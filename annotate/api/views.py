@@ -95,8 +95,10 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Agreement figures (curators)",
-        description="Krippendorff's alpha, Fleiss' and Cohen's kappa and percent agreement over the "
-        "non-skipped labels: overall, by source, and with versus without a suggestion shown, from the "
+        description="Krippendorff's alpha with its bootstrap 95 % interval, Fleiss' and Cohen's kappa "
+        "and percent agreement over the non-skipped labels: overall, by source, and with versus "
+        "without a suggestion shown; alpha per label and with each annotator left out "
+        "(`reliability`); from the "
         "target's summary (`computed_at`, `changes_since`: a stale one is recomputed in the background); "
         f"and by article, counted now, {AGREEMENT_ARTICLES} articles a page (`next_articles`). "
         "202 while the first summary of a large target is being computed.",
@@ -139,6 +141,7 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             "overall": summary.agreement.as_dict(),
             "by_source": keyed(summary.agreement_by_source),
             "by_suggestion": keyed(summary.agreement_by_suggestion),
+            "reliability": None if summary.reliability is None else summary.reliability.as_dict(),
             "by_article": keyed(agreement_by_article(target=target, articles=page)),
             "next_articles": following,
         }

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.agreement_data import agreement_by_article
-from annotate.agreement_figures import Figures
+from annotate.agreement_figures import Figures, Reliability, interval_text
 from annotate.models import Article, Target
 from annotate.summary import Summary, fresh_summary, summary_for
 
@@ -22,9 +22,10 @@ def _fmt(value: float | None) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Print a target's inter-annotator agreement (Krippendorff's alpha, Fleiss' kappa, "
-        "percent agreement, Cohen's kappa per pair) overall, per source, per article, and "
-        "with versus without a suggestion shown: the dashboard's figures, from the target's "
+        "Print a target's inter-annotator agreement (Krippendorff's alpha with its bootstrap "
+        "95 % interval, Fleiss' kappa, percent agreement, Cohen's kappa per pair) overall, per "
+        "source, per article, and with versus without a suggestion shown; alpha per label and "
+        "with each annotator left out: the dashboard's figures, from the target's "
         "summary (it says when it was computed; --recompute computes it now). Per article for "
         "a page of articles, counted now."
     )
@@ -91,15 +92,39 @@ class Command(BaseCommand):
         for pair in overall.pairs:
             a, b = names.get(pair.annotator_a), names.get(pair.annotator_b)
             self.stdout.write(f"  {a} and {b}: {_fmt(pair.kappa)} on {pair.sentences} sentences")
+        self._reliability(overall, summary.reliability, names)
+
+    def _reliability(self, overall: Figures, found: Reliability | None, names: dict[int, str]) -> None:
+        w = self.stdout.write
+        w(f"\nKrippendorff's alpha {_fmt(overall.alpha)}, {interval_text(overall) or 'no interval'}")
+        if found is None:
+            w("  (this summary predates alpha per label and per annotator: --recompute)")
+            return
+        w(f"  ({found.method}; {overall.alpha_sentences} sentences, {overall.labels} labels)")
+        w("\nAlpha per label (one against the rest)")
+        for row in found.per_label:
+            w(
+                f"  {row.label:<10}{_fmt(row.alpha):>8}  {row.labels} of the labels on {row.sentences} sentences"
+            )
+        w("\nAlpha with each annotator left out")
+        for left in found.left_out:
+            name = names.get(left.annotator, str(left.annotator))
+            w(
+                f"  {name[:30]:<32}{_fmt(left.alpha):>8}  on {left.sentences} sentences, "
+                f"{left.labels} labels ({left.own_labels} of theirs left out)"
+            )
+        if found.annotators > len(found.left_out):
+            w(f"  (the {len(found.left_out)} of {found.annotators} annotators with the most labels)")
 
     def _table(self, title: str, rows: dict[str, Figures]) -> None:
         w = self.stdout.write
         w(f"\n{title}")
-        w(f"  {'':<50}{'alpha':>8}{'(n)':>6}{'Fleiss':>8}{'(n)':>6}{'agree%':>8}{'labels':>8}")
+        w(f"  {'':<50}{'alpha':>8}{'95 % CI':>15}{'(n)':>6}{'Fleiss':>8}{'(n)':>6}{'agree%':>8}{'labels':>8}")
         for name, f in rows.items():
             percent = "—" if f.percent is None else f"{100 * f.percent:.1f}"
+            ci = "" if f.alpha_low is None else f"{_fmt(f.alpha_low)}–{_fmt(f.alpha_high)}"
             w(
-                f"  {name[:48]:<50}{_fmt(f.alpha):>8}{f.alpha_sentences:>6}{_fmt(f.fleiss):>8}"
+                f"  {name[:48]:<50}{_fmt(f.alpha):>8}{ci:>15}{f.alpha_sentences:>6}{_fmt(f.fleiss):>8}"
                 f"{f.fleiss_sentences:>6}{percent:>8}{f.labels:>8}"
             )
 
@@ -122,5 +147,6 @@ class Command(BaseCommand):
             "by_source": {str(k): v.as_dict() for k, v in summary.agreement_by_source.items()},
             "by_article": {str(k): v.as_dict() for k, v in by_article.items()},
             "by_suggestion": {k: v.as_dict() for k, v in summary.agreement_by_suggestion.items()},
+            "reliability": None if summary.reliability is None else summary.reliability.as_dict(),
         }
         self.stdout.write(json.dumps(payload, indent=2))
