@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.agreement_data import agreement_set
-from annotate.queue.record import annotation_record
 from annotate.models import TargetSummary
+from annotate.queue.record import annotation_record
 from annotate.summary import compute, summary_for
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory, api_client
 
