@@ -69,6 +69,8 @@ def test_the_agreement_command_prints_the_interval_and_both_tables(huawei, label
     assert "Alpha per label (one against the rest)" in out
     assert "Alpha with each annotator left out" in out
     assert "carol" in out and "1.000  on 8 sentences, 16 labels (8 of theirs left out)" in out
+    call_command("agreement", "--target", "Huawei", "--articles", "0")  # no by-article table
+    assert "Alpha with each annotator left out" in capsys.readouterr().out
     call_command("agreement", "--target", "Huawei", "--json")
     payload = json.loads(capsys.readouterr().out)
     assert payload["overall"]["alpha_replicates"] == 1000

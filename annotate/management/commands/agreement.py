@@ -84,7 +84,7 @@ class Command(BaseCommand):
         self._table("Overall", {chosen.name: overall})
         self._table("By source", {source or "(no source)": f for source, f in by_source.items()})
         self._table("By article", {titles.get(pk, str(pk)): f for pk, f in by_article.items()})
-        if len(page) == articles:
+        if articles and len(page) == articles:
             self.stdout.write(f"  (more articles: --articles-after {page[-1]})")
         self._table("With and without a suggestion shown", by_suggestion)
         names = dict(get_user_model().objects.values_list("pk", "username"))
@@ -124,8 +124,8 @@ class Command(BaseCommand):
             percent = "—" if f.percent is None else f"{100 * f.percent:.1f}"
             ci = "" if f.alpha_low is None else f"{_fmt(f.alpha_low)}–{_fmt(f.alpha_high)}"
             w(
-                f"  {name[:48]:<50}{_fmt(f.alpha):>8}{ci:>15}{f.alpha_sentences:>6}{_fmt(f.fleiss):>8}"
-                f"{f.fleiss_sentences:>6}{percent:>8}{f.labels:>8}"
+                f"  {name[:48]:<50}{_fmt(f.alpha):>8}{ci:>15}{f.alpha_sentences:>9}{_fmt(f.fleiss):>8}"
+                f"{f.fleiss_sentences:>9}{percent:>8}{f.labels:>10}"
             )
 
     @staticmethod
