@@ -100,10 +100,10 @@ def test_the_same_label_again_changes_nothing_and_writes_no_event(huawei, split,
 def test_an_undo_restores_the_previous_label_and_its_curator(huawei, split, curator, boss):
     adjudication_record(curator=curator, sentence=split, target=huawei, label="pro")
     changed = adjudication_record(curator=boss, sentence=split, target=huawei, label="neutral")
-    undo = adjudication_undo(curator=curator, sentence=split, target=huawei)
+    undo = adjudication_undo(curator=boss, sentence=split, target=huawei)
     assert gold(split, huawei) == ("pro", "cur")
     assert undo.event is not None and undo.event.undoes == changed.event
-    assert history(split)[-1] == ("cur", "undo", "neutral", "pro")
+    assert history(split)[-1] == ("boss", "undo", "neutral", "pro")
     assert SentenceTally.objects.get(target=huawei, sentence=split).gold == "pro"
     assert_counts_match_a_recount(huawei)
 
