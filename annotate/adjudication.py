@@ -4,21 +4,27 @@ The review queue lists the open disagreements worst first, read from the sentenc
 tallies through a partial index in the queue's order (agreement, then more labels first,
 then sentence), so the first page costs the same whether there are ten disagreements or a
 hundred thousand. A settled label wins over the annotators' in annotate/gold.py's rule.
+
+Every gold change goes through this module (the adjudication page, the Django admin),
+and each writes its AdjudicationEvent in the same transaction: settle, change, undo.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from annotate.models import (
     STANCE_LABELS,
     Adjudication,
+    AdjudicationEvent,
     Annotation,
     DisagreementCount,
     Label,
@@ -28,15 +34,165 @@ from annotate.models import (
 )
 
 
-def adjudication_record(*, curator: User, sentence: Sentence, target: Target, label: str) -> Adjudication:
-    """Settle (or change) a sentence's gold label; the row keeps who decided and when."""
+@dataclass(frozen=True)
+class GoldChange:
+    """What a settle, change or undo did: the adjudication as it now stands (None when an
+    undo removed it) and the history event written (None when nothing changed)."""
+
+    adjudication: Adjudication | None
+    event: AdjudicationEvent | None
+
+
+class NothingToUndo(ValidationError):
+    """The sentence has no gold change left to take back."""
+
+
+class HistoryMoved(ValidationError):
+    """The sentence's gold label changed after the page that asked for the undo was shown."""
+
+
+def _lock(*, sentence: Sentence, target: Target) -> Adjudication | None:
+    """Take the one lock order of every label path (annotate/queue.py): the target's row
+    first, then the adjudication's row; the triggers then lock the sentence's tally, the
+    disagreement count and the change counter (annotate/tally_sql.py). Two curators on one
+    sentence queue here, so the second reads the first's label as its old one and no event
+    is lost. (SQLite: the IMMEDIATE transaction already holds the write lock.)"""
+    if not list(Target.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True)):
+        raise Target.DoesNotExist(f"No target {target.pk}.")
+    return Adjudication.objects.select_for_update().filter(sentence=sentence, target=target).first()
+
+
+def _event(
+    *,
+    sentence: Sentence,
+    target: Target,
+    curator: User,
+    action: str,
+    old: str,
+    new: str,
+    undoes: int | None = None,
+) -> AdjudicationEvent:
+    return AdjudicationEvent.objects.create(
+        sentence_id=sentence.pk,
+        target_id=target.pk,
+        curator_id=curator.pk,
+        action=action,
+        old_label=old,
+        new_label=new,
+        undoes_id=undoes,
+    )
+
+
+def adjudication_record(*, curator: User, sentence: Sentence, target: Target, label: str) -> GoldChange:
+    """Settle (or change) a sentence's gold label, with its history event in the same
+    transaction. The same label again changes nothing and writes no event."""
     if label not in STANCE_LABELS:
         raise ValidationError(f"Unknown label {label!r}; expected one of {', '.join(STANCE_LABELS)}.")
     with transaction.atomic():
-        adjudication, _ = Adjudication.objects.update_or_create(
-            sentence=sentence, target=target, defaults={"label": label, "curator": curator}
+        adjudication = _lock(sentence=sentence, target=target)
+        if adjudication is not None and adjudication.label == label:
+            return GoldChange(adjudication=adjudication, event=None)
+        if adjudication is None:
+            adjudication = Adjudication.objects.create(
+                sentence=sentence, target=target, label=label, curator=curator
+            )
+            action, old = AdjudicationEvent.Action.SETTLE, ""
+        else:
+            old = adjudication.label
+            adjudication.label, adjudication.curator = label, curator
+            adjudication.save(update_fields=["label", "curator", "updated_at"])
+            action = AdjudicationEvent.Action.CHANGE
+        event = _event(sentence=sentence, target=target, curator=curator, action=action, old=old, new=label)
+    return GoldChange(adjudication=adjudication, event=event)
+
+
+def _undo_stack(*, sentence: Sentence, target: Target) -> tuple[list[AdjudicationEvent], int | None]:
+    """The sentence's settles and changes that no undo took back, newest first, and the id
+    of its newest event of any kind. One indexed read of the sentence's history."""
+    events = list(AdjudicationEvent.objects.filter(sentence=sentence, target=target).order_by("-id"))
+    undone = {event.undoes_id for event in events if event.undoes_id is not None}
+    stack = [e for e in events if e.action != AdjudicationEvent.Action.UNDO and e.pk not in undone]
+    return stack, events[0].pk if events else None
+
+
+def adjudication_undo(
+    *, curator: User, sentence: Sentence, target: Target, seen_event: int | None = None
+) -> GoldChange:
+    """Take back the newest gold change of a sentence that is not yet taken back: the label
+    before it comes back (with the curator who had set it), or the adjudication goes when
+    it was the first settle, and the sentence is an open disagreement again. Undo again to
+    go further back. The undo is an event too.
+
+    `seen_event` is the newest history event the asking page showed: when the sentence has
+    a newer one (another curator's change), HistoryMoved is raised and nothing changes.
+    Raises NothingToUndo when there is no change to take back.
+    """
+    with transaction.atomic():
+        adjudication = _lock(sentence=sentence, target=target)
+        stack, newest = _undo_stack(sentence=sentence, target=target)
+        if seen_event is not None and newest != seen_event:
+            raise HistoryMoved(
+                "The gold label of this sentence changed since the page was shown; see it now."
+            )
+        current = adjudication.label if adjudication is not None else ""
+        # A label written outside this module has no event to take back.
+        if not stack or stack[0].new_label != current or adjudication is None:
+            raise NothingToUndo("This sentence has no gold change to undo.")
+        top = stack[0]
+        if top.old_label:
+            adjudication.label = top.old_label
+            adjudication.curator_id = stack[1].curator_id if len(stack) > 1 else curator.pk
+            adjudication.save(update_fields=["label", "curator", "updated_at"])
+            after: Adjudication | None = adjudication
+        else:
+            adjudication.delete()
+            after = None
+        event = _event(
+            sentence=sentence,
+            target=target,
+            curator=curator,
+            action=AdjudicationEvent.Action.UNDO,
+            old=current,
+            new=top.old_label,
+            undoes=top.pk,
         )
-    return adjudication
+    return GoldChange(adjudication=after, event=event)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a sentence's gold history as the adjudication page shows it."""
+
+    id: int
+    sentence_id: int
+    curator: str
+    action: str
+    old_label: str
+    new_label: str
+    created_at: datetime.datetime
+
+
+def gold_histories(
+    *, target: Target, sentence_ids: list[int], per_sentence: int
+) -> dict[int, list[HistoryEntry]]:
+    """The newest `per_sentence` history events of each sentence, newest first: one query
+    however long the histories (a window over the sentence index)."""
+    if not sentence_ids:
+        return {}
+    rows = (
+        AdjudicationEvent.objects.filter(target=target, sentence_id__in=sentence_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("sentence_id")], order_by=[F("id").desc()]))
+        .filter(rank__lte=per_sentence)
+        .order_by("sentence_id", "-id")
+        .values_list(
+            "id", "sentence_id", "curator__username", "action", "old_label", "new_label", "created_at"
+        )
+    )
+    histories: dict[int, list[HistoryEntry]] = defaultdict(list)
+    for row in rows:
+        entry = HistoryEntry(*row)
+        histories[entry.sentence_id].append(entry)
+    return histories
 
 
 @dataclass

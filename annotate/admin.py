@@ -6,11 +6,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from annotate.adjudication import adjudication_record
 from annotate.corpus import (
     ONLINE_BODY_MAX_CHARS,
     ONLINE_BODY_TOO_LONG,
@@ -21,6 +26,7 @@ from annotate.corpus import (
 from annotate.models import (
     UNKNOWN_LICENCE,
     Adjudication,
+    AdjudicationEvent,
     Annotation,
     AnnotationEvent,
     Article,
@@ -245,10 +251,92 @@ class SuggestionAdmin(admin.ModelAdmin):
     raw_id_fields = ["sentence"]
 
 
+#: Gold history lines shown on an adjudication's admin page (the full list is the
+#: "gold label changes" admin, filtered by sentence).
+ADMIN_HISTORY_SHOWN = 50
+
+
 @admin.register(Adjudication)
 class AdjudicationAdmin(admin.ModelAdmin):
+    """Gold labels are written through annotate.adjudication, which keeps their history:
+    saving here settles or changes one as the curator signed in, and none is deleted here
+    (the adjudication page's undo takes one back, with its event)."""
+
     list_display = ["sentence", "target", "label", "curator", "updated_at"]
     list_filter = ["target", "label", "curator"]
     search_fields = ["sentence__text", "curator__username"]
     list_select_related = ["sentence", "target", "curator"]
     raw_id_fields = ["sentence"]
+    fields = ["sentence", "target", "label", "curator", "created_at", "updated_at", "history"]
+    readonly_fields = ["curator", "created_at", "updated_at", "history"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Adjudication | None = None) -> list[str]:
+        # A gold label belongs to its sentence and target: only the label changes.
+        fixed = ["sentence", "target"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Adjudication, form: forms.ModelForm, change: bool
+    ) -> None:
+        if not isinstance(request.user, User):  # the admin lets none but signed-in staff this far
+            raise PermissionDenied
+        saved = adjudication_record(
+            curator=request.user,
+            sentence=obj.sentence,
+            target=obj.target,
+            label=obj.label,
+        ).adjudication
+        assert saved is not None  # a settle or a change always leaves one
+        obj.pk, obj.curator_id = saved.pk, saved.curator_id
+        obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+    @admin.display(description="Gold history (newest first)")
+    def history(self, adjudication: Adjudication) -> SafeString:
+        if adjudication.pk is None:
+            return format_html("{}", "—")
+        events = (
+            AdjudicationEvent.objects.filter(
+                sentence_id=adjudication.sentence_id, target_id=adjudication.target_id
+            )
+            .select_related("curator")
+            .order_by("-id")[:ADMIN_HISTORY_SHOWN]
+        )
+        rows = format_html_join(
+            "",
+            "<li>{}, {}: {}, {} → {}</li>",
+            (
+                (
+                    event.curator.get_username(),
+                    f"{event.created_at:%Y-%m-%d %H:%M}",
+                    event.action,
+                    event.old_label or "none",
+                    event.new_label or "none",
+                )
+                for event in events
+            ),
+        )
+        return format_html("<ol>{}</ol>", rows)
+
+
+@admin.register(AdjudicationEvent)
+class AdjudicationEventAdmin(admin.ModelAdmin):
+    """The gold history: append-only, so it is only ever read here."""
+
+    list_display = ["created_at", "curator", "target", "sentence", "action", "old_label", "new_label"]
+    list_filter = ["action", "target", "curator"]
+    search_fields = ["sentence__text", "curator__username"]
+    list_select_related = ["curator", "target", "sentence"]
+    readonly_fields = [f.name for f in AdjudicationEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

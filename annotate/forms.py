@@ -38,6 +38,12 @@ class AdjudicateForm(forms.Form):
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
 
 
+class AdjudicationUndoForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    # The newest history event the page showed for the sentence: a newer one refuses.
+    seen_event = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
 class ShortcutsForm(forms.Form):
     shortcuts = forms.ChoiceField(choices=Shortcuts.choices)
     next = forms.CharField(required=False)

@@ -224,11 +224,13 @@ class Annotation(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
+    """The manager of a history table: rows are added, never changed or removed."""
+
     def update(self, **kwargs: object) -> int:
-        raise TypeError("The annotation history is append-only.")
+        raise TypeError(f"{self.model.__name__} is a history: append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("The annotation history is append-only.")
+        raise TypeError(f"{self.model.__name__} is a history: append-only.")
 
 
 class AnnotationEvent(models.Model):
@@ -392,6 +394,61 @@ class Adjudication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sentence_id}: {self.label} by {self.curator}"
+
+
+class AdjudicationEvent(models.Model):
+    """One change of a sentence's gold label, kept forever: who, when, from what to what.
+
+    Written by annotate.adjudication in the transaction of the change itself. An undo is
+    an event too, pointing at the change it took back (`undoes`): the changes no undo
+    points at form a stack, and the next undo takes back its top.
+    """
+
+    class Action(models.TextChoices):
+        SETTLE = "settle", "Settle"
+        CHANGE = "change", "Change"
+        UNDO = "undo", "Undo"
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="adjudication_events")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="adjudication_events")
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjudication_events"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    old_label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS], blank=True)
+    new_label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS], blank=True)
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "gold label change"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["settle", "change", "undo"]), name="adjudication_event_action_valid"
+            ),
+        ]
+        indexes = [
+            # A sentence's history, newest first (the undo's stack and the page's panel).
+            models.Index(fields=["sentence", "target", "-id"], name="adjudication_event_sentence"),
+            # A target's recent gold changes (the admin's list).
+            models.Index(fields=["target", "-created_at", "-id"], name="adjudication_event_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.curator} {self.action} {self.old_label or '∅'} → {self.new_label or '∅'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("The gold label history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The gold label history is append-only.")
 
 
 class QueueCursor(models.Model):

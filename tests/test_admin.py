@@ -21,6 +21,7 @@ MODELS = [
     "modelversion",
     "suggestion",
     "adjudication",
+    "adjudicationevent",
 ]
 
 

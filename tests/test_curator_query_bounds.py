@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate import summary
-from annotate.models import Adjudication, Annotation
+from annotate.models import Adjudication, Annotation, Sentence
 from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory, active_version
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def corpus(request, huawei):
     [
         ("curator", "dashboard", "", 18),
         ("curator", "dashboard-summary", "?changes=-2", 6),
-        ("curator", "adjudicate", "", 15),
+        ("curator", "adjudicate", "", 17),
         ("admin", "models", "", 8),
         ("annotator", "label", "", 15),
         ("curator", "label", "", 9),
@@ -96,6 +96,25 @@ def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, d
             response = client.post(
                 reverse("adjudicate-settle", args=[corpus.pk]),
                 {"sentence": current.sentence_id, "label": "neutral"},
+                HTTP_HX_REQUEST="true",
+            )
+        assert response.status_code == 200
+
+
+def test_each_undo_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):
+    from annotate.adjudication import adjudication_record, disagreements
+
+    client = client_for("curator")
+    client.get(reverse("adjudicate", args=[corpus.pk]))
+    curator = UserFactory(role="curator")
+    for current in disagreements(target=corpus, limit=2):
+        sentence = Sentence.objects.get(pk=current.sentence_id)
+        for label in ("pro", "contra", "neutral"):  # a history longer than the page shows
+            adjudication_record(curator=curator, sentence=sentence, target=corpus, label=label)
+        with django_assert_max_num_queries(23):
+            response = client.post(
+                reverse("adjudicate-undo", args=[corpus.pk]),
+                {"sentence": current.sentence_id},
                 HTTP_HX_REQUEST="true",
             )
         assert response.status_code == 200

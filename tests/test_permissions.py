@@ -36,6 +36,7 @@ MATRIX = [
     ("article-detail", "get", ("article",), L, A, A, A),
     ("adjudicate", "get", ("target",), L, F, A, A),
     ("adjudicate-settle", "post", ("target",), L, F, A, A),
+    ("adjudicate-undo", "post", ("target",), L, F, A, A),
     ("dashboard", "get", ("target",), L, F, A, A),
     ("dashboard-summary", "get", ("target",), L, F, A, A),
     ("dashboard-recompute", "post", ("target",), L, F, A, A),

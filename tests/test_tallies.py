@@ -122,7 +122,8 @@ def test_a_deleted_article_takes_its_tallies_and_its_labels_counts_with_it():
     for article in (doomed, kept):
         sentence = SentenceFactory(article=article)
         AnnotationFactory(target=target, sentence=sentence, annotator=annotator, label="pro")
-        adjudication_record(curator=annotator, sentence=sentence, target=target, label="pro")
+        # Written directly: a gold label with history (the service's) protects its sentence.
+        Adjudication.objects.create(curator=annotator, sentence=sentence, target=target, label="pro")
     doomed.delete()
     assert stored(target) == recount(target)
     assert annotator_stored(target) == annotator_recount(target) == {annotator.pk: (1, 0)}

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotate.adjudication import Disagreement, adjudication_record, disagreements, open_count
+from annotate.adjudication import (
+    Disagreement,
+    GoldChange,
+    adjudication_record,
+    adjudication_undo,
+    disagreements,
+    gold_histories,
+    open_count,
+)
 from annotate.corpus import sentence_neighbours
-from annotate.forms import AdjudicateForm, form_errors
-from annotate.models import STANCE_LABELS, Adjudication, Sentence, Suggestion, Target
+from annotate.forms import AdjudicateForm, AdjudicationUndoForm, form_errors
+from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest
 
 SETTLED_SHOWN = 15
 QUEUE_SHOWN = 20
+#: History lines shown per sentence on the page (the admin shows all of them).
+HISTORY_SHOWN = 5
 
 
 def _with_texts(items: list[Disagreement]) -> list[tuple[Disagreement, str]]:
@@ -25,7 +36,7 @@ def _with_texts(items: list[Disagreement]) -> list[tuple[Disagreement, str]]:
     return [(item, texts.get(item.sentence_id, "")) for item in items]
 
 
-def _card(target: Target, message: str = "") -> dict[str, object]:
+def _card(target: Target) -> dict[str, object]:
     """The worst open disagreement, the next QUEUE_SHOWN and how many there are: read from
     the sentence tallies' index, so a settle costs the same at any number of labels."""
     open_items = disagreements(target=target, limit=QUEUE_SHOWN + 1)
@@ -35,7 +46,6 @@ def _card(target: Target, message: str = "") -> dict[str, object]:
         "current": current,
         "remaining": open_count(target=target) if open_items else 0,
         "upcoming": _with_texts(open_items[1 : QUEUE_SHOWN + 1]),
-        "message": message,
         "label_keys": [("pro", "1"), ("contra", "2"), ("neutral", "3")],
     }
     if current is not None:
@@ -51,16 +61,41 @@ def _card(target: Target, message: str = "") -> dict[str, object]:
         context["suggestion"] = Suggestion.objects.filter(
             model_version_id=target.active_version_id, sentence=sentence
         ).first()
+        # A sentence settled once and undone comes back with what was decided on it.
+        history = gold_histories(target=target, sentence_ids=[sentence.pk], per_sentence=HISTORY_SHOWN)
+        context["history"] = history.get(sentence.pk, [])
     return context
 
 
 def _settled(target: Target) -> dict[str, object]:
-    recent = (
+    """The newest adjudications, each with its newest history lines: two queries."""
+    recent = list(
         Adjudication.objects.filter(target=target)
         .select_related("sentence", "curator")
         .order_by("-updated_at", "-id")[:SETTLED_SHOWN]
     )
-    return {"target": target, "settled": recent, "change_labels": STANCE_LABELS}
+    histories = gold_histories(
+        target=target, sentence_ids=[a.sentence_id for a in recent], per_sentence=HISTORY_SHOWN
+    )
+    rows = [(adjudication, histories.get(adjudication.sentence_id, [])) for adjudication in recent]
+    return {"target": target, "settled": rows, "change_labels": STANCE_LABELS}
+
+
+def _answer(request: SignedInRequest, target: Target, status: str) -> HttpResponse:
+    """An htmx answer to a gold change: the next card, the status line, the settled panel."""
+    template = "annotate/adjudicate.html"
+    card = render_to_string(f"{template}#adjudication-card", _card(target), request)
+    line = render_to_string(f"{template}#status", {"status": status, "oob": True}, request)
+    settled = render_to_string(f"{template}#settled-panel", {**_settled(target), "oob": True}, request)
+    return HttpResponse(card + line + settled)
+
+
+def _said(change: GoldChange, sentence: Sentence, label: str) -> str:
+    quoted = f"“{sentence.text[:60]}”"
+    event = change.event
+    if event is not None and event.action == AdjudicationEvent.Action.CHANGE:
+        return f"Changed from {event.old_label} to {label}: {quoted}"
+    return f"Settled as {label}: {quoted}"
 
 
 @require_GET
@@ -82,12 +117,31 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
-    adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
-    message = f"Settled as {label}: “{sentence.text[:60]}”"
-    card = render_to_string("annotate/adjudicate.html#adjudication-card", _card(target, message), request)
-    settled = render_to_string(
-        "annotate/adjudicate.html#settled-panel", {**_settled(target), "oob": True}, request
-    )
-    return HttpResponse(card + settled)
+    return _answer(request, target, _said(change, sentence, label))
+
+
+@require_POST
+def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
+    require_curator(request.user, "Adjudication")
+    target = get_object_or_404(Target, pk=target_id)
+    form = AdjudicationUndoForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
+    try:
+        change = adjudication_undo(
+            curator=request.user, sentence=sentence, target=target, seen_event=form.cleaned_data["seen_event"]
+        )
+    except ValidationError as refused:
+        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+    if not request.htmx:
+        return redirect("adjudicate", target_id=target.pk)
+    quoted = f"“{sentence.text[:60]}”"
+    if change.adjudication is None:
+        status = f"Undone: {quoted} is unsettled again, back among the disagreements."
+    else:
+        status = f"Undone: {quoted} is {change.adjudication.label} again."
+    return _answer(request, target, status)
