@@ -209,7 +209,7 @@ def test_a_sentence_with_gold_history_cannot_be_deleted(huawei, split, curator):
 
 
 def test_the_migration_gives_each_existing_adjudication_one_settle_event(huawei, split, curator):
-    migration = importlib.import_module("annotate.migrations.0014_adjudication_event")
+    migration = importlib.import_module("annotate.migrations.0015_adjudication_event")
     other = SentenceFactory()
     Adjudication.objects.create(sentence=split, target=huawei, label="contra", curator=curator)
     Adjudication.objects.create(sentence=other, target=huawei, label="neutral", curator=curator)

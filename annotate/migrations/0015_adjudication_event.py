@@ -18,7 +18,7 @@ BACKFILL = (
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0013_disagreement_count'),
+        ('annotate', '0014_article_licence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
