@@ -21,8 +21,8 @@ from annotate.adjudication import (
     open_count,
     open_disagreements,
 )
-from annotate.labelling import annotation_record
 from annotate.models import Adjudication, AdjudicationEvent, SentenceTally
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, UserFactory
 from tests.test_tallies import recount, stored
 

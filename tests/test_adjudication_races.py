@@ -17,8 +17,8 @@ from annotate.adjudication import (
     open_count,
     open_disagreements,
 )
-from annotate.labelling import annotation_record
 from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent
+from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory, TargetFactory, UserFactory
 from tests.test_tallies import recount, stored
 from tests.threads import run_in_threads
