@@ -55,6 +55,9 @@
   function press(selector) {
     var button = document.querySelector(selector);
     if (!button || button.disabled) return false;
+    // A key pressed just after a swap may reach a form htmx has not processed yet; a
+    // click would then submit it natively and reload the page.
+    if (window.htmx && button.form) window.htmx.process(button.form);
     button.click();
     return true;
   }
