@@ -19,6 +19,8 @@ from annotate.corpus import (
     content_hash,
 )
 from annotate.models import (
+    LICENCE_MAX_LENGTH,
+    UNKNOWN_LICENCE,
     Adjudication,
     Annotation,
     AnnotationEvent,
@@ -64,11 +66,20 @@ class ArticleAddForm(forms.ModelForm):
     """An article typed or pasted in: refused when its body is stored or too long to split here."""
 
     url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+    licence = forms.CharField(
+        max_length=LICENCE_MAX_LENGTH,
+        required=False,
+        initial=UNKNOWN_LICENCE,
+        help_text=f"The licence the text was obtained under (e.g. CC-BY-4.0); {UNKNOWN_LICENCE} if left empty.",
+    )
 
     class Meta:
         model = Article
         fields = ["title", "source", "url", "published", "licence", "body"]
         help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
+
+    def clean_licence(self) -> str:
+        return self.cleaned_data["licence"].strip() or UNKNOWN_LICENCE
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
