@@ -78,9 +78,6 @@ class ArticleAddForm(forms.ModelForm):
         fields = ["title", "source", "url", "published", "licence", "body"]
         help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
 
-    def clean_licence(self) -> str:
-        return self.cleaned_data["licence"].strip() or UNKNOWN_LICENCE
-
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
         if len(body) > ONLINE_BODY_MAX_CHARS:

@@ -92,7 +92,9 @@ class ProcessFigures:
     provenance: Provenance
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As JSON stores it (pairs as lists), so a summary decodes the same before and after
+        its round trip through the database."""
+        return {**asdict(self), "labels_per_sentence": [list(pair) for pair in self.labels_per_sentence]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProcessFigures:
