@@ -295,7 +295,7 @@ def _figure(value: float | None) -> str:
 
 
 def _listing(counts: dict[str, int], total: int, *, unit: str = "article") -> str:
-    named = ", ".join(f"{name or '(none)'} ({_count(n, unit)})" for name, n in counts.items())
+    named = ", ".join(f"{name or '(no source)'} ({_count(n, unit)})" for name, n in counts.items())
     rest = total - len(counts)
     return named + (f", and {rest:,} more" if rest > 0 else "")
 
@@ -413,7 +413,7 @@ def _provenance_lines(provenance: Provenance) -> list[str]:
         "### Provenance",
         "",
         f"- **Articles**: {p.articles:,} (those with a stance label or an adjudication), from "
-        f"{p.source_count:,} sources: {_listing(p.sources, p.source_count)}.",
+        f"{_count(p.source_count, 'source')}: {_listing(p.sources, p.source_count)}.",
         f"- **Published**: {published}.",
         f"- **Imported** {_span(p.imported_first, p.imported_last)}, from " + "; ".join(origins) + "."
         if p.imported_first
