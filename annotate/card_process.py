@@ -92,10 +92,9 @@ class ProcessFigures:
     provenance: Provenance
 
     def as_dict(self) -> dict[str, Any]:
-        """As JSON holds it (pairs as lists), so a stored summary equals a computed one."""
-        data = asdict(self)
-        data["labels_per_sentence"] = [list(pair) for pair in self.labels_per_sentence]
-        return data
+        """As JSON stores it (pairs as lists), so a summary decodes the same before and after
+        its round trip through the database."""
+        return {**asdict(self), "labels_per_sentence": [list(pair) for pair in self.labels_per_sentence]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProcessFigures:
@@ -296,7 +295,7 @@ def _figure(value: float | None) -> str:
 
 
 def _listing(counts: dict[str, int], total: int, *, unit: str = "article") -> str:
-    named = ", ".join(f"{name or '(none)'} ({_count(n, unit)})" for name, n in counts.items())
+    named = ", ".join(f"{name or '(no source)'} ({_count(n, unit)})" for name, n in counts.items())
     rest = total - len(counts)
     return named + (f", and {rest:,} more" if rest > 0 else "")
 
@@ -414,7 +413,7 @@ def _provenance_lines(provenance: Provenance) -> list[str]:
         "### Provenance",
         "",
         f"- **Articles**: {p.articles:,} (those with a stance label or an adjudication), from "
-        f"{p.source_count:,} sources: {_listing(p.sources, p.source_count)}.",
+        f"{_count(p.source_count, 'source')}: {_listing(p.sources, p.source_count)}.",
         f"- **Published**: {published}.",
         f"- **Imported** {_span(p.imported_first, p.imported_last)}, from " + "; ".join(origins) + "."
         if p.imported_first

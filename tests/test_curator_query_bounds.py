@@ -73,6 +73,7 @@ def corpus(request, huawei):
         ("curator", "api:target-agreement", "", 10),
         ("admin", "export-card", "?level=gold&split=1", 7),
         ("admin", "export-card", "?level=annotations", 7),
+        ("admin", "export-card", "?level=annotations&names=1&format=csv", 8),
     ],
 )
 def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
