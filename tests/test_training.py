@@ -24,19 +24,13 @@ from tests.factories import (
     train_once,
 )
 
-pytestmark = pytest.mark.django_db
+# Counts of training labels are exact: the slice's own tests below give it a share.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_evaluation_slice")]
 
 
 @pytest.fixture(autouse=True)
 def training_once(monkeypatch) -> None:
     monkeypatch.setattr(classifier, "train", train_once)
-
-
-@pytest.fixture(autouse=True)
-def no_evaluation_slice(huawei) -> None:
-    """Counts of training labels below are exact: the slice's own tests give it a share."""
-    huawei.control_share = 0
-    huawei.save(update_fields=["control_share"])
 
 
 def with_slice(target: Target, share: float) -> None:
