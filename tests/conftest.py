@@ -39,6 +39,16 @@ def huawei(db) -> Target:
 
 
 @pytest.fixture
+def no_evaluation_slice(huawei) -> None:
+    """Huawei without a control set, so every gold label trains and counts come out exact.
+
+    The evaluation slice (the control set, never trained on) has tests of its own.
+    """
+    huawei.control_share = 0
+    huawei.save(update_fields=["control_share"])
+
+
+@pytest.fixture
 def annotator(db):
     return UserFactory(username="ann", role="annotator")
 
