@@ -1,5 +1,7 @@
 """A target's model versions over time, for the dashboard's learning curve, and the active
-version's confusion matrix: one query over the ready versions' stored metrics."""
+version's confusion matrix: one query over the ready versions' stored metrics. And each
+version's two scores as the models page shows them, read from its stored metrics, however
+old: versions trained before grouped cross-validation or the evaluation slice say so."""
 
 from __future__ import annotations
 
@@ -65,3 +67,57 @@ def model_versions(*, target: Target) -> tuple[list[VersionPoint], Confusion | N
             classes = list(metrics.get("classes") or STANCE_LABELS)
             confusion = Confusion(version_id, classes, [list(row) for row in metrics["confusion"]])
     return points, confusion
+
+
+@dataclass(frozen=True)
+class Score:
+    """One of a version's scores as shown: the figures with their n and how they were
+    computed, or (f_avg None) why there is no figure."""
+
+    f_avg: float | None
+    macro_f1: float | None
+    accuracy: float | None
+    n: int | None
+    short: str  # a few words for a table cell
+    how: str  # the sentence that says how it was computed, or why it was not
+
+
+def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
+    """The cross-validated score; grouped since the metrics record how (a "cv" entry)."""
+    cv = metrics.get("cv")
+    figures = (_metric(metrics, "f_avg"), _metric(metrics, "macro_f1"), _metric(metrics, "accuracy"))
+    if isinstance(cv, dict):
+        return Score(
+            *figures, int(cv["n"]), "grouped" if cv.get("grouped") else "by sentence", str(cv["how"])
+        )
+    return Score(
+        *figures,
+        train_size,
+        "by sentence",
+        "cross-validation by sentence, not grouped (trained before grouped cross-validation): "
+        "a near-copy of a sentence may have been in its training fold, so the score may be optimistic",
+    )
+
+
+NOT_MEASURED = "not measured: trained before the evaluation slice"
+
+
+def slice_score(metrics: dict[str, Any]) -> Score:
+    """The score on the evaluation slice, or why there is none."""
+    held = metrics.get("evaluation_slice")
+    if not isinstance(held, dict):
+        return Score(None, None, None, None, "not measured", NOT_MEASURED)
+    n = int(held["n"])
+    if not held.get("scored"):
+        return Score(None, None, None, n, "too small", str(held.get("reason") or "too small to score"))
+    left_out = int(held.get("left_out") or 0)
+    how = (
+        f"the evaluation slice: the control set ({float(held.get('share', 0)):.0%} of sentences, a fixed hash "
+        f"of the sentence id), whose gold labels are never trained on and which annotators label without a "
+        f"suggestion on screen; {n} gold labels"
+    )
+    if left_out:
+        how += f" ({left_out} more left out: labelled while a suggestion was shown)"
+    return Score(
+        _metric(held, "f_avg"), _metric(held, "macro_f1"), _metric(held, "accuracy"), n, f"n {n}", how
+    )

@@ -28,6 +28,11 @@ def retrain_target(target_id: int) -> dict[str, object]:
         "macro_f1": result.metrics.macro_f1,
         "accuracy": result.metrics.accuracy,
         "seconds": round(result.seconds, 2),
+        # The evaluation slice's F_avg, or None when it was too small to score.
+        "slice_f_avg": result.evaluation.metrics.f_avg
+        if result.evaluation and result.evaluation.metrics
+        else None,
+        "slice_n": result.evaluation.n if result.evaluation else 0,
     }
 
 

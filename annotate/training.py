@@ -4,6 +4,12 @@ A retrain never disturbs the active model: the new version and its suggestions a
 written beside it, and only when every sentence has its suggestion does the target switch
 to the new version, in one UPDATE. A run that fails or is killed leaves a version in
 "training" that the next run marks failed and clears.
+
+Two scores are stored with each version, each saying how it was computed: grouped
+cross-validation on the training labels, and the score on the evaluation slice, the
+target's control set (a fixed hash bucket of the sentence id, so a random share of the
+corpus whatever its content or place). Annotators label the slice without a suggestion on
+screen, and its gold labels are never trained on.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from django.utils import timezone
 from annotate import classifier
 from annotate.classifier import TrainingError
 from annotate.gold import gold_labels
-from annotate.models import ModelVersion, Sentence, Suggestion, Target
+from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
+from annotate.suggestions import in_control_set
 
 DEFAULT_MIN_LABELS = 20
 BATCH_SIZE = 5000
@@ -44,6 +51,7 @@ class RetrainResult:
     seconds: float
     dry_run: bool
     suggest_seconds: float = 0.0  # predicting and writing suggestions, within seconds
+    evaluation: classifier.SliceScore | None = None  # the evaluation slice's score
 
 
 def model_dir() -> Path:
@@ -90,19 +98,63 @@ def gold_fingerprint(golds: dict[int, str]) -> str:
     return digest.hexdigest()
 
 
-def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
-    """Texts and gold labels of every resolved sentence of the target."""
+@dataclass
+class TrainingSet:
+    """A target's resolved gold labels, split into what trains and the evaluation slice."""
+
+    texts: list[str]
+    labels: list[str]
+    article_ids: list[int]
+    slice_texts: list[str]
+    slice_labels: list[str]
+    #: Slice sentences with a label given while a suggestion was on screen (the control
+    #: share was raised after they were labelled): kept out of training and out of the score.
+    slice_left_out: int
+
+    def groups(self) -> list[int]:
+        """Cross-validation groups: by article (duplicate groups join them once they exist)."""
+        return classifier.cv_groups(self.article_ids)
+
+
+def training_set(*, target: Target, golds: dict[int, str] | None = None) -> TrainingSet:
+    """Every resolved sentence of the target: training labels, and the evaluation slice apart."""
     if golds is None:
         golds = resolved_golds(target=target)
-    texts: list[str] = []
-    labels: list[str] = []
+    data = TrainingSet([], [], [], [], [], 0)
     ids = sorted(golds)
     for start in range(0, len(ids), BATCH_SIZE):
         chunk = ids[start : start + BATCH_SIZE]
-        for sentence_id, text in Sentence.objects.filter(id__in=chunk).values_list("id", "text"):
-            texts.append(text)
-            labels.append(golds[sentence_id])
-    return texts, labels
+        rows = Sentence.objects.filter(id__in=chunk).order_by("id").values_list("id", "text", "article_id")
+        in_slice = [
+            sentence_id for sentence_id in chunk if in_control_set(target=target, sentence_id=sentence_id)
+        ]
+        prompted = (
+            set(
+                Annotation.objects.filter(target=target, sentence_id__in=in_slice, suggestion_shown=True)
+                .values_list("sentence_id", flat=True)
+                .distinct()
+            )
+            if in_slice
+            else set()
+        )
+        chosen = set(in_slice)
+        for sentence_id, text, article_id in rows:
+            if sentence_id not in chosen:
+                data.texts.append(text)
+                data.labels.append(golds[sentence_id])
+                data.article_ids.append(article_id)
+            elif sentence_id in prompted:
+                data.slice_left_out += 1
+            else:
+                data.slice_texts.append(text)
+                data.slice_labels.append(golds[sentence_id])
+    return data
+
+
+def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
+    """Texts and gold labels the target's model trains on: the evaluation slice left out."""
+    data = training_set(target=target, golds=golds)
+    return data.texts, data.labels
 
 
 def _sentence_batches(batch_size: int) -> Iterator[list[tuple[int, str]]]:
@@ -149,14 +201,17 @@ def retrain(
                 f"Model version {active.pk} is up to date: no gold label of {target.name} "
                 f"has changed since it was trained on {active.train_size}."
             )
-    texts, labels = training_data(target=target, golds=golds)
-    if len(labels) < min_labels:
+    data = training_set(target=target, golds=golds)
+    if len(data.labels) < min_labels:
+        held = len(data.slice_labels) + data.slice_left_out
         raise TrainingError(
-            f"Only {len(labels)} gold labels for {target.name}; at least {min_labels} are needed. "
+            f"Only {len(data.labels)} gold labels for {target.name}; at least {min_labels} are needed. "
             "Label more sentences (or lower --min-labels)."
+            + (f" {held} more are in the evaluation slice, which is never trained on." if held else "")
         )
-    classifier.check_labels(labels)
-    trained = classifier.train(texts, labels)
+    classifier.check_labels(data.labels)
+    trained = classifier.train(data.texts, data.labels, groups=data.groups(), grouped_by="article")
+    evaluation = classifier.score_slice(trained.pipeline, data.slice_texts, data.slice_labels)
     if dry_run:
         return RetrainResult(
             None,
@@ -166,13 +221,21 @@ def retrain(
             0,
             time.monotonic() - started,
             True,
+            evaluation=evaluation,
         )
     _clear_abandoned(target)
     version = ModelVersion.objects.create(
         target=target,
         train_size=trained.train_size,
         label_distribution=trained.distribution,
-        metrics=trained.metrics.as_dict(),
+        metrics={
+            **trained.metrics.as_dict(),
+            "evaluation_slice": {
+                **evaluation.as_dict(),
+                "share": target.control_share,
+                "left_out": data.slice_left_out,
+            },
+        },
         gold_fingerprint=fingerprint,
     )
     model_save(version, trained.pipeline)
@@ -223,4 +286,5 @@ def retrain(
         seconds=time.monotonic() - started,
         dry_run=False,
         suggest_seconds=suggest_seconds,
+        evaluation=evaluation,
     )

@@ -39,6 +39,16 @@ def huawei(db) -> Target:
 
 
 @pytest.fixture
+def no_evaluation_slice(db) -> None:
+    """Huawei without a control set, so every gold label trains and counts come out exact.
+
+    The evaluation slice (the control set, never trained on) has tests of its own. A
+    transactional test starts without the migration's Huawei and makes its own targets.
+    """
+    Target.objects.filter(name="Huawei").update(control_share=0)
+
+
+@pytest.fixture
 def annotator(db):
     return UserFactory(username="ann", role="annotator")
 

@@ -187,13 +187,20 @@ _trained: dict[tuple[object, ...], classifier.TrainedModel] = {}
 _train = classifier.train
 
 
-def train_once(texts: list[str], labels: list[str], *, random_state: int = 0) -> classifier.TrainedModel:
+def train_once(
+    texts: list[str],
+    labels: list[str],
+    *,
+    groups: list[int] | None = None,
+    grouped_by: str = "article",
+    random_state: int = 0,
+) -> classifier.TrainedModel:
     """classifier.train, run once per distinct training set and then reused.
 
     Training is deterministic and takes most of a retrain test's time; labelled_corpus gives
     many tests the same set. Patch it in with monkeypatch.setattr(classifier, "train", train_once).
     """
-    key = (tuple(texts), tuple(labels), random_state)
+    key = (tuple(texts), tuple(labels), None if groups is None else tuple(groups), grouped_by, random_state)
     if key not in _trained:
-        _trained[key] = _train(texts, labels, random_state=random_state)
+        _trained[key] = _train(texts, labels, groups=groups, grouped_by=grouped_by, random_state=random_state)
     return _trained[key]

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from annotate.classifier import CLASSES, TrainingError, evaluate, predict, train
+from annotate.classifier import (
+    CLASSES,
+    TrainingError,
+    build_pipeline,
+    cv_groups,
+    cv_splits,
+    evaluate,
+    predict,
+    score_slice,
+    train,
+)
 
 WORDS = {
     "pro": "good safe trusted open fair partner welcome".split(),
@@ -77,3 +87,171 @@ def test_a_class_with_one_example_is_left_out_and_predicted_with_zero_probabilit
     assert model.distribution["neutral"] == 1
     [prediction] = predict(model.pipeline, ["anything"])
     assert prediction.probabilities["neutral"] == 0
+
+
+# Cross-validation groups
+
+
+def test_sentences_of_one_article_share_a_group_named_by_the_article():
+    assert cv_groups([7, 7, 3, 9, 3]) == [7, 7, 3, 9, 3]
+
+
+def test_a_duplicate_group_joins_the_articles_it_spans_and_everything_they_join():
+    # Article 5 reprints a sentence of 2; article 8 reprints another of 5: all one group.
+    articles = [2, 2, 5, 5, 8, 9]
+    duplicates = [None, 40, 40, 41, 41, None]
+
+    assert cv_groups(articles, duplicate_groups=duplicates) == [2, 2, 2, 2, 2, 9]
+
+
+def test_group_names_do_not_depend_on_the_order_given():
+    articles = [8, 5, 5, 2, 9]
+    duplicates = [41, 41, 40, None, 40]
+
+    assert cv_groups(articles, duplicate_groups=duplicates) == [5, 5, 5, 2, 5]
+    assert cv_groups(list(reversed(articles)), list(reversed(duplicates))) == [5, 2, 5, 5, 5]
+
+
+def test_groups_and_duplicate_groups_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="differ in length"):
+        cv_groups([1, 2], duplicate_groups=[None])
+
+
+# Grouped cross-validation on reprinted stories
+
+
+def reprinted_corpus(stories: int = 16, reprints: int = 3, seed: int = 5) -> tuple[list[str], ...]:
+    """Stories whose sentences are reprinted, a word changed, by several outlets.
+
+    A sentence's words say nothing about its label (drawn at random per story sentence), so
+    only a model that has seen a near-copy can get it right: an honest score is near chance.
+    Returns texts, labels, article ids and duplicate groups (one per story sentence).
+    """
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(400)]
+    texts, labels, articles, duplicates = [], [], [], []
+    for story in range(stories):
+        originals = [(rng.sample(vocabulary, 8), CLASSES[rng.randrange(3)]) for _ in range(6)]
+        for reprint in range(reprints):
+            article = story * reprints + reprint
+            for k, (words, label) in enumerate(originals):
+                copy = list(words)
+                copy[rng.randrange(len(copy))] = rng.choice(vocabulary)
+                texts.append(" ".join(copy))
+                labels.append(label)
+                articles.append(article)
+                duplicates.append(story * 100 + k)
+    return texts, labels, articles, duplicates
+
+
+def test_no_validation_fold_shares_a_group_with_its_training_fold():
+    _, labels, articles, duplicates = reprinted_corpus()
+    groups = cv_groups(articles, duplicate_groups=duplicates)
+
+    cross_validation = cv_splits(labels, groups, random_state=3)
+
+    assert cross_validation.validation.grouped
+    assert cross_validation.validation.groups == 16  # the reprints of a story are one group
+    seen = []
+    for training, validation in cross_validation.splits:
+        assert not {groups[i] for i in training} & {groups[i] for i in validation}
+        seen += validation
+    assert sorted(seen) == list(range(len(labels)))  # every label validated once
+
+
+def test_grouped_cross_validation_is_not_fooled_by_reprints_as_ungrouped_is():
+    texts, labels, articles, duplicates = reprinted_corpus()
+    groups = cv_groups(articles, duplicate_groups=duplicates)
+
+    ungrouped = train(texts, labels).metrics
+    by_article = train(texts, labels, groups=cv_groups(articles)).metrics
+    grouped = train(texts, labels, groups=groups, grouped_by="article and duplicate group").metrics
+
+    assert ungrouped.accuracy > 0.8  # it has seen a near-copy of nearly every sentence
+    assert by_article.accuracy > 0.8  # reprints sit in other articles: grouping by article is not enough
+    assert grouped.accuracy < 0.5  # chance is about 1/3
+    assert grouped.macro_f1 <= ungrouped.macro_f1
+    assert grouped.validation.grouped and not ungrouped.validation.grouped
+    assert "grouped by article and duplicate group (16 groups)" in grouped.validation.how
+    assert "optimistic" in ungrouped.validation.how
+
+
+def test_grouped_folds_never_outnumber_the_groups():
+    texts, labels = corpus(60)
+    groups = [i % 3 for i in range(60)]
+
+    metrics = train(texts, labels, groups=groups).metrics
+
+    assert (metrics.folds, metrics.validation.groups) == (3, 3)
+    assert metrics.as_dict()["cv"]["folds"] == 3
+
+
+# Deterministic training
+
+
+def test_the_same_labels_in_another_order_give_the_same_scores_and_model():
+    texts, labels = corpus(90, seed=4)
+    labels[::7] = ["neutral"] * len(labels[::7])  # noisy, so folds and calibration matter
+    groups = [i % 9 for i in range(90)]
+    order = list(range(90))
+    random.Random(11).shuffle(order)
+
+    first = train(texts, labels, groups=groups)
+    second = train([texts[i] for i in order], [labels[i] for i in order], groups=[groups[i] for i in order])
+
+    assert first.metrics.as_dict() == second.metrics.as_dict()
+    for name in ("accuracy", "macro_f1", "f_avg"):
+        assert getattr(first.metrics, name) == pytest.approx(getattr(second.metrics, name), abs=1e-12)
+    assert first.metrics.confusion == second.metrics.confusion
+    probe = ["a spying threat", "a trusted partner", "said on monday", texts[0]]
+    for one, other in zip(predict(first.pipeline, probe), predict(second.pipeline, probe), strict=True):
+        assert one.probabilities == pytest.approx(other.probabilities, abs=1e-9)
+
+
+def test_calibration_folds_are_shuffled_and_seeded():
+    classifier = build_pipeline(3, random_state=42).named_steps["classifier"]
+
+    assert (classifier.cv.n_splits, classifier.cv.shuffle, classifier.cv.random_state) == (3, True, 42)
+    assert classifier.estimator.random_state == 42
+
+
+# The evaluation slice
+
+
+def test_the_slice_score_is_the_fitted_models_score_on_those_sentences():
+    from sklearn.metrics import f1_score
+
+    texts, labels = corpus(60)
+    model = train(texts, labels)
+    held_texts, held_labels = corpus(15, seed=9)
+    held_labels[:3] = ["neutral", "pro", "contra"]  # some the words contradict
+
+    score = score_slice(model.pipeline, held_texts, held_labels)
+
+    predicted = list(model.pipeline.predict(held_texts))
+    pro, contra = f1_score(held_labels, predicted, labels=["pro", "contra"], average=None)
+    assert score.n == 15
+    assert score.metrics.f_avg == pytest.approx((pro + contra) / 2, abs=1e-12)
+    assert score.as_dict()["scored"] is True
+
+
+def test_a_slice_under_ten_labels_is_not_scored():
+    texts, labels = corpus(60)
+    model = train(texts, labels)
+
+    score = score_slice(model.pipeline, texts[:9], labels[:9])
+
+    assert score.metrics is None
+    assert score.reason == "too small to score: 9 gold labels, at least 10 are needed"
+    assert "f_avg" not in score.as_dict()
+
+
+def test_a_slice_missing_a_class_the_model_knows_is_not_scored():
+    texts, labels = corpus(60)
+    model = train(texts, labels)
+    kept = [i for i, y in enumerate(labels) if y != "contra"][:12]
+
+    score = score_slice(model.pipeline, [texts[i] for i in kept], [labels[i] for i in kept])
+
+    assert score.metrics is None
+    assert score.reason == "too small to score: no contra sentence among its 12 gold labels"

@@ -27,7 +27,8 @@ from tests.factories import (
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.django_db
+# Every gold label trains: the evaluation slice has its own tests (test_training.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_evaluation_slice")]
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +97,7 @@ def test_without_if_changed_every_run_trains_a_new_version(huawei):
 
 
 def test_it_retrains_the_named_target_and_says_which_version_is_active(huawei):
-    nuclear = TargetFactory(name="Nuclear power")
+    nuclear = TargetFactory(name="Nuclear power", control_share=0)
     labelled_corpus(target=nuclear)
 
     output = retrain("--target", "Nuclear power")
@@ -107,6 +108,16 @@ def test_it_retrains_the_named_target_and_says_which_version_is_active(huawei):
     assert nuclear.active_version == version
     assert f"Model version {version.pk} is active: 42 suggestions written in" in output
     assert "Target: Nuclear power   training labels: 42" in output
+
+
+def test_it_says_how_it_cross_validated_and_why_the_evaluation_slice_has_no_score(huawei):
+    labelled_corpus(target=huawei)
+
+    output = retrain()
+
+    assert "Cross-validated: 5-fold stratified cross-validation by sentence, shuffled, seed 0: " in output
+    assert "every label comes from one article" in output
+    assert "Evaluation slice: too small to score: 0 gold labels, at least 10 are needed." in output
 
 
 def test_without_target_it_retrains_the_first_target(huawei):

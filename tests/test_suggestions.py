@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from annotate import suggestions
@@ -32,6 +34,19 @@ def test_the_control_sets_share_matches_control_share(share):
     target = Target(pk=3, control_share=share)
     hits = sum(suggestions.in_control_set(target=target, sentence_id=i) for i in range(1, 2001))
     assert abs(hits / 2000 - share) <= 0.03
+
+
+def test_the_control_set_is_a_random_sample_whatever_a_sentences_place():
+    """It doubles as the evaluation slice, so it must not follow the order of import: ids are
+    given in article and position order, and membership must not depend on their digits
+    or on a sentence's neighbour."""
+    target = Target(pk=1, control_share=0.1)
+    member = [suggestions.in_control_set(target=target, sentence_id=i) for i in range(1, 40_001)]
+    for residue in range(10):
+        share = sum(member[residue::10]) / len(member[residue::10])
+        assert abs(share - 0.1) < 0.015, residue
+    after_member = [b for a, b in itertools.pairwise(member) if a]
+    assert abs(sum(after_member) / len(after_member) - 0.1) < 0.02
 
 
 def test_a_control_share_of_zero_shows_every_suggestion():

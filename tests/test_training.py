@@ -9,8 +9,9 @@ from django.db import connection
 
 from annotate import classifier, training
 from annotate.classifier import CLASSES, TrainingError
-from annotate.models import Adjudication, ModelVersion, Sentence, Suggestion, Target
+from annotate.models import Adjudication, Annotation, ModelVersion, Sentence, Suggestion, Target
 from annotate.queue.record import annotation_record
+from annotate.suggestions import in_control_set
 from tests.factories import (
     ArticleFactory,
     ModelVersionFactory,
@@ -23,12 +24,18 @@ from tests.factories import (
     train_once,
 )
 
-pytestmark = pytest.mark.django_db
+# Counts of training labels are exact: the slice's own tests below give it a share.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_evaluation_slice")]
 
 
 @pytest.fixture(autouse=True)
 def training_once(monkeypatch) -> None:
     monkeypatch.setattr(classifier, "train", train_once)
+
+
+def with_slice(target: Target, share: float) -> None:
+    target.control_share = share
+    target.save(update_fields=["control_share"])
 
 
 @pytest.fixture
@@ -384,3 +391,132 @@ def test_a_run_declared_abandoned_by_a_later_one_does_not_switch(huawei, previou
     active, _, stored = state(huawei)
     assert active == before[0] == previous.pk
     assert [row for row in stored if row[1] == previous.pk] == before[2]
+
+
+# Honest scores: grouped cross-validation and the evaluation slice
+
+
+def corpus_in_articles(target: Target, *, articles: int, per_article: int) -> list[Sentence]:
+    """Telling sentences spread over several articles, each labelled as worded by two annotators."""
+    annotators = [UserFactory(password=None) for _ in range(2)]
+    sentences = []
+    for a in range(articles):
+        article = ArticleFactory()
+        for i in range(per_article):
+            n = a * per_article + i
+            label = CLASSES[n % 3]
+            sentence = SentenceFactory(article=article, position=i, text=stance_text(label, 1000 + n))
+            for annotator in annotators:
+                annotation_record(annotator=annotator, sentence=sentence, target=target, label=label)
+            sentences.append(sentence)
+    return sentences
+
+
+def test_cross_validation_is_grouped_by_article_and_says_so(huawei):
+    corpus_in_articles(huawei, articles=6, per_article=9)
+
+    version = training.retrain(target=huawei).version
+
+    cv = version.metrics["cv"]
+    assert (cv["grouped"], cv["groups"], cv["n"], cv["folds"]) == (True, 6, 54, 5)
+    assert "grouped by article (6 groups)" in cv["how"]
+    assert "seed 0" in cv["how"]
+
+
+def test_labels_from_one_article_are_cross_validated_by_sentence_and_called_optimistic(huawei):
+    labelled_corpus(target=huawei)
+
+    cv = training.retrain(target=huawei).version.metrics["cv"]
+
+    assert (cv["grouped"], cv["groups"]) == (False, 1)
+    assert "every label comes from one article" in cv["how"]
+    assert "optimistic" in cv["how"]
+
+
+def test_evaluation_slice_sentences_are_never_training_data(huawei):
+    sentences = corpus_in_articles(huawei, articles=4, per_article=15)
+    with_slice(huawei, 0.3)
+    held = [s for s in sentences if in_control_set(target=huawei, sentence_id=s.pk)]
+    assert 5 < len(held) < 40  # the hash picks a share of them, not none or all
+
+    data = training.training_set(target=huawei)
+    version = training.retrain(target=huawei).version
+
+    assert not {s.text for s in held} & set(data.texts)
+    assert sorted(data.slice_texts) == sorted(s.text for s in held)
+    assert version.train_size == len(sentences) - len(held) == len(data.texts)
+    assert version.metrics["evaluation_slice"]["n"] == len(held)
+    assert version.metrics["evaluation_slice"]["share"] == 0.3
+
+
+def test_the_evaluation_slice_score_is_scikit_learns_f1_of_the_saved_model_on_its_sentences(
+    huawei, model_dir
+):
+    from sklearn.metrics import accuracy_score, f1_score
+
+    sentences = corpus_in_articles(huawei, articles=5, per_article=18)
+    with_slice(huawei, 0.35)
+    held = [s for s in sentences if in_control_set(target=huawei, sentence_id=s.pk)]
+    # Annotators overrule the words on a few slice sentences, so the model cannot score 1.
+    curator = UserFactory(password=None)
+    for sentence, label in zip(held[:6], ["neutral", "pro", "contra"] * 2, strict=True):
+        Adjudication.objects.create(sentence=sentence, target=huawei, label=label, curator=curator)
+    golds = training.resolved_golds(target=huawei)
+
+    version = training.retrain(target=huawei).version
+
+    pipeline = joblib.load(model_dir / version.file_name)
+    true = [golds[s.pk] for s in held]
+    predicted = list(pipeline.predict([s.text for s in held]))
+    pro, contra = f1_score(true, predicted, labels=["pro", "contra"], average=None)
+    figures = version.metrics["evaluation_slice"]
+    assert figures["scored"] is True
+    assert figures["n"] == len(held) >= 10
+    assert figures["f_avg"] == pytest.approx((pro + contra) / 2, abs=1e-12)
+    assert figures["f_avg"] < 1
+    assert figures["macro_f1"] == pytest.approx(f1_score(true, predicted, average="macro"), abs=1e-12)
+    assert figures["accuracy"] == pytest.approx(accuracy_score(true, predicted), abs=1e-12)
+
+
+def test_a_slice_too_small_to_score_says_so_instead_of_a_number(huawei):
+    sentences = corpus_in_articles(huawei, articles=3, per_article=12)
+    with_slice(huawei, 0.1)
+    held = sum(in_control_set(target=huawei, sentence_id=s.pk) for s in sentences)
+    assert held < 10
+
+    result = training.retrain(target=huawei)
+
+    figures = result.version.metrics["evaluation_slice"]
+    assert (figures["scored"], figures["n"]) == (False, held)
+    assert f"too small to score: {held} gold labels, at least 10 are needed" in figures["reason"]
+    assert "f_avg" not in figures
+    assert result.evaluation.metrics is None
+
+
+def test_slice_sentences_labelled_with_a_suggestion_on_screen_are_left_out_of_its_score(huawei):
+    sentences = corpus_in_articles(huawei, articles=4, per_article=15)
+    with_slice(huawei, 0.3)
+    held = [s for s in sentences if in_control_set(target=huawei, sentence_id=s.pk)]
+    prompted = held[0]  # labelled before the control share was raised
+    Annotation.objects.filter(sentence=prompted).update(suggestion_shown=True)
+
+    data = training.training_set(target=huawei)
+
+    assert data.slice_left_out == 1
+    assert prompted.text not in data.slice_texts
+    assert prompted.text not in data.texts
+    assert len(data.slice_texts) == len(held) - 1
+
+
+def test_too_few_training_labels_name_the_ones_held_in_the_evaluation_slice(huawei):
+    sentences = corpus_in_articles(huawei, articles=2, per_article=12)
+    with_slice(huawei, 0.3)
+    held = sum(in_control_set(target=huawei, sentence_id=s.pk) for s in sentences)
+
+    with pytest.raises(TrainingError) as refused:
+        training.retrain(target=huawei, min_labels=30)
+
+    assert str(refused.value) == (
+        f"Only {24 - held} gold labels for Huawei; at least 30 are needed. Label more sentences "
+        f"(or lower --min-labels). {held} more are in the evaluation slice, which is never trained on."
+    )

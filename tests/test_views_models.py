@@ -25,7 +25,8 @@ from tests.factories import (
 )
 from tests.tasks import run_queued_task
 
-pytestmark = pytest.mark.django_db
+# Every gold label trains: the evaluation slice has its own tests (test_training.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_evaluation_slice")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TASK_PATH = "annotate.tasks.retrain_target"
@@ -103,6 +104,77 @@ def test_an_admin_sees_the_versions_with_their_metrics(admin_client_, huawei):
     assert '<td class="version-active">Active</td>' in html
     for shown in ("0.812", "0.746", "0.679", "contra 9", "pro 6"):
         assert shown in html
+
+
+GROUPED = {
+    **METRICS,
+    "cv": {
+        "grouped": True,
+        "folds": 5,
+        "groups": 7,
+        "n": 54,
+        "seed": 0,
+        "how": "5-fold cross-validation grouped by article (7 groups): no article in both a training fold "
+        "and its validation fold; stratified by label, shuffled, seed 0",
+    },
+    "evaluation_slice": {
+        "n": 12,
+        "scored": True,
+        "reason": "",
+        "share": 0.1,
+        "left_out": 0,
+        "distribution": {"contra": 4, "neutral": 5, "pro": 3},
+        "accuracy": 0.5833,
+        "macro_f1": 0.5512,
+        "f_avg": 0.5234,
+        "per_class": {},
+        "confusion": [],
+        "classes": ["pro", "contra", "neutral"],
+    },
+}
+
+
+def test_the_page_shows_both_scores_of_a_version_each_with_its_n_and_how(admin_client_, huawei):
+    active = ModelVersionFactory(target=huawei, metrics=GROUPED, train_size=54)
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="cv-method">grouped, n 54</td>' in html
+    assert '<td class="num slice-f-avg">0.523</td>' in html
+    assert '<td class="slice-state">n 12</td>' in html
+    assert (
+        "F_avg 0.679, macro-F1 0.746, accuracy 0.812 on 54 gold labels: 5-fold cross-validation grouped "
+        "by article (7 groups)"
+    ) in html
+    assert "F_avg 0.523, macro-F1 0.551, accuracy 0.583 on 12 gold labels: the evaluation slice" in html
+    assert "never trained on and which annotators label without a suggestion on screen" in html
+
+
+def test_a_version_trained_before_the_evaluation_slice_reads_not_measured(admin_client_, huawei):
+    old = ModelVersionFactory(target=huawei, metrics=METRICS, train_size=30)
+    Target.objects.filter(pk=huawei.pk).update(active_version=old)
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="cv-method">by sentence, n 30</td>' in html
+    assert '<td class="num slice-f-avg">—</td>' in html
+    assert '<td class="slice-state">not measured</td>' in html
+    assert "not measured: trained before the evaluation slice." in html
+    assert "trained before grouped cross-validation" in html
+
+
+def test_a_slice_too_small_to_score_shows_why_and_no_number(admin_client_, huawei):
+    reason = "too small to score: 4 gold labels, at least 10 are needed"
+    small = {**GROUPED, "evaluation_slice": {"n": 4, "scored": False, "reason": reason, "share": 0.1}}
+    active = ModelVersionFactory(target=huawei, metrics=small)
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert '<td class="num slice-f-avg">—</td>' in html
+    assert '<td class="slice-state">too small, n 4</td>' in html
+    assert f"No score on 4 gold labels: {reason}." in html
 
 
 def test_the_page_shows_the_active_versions_confusion_matrix(admin_client_, huawei):
@@ -236,6 +308,7 @@ def test_running_the_task_makes_an_active_version(huawei):
     assert result["version"] == version.pk
     assert result["train_size"] == 42
     assert result["f_avg"] == version.metrics["f_avg"]
+    assert (result["slice_f_avg"], result["slice_n"]) == (None, 0)  # no control set: nothing to score
 
 
 def test_the_page_shows_a_waiting_task_and_polls_for_its_state(admin_client_, huawei):

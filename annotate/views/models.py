@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_tasks_db.models import DBTaskResult
 
 from annotate.forms import QueueSettingsForm
+from annotate.model_history import Score, cv_score, slice_score
 from annotate.models import ModelVersion, Target
 from annotate.roles import require_admin
 from annotate.tasks import retrain_target
@@ -50,6 +51,15 @@ class RetrainTask:
 class VersionRow:
     version: ModelVersion
     state: str
+    cv: Score  # grouped cross-validation on its training labels
+    held_out: Score  # the evaluation slice, never trained on
+
+
+def version_row(version: ModelVersion, target: Target) -> VersionRow:
+    metrics = version.metrics or {}
+    return VersionRow(
+        version, version_state(version, target), cv_score(metrics, version.train_size), slice_score(metrics)
+    )
 
 
 def version_state(version: ModelVersion, target: Target) -> str:
@@ -87,7 +97,7 @@ def _context(
     request: SignedInRequest, target: Target, form: QueueSettingsForm | None = None
 ) -> dict[str, object]:
     tasks = retrain_tasks(target)
-    versions = list(ModelVersion.objects.filter(target=target)[:20])
+    rows = [version_row(v, target) for v in ModelVersion.objects.filter(target=target)[:20]]
     return {
         "target": target,
         "targets": Target.objects.order_by("id"),
@@ -96,8 +106,9 @@ def _context(
         # the fragment polls only while a task is unfinished, so it stops once it is done.
         "latest": tasks[0] if tasks else None,
         "running": any(t.status in UNFINISHED for t in tasks),
-        "versions": [VersionRow(version=v, state=version_state(v, target)) for v in versions],
-        "active": next((v for v in versions if v.pk == target.active_version_id), None),
+        "versions": rows,
+        "active": next((row.version for row in rows if row.version.pk == target.active_version_id), None),
+        "active_row": next((row for row in rows if row.version.pk == target.active_version_id), None),
         "form": form or QueueSettingsForm(instance=target),
     }
 

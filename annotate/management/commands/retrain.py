@@ -83,6 +83,8 @@ class Command(BaseCommand):
         w = self.stdout.write
         w(f"Target: {target.name}   training labels: {result.train_size}   cross-validation folds: {m.folds}")
         w("Label distribution: " + ", ".join(f"{k} {v}" for k, v in sorted(result.distribution.items())))
+        if m.validation is not None:
+            w(f"Cross-validated: {m.validation.how}.")
         w(f"accuracy {m.accuracy:.3f}   macro-F1 {m.macro_f1:.3f}   F_avg (pro, contra) {m.f_avg:.3f}")
         w(f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
         for label in CLASSES:
@@ -93,6 +95,15 @@ class Command(BaseCommand):
         w("Confusion (rows true, columns predicted: " + ", ".join(CLASSES) + ")")
         for label, predicted in zip(CLASSES, m.confusion, strict=True):
             w(f"  {label:<10}" + "".join(f"{n:>8}" for n in predicted))
+        held = result.evaluation
+        if held is not None and held.metrics is not None:
+            s = held.metrics
+            w(
+                f"Evaluation slice ({held.n} gold labels never trained on, labelled without a suggestion): "
+                f"accuracy {s.accuracy:.3f}   macro-F1 {s.macro_f1:.3f}   F_avg (pro, contra) {s.f_avg:.3f}"
+            )
+        elif held is not None:
+            w(f"Evaluation slice: {held.reason}.")
         if result.version is None:  # a dry run stores no version
             w(self.style.WARNING(f"Dry run: nothing stored ({result.seconds:.1f} s)."))
         else:
