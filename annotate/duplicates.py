@@ -20,6 +20,7 @@ similarity. A pair at the threshold is found with probability 1 - (1 - t^ROWS)^B
 (benchmarks/duplicates.py). Groups are the connected components (union-find).
 
 Pure Python and numpy: no Django, so grouped cross-validation can call it on texts.
+numpy is imported where it is used: corpus imports (web processes) use text_key only.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Near-identical: Jaccard similarity of the character 5-gram sets at least this.
 #: One word changed in a 20-word news sentence gives about 0.8; two unrelated sentences of
@@ -107,6 +110,8 @@ class UnionFind:
 def _coefficients(count: int) -> tuple[np.ndarray, np.ndarray]:
     """Fixed odd multipliers and offsets of the MinHash functions (a fixed seed: the same
     groups every run)."""
+    import numpy as np
+
     rng = np.random.default_rng(20191215)
     multipliers = rng.integers(0, 2**31, size=count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     offsets = rng.integers(0, 2**32, size=count, dtype=np.uint32)
@@ -116,6 +121,8 @@ def _coefficients(count: int) -> tuple[np.ndarray, np.ndarray]:
 def _ngram_codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Every text's character 5-grams as 32-bit codes, concatenated, and where each text's
     codes start. Texts must have at least NGRAM characters."""
+    import numpy as np
+
     chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lengths)
@@ -146,6 +153,8 @@ class Signatures:
 
 def _signatures(texts: Sequence[str], *, chunk: int = 20_000) -> Signatures:
     """MinHash signatures of the texts' 5-gram sets, a chunk of texts at a time."""
+    import numpy as np
+
     multipliers, offsets = _coefficients(BANDS * ROWS)
     bands = np.zeros((len(texts), BANDS), dtype=np.uint64)
     low_bits = np.empty((len(texts), BANDS * ROWS), dtype=np.uint8)
@@ -164,6 +173,8 @@ def _signatures(texts: Sequence[str], *, chunk: int = 20_000) -> Signatures:
 def _candidate_pairs(signatures: Signatures) -> np.ndarray:
     """Pairs (a < b, rows of an int64 array of two columns) of row numbers that agree on
     every value of at least one band, each pair once."""
+    import numpy as np
+
     n = len(signatures.bands)
     if n <= ALL_PAIRS_BELOW:  # a few hundred texts: every pair, no chance of a miss
         a, b = np.triu_indices(n, k=1)
@@ -190,6 +201,8 @@ def _candidate_pairs(signatures: Signatures) -> np.ndarray:
 def _estimated(signatures: Signatures, pairs: np.ndarray, *, chunk: int = 200_000) -> np.ndarray:
     """Each pair's MinHash estimate of its similarity: the share of equal values, less the
     1 in 256 chance that two different values agree in their low 8 bits."""
+    import numpy as np
+
     bits = signatures.low_bits
     out = np.empty(len(pairs), dtype=np.float64)
     for first in range(0, len(pairs), chunk):
