@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from annotate.duplicates import NEAR_THRESHOLD, sentence_groups, text_key
 from annotate.models import DuplicateScan, Sentence
+from annotate.splits import article_units
 
 #: Rows a transaction when a scan writes changed groups.
 WRITE_BATCH = 5000
@@ -42,9 +43,10 @@ def sentences_create(sentences: Sequence[Sentence], *, batch_size: int | None = 
         .order_by()
         .values_list("text_key", "duplicate_group")
     ):
-        stored[key] = min(group, stored.get(key, group))
+        if key is not None and group is not None:
+            stored[key] = min(group, stored.get(key, group))
     for sentence in sentences:
-        sentence.duplicate_group = stored.get(sentence.text_key)  # type: ignore[arg-type]
+        sentence.duplicate_group = stored.get(sentence.text_key)
     created = Sentence.objects.bulk_create(sentences, batch_size=batch_size)
     # New groups: the smallest new id of each new key.
     first: dict[int, int] = {}
@@ -200,4 +202,19 @@ def article_links(*, article_ids: Collection[int]) -> list[tuple[int, int]]:
         .values_list("article_id", "duplicate_group")
         .distinct()
     )
-    return [(article, group) for article, group in rows.iterator(chunk_size=10_000) if article in wanted]
+    return [
+        (article, group)
+        for article, group in rows.iterator(chunk_size=10_000)
+        if article in wanted and group is not None
+    ]
+
+
+def units_of(*, article_ids: Sequence[int]) -> list[int]:
+    """Each article's unit of the split (annotate.splits.article_units), in the given order."""
+    units = article_units(article_ids=article_ids, links=article_links(article_ids=article_ids))
+    return [units[article] for article in article_ids]
+
+
+def scan_id() -> int | None:
+    """The id of the last scan: a summary computed before it is stale (its units moved)."""
+    return DuplicateScan.objects.order_by("-finished_at").values_list("id", flat=True).first()

@@ -26,6 +26,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from annotate.agreement_figures import Figures, PairKappa
+from annotate.duplicate_groups import duplicates_refresh, scan_id, units_of
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -248,8 +249,14 @@ def compute(*, target: Target) -> TargetSummary:
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
     }
     articles = article_counts(target=target)
+    # Articles sharing a duplicate group are one unit of the split (annotate.splits).
+    articles["units"] = units_of(article_ids=articles["ids"])
+    payload["duplicate_scan"] = scan_id()
     payload["split_counts"] = {
-        level: counts_by_split(ids=articles["ids"], counts=articles[level]) for level in ("gold", "labels")
+        level: counts_by_split(
+            ids=articles["ids"], counts=articles[level], strata=articles["gold"], units=articles["units"]
+        )
+        for level in ("gold", "labels")
     }
     summary, _ = TargetSummary.objects.update_or_create(
         target=target,
@@ -323,10 +330,12 @@ def queue_recompute(*, target: Target) -> None:
 
 def fresh_summary(*, target: Target) -> Summary:
     """The summary as of now, computed in this process if it is missing or stale (exports
-    and `manage.py agreement --recompute`: jobs that read every label anyway)."""
+    and `manage.py agreement --recompute`: jobs that read every label anyway). The
+    duplicate groups are brought up to date first: the splits rest on them."""
+    duplicates_refresh()
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    if stored is None or stored.changes != now:
+    if stored is None or stored.changes != now or stored.figures.get("duplicate_scan") != scan_id():
         stored = compute(target=target)
     return decode(stored, changes_now=changes_now(target=target))
 
@@ -337,4 +346,5 @@ def article_label_counts(*, target: Target) -> dict[str, list[Any]]:
         "ids": [],
         "gold": [],
         "labels": [],
+        "units": [],
     }
