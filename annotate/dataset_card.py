@@ -18,7 +18,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from annotate.duplicate_groups import last_scan
 from annotate.duplicates import NEAR_THRESHOLD
 from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
 from annotate.models import STANCE_LABELS, ModelVersion
@@ -148,11 +147,11 @@ def dataset_card(
     if spec.split:
         sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
         lines.append(
-            f"- **Splits** by article, 80/10/10 stratified by gold label, seed {spec.seed}: {sizes}. "
+            f"- **Splits** by article, 80/10/10, seed {spec.seed}, stratified by gold label: {sizes}. "
             "No article and no duplicate group is in two splits: sentences with the same text "
             "(ignoring case, whitespace, quotes and punctuation) or a near-identical one (character "
             f"5-gram Jaccard similarity at least {NEAR_THRESHOLD}) form a group, and articles sharing "
-            f"a group go to one split together.{_scan_line()}"
+            f"a group go to one split together.{_scan_line(figures.duplicates)}"
         )
     else:
         lines.append("- **Splits**: none.")
@@ -242,13 +241,12 @@ def dataset_card(
     return "\n".join(lines)
 
 
-def _scan_line() -> str:
-    scan = last_scan()
+def _scan_line(scan: Mapping[str, Any] | None) -> str:
     if scan is None:
         return " (Near-identical copies: not scanned yet; exact copies are grouped at import.)"
     return (
-        f" The last scan of {scan.sentences:,} sentences found {scan.groups:,} groups of two or more "
-        f"({scan.grouped_sentences:,} sentences, the largest {scan.largest_group:,})."
+        f" The scan of {scan['sentences']:,} sentences found {scan['groups']:,} groups of two or more "
+        f"({scan['grouped_sentences']:,} sentences, the largest {scan['largest_group']:,})."
     )
 
 

@@ -34,19 +34,21 @@ WRITE_BATCH = 5000
 def sentences_create(sentences: Sequence[Sentence], *, batch_size: int | None = None) -> list[Sentence]:
     """bulk_create the sentences with their text_key and exact duplicate group. Call inside
     the transaction that stores them."""
+    keys: set[int] = set()
     for sentence in sentences:
-        sentence.text_key = text_key(sentence.text)
-    keys = {sentence.text_key for sentence in sentences}
+        key = text_key(sentence.text)
+        sentence.text_key = key
+        keys.add(key)
     stored: dict[int, int] = {}
-    for key, group in (
+    for found, group in (
         Sentence.objects.filter(text_key__in=keys, duplicate_group__isnull=False)
         .order_by()
         .values_list("text_key", "duplicate_group")
     ):
-        if key is not None and group is not None:
-            stored[key] = min(group, stored.get(key, group))
+        if found is not None and group is not None:
+            stored[found] = min(group, stored.get(found, group))
     for sentence in sentences:
-        sentence.duplicate_group = stored.get(sentence.text_key)
+        sentence.duplicate_group = stored.get(sentence.text_key or 0)
     created = Sentence.objects.bulk_create(sentences, batch_size=batch_size)
     # New groups: the smallest new id of each new key.
     first: dict[int, int] = {}
@@ -179,10 +181,10 @@ def duplicates_refresh(*, force: bool = False) -> ScanResult | None:
     return duplicates_scan()
 
 
-def last_scan() -> ScanResult | None:
-    """The last scan's figures, for the dataset card."""
+def last_scan() -> tuple[int, ScanResult] | None:
+    """The last scan's id and figures (stored in the target summary, for the dataset card)."""
     scan = DuplicateScan.objects.order_by("-finished_at").first()
-    return None if scan is None else ScanResult(**scan.figures)
+    return None if scan is None else (scan.pk, ScanResult(**scan.figures))
 
 
 def article_links(*, article_ids: Collection[int]) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from annotate.agreement_figures import Figures, PairKappa
-from annotate.duplicate_groups import duplicates_refresh, scan_id, units_of
+from annotate.duplicate_groups import duplicates_refresh, last_scan, scan_id, units_of
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -109,6 +109,8 @@ class Summary:
     # The dataset card's counts for the default seed: per level ("gold", "labels"), per
     # split, the labels in STANCE_LABELS order. None in a summary stored before it had them.
     split_counts: dict[str, dict[str, list[int]]] | None = None
+    # The last duplicate scan's figures (annotate.duplicate_groups.ScanResult) it rests on.
+    duplicates: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -251,7 +253,9 @@ def compute(*, target: Target) -> TargetSummary:
     articles = article_counts(target=target)
     # Articles sharing a duplicate group are one unit of the split (annotate.splits).
     articles["units"] = units_of(article_ids=articles["ids"])
-    payload["duplicate_scan"] = scan_id()
+    scan = last_scan()
+    payload["duplicate_scan"] = None if scan is None else scan[0]
+    payload["duplicates"] = None if scan is None else asdict(scan[1])
     payload["split_counts"] = {
         level: counts_by_split(
             ids=articles["ids"], counts=articles[level], strata=articles["gold"], units=articles["units"]
@@ -297,6 +301,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         if sway is None
         else SuggestionSway(**{**sway, "since": datetime.datetime.fromisoformat(sway["since"])}),
         split_counts=data.get("split_counts"),
+        duplicates=data.get("duplicates"),
         recomputing=recomputing,
     )
 
