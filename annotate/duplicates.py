@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 NEAR_THRESHOLD = 0.7
 #: Character n-gram length of the near-duplicate similarity.
 NGRAM = 5
-#: Normalised texts shorter than this are grouped only when exactly equal ("He said." and
-#: "She said." are not one text).
-NEAR_MIN_CHARS = 20
+#: Normalised texts shorter than this (about seven words) are grouped only when exactly
+#: equal: in a short text one changed character moves the similarity by 0.1 or more, so
+#: "Sentence number 1234 about Huawei." and "... 1235 ..." would count as one text.
+NEAR_MIN_CHARS = 40
 #: MinHash LSH: BANDS bands of ROWS hash values each. Five rows keep the candidates
 #: (pairs sharing a band) growing about linearly; at four they grew with the square of n on
 #: news-like text, whose sentences share many 5-grams ("the ", "said ").
