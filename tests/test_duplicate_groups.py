@@ -12,6 +12,7 @@ from collections import defaultdict
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.dataset_card import card_counts, dataset_card
@@ -185,3 +186,11 @@ def test_the_migration_backfill_sets_every_exact_group(huawei):
     a, b, c = Sentence.objects.order_by("id")
     assert (a.duplicate_group, b.duplicate_group, c.duplicate_group) == (a.id, a.id, c.id)
     assert Article.objects.count() == 3
+
+
+def test_the_dashboard_warns_beside_the_export(huawei, annotator, admin_client_):
+    _lopsided(huawei, annotator)
+    fresh_summary(target=huawei)
+    page = admin_client_.get(reverse("dashboard", args=[huawei.id])).content.decode()
+    assert "Export gold labels (JSONL)" in page
+    assert "split has no contra row." in page
