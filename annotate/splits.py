@@ -27,7 +27,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from annotate.duplicates import UnionFind
+from annotate.duplicates import UnionFind, sentence_groups
 
 SPLITS = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
 DEFAULT_SEED = 13
@@ -179,3 +179,13 @@ def split_warnings(by_split: Mapping[str, Mapping[str, int]], *, labels: Sequenc
                 f"{MIN_SPLIT_ROWS} rows and {MIN_SPLIT_SHARE:.0%} of the {rows:,}."
             )
     return warnings
+
+
+def cv_groups(*, ids: Sequence[int], article_ids: Sequence[int], texts: Sequence[str]) -> list[int]:
+    """One group per sentence for grouped cross-validation (GroupKFold's `groups`): its
+    article's unit, articles joined by shared duplicate groups of these texts, so no
+    sentence's copy and no article's sentence sits in its own validation fold."""
+    groups = sentence_groups(zip(ids, texts, strict=True)).group
+    links = [(article, groups[sentence]) for sentence, article in zip(ids, article_ids, strict=True)]
+    units = article_units(article_ids=article_ids, links=links)
+    return [units[article] for article in article_ids]

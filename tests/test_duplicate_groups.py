@@ -55,7 +55,9 @@ def _corpus(seed: int = 5, articles: int = 36) -> list[list[str]]:
     bodies = [[_sentence(rng) for _ in range(rng.randint(4, 9))] for _ in range(articles)]
     for _ in range(articles // 2):  # one article in two reprints one of another's
         source, target = rng.sample(range(articles), 2)
-        bodies[target].insert(rng.randrange(len(bodies[target]) + 1), _reprint(rng.choice(bodies[source]), rng))
+        bodies[target].insert(
+            rng.randrange(len(bodies[target]) + 1), _reprint(rng.choice(bodies[source]), rng)
+        )
     return bodies
 
 
@@ -81,7 +83,9 @@ def _groups_of_export() -> dict[int, int]:
 def test_the_import_groups_exact_reprints_in_its_batches(huawei):
     text = "The minister said the network would stay open to every supplier this year."
     variants = [text, text.upper(), "\u201c" + text.replace(" ", " \t ") + "\u201d", text.replace(".", "!")]
-    articles_import(articles=[ParsedArticle(title=f"A{i}", body=v) for i, v in enumerate(variants)], batch_size=2)
+    articles_import(
+        articles=[ParsedArticle(title=f"A{i}", body=v) for i, v in enumerate(variants)], batch_size=2
+    )
     groups = list(Sentence.objects.order_by("id").values_list("id", "duplicate_group"))
     assert {group for _, group in groups} == {groups[0][0]}
 
@@ -146,7 +150,9 @@ def _lopsided(huawei, annotator) -> None:
         body = "\n".join(_sentence(rng) for _ in range(4))
         articles_import(articles=[ParsedArticle(title=f"L{i}", body=body)])
     for n, sentence in enumerate(Sentence.objects.order_by("id")):
-        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="contra" if n == 0 else "pro")
+        annotation_record(
+            annotator=annotator, sentence=sentence, target=huawei, label="contra" if n == 0 else "pro"
+        )
 
 
 def test_a_split_without_a_class_is_warned_about_on_stderr_and_in_the_card(huawei, annotator, tmp_path):
@@ -165,7 +171,9 @@ def test_a_split_without_a_class_is_warned_about_on_stderr_and_in_the_card(huawe
     assert "split has no contra row." in card
     spec = ExportSpec(target=huawei, level="gold", split=True)
     figures = fresh_summary(target=huawei)
-    assert "## Warnings" in dataset_card(spec=spec, summary=card_counts(spec=spec, figures=figures), figures=figures)
+    assert "## Warnings" in dataset_card(
+        spec=spec, summary=card_counts(spec=spec, figures=figures), figures=figures
+    )
 
 
 def test_an_unsplit_export_warns_of_nothing(huawei, annotator):
@@ -180,7 +188,9 @@ def test_an_unsplit_export_warns_of_nothing(huawei, annotator):
 
 def test_the_migration_backfill_sets_every_exact_group(huawei):
     text = "The minister said the network would stay open to every supplier this year."
-    articles_import(articles=[ParsedArticle(title=f"A{i}", body=v) for i, v in enumerate([text, text.upper(), "Other."])])
+    articles_import(
+        articles=[ParsedArticle(title=f"A{i}", body=v) for i, v in enumerate([text, text.upper(), "Other."])]
+    )
     Sentence.objects.update(text_key=None, duplicate_group=None)
     backfill_exact(connection, batch_size=2)
     a, b, c = Sentence.objects.order_by("id")

@@ -11,6 +11,7 @@ from annotate.splits import (
     article_units,
     assign_units,
     counts_by_split,
+    cv_groups,
     split_warnings,
 )
 
@@ -130,3 +131,17 @@ def test_a_split_under_the_minimum_size_is_warned_about():
     assert split_warnings(by_split, labels=LABELS) == []
     by_split["dev"]["pro"] = 40  # 42 rows of 1,042: 4 %, under the share
     assert "4%" in split_warnings(by_split, labels=LABELS)[0]
+
+
+def test_cross_validation_groups_join_articles_through_reprinted_sentences():
+    quote = "The ambassador said Britain should resist external pressure over Huawei."
+    ids = [1, 2, 3, 4, 5]
+    articles = [10, 10, 20, 30, 30]
+    texts = [
+        quote,
+        "Another sentence entirely.",
+        "\u201c" + quote.upper() + "\u201d",
+        "Third one.",
+        "Fourth.",
+    ]
+    assert cv_groups(ids=ids, article_ids=articles, texts=texts) == [10, 10, 10, 30, 30]
