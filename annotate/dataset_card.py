@@ -61,6 +61,7 @@ def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> 
             strata=articles["gold"],
             units=articles.get("units") or None,
             seed=spec.seed,
+            width=len(STANCE_LABELS),
         )
         return _export_summary(by_split, split=True)
     return _export_summary({"all": [sum(column) for column in zip(*counts, strict=True)]}, split=False)

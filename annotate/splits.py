@@ -147,12 +147,15 @@ def counts_by_split(
     strata: Sequence[Sequence[int]] | None = None,
     units: Sequence[int] | None = None,
     seed: int = DEFAULT_SEED,
+    width: int | None = None,
 ) -> dict[str, list[int]]:
     """Each split's sum of its articles' label counts (`counts[i]` belongs to `ids[i]`, in
     label order): what an export with --split writes, per split and label. The split is
-    article_splits' over `strata` (the gold counts; `counts` themselves without them)."""
+    article_splits' over `strata` (the gold counts; `counts` themselves without them).
+    `width` is the number of labels (each split's list is that long even with no article)."""
     splits = article_splits(ids=ids, strata=counts if strata is None else strata, units=units, seed=seed)
-    width = len(counts[0]) if counts else 0
+    if width is None:
+        width = len(counts[0]) if counts else 0
     totals = {name: [0] * width for name, _ in SPLITS}
     for article_id, row in zip(ids, counts, strict=True):
         total = totals[splits[article_id]]

@@ -258,7 +258,11 @@ def compute(*, target: Target) -> TargetSummary:
     payload["duplicates"] = None if scan is None else asdict(scan[1])
     payload["split_counts"] = {
         level: counts_by_split(
-            ids=articles["ids"], counts=articles[level], strata=articles["gold"], units=articles["units"]
+            ids=articles["ids"],
+            counts=articles[level],
+            strata=articles["gold"],
+            units=articles["units"],
+            width=len(STANCE_LABELS),
         )
         for level in ("gold", "labels")
     }
