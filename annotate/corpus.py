@@ -14,6 +14,7 @@ from pathlib import Path
 import pysbd
 from django.db import transaction
 
+from annotate.duplicate_groups import sentences_create
 from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, column_size, is_http_url
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
@@ -390,7 +391,7 @@ def _write_batch(
             for article, (_, spans) in zip(articles, new, strict=True)
             for position, span in enumerate(spans)
         ]
-        created = Sentence.objects.bulk_create(sentences, batch_size=SENTENCE_BATCH)
+        created = sentences_create(sentences, batch_size=SENTENCE_BATCH)
         result.sentences_created += len(created)
         if created:
             sentences_added(first=created[0])

@@ -26,6 +26,7 @@ from annotate import progress
 from annotate.agreement_figures import Figures, LabelAlpha, Reliability, interval_text
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
+    STANCE_LABELS,
     Annotation,
     AnnotatorTally,
     Article,
@@ -36,6 +37,7 @@ from annotate.models import (
 )
 from annotate.progress import annotator_share, start_of_day
 from annotate.roles import ANNOTATOR
+from annotate.splits import split_warnings
 from annotate.summary import NO_SOURCE, Distribution, SuggestionSway, Summary, summary_for
 
 #: Articles shown one by one (progress, stance profiles); the rest are counted only.
@@ -202,6 +204,16 @@ class Dashboard:
     @property
     def sway(self) -> SuggestionSway | None:
         return self.summary.sway if self.summary else None
+
+    @property
+    def split_warnings(self) -> list[str]:
+        """What is wrong with the gold export's splits (default seed), from the stored
+        per-split counts: shown beside the export button."""
+        stored = self.summary.split_counts if self.summary else None
+        if not stored:
+            return []
+        by_split = {name: dict(zip(STANCE_LABELS, row, strict=True)) for name, row in stored["gold"].items()}
+        return split_warnings(by_split, labels=STANCE_LABELS)
 
     @property
     def usernames(self) -> dict[int, str]:

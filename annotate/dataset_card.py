@@ -19,9 +19,17 @@ from typing import Any
 from django.utils import timezone
 
 from annotate.card_process import card_sections
+from annotate.duplicates import NEAR_THRESHOLD
 from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
 from annotate.models import STANCE_LABELS, ModelVersion
-from annotate.splits import DEFAULT_SEED, SPLITS, counts_by_split
+from annotate.splits import (
+    DEFAULT_SEED,
+    MIN_SPLIT_ROWS,
+    MIN_SPLIT_SHARE,
+    SPLITS,
+    counts_by_split,
+    split_warnings,
+)
 from annotate.summary import Summary as TargetFigures
 from annotate.summary import article_label_counts, fresh_summary
 
@@ -44,12 +52,19 @@ def _export_summary(by_split: Mapping[str, Sequence[int]], *, split: bool) -> Ex
 def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> ExportSummary:
     """What the export would write, per split and label, from the target summary's
     per-article counts (annotate.summary.article_counts): one row an article, not one a
-    label. The splits are the export's (annotate.splits.assign_splits)."""
+    label. The splits are the export's (annotate.export.export_splits): the same units
+    (stored with the counts) and gold counts."""
     counts = articles[_level(spec)]
     if spec.split:
-        return _export_summary(
-            counts_by_split(ids=articles["ids"], counts=counts, seed=spec.seed), split=True
+        by_split = counts_by_split(
+            ids=articles["ids"],
+            counts=counts,
+            strata=articles["gold"],
+            units=articles.get("units") or None,
+            seed=spec.seed,
+            width=len(STANCE_LABELS),
         )
+        return _export_summary(by_split, split=True)
     return _export_summary({"all": [sum(column) for column in zip(*counts, strict=True)]}, split=False)
 
 
@@ -60,6 +75,14 @@ def card_counts(*, spec: ExportSpec, figures: TargetFigures) -> ExportSummary:
     if stored is None or (spec.split and spec.seed != DEFAULT_SEED):
         return summary_from_counts(spec=spec, articles=article_label_counts(target=spec.target))
     return _export_summary(stored[_level(spec)], split=spec.split)
+
+
+def card_warnings(*, spec: ExportSpec, summary: ExportSummary) -> list[str]:
+    """What a researcher must know about the splits before training on them
+    (annotate.splits.split_warnings); none without --split."""
+    if not spec.split:
+        return []
+    return split_warnings(summary.labels, labels=STANCE_LABELS)
 
 
 def _figure(value: float | None) -> str:
@@ -126,7 +149,11 @@ def dataset_card(
     if spec.split:
         sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
         lines.append(
-            f"- **Splits** by article (no article in two splits), 80/10/10, seed {spec.seed}: {sizes}."
+            f"- **Splits** by article, 80/10/10, seed {spec.seed}, stratified by gold label: {sizes}. "
+            "No article and no duplicate group is in two splits: sentences with the same text "
+            "(ignoring case, whitespace, quotes and punctuation) or a near-identical one (character "
+            f"5-gram Jaccard similarity at least {NEAR_THRESHOLD}) form a group, and articles sharing "
+            f"a group go to one split together.{_scan_line(figures.duplicates)}"
         )
     else:
         lines.append("- **Splits**: none.")
@@ -145,6 +172,16 @@ def dataset_card(
         if spec.split:
             cells.append(_share(distribution[label], summary.rows))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    warnings = card_warnings(spec=spec, summary=summary)
+    if warnings:
+        lines += [
+            "",
+            "## Warnings",
+            "",
+            *(f"- **{warning}**" for warning in warnings),
+            f"- A split is warned about below {MIN_SPLIT_ROWS} rows or {MIN_SPLIT_SHARE:.0%} of the rows, "
+            "or when it lacks a label the export has: scores on it are unreliable.",
+        ]
     lines += [
         "",
         "## Agreement",
@@ -205,6 +242,15 @@ def dataset_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _scan_line(scan: Mapping[str, Any] | None) -> str:
+    if scan is None:
+        return " (Near-identical copies: not scanned yet; exact copies are grouped at import.)"
+    return (
+        f" The scan of {scan['sentences']:,} sentences found {scan['groups']:,} groups of two or more "
+        f"({scan['grouped_sentences']:,} sentences, the largest {scan['largest_group']:,})."
+    )
 
 
 def card_write(*, spec: ExportSpec, summary: ExportSummary, beside: Path) -> Path:

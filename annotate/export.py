@@ -28,6 +28,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from annotate.agreement_figures import sentence_agreement
+from annotate.duplicate_groups import units_of
 from annotate.gold import gold_labels
 from annotate.models import (
     STANCE_LABELS,
@@ -37,7 +38,7 @@ from annotate.models import (
     Suggestion,
     Target,
 )
-from annotate.splits import DEFAULT_SEED, assign_splits, exported_articles
+from annotate.splits import DEFAULT_SEED, article_splits
 
 FORMATS = ("jsonl", "csv")
 LEVELS = ("annotations", "gold")
@@ -69,7 +70,7 @@ FIELD_DOCS = {
     "label_counts": "the number of labels of each stance (a JSON object in CSV)",
     "suggestion": "the active model's suggested label (empty without a model)",
     "suggestion_probability": "the probability the active model gives its suggestion",
-    "split": "train, dev or test, assigned by article",
+    "split": "train, dev or test: by article, articles sharing a duplicate sentence together",
 }
 _HEAD = ["text", "label", "sentence_id", "article_id", "title", "source", "position"]
 _TAIL = ["suggestion", "suggestion_probability"]
@@ -243,9 +244,22 @@ def _with_suggestion(row: Row, suggestion: tuple[str, float] | None) -> Row:
     return row
 
 
+def export_splits(*, target: Target, seed: int) -> dict[int, str]:
+    """Each exported article's split (annotate.splits): the articles with a stance label or
+    an adjudication, joined into units by their shared duplicate groups, stratified by their
+    gold labels. Both levels use the gold counts, so both put every article in one split."""
+    # Imported here: the summary imports the card's modules, which import this one.
+    from annotate.summary import article_counts
+
+    articles = article_counts(target=target)
+    return article_splits(
+        ids=articles["ids"], strata=articles["gold"], units=units_of(article_ids=articles["ids"]), seed=seed
+    )
+
+
 def export_rows(spec: ExportSpec) -> Iterator[Row]:
     """The export's rows as dicts with the fields of spec.fields, in that order."""
-    splits = assign_splits(exported_articles(target=spec.target), seed=spec.seed) if spec.split else {}
+    splits = export_splits(target=spec.target, seed=spec.seed) if spec.split else {}
     fields = spec.fields
     rows = _gold_rows(spec) if spec.level == "gold" else _annotation_rows(spec)
     for row in rows:

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
+from annotate.duplicate_groups import sentences_create
 from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
 from annotate.queue.locks import lock_target
 from annotate.queue.record import SentenceFull, record_locked
@@ -226,7 +227,7 @@ def labels_import(
             result.article = _article_for(path, body)
             if existing is None and result.article.body != body:  # stored meanwhile, spaced otherwise
                 spans = _spans(path, result.article, new_texts)
-            created = Sentence.objects.bulk_create(_new_sentences(result.article, new_texts, spans))
+            created = sentences_create(_new_sentences(result.article, new_texts, spans))
             known.update((sentence.text, sentence) for sentence in created)
             # New sentences may sit in an older article that annotators' searches have passed.
             sentences_added(first=created[0])

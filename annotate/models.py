@@ -170,6 +170,12 @@ class Sentence(models.Model):
     text = models.TextField()
     start = models.PositiveIntegerField(help_text="Offset of the first character in the body.")
     end = models.PositiveIntegerField(help_text="Offset one past the last character in the body.")
+    #: A hash of the normalised text (annotate.duplicates.text_key): equal for reprints.
+    text_key = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    #: The id of the smallest sentence of this one's duplicate group (exact and near
+    #: copies, annotate/duplicate_groups.py); a group never crosses a split. Null until
+    #: set (by the import, or the next `find_duplicates` scan): its own group.
+    duplicate_group = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["article_id", "position"]
@@ -650,3 +656,17 @@ class TargetSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class DuplicateScan(models.Model):
+    """The last near-duplicate scan of the corpus (annotate/duplicate_groups.py): what it
+    rested on, so an unchanged corpus is not scanned again, and what it found."""
+
+    finished_at = models.DateTimeField()
+    sentences = models.BigIntegerField(help_text="Sentences when it ran.")
+    last_sentence = models.BigIntegerField(help_text="The largest sentence id when it ran.")
+    seconds = models.FloatField(default=0)
+    figures = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"scan of {self.sentences} sentences at {self.finished_at:%Y-%m-%d %H:%M}"

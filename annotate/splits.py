@@ -1,21 +1,39 @@
-"""Train, dev and test splits of an export: by whole article, 80/10/10, from a seed.
+"""Train, dev and test splits of an export: leak-free and stratified, from a seed.
 
-Articles are ranked by a hash of the seed and their id, so the same articles and seed always
-give the same assignment and no article's sentences leak from train into test. The export's
-split column, the dataset card's split sizes and the target summary's stored per-split
-counts (for the default seed) all come from assign_splits.
+Pure Python (no Django), so grouped cross-validation can reuse the units.
+
+1. **Units.** Articles go to one split whole, and articles that share a duplicate group
+   (a sentence and its reprint, exact or near-identical: annotate.duplicates) are joined
+   into one unit (article_units, union-find), so no text is in two splits.
+2. **Stratified group split** (assign_units), greedy: units from the largest (most gold
+   labels) down, each to the split where it brings the label counts closest to 80/10/10 of
+   every label (the least added squared shortfall, relative to each target count); ties go
+   to the split with fewest units for its share, then by a hash of the seed and the unit.
+   The seed decides among units of equal size and equally good places, so the same data
+   and seed always give the same split. From three units on no split is left empty (the
+   smallest unit of the fullest split moves). We chose this over scikit-learn's
+   StratifiedGroupKFold: three unequal splits, not k equal folds, and no numpy here.
+3. **Warnings** (split_warnings): a split with no row of a label the export has, or fewer
+   than MIN_SPLIT_ROWS rows or MIN_SPLIT_SHARE of them, is named in the card, on stderr by
+   `export_dataset` and on the dashboard beside the export.
+
+The export's split column, the dataset card's split sizes and the target summary's stored
+per-split counts (for the default seed) all come from article_splits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from annotate.models import STANCE_LABELS, Adjudication, Annotation, Label, Target
+from annotate.duplicates import UnionFind, sentence_groups
 
 SPLITS = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
 DEFAULT_SEED = 13
+#: A split with fewer rows than this, or under this share of the rows, is warned about.
+MIN_SPLIT_ROWS = 30
+MIN_SPLIT_SHARE = 0.05
 
 
 class SeedError(ValueError):
@@ -39,57 +57,138 @@ def parse_seed(value: str) -> int:
     return int(value)
 
 
-def split_sizes(count: int) -> list[int]:
-    """Articles per split: 80/10/10 by largest remainder, none empty from three articles on."""
-    exact = [count * share for _, share in SPLITS]
-    sizes = [int(value) for value in exact]
-    by_remainder = sorted(range(len(SPLITS)), key=lambda i: exact[i] - sizes[i], reverse=True)
-    for i in by_remainder[: count - sum(sizes)]:
-        sizes[i] += 1
-    if count >= len(SPLITS):
-        for i in range(1, len(SPLITS)):
-            if sizes[i] == 0:
-                sizes[i], sizes[0] = 1, sizes[0] - 1
-    return sizes
+def _rank(seed: int, item: object) -> bytes:
+    return hashlib.sha256(f"{seed}:{item}".encode()).digest()
 
 
-def assign_splits(article_ids: Iterable[int], *, seed: int = DEFAULT_SEED) -> dict[int, str]:
-    """Each article's split: articles ranked by a hash of the seed and their id, cut 80/10/10.
+def article_units(*, article_ids: Iterable[int], links: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Each article's unit: the smallest article id among those joined to it by a shared
+    duplicate group. `links` are (article, group) pairs (annotate.duplicate_groups.article_links)."""
+    sets = UnionFind()
+    for article in article_ids:
+        sets.find(article)
+    first_of: dict[int, int] = {}
+    for article, group in links:
+        if article not in sets.parent:
+            continue
+        if group in first_of:
+            sets.union(first_of[group], article)
+        else:
+            first_of[group] = article
+    return {article: sets.find(article) for article in sets.parent}
 
-    Whole articles go to one split, so no article's sentences leak from train into test.
-    The same articles and seed always give the same assignment.
-    """
-    ranked = sorted(set(article_ids), key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).digest())
-    splits: dict[int, str] = {}
-    start = 0
-    for (name, _), size in zip(SPLITS, split_sizes(len(ranked)), strict=True):
-        splits.update(dict.fromkeys(ranked[start : start + size], name))
-        start += size
-    return splits
+
+def assign_units(counts: Mapping[int, Sequence[int]], *, seed: int = DEFAULT_SEED) -> dict[int, str]:
+    """Each unit's split: the greedy stratified group split of the module docstring.
+    `counts[unit]` are its label counts (the same labels, in the same order, for all)."""
+    names = [name for name, _ in SPLITS]
+    shares = [share for _, share in SPLITS]
+    width = max((len(row) for row in counts.values()), default=0)
+    totals = [sum(row[c] for row in counts.values()) for c in range(width)]
+    wanted = [[share * total for total in totals] for share in shares]
+    have = [[0.0] * width for _ in names]
+    members = [0] * len(names)
+    order = sorted(counts, key=lambda unit: (-sum(counts[unit]), _rank(seed, unit)))
+    placed: dict[int, int] = {}
+    for unit in order:
+        row = counts[unit]
+
+        def cost(s: int, row: Sequence[int] = row, unit: int = unit) -> tuple[float, float, bytes]:
+            added = sum(
+                n * (2 * (have[s][c] - wanted[s][c]) + n) / max(wanted[s][c], 1.0)
+                for c, n in enumerate(row)
+                if n
+            )
+            return added, members[s] / shares[s], _rank(seed, (unit, s))
+
+        best = min(range(len(names)), key=cost)
+        placed[unit] = best
+        members[best] += 1
+        for c, n in enumerate(row):
+            have[best][c] += n
+    if len(order) >= len(names):
+        for empty in range(len(names)):
+            if members[empty]:
+                continue
+            fullest = max(range(len(names)), key=lambda s: members[s])
+            smallest = min(
+                (unit for unit in order if placed[unit] == fullest),
+                key=lambda unit: (sum(counts[unit]), _rank(seed, unit)),
+            )
+            placed[smallest] = empty
+            members[fullest] -= 1
+            members[empty] += 1
+    return {unit: names[s] for unit, s in placed.items()}
 
 
-def exported_articles(*, target: Target) -> set[int]:
-    """Articles with a stance label or an adjudication: the same set for both levels, so a
-    gold and an annotations export with the same seed put every article in the same split."""
-    labelled = (
-        Annotation.objects.filter(target=target)
-        .exclude(label=Label.SKIP)
-        .values_list("sentence__article_id", flat=True)
-        .distinct()
-    )
-    adjudicated = Adjudication.objects.filter(target=target).values_list("sentence__article_id", flat=True)
-    return set(labelled.iterator(chunk_size=10_000)) | set(adjudicated)
+def article_splits(
+    *,
+    ids: Sequence[int],
+    strata: Sequence[Sequence[int]],
+    units: Sequence[int] | None = None,
+    seed: int = DEFAULT_SEED,
+) -> dict[int, str]:
+    """Each article's split. `strata[i]` are article `ids[i]`'s gold label counts (what is
+    balanced), `units[i]` its unit (article_units; its own id without one)."""
+    units = list(ids) if units is None else list(units)
+    per_unit: dict[int, list[int]] = {}
+    for unit, row in zip(units, strata, strict=True):
+        total = per_unit.setdefault(unit, [0] * len(row))
+        for c, n in enumerate(row):
+            total[c] += n
+    by_unit = assign_units(per_unit, seed=seed)
+    return {article: by_unit[unit] for article, unit in zip(ids, units, strict=True)}
 
 
 def counts_by_split(
-    *, ids: Sequence[int], counts: Sequence[Sequence[int]], seed: int = DEFAULT_SEED
+    *,
+    ids: Sequence[int],
+    counts: Sequence[Sequence[int]],
+    strata: Sequence[Sequence[int]] | None = None,
+    units: Sequence[int] | None = None,
+    seed: int = DEFAULT_SEED,
+    width: int | None = None,
 ) -> dict[str, list[int]]:
     """Each split's sum of its articles' label counts (`counts[i]` belongs to `ids[i]`, in
-    STANCE_LABELS order): what an export with --split writes, per split and label."""
-    splits = assign_splits(ids, seed=seed)
-    totals = {name: [0] * len(STANCE_LABELS) for name, _ in SPLITS}
+    label order): what an export with --split writes, per split and label. The split is
+    article_splits' over `strata` (the gold counts; `counts` themselves without them).
+    `width` is the number of labels (each split's list is that long even with no article)."""
+    splits = article_splits(ids=ids, strata=counts if strata is None else strata, units=units, seed=seed)
+    if width is None:
+        width = len(counts[0]) if counts else 0
+    totals = {name: [0] * width for name, _ in SPLITS}
     for article_id, row in zip(ids, counts, strict=True):
         total = totals[splits[article_id]]
         for i, n in enumerate(row):
             total[i] += n
     return totals
+
+
+def split_warnings(by_split: Mapping[str, Mapping[str, int]], *, labels: Sequence[str]) -> list[str]:
+    """What is wrong with a split export's splits (label counts per split): a split with no
+    row of a label the export has, or under MIN_SPLIT_ROWS rows or MIN_SPLIT_SHARE of them."""
+    present = [label for label in labels if any(split.get(label, 0) for split in by_split.values())]
+    rows = sum(sum(split.values()) for split in by_split.values())
+    warnings: list[str] = []
+    for name, _ in SPLITS:
+        split = by_split.get(name, {})
+        size = sum(split.values())
+        missing = [label for label in present if not split.get(label, 0)]
+        if missing:
+            warnings.append(f"The {name} split has no {' or '.join(missing)} row.")
+        if rows and (size < MIN_SPLIT_ROWS or size < MIN_SPLIT_SHARE * rows):
+            warnings.append(
+                f"The {name} split has {size:,} rows ({size / rows:.0%}), under the minimum of "
+                f"{MIN_SPLIT_ROWS} rows and {MIN_SPLIT_SHARE:.0%} of the {rows:,}."
+            )
+    return warnings
+
+
+def cv_groups(*, ids: Sequence[int], article_ids: Sequence[int], texts: Sequence[str]) -> list[int]:
+    """One group per sentence for grouped cross-validation (GroupKFold's `groups`): its
+    article's unit, articles joined by shared duplicate groups of these texts, so no
+    sentence's copy and no article's sentence sits in its own validation fold."""
+    groups = sentence_groups(zip(ids, texts, strict=True)).group
+    links = [(article, groups[sentence]) for sentence, article in zip(ids, article_ids, strict=True)]
+    units = article_units(article_ids=article_ids, links=links)
+    return [units[article] for article in article_ids]

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_process import process_figures
+from annotate.duplicate_groups import duplicates_refresh, last_scan, scan_id, units_of
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -115,6 +116,8 @@ class Summary:
     # Alpha per label and with each annotator left out (the intervals are in the Figures).
     # None in a summary stored before it had them: summary_for recomputes such a summary.
     reliability: Reliability | None = None
+    # The last duplicate scan's figures (annotate.duplicate_groups.ScanResult) it rests on.
+    duplicates: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -256,8 +259,20 @@ def compute(*, target: Target) -> TargetSummary:
         "reliability": figures.reliability.as_dict(),
     }
     articles = article_counts(target=target)
+    # Articles sharing a duplicate group are one unit of the split (annotate.splits).
+    articles["units"] = units_of(article_ids=articles["ids"])
+    scan = last_scan()
+    payload["duplicate_scan"] = None if scan is None else scan[0]
+    payload["duplicates"] = None if scan is None else asdict(scan[1])
     payload["split_counts"] = {
-        level: counts_by_split(ids=articles["ids"], counts=articles[level]) for level in ("gold", "labels")
+        level: counts_by_split(
+            ids=articles["ids"],
+            counts=articles[level],
+            strata=articles["gold"],
+            units=articles["units"],
+            width=len(STANCE_LABELS),
+        )
+        for level in ("gold", "labels")
     }
     payload["process"] = process_figures(target=target).as_dict()
     summary, _ = TargetSummary.objects.update_or_create(
@@ -301,6 +316,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         split_counts=data.get("split_counts"),
         process=data.get("process"),
         reliability=Reliability.from_dict(data["reliability"]) if data.get("reliability") else None,
+        duplicates=data.get("duplicates"),
         recomputing=recomputing,
     )
 
@@ -335,10 +351,17 @@ def queue_recompute(*, target: Target) -> None:
 
 def fresh_summary(*, target: Target) -> Summary:
     """The summary as of now, computed in this process if it is missing or stale (exports
-    and `manage.py agreement --recompute`: jobs that read every label anyway)."""
+    and `manage.py agreement --recompute`: jobs that read every label anyway). The
+    duplicate groups are brought up to date first: the splits rest on them."""
+    duplicates_refresh()
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    if stored is None or stored.changes != now or "reliability" not in stored.figures:
+    if (
+        stored is None
+        or stored.changes != now
+        or "reliability" not in stored.figures
+        or stored.figures.get("duplicate_scan") != scan_id()
+    ):
         stored = compute(target=target)
     return decode(stored, changes_now=changes_now(target=target))
 
@@ -349,4 +372,5 @@ def article_label_counts(*, target: Target) -> dict[str, list[Any]]:
         "ids": [],
         "gold": [],
         "labels": [],
+        "units": [],
     }

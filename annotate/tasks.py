@@ -72,9 +72,12 @@ SUMMARISE_TASK_PATH = "annotate.tasks.summarise_target"
 
 @task()
 def summarise_target(target_id: int) -> dict[str, object]:
-    """Recompute a target's summary (annotate.summary): agreement, distributions, medians."""
+    """Recompute a target's summary (annotate.summary): agreement, distributions, medians,
+    and the split counts, after the duplicate groups are brought up to date."""
+    from annotate.duplicate_groups import duplicates_refresh
     from annotate.summary import compute
 
+    duplicates_refresh()
     summary = compute(target=Target.objects.get(pk=target_id))
     return {"changes": summary.changes, "seconds": round(summary.seconds, 2)}
 

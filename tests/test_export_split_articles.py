@@ -1,4 +1,4 @@
-"""Which articles the split ranking holds (annotate/splits.py exported_articles): those with
+"""Which articles the split holds (annotate.export.export_splits): those with
 a stance label or an adjudication. An article whose only gold comes from a curator is
 exported and has a split; an article with nothing but skips is not exported and does not
 move the other articles between splits."""
@@ -9,9 +9,9 @@ import pytest
 
 from annotate.adjudication import adjudication_record
 from annotate.dataset_card import summary_from_counts
-from annotate.export import ExportSpec, export_rows, export_summary
+from annotate.export import ExportSpec, export_rows, export_splits, export_summary
 from annotate.queue.record import annotation_record
-from annotate.splits import SPLITS, assign_splits, exported_articles
+from annotate.splits import SPLITS, article_splits
 from annotate.summary import article_counts, article_label_counts, fresh_summary
 from tests.factories import ArticleFactory, SentenceFactory
 
@@ -46,7 +46,7 @@ def corpus(huawei, annotator, other_annotator, curator):
 
 
 def test_the_ranking_holds_settled_articles_and_leaves_out_skip_only_ones(huawei, corpus):
-    ranked = exported_articles(target=huawei)
+    ranked = set(export_splits(target=huawei, seed=SEED))
     assert corpus["settled"].article_id in ranked
     assert corpus["settled_skips"].article_id in ranked
     assert corpus["skipped"].article_id not in ranked
@@ -66,27 +66,26 @@ def test_an_article_settled_without_stance_labels_is_exported_with_a_split(huawe
 
 def test_an_article_with_only_skips_is_not_exported_and_moves_no_other_article(huawei, corpus):
     skipped = corpus["skipped"].article_id
-    others = exported_articles(target=huawei)
+    articles = article_counts(target=huawei)
+    others = articles["ids"]
 
-    def moved_by_skipped(seed: int) -> bool:
-        with_skipped = assign_splits({*others, skipped}, seed=seed)
-        return {a: with_skipped[a] for a in others} != assign_splits(others, seed=seed)
+    def split_of(ids: list[int], seed: int) -> dict[int, str]:
+        strata = [articles["gold"][others.index(a)] if a in others else [0, 0, 0] for a in ids]
+        return article_splits(ids=ids, strata=strata, seed=seed)
 
-    # A seed under which ranking the skipped article too would move another article to
-    # another split (not every seed does: one ranked into train may just lengthen it).
-    seed = next(seed for seed in range(100) if moved_by_skipped(seed))
-    expected = assign_splits(others, seed=seed)
-    for level in ("gold", "annotations"):
-        rows = list(export_rows(ExportSpec(target=huawei, level=level, split=True, seed=seed)))
-        assert rows
-        assert skipped not in {row["article_id"] for row in rows}
-        assert all(row["split"] == expected[row["article_id"]] for row in rows)
+    for seed in (1, 7, 42):
+        expected = split_of(others, seed)
+        for level in ("gold", "annotations"):
+            rows = list(export_rows(ExportSpec(target=huawei, level=level, split=True, seed=seed)))
+            assert rows
+            assert skipped not in {row["article_id"] for row in rows}
+            assert all(row["split"] == expected[row["article_id"]] for row in rows)
 
 
 def test_the_dataset_card_ranks_the_same_articles_as_the_export(huawei, corpus):
     """The card counts labels per split from the summary's per-article counts
     (annotate.summary.article_counts): the same articles, so the same splits."""
-    assert article_counts(target=huawei)["ids"] == sorted(exported_articles(target=huawei))
+    assert article_counts(target=huawei)["ids"] == sorted(export_splits(target=huawei, seed=SEED))
     fresh_summary(target=huawei)
     for level in ("gold", "annotations"):
         spec = ExportSpec(target=huawei, level=level, split=True, seed=SEED)

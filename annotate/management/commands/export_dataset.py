@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.dataset_card import card_write
-from annotate.export import FORMATS, LEVELS, ExportSpec, export_stream, export_to_path
+from annotate.dataset_card import card_warnings, card_write
+from annotate.duplicate_groups import duplicates_refresh
+from annotate.export import FORMATS, LEVELS, ExportSpec, ExportSummary, export_stream, export_to_path
 from annotate.models import Target
 from annotate.splits import DEFAULT_SEED, SeedError, parse_seed
 
@@ -33,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=FORMATS)
         parser.add_argument("--level", required=True, choices=LEVELS)
         parser.add_argument(
-            "--split", action="store_true", help="Add a train/dev/test split column, 80/10/10 by article."
+            "--split",
+            action="store_true",
+            help="Add a train/dev/test split column: 80/10/10 by article, stratified, no duplicate in two splits.",
         )
         parser.add_argument(
             "--seed", type=seed_argument, default=DEFAULT_SEED, help="Seed of the split (ASCII digits)."
@@ -56,10 +59,14 @@ class Command(BaseCommand):
             seed=options["seed"],
             names=options["names"],
         )
+        if spec.split:
+            duplicates_refresh()  # the split rests on the duplicate groups: bring them up to date
         output: Path | None = options["output"]
         if output is None:
-            for chunk in export_stream(spec):
+            streamed = ExportSummary()
+            for chunk in export_stream(spec, summary=streamed):
                 self.stdout.write(chunk, ending="")
+            self._warn(spec, streamed)
             return
         try:
             summary = export_to_path(
@@ -76,3 +83,8 @@ class Command(BaseCommand):
                 + (f", and the dataset card to {card}." if card else ".")
             )
         )
+        self._warn(spec, summary)
+
+    def _warn(self, spec: ExportSpec, summary: ExportSummary) -> None:
+        for warning in card_warnings(spec=spec, summary=summary):
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
