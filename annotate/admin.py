@@ -195,8 +195,25 @@ class AnnotationAdmin(admin.ModelAdmin):
         return False
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """An append-only history (label and gold events): listed and read, never added,
+    changed or deleted here."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(AnnotationEvent)
-class AnnotationEventAdmin(admin.ModelAdmin):
+class AnnotationEventAdmin(HistoryAdmin):
     list_display = [
         "created_at",
         "annotator",
@@ -210,16 +227,6 @@ class AnnotationEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "target", "annotator"]
     search_fields = ["sentence__text", "annotator__username"]
     list_select_related = ["annotator", "target", "sentence"]
-    readonly_fields = [f.name for f in AnnotationEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Assignment)
@@ -323,20 +330,10 @@ class AdjudicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdjudicationEvent)
-class AdjudicationEventAdmin(admin.ModelAdmin):
+class AdjudicationEventAdmin(HistoryAdmin):
     """The gold history: append-only, so it is only ever read here."""
 
     list_display = ["created_at", "curator", "target", "sentence", "action", "old_label", "new_label"]
     list_filter = ["action", "target", "curator"]
     search_fields = ["sentence__text", "curator__username"]
     list_select_related = ["curator", "target", "sentence"]
-    readonly_fields = [f.name for f in AdjudicationEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

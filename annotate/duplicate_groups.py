@@ -5,9 +5,10 @@
   or its own id. One query a batch to look the keys up, one to set the new groups.
 - The near-identical copies (annotate.duplicates.near_pairs) need the whole corpus: a scan
   (duplicates_refresh) recomputes every group and writes the rows that changed. It runs in
-  `manage.py find_duplicates`, in the background summary task and before an export or a
-  card is computed (annotate.summary.fresh_summary); an unchanged corpus (same count and
-  largest id as the last scan) is not scanned again.
+  `manage.py find_duplicates`, in the background summary task and before `export_dataset`
+  splits; never in a web request. An unchanged corpus (same count and largest id as the
+  last scan) is not scanned again; a scan that moved a group counts as a change of every
+  target, so their summaries are stale by the usual rule.
 - article_links: the (article, group) pairs of groups found in more than one article, which
   annotate.splits joins into units that go to one split whole.
 """
@@ -20,11 +21,11 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from annotate.duplicates import NEAR_THRESHOLD, sentence_groups, text_key
-from annotate.models import DuplicateScan, Sentence
+from annotate.models import DuplicateScan, Sentence, TargetChanges
 from annotate.splits import article_units
 
 #: Rows a transaction when a scan writes changed groups.
@@ -148,6 +149,13 @@ def duplicates_scan() -> ScanResult:
                 "UPDATE annotate_sentence SET text_key = %s, duplicate_group = %s WHERE id = %s",
                 changed[first : first + WRITE_BATCH],
             )
+    # A sentence given its own id as its group (its first scan) joins nothing: only a group
+    # that joins or parts sentences moves a split.
+    moved = any(
+        stored[sentence_id][1] not in (group, None)
+        or (group != sentence_id and stored[sentence_id][1] != group)
+        for sentence_id, group in groups.group.items()
+    )
     sizes = groups.duplicated
     result = ScanResult(
         sentences=len(texts),
@@ -159,14 +167,20 @@ def duplicates_scan() -> ScanResult:
         changed=len(changed),
         seconds=round(time.monotonic() - started, 3),
     )
-    DuplicateScan.objects.all().delete()
-    DuplicateScan.objects.create(
-        finished_at=timezone.now(),
-        sentences=count_and_last["n"],
-        last_sentence=count_and_last["last"] or 0,
-        seconds=result.seconds,
-        figures=asdict(result),
-    )
+    with transaction.atomic():
+        DuplicateScan.objects.all().delete()
+        DuplicateScan.objects.create(
+            finished_at=timezone.now(),
+            sentences=count_and_last["n"],
+            last_sentence=count_and_last["last"] or 0,
+            seconds=result.seconds,
+            figures=asdict(result),
+        )
+        if moved:
+            # Moved groups move the splits every summary rests on: a change like a label's,
+            # so each summary is stale by the one rule (summary.is_current). The change
+            # counter is the last lock of the one lock order, and nothing else is held here.
+            TargetChanges.objects.update(changes=F("changes") + 1)
     return result
 
 
@@ -181,10 +195,10 @@ def duplicates_refresh(*, force: bool = False) -> ScanResult | None:
     return duplicates_scan()
 
 
-def last_scan() -> tuple[int, ScanResult] | None:
-    """The last scan's id and figures (stored in the target summary, for the dataset card)."""
-    scan = DuplicateScan.objects.order_by("-finished_at").first()
-    return None if scan is None else (scan.pk, ScanResult(**scan.figures))
+def last_scan() -> ScanResult | None:
+    """The last scan's figures (stored in the target summary, for the dataset card)."""
+    figures = DuplicateScan.objects.order_by("-finished_at").values_list("figures", flat=True).first()
+    return None if figures is None else ScanResult(**figures)
 
 
 def article_links(*, article_ids: Collection[int]) -> list[tuple[int, int]]:
@@ -215,8 +229,3 @@ def units_of(*, article_ids: Sequence[int]) -> list[int]:
     """Each article's unit of the split (annotate.splits.article_units), in the given order."""
     units = article_units(article_ids=article_ids, links=article_links(article_ids=article_ids))
     return [units[article] for article in article_ids]
-
-
-def scan_id() -> int | None:
-    """The id of the last scan: a summary computed before it is stale (its units moved)."""
-    return DuplicateScan.objects.order_by("-finished_at").values_list("id", flat=True).first()

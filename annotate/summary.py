@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_process import process_figures
-from annotate.duplicate_groups import duplicates_refresh, last_scan, scan_id, units_of
+from annotate.duplicate_groups import last_scan, units_of
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -262,8 +262,7 @@ def compute(*, target: Target) -> TargetSummary:
     # Articles sharing a duplicate group are one unit of the split (annotate.splits).
     articles["units"] = units_of(article_ids=articles["ids"])
     scan = last_scan()
-    payload["duplicate_scan"] = None if scan is None else scan[0]
-    payload["duplicates"] = None if scan is None else asdict(scan[1])
+    payload["duplicates"] = None if scan is None else asdict(scan)
     payload["split_counts"] = {
         level: counts_by_split(
             ids=articles["ids"],
@@ -332,8 +331,7 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
     changes it misses and a recompute queued. None while the first one is being computed."""
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    # A summary stored before alpha's intervals existed is as good as stale: recompute it.
-    if stored is not None and stored.changes == now and "reliability" in stored.figures:
+    if stored is not None and is_current(stored, changes_now=now):
         return decode(stored, changes_now=now)
     if recompute and labels_of(target=target) < INLINE_LABELS:
         computed = compute(target=target)
@@ -349,19 +347,20 @@ def queue_recompute(*, target: Target) -> None:
         summarise_target.enqueue(target.pk)
 
 
+def is_current(stored: TargetSummary, *, changes_now: int) -> bool:
+    """Whether a stored summary is as of now: computed at the target's current change count
+    (labels, adjudications and duplicate scans that moved a group all count), and with the
+    figures this version stores (one stored before alpha's intervals is as good as stale)."""
+    return stored.changes == changes_now and "reliability" in stored.figures
+
+
 def fresh_summary(*, target: Target) -> Summary:
     """The summary as of now, computed in this process if it is missing or stale (exports
-    and `manage.py agreement --recompute`: jobs that read every label anyway). The
-    duplicate groups are brought up to date first: the splits rest on them."""
-    duplicates_refresh()
+    and `manage.py agreement --recompute`: jobs that read every label anyway). It does not
+    scan for duplicates: the background task and `export_dataset` do, before they need it."""
     now = changes_now(target=target)
     stored = TargetSummary.objects.filter(target=target).defer("articles").first()
-    if (
-        stored is None
-        or stored.changes != now
-        or "reliability" not in stored.figures
-        or stored.figures.get("duplicate_scan") != scan_id()
-    ):
+    if stored is None or not is_current(stored, changes_now=now):
         stored = compute(target=target)
     return decode(stored, changes_now=changes_now(target=target))
 

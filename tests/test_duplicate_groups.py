@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from annotate import summary
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.dataset_card import card_counts, dataset_card
 from annotate.duplicate_groups import backfill_exact, duplicates_refresh
@@ -104,6 +105,27 @@ def test_a_near_identical_reprint_is_grouped_by_the_scan(huawei):
     assert result is not None and result.near_links == 1
     assert Sentence.objects.get(pk=second.pk).duplicate_group == first.id
     assert duplicates_refresh() is None  # unchanged corpus: no second scan
+
+
+def test_a_scan_that_joins_sentences_makes_every_stored_summary_stale(huawei, annotator):
+    text = "The minister said the network would stay open to every supplier this year."
+    articles_import(
+        articles=[
+            ParsedArticle(title="A", body=text),
+            ParsedArticle(title="B", body=text.replace("supplier", "vendor")),
+        ]
+    )
+    for sentence in Sentence.objects.all():
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    stored = summary.compute(target=huawei)
+    assert summary.is_current(stored, changes_now=summary.changes_now(target=huawei))
+
+    duplicates_refresh()  # joins the two articles into one unit of the split
+
+    assert not summary.is_current(stored, changes_now=summary.changes_now(target=huawei))
+    computed = summary.compute(target=huawei)
+    assert duplicates_refresh(force=True) is not None  # nothing moves: still current
+    assert summary.is_current(computed, changes_now=summary.changes_now(target=huawei))
 
 
 def test_no_duplicate_group_is_in_two_splits_for_any_seed(huawei, reprinted):
