@@ -29,7 +29,16 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 
 from annotate.agreement_figures import Figures
 from annotate.export import ExportSpec, annotator_pseudonym
-from annotate.models import UNKNOWN_LICENCE, Annotation, AnnotatorTally, Article, Label, SentenceTally, Target
+from annotate.models import (
+    UNKNOWN_LICENCE,
+    Annotation,
+    AnnotatorTally,
+    Article,
+    Label,
+    SentenceTally,
+    Target,
+    Unit,
+)
 
 if TYPE_CHECKING:  # annotate.summary imports this module to compute the figures
     from annotate.summary import Summary
@@ -72,6 +81,9 @@ class Provenance:
     undated: int = 0
     imported_first: str | None = None
     imported_last: str | None = None
+    #: Articles by unit (Article.unit): split into sentences, or texts kept whole. Empty in
+    #: a summary stored before articles had a unit (all were split then).
+    units: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,7 +216,7 @@ def _provenance(target: Target) -> Provenance:
     )
     rows = (
         Article.objects.filter(Exists(labelled))
-        .values_list("licence", "imported_from", "source")
+        .values_list("licence", "imported_from", "source", "unit")
         .annotate(
             n=Count("id"),
             undated=Count("id", filter=Q(published__isnull=True)),
@@ -216,14 +228,16 @@ def _provenance(target: Target) -> Provenance:
         .order_by()
     )
     licences, files, origins, sources = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
+    units = Counter[str]()
     firsts, lasts, imported = [], [], []
     articles = undated = 0
-    for licence, origin, source, n, no_date, first, last, imported_first, imported_last in rows:
+    for licence, origin, source, unit, n, no_date, first, last, imported_first, imported_last in rows:
         articles += n
         undated += no_date
         licences[licence or UNKNOWN_LICENCE] += n
         (origins if origin in NOT_FILES else files)[origin] += n
         sources[source] += n
+        units[unit] += n
         firsts += [first] if first else []
         lasts += [last] if last else []
         imported += [imported_first, imported_last]
@@ -240,6 +254,7 @@ def _provenance(target: Target) -> Provenance:
         undated=undated,
         imported_first=min(imported).date().isoformat() if imported else None,
         imported_last=max(imported).date().isoformat() if imported else None,
+        units=_largest(units),
     )
 
 
@@ -402,6 +417,30 @@ def _span(first: str | None, last: str | None) -> str:
     return f"on {first}" if first == last else f"{first} to {last}"
 
 
+def _units_lines(p: Provenance) -> list[str]:
+    """What annotators labelled: sentences, whole texts, or both (none before units were kept)."""
+    parts = []
+    if p.units.get(Unit.SENTENCE):
+        parts.append(f"sentences, split from {_count(p.units[Unit.SENTENCE], 'article')}")
+    if p.units.get(Unit.TEXT):
+        parts.append(
+            f"whole texts, one unit each, not split into sentences, in {_count(p.units[Unit.TEXT], 'article')} "
+            "(posts, headlines or comments imported with `import_articles --unit text` or `--unit line`, "
+            "and texts from `import_labels`)"
+        )
+    return [f"- **Units labelled**: {'; '.join(parts)}."] if parts else []
+
+
+def _units_phrase(p: Provenance) -> str:
+    """What the methods paragraph says was labelled, counted in articles."""
+    whole = p.units.get(Unit.TEXT, 0)
+    split = p.articles - whole
+    if not whole:
+        return f"sentences of {_count(p.articles, 'news article')}"
+    texts = f"whole texts, not split into sentences, in {_count(whole, 'article')}"
+    return f"sentences of {_count(split, 'news article')} and {texts}" if split else texts
+
+
 def _provenance_lines(provenance: Provenance) -> list[str]:
     p = provenance
     published = (
@@ -414,6 +453,7 @@ def _provenance_lines(provenance: Provenance) -> list[str]:
         "",
         f"- **Articles**: {p.articles:,} (those with a stance label or an adjudication), from "
         f"{_count(p.source_count, 'source')}: {_listing(p.sources, p.source_count)}.",
+        *_units_lines(p),
         f"- **Published**: {published}.",
         f"- **Imported** {_span(p.imported_first, p.imported_last)}, from " + "; ".join(origins) + "."
         if p.imported_first
@@ -466,7 +506,7 @@ def methods_paragraph(
     dated = f", published {p.published_first} to {p.published_last}" if p.published_first else ""
     sentences = [
         f"The dataset holds {rows:,} {what} (pro, contra or neutral toward {target.name}), on "
-        f"sentences of {_count(p.articles, 'news article')} from {_count(p.source_count, 'source')}{dated}, "
+        f"{_units_phrase(p)} from {_count(p.source_count, 'source')}{dated}, "
         "labelled in Stance.",
         f"{_count(len(process.annotators), 'annotator')} gave {_count(process.labels, 'stance label')} to "
         f"{_count(process.sentences_labelled, 'sentence')} (each sentence was to be labelled by {target.overlap}; "
