@@ -79,14 +79,17 @@ class ArticleAddForm(forms.ModelForm):
         initial=UNKNOWN_LICENCE,
         help_text="The licence the text was obtained under; left empty, unknown.",
     )
+    unit = forms.ChoiceField(
+        choices=Unit.choices,
+        initial=Unit.SENTENCE,
+        required=False,
+        help_text="Split into sentences (news), or kept whole as one unit (a post, a headline, a comment).",
+    )
 
     class Meta:
         model = Article
         fields = ["title", "source", "url", "published", "licence", "unit", "body"]
-        help_texts = {
-            "body": "One paragraph a line. Split into sentences when saved, or kept whole as one unit "
-            "(a post, a headline, a comment) when the unit says so."
-        }
+        help_texts = {"body": "One paragraph a line. Split into sentences when saved, unless kept whole."}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
@@ -100,6 +103,10 @@ class ArticleAddForm(forms.ModelForm):
                 f"This body (whitespace aside) is already stored: “{stored}” (id {stored.pk})."
             )
         return body
+
+    def clean_unit(self) -> str:
+        # Left out (a form posted by a script), the body is split, as before units were chosen.
+        return self.cleaned_data.get("unit") or Unit.SENTENCE
 
     def clean_licence(self) -> str:
         # Left empty, as the import command leaves it unnamed: the licence is unknown.

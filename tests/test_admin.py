@@ -43,15 +43,7 @@ def test_the_admin_is_closed_to_annotators(annotator_client):
 
 
 def add_article(client, **fields):
-    data = {
-        "title": "Typed in",
-        "source": "",
-        "url": "",
-        "published": "",
-        "unit": "sentence",
-        "body": "",
-        **fields,
-    }
+    data = {"title": "Typed in", "source": "", "url": "", "published": "", "body": "", **fields}
     return client.post(reverse("admin:annotate_article_add"), data)
 
 
