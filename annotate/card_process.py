@@ -424,9 +424,7 @@ def _units_lines(p: Provenance) -> list[str]:
         parts.append(f"sentences, split from {_count(p.units[Unit.SENTENCE], 'article')}")
     if p.units.get(Unit.TEXT):
         parts.append(
-            f"whole texts, one unit each, not split into sentences, in {_count(p.units[Unit.TEXT], 'article')} "
-            "(posts, headlines or comments imported with `import_articles --unit text` or `--unit line`, "
-            "and texts from `import_labels`)"
+            f"whole texts, one unit each, not split into sentences, in {_count(p.units[Unit.TEXT], 'article')}"
         )
     return [f"- **Units labelled**: {'; '.join(parts)}."] if parts else []
 

@@ -300,7 +300,7 @@ def test_the_card_says_which_articles_were_split_and_which_kept_whole(huawei):
 
     assert (
         "- **Units labelled**: sentences, split from 1 article; whole texts, one unit each, not split into "
-        "sentences, in 2 articles (" in card
+        "sentences, in 2 articles." in card
     )
     assert (
         "on sentences of 1 news article and whole texts, not split into sentences, in 2 articles from"
@@ -313,9 +313,7 @@ def test_a_card_of_texts_kept_whole_speaks_of_no_news_articles(huawei):
 
     card = card_of(huawei)
 
-    assert (
-        "- **Units labelled**: whole texts, one unit each, not split into sentences, in 1 article (" in card
-    )
+    assert "- **Units labelled**: whole texts, one unit each, not split into sentences, in 1 article." in card
     assert "on whole texts, not split into sentences, in 1 article from" in methods(card)
     assert "news article" not in card
 
