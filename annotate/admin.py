@@ -35,6 +35,7 @@ from annotate.models import (
     Sentence,
     Suggestion,
     Target,
+    Unit,
     column_size,
 )
 from annotate.roles import is_admin
@@ -78,11 +79,17 @@ class ArticleAddForm(forms.ModelForm):
         initial=UNKNOWN_LICENCE,
         help_text="The licence the text was obtained under; left empty, unknown.",
     )
+    unit = forms.ChoiceField(
+        choices=Unit.choices,
+        initial=Unit.SENTENCE,
+        required=False,
+        help_text="Split into sentences (news), or kept whole as one unit (a post, a headline, a comment).",
+    )
 
     class Meta:
         model = Article
-        fields = ["title", "source", "url", "published", "licence", "body"]
-        help_texts = {"body": "One paragraph a line. The article is split into sentences when saved."}
+        fields = ["title", "source", "url", "published", "licence", "unit", "body"]
+        help_texts = {"body": "One paragraph a line. Split into sentences when saved, unless kept whole."}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
@@ -97,6 +104,10 @@ class ArticleAddForm(forms.ModelForm):
             )
         return body
 
+    def clean_unit(self) -> str:
+        # Left out (a form posted by a script), the body is split, as before units were chosen.
+        return self.cleaned_data.get("unit") or Unit.SENTENCE
+
     def clean_licence(self) -> str:
         # Left empty, as the import command leaves it unnamed: the licence is unknown.
         return self.cleaned_data.get("licence", "").strip() or UNKNOWN_LICENCE
@@ -105,7 +116,7 @@ class ArticleAddForm(forms.ModelForm):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "source", "published", "licence", "sentence_count", "created_at"]
-    list_filter = ["source", "published", "licence"]
+    list_filter = ["source", "published", "licence", "unit"]
     search_fields = ["title", "body", "url"]
     readonly_fields = ["content_hash", "imported_from", "created_at"]
     inlines = [SentenceInline]
@@ -122,8 +133,8 @@ class ArticleAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> list[str]:
-        # The sentences' offsets point into the body: it cannot change once split.
-        return [*self.readonly_fields, "body"] if obj is not None else list(self.readonly_fields)
+        # The sentences' offsets point into the body: neither it nor its unit changes once split.
+        return [*self.readonly_fields, "body", "unit"] if obj is not None else list(self.readonly_fields)
 
     def get_inlines(
         self, request: HttpRequest, obj: Article | None = None
@@ -145,11 +156,17 @@ class ArticleAdmin(admin.ModelAdmin):
                 published=obj.published,
                 origin="admin",
                 licence=obj.licence,
+                unit=obj.unit,
             )
         )
         obj.pk, obj.content_hash, obj.created_at = stored.pk, stored.content_hash, stored.created_at
         obj._state.adding, obj._state.db = False, stored._state.db
-        self.message_user(request, f"Split into {stored.sentences.count()} sentences.", messages.SUCCESS)
+        done = (
+            f"Split into {stored.sentences.count()} sentences."
+            if stored.unit == Unit.SENTENCE
+            else "Kept whole."
+        )
+        self.message_user(request, done, messages.SUCCESS)
 
     @admin.display(ordering="sentence_count")
     def sentence_count(self, article: Article) -> int:

@@ -68,6 +68,9 @@ class Provenance:
     undated: int = 0
     imported_first: str | None = None
     imported_last: str | None = None
+    #: Articles by unit (Article.unit): split into sentences, or texts kept whole. Empty in
+    #: a summary stored before articles had a unit (all were split then).
+    units: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ def _provenance(target: Target) -> Provenance:
     )
     rows = (
         Article.objects.filter(Exists(labelled))
-        .values_list("licence", "imported_from", "source")
+        .values_list("licence", "imported_from", "source", "unit")
         .annotate(
             n=Count("id"),
             undated=Count("id", filter=Q(published__isnull=True)),
@@ -221,14 +224,16 @@ def _provenance(target: Target) -> Provenance:
         .order_by()
     )
     licences, files, origins, sources = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
+    units = Counter[str]()
     firsts, lasts, imported = [], [], []
     articles = undated = 0
-    for licence, origin, source, n, no_date, first, last, imported_first, imported_last in rows:
+    for licence, origin, source, unit, n, no_date, first, last, imported_first, imported_last in rows:
         articles += n
         undated += no_date
         licences[licence or UNKNOWN_LICENCE] += n
         (origins if origin in NOT_FILES else files)[origin] += n
         sources[source] += n
+        units[unit] += n
         firsts += [first] if first else []
         lasts += [last] if last else []
         imported += [imported_first, imported_last]
@@ -245,6 +250,7 @@ def _provenance(target: Target) -> Provenance:
         undated=undated,
         imported_first=min(imported).date().isoformat() if imported else None,
         imported_last=max(imported).date().isoformat() if imported else None,
+        units=_largest(units),
     )
 
 

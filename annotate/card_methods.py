@@ -20,7 +20,16 @@ from annotate.card_figures import (
     ReliabilityInterval,
     stored_process,
 )
-from annotate.card_process import WITH, WITHOUT, count_of, figure, listing, process_section, share_of
+from annotate.card_process import (
+    WITH,
+    WITHOUT,
+    count_of,
+    figure,
+    listing,
+    process_section,
+    share_of,
+    units_phrase,
+)
 from annotate.export import ExportSpec
 
 if TYPE_CHECKING:
@@ -138,7 +147,7 @@ def methods_paragraph(
     dated = f", published {p.published_first} to {p.published_last}" if p.published_first else ""
     sentences = [
         f"The dataset holds {rows:,} {what} (pro, contra or neutral toward {target.name}), on "
-        f"sentences of {count_of(p.articles, 'news article')} from {count_of(p.source_count, 'source')}{dated}, "
+        f"{units_phrase(p)} from {count_of(p.source_count, 'source')}{dated}, "
         "labelled in Stance.",
         f"{count_of(len(process.annotators), 'annotator')} gave {count_of(process.labels, 'stance label')} to "
         f"{count_of(process.sentences_labelled, 'sentence')} (each sentence was to be labelled by {target.overlap}; "

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from annotate.agreement_figures import Figures
 from annotate.card_figures import NOT_FILES, AnnotatorLabels, ProcessFigures, Provenance
 from annotate.export import ExportSpec, annotator_pseudonym
-from annotate.models import UNKNOWN_LICENCE, Target
+from annotate.models import UNKNOWN_LICENCE, Target, Unit
 
 #: The annotators' table lists at most this many (the busiest first); the distribution
 #: line above it covers them all.
@@ -156,6 +156,28 @@ def _span(first: str | None, last: str | None) -> str:
     return f"on {first}" if first == last else f"{first} to {last}"
 
 
+def _units_lines(p: Provenance) -> list[str]:
+    """What annotators labelled: sentences, whole texts, or both (none before units were kept)."""
+    parts = []
+    if p.units.get(Unit.SENTENCE):
+        parts.append(f"sentences, split from {count_of(p.units[Unit.SENTENCE], 'article')}")
+    if p.units.get(Unit.TEXT):
+        parts.append(
+            f"whole texts, one unit each, not split into sentences, in {count_of(p.units[Unit.TEXT], 'article')}"
+        )
+    return [f"- **Units labelled**: {'; '.join(parts)}."] if parts else []
+
+
+def units_phrase(p: Provenance) -> str:
+    """What the methods paragraph says was labelled, counted in articles."""
+    whole = p.units.get(Unit.TEXT, 0)
+    split = p.articles - whole
+    if not whole:
+        return f"sentences of {count_of(p.articles, 'news article')}"
+    texts = f"whole texts, not split into sentences, in {count_of(whole, 'article')}"
+    return f"sentences of {count_of(split, 'news article')} and {texts}" if split else texts
+
+
 def _provenance_lines(provenance: Provenance) -> list[str]:
     p = provenance
     published = (
@@ -168,6 +190,7 @@ def _provenance_lines(provenance: Provenance) -> list[str]:
         "",
         f"- **Articles**: {p.articles:,} (those with a stance label or an adjudication), from "
         f"{count_of(p.source_count, 'source')}: {listing(p.sources, p.source_count)}.",
+        *_units_lines(p),
         f"- **Published**: {published}.",
         f"- **Imported** {_span(p.imported_first, p.imported_last)}, from " + "; ".join(origins) + "."
         if p.imported_first

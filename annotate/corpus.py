@@ -15,11 +15,18 @@ import pysbd
 from django.db import transaction
 
 from annotate.duplicate_groups import sentences_create
-from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, column_size, is_http_url
+from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, Unit, column_size, is_http_url
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
+#: How an import reads texts into units to label (`import_articles --unit`): `sentence`
+#: splits them (news articles); `text` keeps each record whole, a .jsonl record's body or a
+#: whole .txt file; `line` reads a .txt file as one text a non-empty line (a file of posts),
+#: each its own article, kept whole. An article stores its unit (Article.unit): `line` is
+#: stored as `text`.
+LINE = "line"
+READ_UNITS = (Unit.SENTENCE.value, Unit.TEXT.value, LINE)
 #: A first line this short that does not end like a sentence is taken as the headline.
 HEADLINE_MAX_WORDS = 30
 #: Sentences written in one transaction: an import commits this often, so annotators'
@@ -66,6 +73,7 @@ class ParsedArticle:
     origin: str = ""  # file and line, for messages
     licence: str = ""  # the record's own; else the import's (articles_import's `licence`)
     file: str = ""  # the name of the file it was read from, kept as its provenance
+    unit: str = Unit.SENTENCE  # split into sentences, or kept whole (Unit.TEXT)
 
     @property
     def content_hash(self) -> str:
@@ -77,6 +85,8 @@ class ImportResult:
     articles_created: int = 0
     articles_skipped: int = 0
     sentences_created: int = 0
+    #: Of the skipped, those stored with another unit than this import's: they keep theirs.
+    skipped_other_unit: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,21 @@ def split_sentences(body: str) -> list[Span]:
     return spans
 
 
+def whole_text(body: str) -> list[Span]:
+    """The body as one unit, its whitespace normalised as import_labels normalises a label
+    file's texts (so a file of the same posts labels these units); the span covers the body
+    but for its outer whitespace, though body[start:end] keeps the inner as it was."""
+    text = " ".join(body.split())
+    if not text:
+        return []
+    return [Span(start=len(body) - len(body.lstrip()), end=len(body.rstrip()), text=text)]
+
+
+def units_of(parsed: ParsedArticle) -> list[Span]:
+    """The units to label of a parsed article: its sentences, or its whole text."""
+    return whole_text(parsed.body) if parsed.unit == Unit.TEXT else split_sentences(parsed.body)
+
+
 def decode_text(path: Path, raw: bytes) -> str:
     if not raw.strip():
         raise CorpusError(path, "the file is empty")
@@ -162,14 +187,38 @@ def decode_text(path: Path, raw: bytes) -> str:
         raise CorpusError(path, f"not UTF-8 (byte 0x{raw[error.start]:02x})", line) from None
 
 
-def _parse_txt(path: Path, text: str) -> ParsedArticle:
+def _parse_lines(path: Path, text: str) -> list[ParsedArticle]:
+    """One article a non-empty line, kept whole: a file of posts, one a line."""
+    articles = [
+        ParsedArticle(
+            title=text_title(line),
+            body=line.strip(),
+            origin=f"{path}:{number}",
+            file=path.name,
+            unit=Unit.TEXT,
+        )
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.strip()
+    ]
+    if not articles:
+        raise CorpusError(path, "the file holds no texts")
+    return articles
+
+
+def _parse_txt(path: Path, text: str, unit: str) -> list[ParsedArticle]:
     text = text.lstrip("\ufeff")
+    if unit == LINE:
+        return _parse_lines(path, text)
+    if not text.strip():
+        raise CorpusError(path, "the file is empty")
     lines = text.strip().split("\n")
     first = lines[0].strip()
     # A first line too long for the title column is not a headline, however few its words
     # (a long URL, say): it stays in the body, which keeps every character of the file.
+    # A post's first line is no headline: kept whole, the file is one text.
     is_headline = (
-        len(lines) > 1
+        unit == Unit.SENTENCE
+        and len(lines) > 1
         and len(first.split()) <= HEADLINE_MAX_WORDS
         and len(first) <= MAX_LENGTHS["title"]
         and not first.endswith((".", "!", "?"))
@@ -180,7 +229,12 @@ def _parse_txt(path: Path, text: str) -> ParsedArticle:
         title, body = _shorten(first), text.strip()
     if not body:
         raise CorpusError(path, "no article body after the headline", 1)
-    return ParsedArticle(title=title, body=body, origin=str(path), file=path.name)
+    return [ParsedArticle(title=title, body=body, origin=str(path), file=path.name, unit=unit)]
+
+
+def text_title(body: str) -> str:
+    """A title for a text kept whole: the opening words of its first line."""
+    return _shorten(body.split("\n", 1)[0].strip())
 
 
 def _shorten(text: str, limit: int = 100) -> str:
@@ -254,13 +308,21 @@ def jsonl_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object
         yield number, record
 
 
-def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
+def _parse_jsonl(path: Path, text: str, unit: str) -> list[ParsedArticle]:
+    if unit == LINE:
+        raise CorpusError(
+            path,
+            f"unit {LINE!r} reads .txt files, a text a line; to keep each .jsonl record whole, use 'text'",
+        )
     articles = []
     for number, record in jsonl_records(path, text):
         body = _text_field(record, "body", path, number)
         if not body:
             raise CorpusError(path, "record has no 'body'", number)
+        # A post or a comment has no title of its own: its opening words serve.
         title = _text_field(record, "title", path, number)
+        if not title and unit == Unit.TEXT:
+            title = text_title(body)
         if not title:
             raise CorpusError(path, "record has no 'title'", number)
         articles.append(
@@ -273,6 +335,7 @@ def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
                 origin=f"{path}:{number}",
                 licence=_text_field(record, "licence", path, number),
                 file=path.name,
+                unit=unit,
             )
         )
     if not articles:
@@ -280,8 +343,11 @@ def _parse_jsonl(path: Path, text: str) -> list[ParsedArticle]:
     return articles
 
 
-def read_articles(path: Path) -> list[ParsedArticle]:
-    """Parse one .txt or .jsonl file; raises CorpusError naming the file and line."""
+def read_articles(path: Path, *, unit: str = Unit.SENTENCE) -> list[ParsedArticle]:
+    """Parse one .txt or .jsonl file, into units as `unit` (one of READ_UNITS) says; raises
+    CorpusError naming the file and line."""
+    if unit not in READ_UNITS:
+        raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(READ_UNITS)})")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise CorpusError(path, f"unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
     try:
@@ -290,8 +356,8 @@ def read_articles(path: Path) -> list[ParsedArticle]:
         raise CorpusError(path, f"cannot read: {error.strerror}") from None
     text = decode_text(path, raw)
     if path.suffix.lower() == ".txt":
-        return [_parse_txt(path, text)]
-    return _parse_jsonl(path, text)
+        return _parse_txt(path, text, unit)
+    return _parse_jsonl(path, text, unit)
 
 
 def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
@@ -307,9 +373,9 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     return files
 
 
-def parse_files(paths: Iterable[Path | str]) -> Iterator[ParsedArticle]:
+def parse_files(paths: Iterable[Path | str], *, unit: str = Unit.SENTENCE) -> Iterator[ParsedArticle]:
     for path in expand_paths(paths):
-        yield from read_articles(path)
+        yield from read_articles(path, unit=unit)
 
 
 def licence_problem(value: str) -> str | None:
@@ -349,7 +415,7 @@ def articles_import(
             result.articles_skipped += 1
             continue
         seen.add(digest)
-        spans = split_sentences(parsed.body)
+        spans = units_of(parsed)
         batch.append((parsed, spans))
         size += len(spans) + 1
         if size >= batch_size:
@@ -365,13 +431,16 @@ def _write_batch(
 ) -> None:
     """One transaction: the batch's new articles, their sentences, the cursors rewound."""
     with transaction.atomic():
-        stored = set(
+        stored = dict(
             Article.objects.filter(content_hash__in=[parsed.content_hash for parsed, _ in batch]).values_list(
-                "content_hash", flat=True
+                "content_hash", "unit"
             )
         )
         new = [(parsed, spans) for parsed, spans in batch if parsed.content_hash not in stored]
         result.articles_skipped += len(batch) - len(new)
+        result.skipped_other_unit += sum(
+            stored.get(parsed.content_hash, parsed.unit) != parsed.unit for parsed, _ in batch
+        )
         articles = Article.objects.bulk_create(
             Article(
                 title=parsed.title,
@@ -382,6 +451,7 @@ def _write_batch(
                 content_hash=parsed.content_hash,
                 licence=parsed.licence or licence or UNKNOWN_LICENCE,
                 imported_from=(parsed.file or parsed.origin)[:300],
+                unit=parsed.unit,
             )
             for parsed, _ in new
         )

@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 
 from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
 from annotate.duplicate_groups import sentences_create
-from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target
+from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target, Unit
 from annotate.queue.locks import lock_target
 from annotate.queue.record import SentenceFull, record_locked
 from annotate.queue.reservations import release_locked
@@ -290,6 +290,8 @@ def _article_for(path: Path, body: str) -> Article:
         body=body,
         content_hash=content_hash(body),
         imported_from=path.name[:300],
+        # Each labelled text is one unit, a line of the body: none was split.
+        unit=Unit.TEXT,
     )
 
 

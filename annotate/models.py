@@ -129,6 +129,15 @@ UNKNOWN_LICENCE = "unknown"
 LICENCE_MAX_LENGTH = 200
 
 
+class Unit(models.TextChoices):
+    """What an article's sentences (the units annotators label) are, decided at import."""
+
+    SENTENCE = "sentence", "split into sentences"
+    #: Posts, headlines, comments: split, a trailing hashtag would become a "sentence".
+    #: One Sentence holds the whole body, whitespace normalised (as import_labels matches).
+    TEXT = "text", "kept whole, one unit a text"
+
+
 class Article(models.Model):
     title = models.CharField(max_length=500)
     source = models.CharField(max_length=200, blank=True, db_index=True)
@@ -148,6 +157,12 @@ class Article(models.Model):
     )
     imported_from = models.CharField(
         max_length=300, blank=True, help_text="The file it was imported from, or API / admin."
+    )
+    unit = models.CharField(
+        max_length=10,
+        choices=Unit.choices,
+        default=Unit.SENTENCE,
+        help_text="How the body was cut into units to label, set at import.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

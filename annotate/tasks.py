@@ -7,7 +7,7 @@ import datetime
 from django_tasks import task
 
 from annotate.corpus import CorpusError, ParsedArticle, article_import_one
-from annotate.models import Target
+from annotate.models import Target, Unit
 
 #: The name the task is stored under (DBTaskResult.task_path), to look its results up.
 IMPORT_ARTICLE_TASK_PATH = "annotate.tasks.import_article"
@@ -47,6 +47,7 @@ def import_article(
     url: str = "",
     published: str | None = None,
     licence: str = "",
+    unit: str = Unit.SENTENCE,
 ) -> dict[str, object]:
     """Split and store one article too long to split inside a web request (POST /api/articles/).
 
@@ -61,6 +62,7 @@ def import_article(
         published=datetime.date.fromisoformat(published) if published else None,
         origin="API",
         licence=licence,
+        unit=unit,
     )
     try:
         stored, created = article_import_one(parsed=parsed)

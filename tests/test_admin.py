@@ -64,6 +64,23 @@ def test_an_article_added_in_the_admin_is_split_into_sentences(admin_client_):
     assert "Split into 3 sentences." in messages
 
 
+def test_a_post_added_in_the_admin_as_one_unit_is_kept_whole(admin_client_):
+    response = add_article(admin_client_, body="Huawei again.  Not buying it.\r\n#5G #tech", unit="text")
+
+    assert response.status_code == 302
+    article = Article.objects.get()
+    assert article.unit == "text"
+    assert list(article.sentences.values_list("text", flat=True)) == [
+        "Huawei again. Not buying it. #5G #tech"
+    ]
+    assert "Kept whole." in [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_an_articles_unit_cannot_be_changed_once_split(admin_client_, article):
+    response = admin_client_.get(reverse("admin:annotate_article_change", args=[article.pk]))
+    assert "unit" not in response.context["adminform"].form.fields
+
+
 def test_an_article_added_in_the_admin_rewinds_cursors_past_it(admin_client_, annotator, huawei):
     QueueCursor.objects.create(annotator=annotator, target=huawei, article_id=10**9, position=0)
 

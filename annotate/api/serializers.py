@@ -7,7 +7,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from annotate.corpus import LONE_SURROGATE
+from annotate.corpus import LONE_SURROGATE, text_title
 from annotate.export import FORMATS, LEVELS
 from annotate.models import (
     LICENCE_MAX_LENGTH,
@@ -20,6 +20,7 @@ from annotate.models import (
     Sentence,
     Suggestion,
     Target,
+    Unit,
     validate_http_url,
 )
 from annotate.queue.record import ACCEPT
@@ -123,7 +124,17 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "source", "url", "published", "licence", "created_at", "sentence_count"]
+        fields = [
+            "id",
+            "title",
+            "source",
+            "url",
+            "published",
+            "licence",
+            "unit",
+            "created_at",
+            "sentence_count",
+        ]
 
 
 class ArticleDetailSerializer(ArticleSerializer):
@@ -353,8 +364,25 @@ class UndoSerializer(JsonInput):
 
 
 class ArticleCreateSerializer(JsonInput):
-    title = serializers.CharField(max_length=500, validators=[NOT_BLANK])
+    title = serializers.CharField(
+        max_length=500,
+        required=False,
+        validators=[NOT_BLANK],
+        help_text="Left out, the opening words of the body's first line (as for a .txt file "
+        "without a headline): a post or a comment has no title of its own.",
+    )
     body = serializers.CharField(validators=[NOT_BLANK], help_text="Paragraphs one a line.")
+    unit = serializers.ChoiceField(
+        choices=Unit.choices,
+        default=Unit.SENTENCE.value,
+        help_text="What annotators label: `sentence` splits the body into sentences (news articles); "
+        "`text` keeps the whole body as one unit, whitespace normalised (posts, headlines, comments). "
+        "An article already stored keeps its own unit.",
+        error_messages={
+            "invalid_choice": '"{input}" is not a unit: write sentence (split into sentences, the '
+            "default) or text (the whole body one unit)."
+        },
+    )
     source = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[NO_NUL])  # type: ignore[assignment]  # see DECLARED
     url = serializers.CharField(
         max_length=1000,
@@ -372,6 +400,11 @@ class ArticleCreateSerializer(JsonInput):
         help_text=f"The licence the text was obtained under (e.g. CC-BY-4.0), shown in the dataset "
         f"card; {UNKNOWN_LICENCE!r} when left out. An article already stored keeps its own.",
     )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "title" not in data:
+            data["title"] = text_title(data["body"])
+        return data
 
 
 class ImportTaskSerializer(serializers.Serializer):

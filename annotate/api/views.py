@@ -165,7 +165,8 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Import an article (admins)",
-        description="Stored and split into sentences as `manage.py import_articles` does. An article "
+        description="Stored and split into sentences as `manage.py import_articles` does, or kept "
+        "whole as one unit to label with `unit: text` (as `import_articles --unit text`). An article "
         "whose body (whitespace aside) is already stored is not imported again: the answer is then 200 "
         "with the stored article, so posting the same article twice is harmless. A body longer than "
         f"{ONLINE_BODY_MAX_CHARS:,} characters would take too long to split inside the request: it is "
@@ -194,16 +195,18 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
                 url=data.get("url", ""),
                 published=published.isoformat() if published else None,
                 licence=data.get("licence", ""),
+                unit=data["unit"],
             )
             return Response(import_task_state(queued.id), status=status.HTTP_202_ACCEPTED)
         parsed = ParsedArticle(
-            title=given.validated_data["title"],
-            body=given.validated_data["body"],
-            source=given.validated_data.get("source", ""),
-            url=given.validated_data.get("url", ""),
-            published=given.validated_data.get("published"),
+            title=data["title"],
+            body=data["body"],
+            source=data.get("source", ""),
+            url=data.get("url", ""),
+            published=data.get("published"),
             origin="API",
-            licence=given.validated_data.get("licence", ""),
+            licence=data.get("licence", ""),
+            unit=data["unit"],
         )
         stored, created = article_import_one(parsed=parsed)
         article = self.get_queryset().get(pk=stored.pk)
