@@ -387,6 +387,12 @@ def _gold_lines(spec: ExportSpec, process: ProcessFigures) -> list[str]:
     return [
         "### Gold labels",
         "",
+        f"- **Rule** that made the gold labels: `{spec.target.gold_method}`"
+        + (
+            "; the counts below are the majority rule's, for comparison."
+            if spec.target.gold_method != "majority"
+            else "."
+        ),
         f"- **Adjudicated** by a curator: {_count(process.adjudicated, 'sentence')}.",
         f"- **Majority** (a strict majority of two or more labels): {_count(process.majority, 'sentence')}.",
         f"- **Single** label: {_count(process.single, 'sentence')}.",
@@ -510,6 +516,10 @@ def methods_paragraph(
         f"({process.single:,}); {_count(process.ties, 'tie')} without a majority "
         + ("was" if process.ties == 1 else "were")
         + " left out."
+        if target.gold_method == "majority"
+        else f"Gold labels were a curator's adjudication ({process.adjudicated:,} sentences) or, for every "
+        "other sentence, the most probable label under a Dawid-Skene model fitted by EM on all labels, "
+        "with the adjudicated sentences held at their labels."
     )
     if duplicates is not None:
         sentences.append(

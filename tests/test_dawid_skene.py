@@ -95,7 +95,9 @@ def plain_em(item, annotator, label, k, clamped, smoothing=0.01, steps=3000):
         if i in clamped:
             posterior[i] = [float(c == clamped[i]) for c in range(k)]
         else:
-            posterior[i] = [sum(1 for _, given in labels_of[i] if given == c) / len(labels_of[i]) for c in range(k)]
+            posterior[i] = [
+                sum(1 for _, given in labels_of[i] if given == c) / len(labels_of[i]) for c in range(k)
+            ]
     for _ in range(steps):
         prior = [
             (sum(posterior[i][c] for i in items) + smoothing) / (len(items) + k * smoothing) for c in range(k)
@@ -110,7 +112,8 @@ def plain_em(item, annotator, label, k, clamped, smoothing=0.01, steps=3000):
             if i in clamped:
                 continue
             logs = [
-                math.log(prior[c]) + sum(math.log(matrix[w][c][given]) for w, given in labels_of[i]) for c in range(k)
+                math.log(prior[c]) + sum(math.log(matrix[w][c][given]) for w, given in labels_of[i])
+                for c in range(k)
             ]
             top = max(logs)
             weights = [math.exp(x - top) for x in logs]
