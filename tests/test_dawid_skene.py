@@ -81,10 +81,11 @@ def test_it_beats_majority_vote_when_two_annotators_mostly_default_to_neutral():
     assert majority_accuracy < 0.8
     assert model_accuracy > 0.92
     assert model_accuracy - majority_accuracy > 0.12
-    assert np.abs(model.confusion - confusions).max() < 0.05
+    # The pseudo-label a cell keeps the lazy pair's zero cells a little above zero.
+    assert np.abs(model.confusion - confusions).max() < 0.06
 
 
-def plain_em(item, annotator, label, k, clamped, smoothing=0.01, steps=3000):
+def plain_em(item, annotator, label, k, clamped, smoothing=1.0, steps=3000):
     """Dawid-Skene's EM written item by item and label by label, for comparison."""
     items, annotators = sorted(set(item) | set(clamped)), sorted(set(annotator))
     labels_of = {i: [] for i in items}
@@ -159,9 +160,10 @@ def test_clamped_items_teach_the_confusion_matrices():
         items=item, annotators=annotator, labels=label, n_classes=3, clamped=dict(enumerate(truth.tolist()))
     )
 
-    assert model.confusion[0, :, 0] == pytest.approx([1, 1, 1], abs=0.01)  # pro whatever the truth
-    assert model.accuracy[0] == pytest.approx(1 / 3, abs=0.01)
-    assert model.accuracy[1] == pytest.approx(1, abs=0.01)
+    # 20 items of each class, and one pseudo-label in each cell (the smoothing).
+    assert model.confusion[0, :, 0] == pytest.approx([21 / 23] * 3)  # pro whatever the truth
+    assert model.accuracy[0] == pytest.approx(1 / 3)
+    assert model.accuracy[1] == pytest.approx(21 / 23)
 
 
 def test_a_clamped_item_without_labels_is_an_item_of_the_fit_with_its_class():
@@ -190,14 +192,16 @@ def test_with_one_annotator_the_gold_labels_are_their_labels():
 
 
 def test_when_every_annotator_agrees_each_item_gets_that_label_with_near_certainty():
-    item = np.repeat(np.arange(30), 3)
-    label = np.repeat(np.arange(30) % 3, 3)
+    item = np.repeat(np.arange(300), 3)
+    label = np.repeat(np.arange(300) % 3, 3)
 
-    model = fit(items=item, annotators=np.tile([4, 5, 6], 30), labels=label, n_classes=3)
+    model = fit(items=item, annotators=np.tile([4, 5, 6], 300), labels=label, n_classes=3)
 
-    assert model.classes.tolist() == (np.arange(30) % 3).tolist()
+    assert model.classes.tolist() == (np.arange(300) % 3).tolist()
     assert model.posterior.max(axis=1).min() > 0.999
-    assert np.diagonal(model.confusion, axis1=1, axis2=2).min() > 0.99
+    assert np.diagonal(model.confusion, axis1=1, axis2=2) == pytest.approx(
+        np.full((3, 3), 101 / 103), abs=1e-4
+    )
 
 
 def test_no_label_and_nothing_clamped_is_an_empty_fit():
