@@ -14,18 +14,17 @@ label l to an item whose true class is k; the classes have a prior p[k]. EM alte
   along them for thousands of steps to posteriors the labels do not tell apart.
 
 It starts from majority vote (each item's posterior is its share of votes, whose argmax is
-the majority label), is sped up by SQUAREM (see fit) and stops when no parameter moves by
-more than `tol`. Clamped items
-(adjudicated sentences, evaluation items) keep a posterior of 1 on their known class at every
-step, so they teach the confusion matrices and are never overruled.
+the majority label), is sped up by SQUAREM and stops at a fixed point (see fit). Clamped
+items (adjudicated sentences, evaluation items) keep a posterior of 1 on their known class
+at every step, so they teach the confusion matrices and are never overruled.
 
 Pure numpy and no Django, vectorised over one array a label: the M step is one bincount over
 (annotator, true class, label) indexes weighted by the posteriors, the E step one gather of
 log pi and one bincount over (item, class); items with the same labels from the same
 annotators are fitted once. No Python loop runs over the labels or the classes, so a
-million labels take seconds (benchmarks/dawid_skene.py). numpy is imported at
-the top: web processes reach this module only through annotate.aggregation, which imports it
-inside the functions that fit.
+million labels take seconds (benchmarks/dawid_skene.py). numpy is imported at the top:
+web processes reach this module only through annotate.aggregation, which imports it inside
+the functions that fit.
 """
 
 from __future__ import annotations
