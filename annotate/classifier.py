@@ -4,7 +4,8 @@ Word and character n-gram TF-IDF features feed a linear SVM whose scores are tur
 calibrated probabilities (Platt scaling in CalibratedClassifierCV); class weights are
 balanced because stance corpora are dominated by neutral sentences.
 
-Scores are honest about what they measure. Cross-validation is grouped (`cv_groups`): a
+Scores are honest about what they measure. Cross-validation is grouped (the groups come
+from annotate.splits.cv_groups, which knows articles and duplicate groups): a
 sentence and its near-copies, and the rest of its article, are never split between a
 training fold and its validation fold, because news outlets reprint wire copy and a model
 that has seen a sentence's twin scores it too well. Every fold, here and inside the
@@ -203,39 +204,6 @@ def _drop_rare(
     return [texts[i] for i in kept], [labels[i] for i in kept], [groups[i] for i in kept]
 
 
-def cv_groups(article_ids: Sequence[int], duplicate_groups: Sequence[int | None] | None = None) -> list[int]:
-    """One cross-validation group per sentence: its article's, merged with its duplicates'.
-
-    Sentences of one article share a group; so do sentences of one duplicate group (the same
-    or a near-identical text, None for a sentence without copies), and through them whole
-    articles that share a reprinted sentence (union-find over both). A group is named by
-    the smallest article id in it, so the names do not depend on the order given.
-    """
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def root(node: tuple[str, int]) -> tuple[str, int]:
-        parent.setdefault(node, node)
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]  # path halving keeps the trees flat
-            node = parent[node]
-        return node
-
-    duplicates = duplicate_groups if duplicate_groups is not None else [None] * len(article_ids)
-    if len(duplicates) != len(article_ids):
-        raise ValueError("article_ids and duplicate_groups differ in length")
-    for article, duplicate in zip(article_ids, duplicates, strict=True):
-        article_root = root(("article", article))
-        if duplicate is not None:
-            duplicate_root = root(("duplicate", duplicate))
-            if duplicate_root != article_root:
-                parent[duplicate_root] = article_root
-    smallest: dict[tuple[str, int], int] = {}
-    for article in article_ids:
-        top = root(("article", article))
-        smallest[top] = min(article, smallest.get(top, article))
-    return [smallest[root(("article", article))] for article in article_ids]
-
-
 def cv_splits(
     labels: Sequence[str],
     groups: Sequence[int] | None = None,
@@ -258,15 +226,15 @@ def cv_splits(
         grouped = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=random_state)
         splits = grouped.split(placeholder, labels, groups)
         how = (
-            f"{folds}-fold cross-validation grouped by {grouped_by} ({distinct} groups): no {grouped_by} "
-            f"in both a training fold and its validation fold; stratified by label, shuffled, seed {random_state}"
+            f"{folds}-fold cross-validation grouped by {grouped_by} ({distinct} groups): no group in both "
+            f"a training fold and its validation fold; stratified by label, shuffled, seed {random_state}"
         )
     else:
         splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state).split(
             placeholder, labels
         )
         why = (
-            f"every label comes from one {grouped_by}, so grouping was impossible"
+            f"every label is in one group (by {grouped_by}), so grouping was impossible"
             if groups is not None
             else "not grouped"
         )

@@ -19,7 +19,8 @@ from typing import Any
 from django.utils import timezone
 
 from annotate.aggregation import RULES
-from annotate.card_process import card_sections
+from annotate.card_figures import evaluation_score, reliability_interval, stored_duplicates
+from annotate.card_methods import card_sections
 from annotate.duplicates import NEAR_THRESHOLD
 from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
 from annotate.models import STANCE_LABELS, GoldMethod, ModelVersion
@@ -206,7 +207,14 @@ def dataset_card(
         "",
         f"Rule: `{target.gold_method}` ({target.get_gold_method_display()}). {RULES[GoldMethod(target.gold_method)]}",
         "",
-        *card_sections(spec=spec, rows=summary.rows, figures=figures),
+        *card_sections(
+            spec=spec,
+            rows=summary.rows,
+            figures=figures,
+            reliability=reliability_interval(figures),
+            evaluation=evaluation_score(version),
+            duplicates=stored_duplicates(figures.duplicate_groups),
+        ),
         "## Model",
         "",
     ]
@@ -220,6 +228,11 @@ def dataset_card(
             f"macro-F1 {_figure(metrics.get('macro_f1'))}, F_avg {_figure(metrics.get('f_avg'))}. "
             "The `suggestion` fields are its predictions."
         )
+        cv = metrics.get("cv")
+        if isinstance(cv, dict) and cv.get("how"):
+            # How the folds were made, as stored with the score: grouped by article and
+            # duplicate group since that existed, so an older version says what it did.
+            lines.append(f"Cross-validation: {cv['how']}.")
     lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     lines += [f"| `{name}` | {FIELD_DOCS[name]} |" for name in spec.fields]
     lines += [

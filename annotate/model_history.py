@@ -118,6 +118,12 @@ def slice_score(metrics: dict[str, Any]) -> Score:
     )
     if left_out:
         how += f" ({left_out} more left out: labelled while a suggestion was shown)"
+    copies = int(held.get("copies_left_out") or 0)
+    if copies:
+        how += (
+            f"; {copies} gold label{'s' if copies != 1 else ''} of their duplicates (the same or a "
+            "near-identical text elsewhere) kept out of training too"
+        )
     return Score(
         _metric(held, "f_avg"), _metric(held, "macro_f1"), _metric(held, "accuracy"), n, f"n {n}", how
     )

@@ -1,6 +1,6 @@
 """Train, dev and test splits of an export: leak-free and stratified, from a seed.
 
-Pure Python (no Django), so grouped cross-validation can reuse the units.
+Pure Python (no Django), so grouped cross-validation reuses the units (cv_groups).
 
 1. **Units.** Articles go to one split whole, and articles that share a duplicate group
    (a sentence and its reprint, exact or near-identical: annotate.duplicates) are joined
@@ -27,7 +27,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from annotate.duplicates import UnionFind, sentence_groups
+from annotate.duplicates import UnionFind
 
 SPLITS = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
 DEFAULT_SEED = 13
@@ -184,11 +184,18 @@ def split_warnings(by_split: Mapping[str, Mapping[str, int]], *, labels: Sequenc
     return warnings
 
 
-def cv_groups(*, ids: Sequence[int], article_ids: Sequence[int], texts: Sequence[str]) -> list[int]:
-    """One group per sentence for grouped cross-validation (GroupKFold's `groups`): its
-    article's unit, articles joined by shared duplicate groups of these texts, so no
-    sentence's copy and no article's sentence sits in its own validation fold."""
-    groups = sentence_groups(zip(ids, texts, strict=True)).group
-    links = [(article, groups[sentence]) for sentence, article in zip(ids, article_ids, strict=True)]
+def cv_groups(*, article_ids: Sequence[int], duplicate_groups: Sequence[int | None]) -> list[int]:
+    """One group per sentence for grouped cross-validation (StratifiedGroupKFold's `groups`):
+    the connected component of "same article" and "same duplicate group" (Sentence.
+    duplicate_group; None for a sentence without copies), by article_units, as the splits
+    join articles. So no sentence's near-copy and no article's sentence sits in its own
+    validation fold. A group is named by its smallest article id, whatever the order given."""
+    if len(duplicate_groups) != len(article_ids):
+        raise ValueError("article_ids and duplicate_groups differ in length")
+    links = [
+        (article, group)
+        for article, group in zip(article_ids, duplicate_groups, strict=True)
+        if group is not None
+    ]
     units = article_units(article_ids=article_ids, links=links)
     return [units[article] for article in article_ids]

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from annotate.aggregation import article_gold_counts
 from annotate.agreement_figures import Figures, PairKappa, Reliability
-from annotate.card_process import process_figures
+from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
 from annotate.models import (
     STANCE_LABELS,
@@ -115,7 +115,7 @@ class Summary:
     # The dataset card's counts for the default seed: per level ("gold", "labels"), per
     # split, the labels in STANCE_LABELS order. None in a summary stored before it had them.
     split_counts: dict[str, dict[str, list[int]]] | None = None
-    # The dataset card's Annotation process figures (annotate.card_process.ProcessFigures
+    # The dataset card's Annotation process figures (annotate.card_figures.ProcessFigures
     # as a dict); None in a summary stored before it had them.
     process: dict[str, Any] | None = None
     # Alpha per label and with each annotator left out (the intervals are in the Figures).
@@ -123,6 +123,9 @@ class Summary:
     reliability: Reliability | None = None
     # The last duplicate scan's figures (annotate.duplicate_groups.ScanResult) it rests on.
     duplicates: dict[str, Any] | None = None
+    # The duplicate groups in the database and the split units they made, for the card
+    # (annotate.card_figures.DuplicateGroups as a dict); None in a summary stored before.
+    duplicate_groups: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -284,6 +287,7 @@ def compute(*, target: Target) -> TargetSummary:
         for level in ("gold", "labels")
     }
     payload["process"] = process_figures(target=target).as_dict()
+    payload["duplicate_groups"] = asdict(duplicate_figures(units=articles["units"]))
     summary, _ = TargetSummary.objects.update_or_create(
         target=target,
         defaults={
@@ -326,6 +330,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         process=data.get("process"),
         reliability=Reliability.from_dict(data["reliability"]) if data.get("reliability") else None,
         duplicates=data.get("duplicates"),
+        duplicate_groups=data.get("duplicate_groups"),
         recomputing=recomputing,
     )
 

@@ -18,8 +18,10 @@ def retrain_target(target_id: int) -> dict[str, object]:
     """Retrain a target's model; the result (or the error) is stored with the task."""
     # Imported here: the web processes import this module to queue tasks, and training
     # brings scikit-learn and numpy with it when it runs.
+    from annotate.duplicate_groups import duplicates_refresh
     from annotate.training import retrain
 
+    duplicates_refresh()  # the cross-validation groups and the slice's copies rest on them
     result = retrain(target=Target.objects.get(pk=target_id))
     return {
         "version": result.version.pk if result.version else None,

@@ -9,7 +9,11 @@ Two scores are stored with each version, each saying how it was computed: groupe
 cross-validation on the training labels, and the score on the evaluation slice, the
 target's control set (a fixed hash bucket of the sentence id, so a random share of the
 corpus whatever its content or place). Annotators label the slice without a suggestion on
-screen, and its gold labels are never trained on.
+screen, and its gold labels are never trained on, nor are those of the slice sentences'
+duplicates (the same or a near-identical text, Sentence.duplicate_group). Cross-validation
+groups by article and by duplicate group (annotate.splits.cv_groups). The groups are those
+the last scan stored: the retrain command and task bring them up to date first, as the
+export does before it splits.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,7 @@ from annotate import classifier
 from annotate.classifier import TrainingError
 from annotate.gold import gold_labels
 from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
+from annotate.splits import cv_groups
 from annotate.suggestions import in_control_set
 
 DEFAULT_MIN_LABELS = 20
@@ -98,56 +103,93 @@ def gold_fingerprint(golds: dict[int, str]) -> str:
     return digest.hexdigest()
 
 
+#: How the cross-validation groups are made (TrainingSet.groups), said with the score.
+GROUPED_BY = "article and duplicate group"
+
+
 @dataclass
 class TrainingSet:
     """A target's resolved gold labels, split into what trains and the evaluation slice."""
 
-    texts: list[str]
-    labels: list[str]
-    article_ids: list[int]
-    slice_texts: list[str]
-    slice_labels: list[str]
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)
+    #: Each training sentence's Sentence.duplicate_group (None: no copies known).
+    duplicate_groups: list[int | None] = field(default_factory=list)
+    slice_texts: list[str] = field(default_factory=list)
+    slice_labels: list[str] = field(default_factory=list)
     #: Slice sentences with a label given while a suggestion was on screen (the control
     #: share was raised after they were labelled): kept out of training and out of the score.
-    slice_left_out: int
+    slice_left_out: int = 0
+    #: Sentences outside the slice kept out of training because they are in the duplicate
+    #: group of a scored slice sentence: a near-copy trained on would inflate the slice score.
+    slice_copies: int = 0
 
     def groups(self) -> list[int]:
-        """Cross-validation groups: by article (duplicate groups join them once they exist)."""
-        return classifier.cv_groups(self.article_ids)
+        """Cross-validation groups: connected components of "same article" and "same
+        duplicate group" (annotate.splits.cv_groups, the splits' union-find)."""
+        return cv_groups(article_ids=self.article_ids, duplicate_groups=self.duplicate_groups)
+
+
+def _slice_rows(
+    target: Target, chunk: list[int]
+) -> tuple[list[tuple[int, str, int, int | None]], set[int], set[int]]:
+    """A chunk of gold sentences read: (id, text, article, duplicate group) rows, those in
+    the evaluation slice, and of those the ones labelled with a suggestion on screen."""
+    rows = list(
+        Sentence.objects.filter(id__in=chunk)
+        .order_by("id")
+        .values_list("id", "text", "article_id", "duplicate_group")
+    )
+    in_slice = {
+        sentence_id for sentence_id in chunk if in_control_set(target=target, sentence_id=sentence_id)
+    }
+    prompted = (
+        set(
+            Annotation.objects.filter(target=target, sentence_id__in=in_slice, suggestion_shown=True)
+            .values_list("sentence_id", flat=True)
+            .distinct()
+        )
+        if in_slice
+        else set()
+    )
+    return rows, in_slice, prompted
 
 
 def training_set(*, target: Target, golds: dict[int, str] | None = None) -> TrainingSet:
-    """Every resolved sentence of the target: training labels, and the evaluation slice apart."""
+    """Every resolved sentence of the target: training labels, and the evaluation slice apart.
+
+    A sentence outside the slice whose duplicate group holds a scored slice sentence (the
+    same or a near-identical text) is not trained on either: the groups of the slice are
+    known only once every chunk is read, so the rows are kept and sorted at the end.
+    """
     if golds is None:
         golds = resolved_golds(target=target)
-    data = TrainingSet([], [], [], [], [], 0)
+    data = TrainingSet()
     ids = sorted(golds)
+    candidates: list[tuple[int, str, int, int | None]] = []
+    slice_groups: set[int] = set()
     for start in range(0, len(ids), BATCH_SIZE):
         chunk = ids[start : start + BATCH_SIZE]
-        rows = Sentence.objects.filter(id__in=chunk).order_by("id").values_list("id", "text", "article_id")
-        in_slice = [
-            sentence_id for sentence_id in chunk if in_control_set(target=target, sentence_id=sentence_id)
-        ]
-        prompted = (
-            set(
-                Annotation.objects.filter(target=target, sentence_id__in=in_slice, suggestion_shown=True)
-                .values_list("sentence_id", flat=True)
-                .distinct()
-            )
-            if in_slice
-            else set()
-        )
-        chosen = set(in_slice)
-        for sentence_id, text, article_id in rows:
-            if sentence_id not in chosen:
-                data.texts.append(text)
-                data.labels.append(golds[sentence_id])
-                data.article_ids.append(article_id)
+        rows, in_slice, prompted = _slice_rows(target, chunk)
+        for sentence_id, text, article_id, group in rows:
+            if sentence_id not in in_slice:
+                candidates.append((sentence_id, text, article_id, group))
             elif sentence_id in prompted:
                 data.slice_left_out += 1
             else:
                 data.slice_texts.append(text)
                 data.slice_labels.append(golds[sentence_id])
+                # A sentence without a stored group is its own group (Sentence.duplicate_group).
+                slice_groups.add(sentence_id if group is None else group)
+    for sentence_id, text, article_id, group in candidates:
+        if (sentence_id if group is None else group) in slice_groups:
+            data.slice_copies += 1
+            continue
+        data.texts.append(text)
+        data.labels.append(golds[sentence_id])
+        data.article_ids.append(article_id)
+        data.duplicate_groups.append(group)
     return data
 
 
@@ -208,9 +250,14 @@ def retrain(
             f"Only {len(data.labels)} gold labels for {target.name}; at least {min_labels} are needed. "
             "Label more sentences (or lower --min-labels)."
             + (f" {held} more are in the evaluation slice, which is never trained on." if held else "")
+            + (
+                f" {data.slice_copies} more are copies of slice sentences, kept out for the same reason."
+                if data.slice_copies
+                else ""
+            )
         )
     classifier.check_labels(data.labels)
-    trained = classifier.train(data.texts, data.labels, groups=data.groups(), grouped_by="article")
+    trained = classifier.train(data.texts, data.labels, groups=data.groups(), grouped_by=GROUPED_BY)
     evaluation = classifier.score_slice(trained.pipeline, data.slice_texts, data.slice_labels)
     if dry_run:
         return RetrainResult(
@@ -234,6 +281,7 @@ def retrain(
                 **evaluation.as_dict(),
                 "share": target.control_share,
                 "left_out": data.slice_left_out,
+                "copies_left_out": data.slice_copies,
             },
         },
         gold_fingerprint=fingerprint,

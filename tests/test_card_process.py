@@ -10,7 +10,8 @@ from collections import Counter, defaultdict
 import pytest
 from django.urls import reverse
 
-from annotate.card_process import DuplicateGroups, EvaluationSliceScore, ReliabilityInterval, card_sections
+from annotate.card_figures import DuplicateGroups, EvaluationSliceScore, ReliabilityInterval
+from annotate.card_methods import card_sections
 from annotate.dataset_card import dataset_card
 from annotate.export import ExportSpec, annotator_pseudonym, export_summary
 from annotate.models import Adjudication, Annotation, Article, Label, TargetSummary
@@ -274,7 +275,7 @@ def test_the_methods_paragraph_fills_in_every_number_and_leaves_out_missing_figu
         assert missing not in paragraph
 
     full = card_sections(
-        spec=spec,
+        spec=ExportSpec(target=process_corpus, level="gold", split=True),
         rows=rows,
         figures=figures,
         reliability=ReliabilityInterval(low=0.123, high=0.456, resamples=1000),
@@ -284,7 +285,12 @@ def test_the_methods_paragraph_fills_in_every_number_and_leaves_out_missing_figu
     paragraph = next(line for line in full if line.startswith("> "))
     assert "95% bootstrap confidence interval 0.123 to 0.456 (1,000 resamples)" in paragraph
     assert "evaluation slice of 42 sentences" in paragraph and "F_avg 0.612 and macro-F1 0.580" in paragraph
-    assert "(3 groups, 7 sentences) were kept within one split" in paragraph
+    assert "(3 groups, 7 sentences) were kept within one split." in paragraph
+    unsplit = card_sections(
+        spec=spec, rows=rows, figures=figures, duplicates=DuplicateGroups(groups=3, sentences=7)
+    )
+    paragraph = next(line for line in unsplit if line.startswith("> "))
+    assert "were grouped (3 groups, 7 sentences); this export is not split." in paragraph
 
 
 def test_an_empty_targets_card_has_the_sections_without_a_number_it_lacks(huawei):

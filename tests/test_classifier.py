@@ -11,13 +11,13 @@ from annotate.classifier import (
     CLASSES,
     TrainingError,
     build_pipeline,
-    cv_groups,
     cv_splits,
     evaluate,
     predict,
     score_slice,
     train,
 )
+from annotate.splits import cv_groups
 
 WORDS = {
     "pro": "good safe trusted open fair partner welcome".split(),
@@ -89,34 +89,6 @@ def test_a_class_with_one_example_is_left_out_and_predicted_with_zero_probabilit
     assert prediction.probabilities["neutral"] == 0
 
 
-# Cross-validation groups
-
-
-def test_sentences_of_one_article_share_a_group_named_by_the_article():
-    assert cv_groups([7, 7, 3, 9, 3]) == [7, 7, 3, 9, 3]
-
-
-def test_a_duplicate_group_joins_the_articles_it_spans_and_everything_they_join():
-    # Article 5 reprints a sentence of 2; article 8 reprints another of 5: all one group.
-    articles = [2, 2, 5, 5, 8, 9]
-    duplicates = [None, 40, 40, 41, 41, None]
-
-    assert cv_groups(articles, duplicate_groups=duplicates) == [2, 2, 2, 2, 2, 9]
-
-
-def test_group_names_do_not_depend_on_the_order_given():
-    articles = [8, 5, 5, 2, 9]
-    duplicates = [41, 41, 40, None, 40]
-
-    assert cv_groups(articles, duplicate_groups=duplicates) == [5, 5, 5, 2, 5]
-    assert cv_groups(list(reversed(articles)), list(reversed(duplicates))) == [5, 2, 5, 5, 5]
-
-
-def test_groups_and_duplicate_groups_of_different_lengths_are_refused():
-    with pytest.raises(ValueError, match="differ in length"):
-        cv_groups([1, 2], duplicate_groups=[None])
-
-
 # Grouped cross-validation on reprinted stories
 
 
@@ -146,7 +118,7 @@ def reprinted_corpus(stories: int = 16, reprints: int = 3, seed: int = 5) -> tup
 
 def test_no_validation_fold_shares_a_group_with_its_training_fold():
     _, labels, articles, duplicates = reprinted_corpus()
-    groups = cv_groups(articles, duplicate_groups=duplicates)
+    groups = cv_groups(article_ids=articles, duplicate_groups=duplicates)
 
     cross_validation = cv_splits(labels, groups, random_state=3)
 
@@ -161,10 +133,12 @@ def test_no_validation_fold_shares_a_group_with_its_training_fold():
 
 def test_grouped_cross_validation_is_not_fooled_by_reprints_as_ungrouped_is():
     texts, labels, articles, duplicates = reprinted_corpus()
-    groups = cv_groups(articles, duplicate_groups=duplicates)
+    groups = cv_groups(article_ids=articles, duplicate_groups=duplicates)
 
     ungrouped = train(texts, labels).metrics
-    by_article = train(texts, labels, groups=cv_groups(articles)).metrics
+    by_article = train(
+        texts, labels, groups=cv_groups(article_ids=articles, duplicate_groups=[None] * len(articles))
+    ).metrics
     grouped = train(texts, labels, groups=groups, grouped_by="article and duplicate group").metrics
 
     assert ungrouped.accuracy > 0.8  # it has seen a near-copy of nearly every sentence

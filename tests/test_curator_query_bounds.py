@@ -19,16 +19,40 @@ pytestmark = pytest.mark.django_db
 LABELS = ["pro", "contra", "neutral", "pro", "skip"]
 
 
+#: What a retrain stores: both scores with how they were computed (the card and the models page).
+SCORED = {
+    "accuracy": 0.7,
+    "macro_f1": 0.6,
+    "f_avg": 0.55,
+    "cv": {"grouped": True, "folds": 5, "groups": 4, "n": 30, "seed": 0, "how": "grouped by article"},
+    "evaluation_slice": {
+        "n": 12,
+        "scored": True,
+        "f_avg": 0.5,
+        "macro_f1": 0.5,
+        "accuracy": 0.6,
+        "share": 0.1,
+    },
+}
+
+
 def build(target, *, articles: int, per_article: int) -> None:
-    """Two annotators on every sentence (one in five disagrees), adjudications, suggestions."""
+    """Two annotators on every sentence (one in five disagrees), adjudications, suggestions;
+    each odd article reprints the first sentence of the one before (a duplicate group)."""
     ann, bob = UserFactory(role="annotator"), UserFactory(role="annotator")
     curator = UserFactory(role="curator")
     version = active_version(target)
-    rows, n = [], 0
+    version.metrics = SCORED
+    version.save(update_fields=["metrics"])
+    rows, n, reprinted = [], 0, None
     for a in range(articles):
         article = ArticleFactory(source=f"Outlet {a % 3}")
         for position in range(per_article):
             sentence = SentenceFactory(article=article, position=position)
+            if position == 0 and a % 2:
+                Sentence.objects.filter(pk__in=[reprinted, sentence.pk]).update(duplicate_group=reprinted)
+            elif position == 0:
+                reprinted = sentence.pk
             SuggestionFactory(target=target, sentence=sentence, model_version=version)
             label = LABELS[n % 4]
             other = LABELS[(n + 1) % 4] if n % 5 == 0 else label
@@ -85,6 +109,12 @@ def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
     with django_assert_max_num_queries(bound):
         response = client.get(url)
     assert response.status_code in (200, 204), response.content[:500]
+    if name == "export-card":  # the card holds every figure it has, at either size
+        card = response.content.decode()
+        pairs = Sentence.objects.filter(duplicate_group__isnull=False).count() // 2
+        assert f"- **Found**: {pairs} group{'s' if pairs != 1 else ''} of two or more sentences" in card
+        assert "- **Score** on 12 sentences: F_avg 0.500" in card
+        assert "95% bootstrap confidence interval" in card
 
 
 def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):

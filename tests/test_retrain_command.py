@@ -116,7 +116,7 @@ def test_it_says_how_it_cross_validated_and_why_the_evaluation_slice_has_no_scor
     output = retrain()
 
     assert "Cross-validated: 5-fold stratified cross-validation by sentence, shuffled, seed 0: " in output
-    assert "every label comes from one article" in output
+    assert "every label is in one group (by article and duplicate group)" in output
     assert "Evaluation slice: too small to score: 0 gold labels, at least 10 are needed." in output
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from annotate.splits import (
     MIN_SPLIT_ROWS,
     SPLITS,
@@ -133,15 +135,36 @@ def test_a_split_under_the_minimum_size_is_warned_about():
     assert "4%" in split_warnings(by_split, labels=LABELS)[0]
 
 
-def test_cross_validation_groups_join_articles_through_reprinted_sentences():
-    quote = "The ambassador said Britain should resist external pressure over Huawei."
-    ids = [1, 2, 3, 4, 5]
-    articles = [10, 10, 20, 30, 30]
-    texts = [
-        quote,
-        "Another sentence entirely.",
-        "\u201c" + quote.upper() + "\u201d",
-        "Third one.",
-        "Fourth.",
-    ]
-    assert cv_groups(ids=ids, article_ids=articles, texts=texts) == [10, 10, 10, 30, 30]
+def test_sentences_of_one_article_share_a_cross_validation_group_named_by_the_article():
+    assert cv_groups(article_ids=[7, 7, 3, 9, 3], duplicate_groups=[None] * 5) == [7, 7, 3, 9, 3]
+
+
+def test_a_duplicate_group_joins_the_articles_it_spans_and_everything_they_join():
+    # Article 5 reprints a sentence of 2; article 8 reprints another of 5: all one group.
+    articles = [2, 2, 5, 5, 8, 9]
+    duplicates = [None, 40, 40, 41, 41, None]
+
+    assert cv_groups(article_ids=articles, duplicate_groups=duplicates) == [2, 2, 2, 2, 2, 9]
+
+
+def test_cross_validation_groups_are_the_splits_units_of_the_same_links():
+    articles = [10, 10, 20, 30, 30, 40]
+    duplicates = [1, None, 1, 4, 5, 5]
+    links = [(a, g) for a, g in zip(articles, duplicates, strict=True) if g is not None]
+    units = article_units(article_ids=articles, links=links)
+
+    assert cv_groups(article_ids=articles, duplicate_groups=duplicates) == [units[a] for a in articles]
+    assert cv_groups(article_ids=articles, duplicate_groups=duplicates) == [10, 10, 10, 30, 30, 30]
+
+
+def test_cross_validation_group_names_do_not_depend_on_the_order_given():
+    articles = [8, 5, 5, 2, 9]
+    duplicates = [41, 41, 40, None, 40]
+
+    assert cv_groups(article_ids=articles, duplicate_groups=duplicates) == [5, 5, 5, 2, 5]
+    assert cv_groups(article_ids=articles[::-1], duplicate_groups=duplicates[::-1]) == [5, 2, 5, 5, 5]
+
+
+def test_articles_and_duplicate_groups_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="differ in length"):
+        cv_groups(article_ids=[1, 2], duplicate_groups=[None])

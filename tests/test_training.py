@@ -412,14 +412,14 @@ def corpus_in_articles(target: Target, *, articles: int, per_article: int) -> li
     return sentences
 
 
-def test_cross_validation_is_grouped_by_article_and_says_so(huawei):
+def test_cross_validation_is_grouped_by_article_and_duplicate_group_and_says_so(huawei):
     corpus_in_articles(huawei, articles=6, per_article=9)
 
     version = training.retrain(target=huawei).version
 
     cv = version.metrics["cv"]
     assert (cv["grouped"], cv["groups"], cv["n"], cv["folds"]) == (True, 6, 54, 5)
-    assert "grouped by article (6 groups)" in cv["how"]
+    assert "grouped by article and duplicate group (6 groups)" in cv["how"]
     assert "seed 0" in cv["how"]
 
 
@@ -429,7 +429,7 @@ def test_labels_from_one_article_are_cross_validated_by_sentence_and_called_opti
     cv = training.retrain(target=huawei).version.metrics["cv"]
 
     assert (cv["grouped"], cv["groups"]) == (False, 1)
-    assert "every label comes from one article" in cv["how"]
+    assert "every label is in one group (by article and duplicate group)" in cv["how"]
     assert "optimistic" in cv["how"]
 
 

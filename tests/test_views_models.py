@@ -177,6 +177,30 @@ def test_a_slice_too_small_to_score_shows_why_and_no_number(admin_client_, huawe
     assert f"No score on 4 gold labels: {reason}." in html
 
 
+def test_the_page_says_its_folds_join_duplicates_and_counts_slice_copies_kept_out_of_training(
+    admin_client_, huawei
+):
+    how = (
+        "5-fold cross-validation grouped by article and duplicate group (4 groups): no group in both a "
+        "training fold and its validation fold; stratified by label, shuffled, seed 0"
+    )
+    metrics = {
+        **GROUPED,
+        "cv": {**GROUPED["cv"], "groups": 4, "how": how},
+        "evaluation_slice": {**GROUPED["evaluation_slice"], "copies_left_out": 3},
+    }
+    active = ModelVersionFactory(target=huawei, metrics=metrics, train_size=54)
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    html = admin_client_.get(models_url(huawei)).content.decode()
+
+    assert "in folds grouped by article and duplicate group" in html
+    assert f"on 54 gold labels: {how}." in html
+    assert (
+        "; 3 gold labels of their duplicates (the same or a near-identical text elsewhere) kept out" in html
+    )
+
+
 def test_the_page_shows_the_active_versions_confusion_matrix(admin_client_, huawei):
     active = ModelVersionFactory(target=huawei, metrics=METRICS)
     ModelVersionFactory(target=huawei, metrics={**METRICS, "confusion": [[1, 1, 1], [1, 1, 1], [1, 1, 1]]})

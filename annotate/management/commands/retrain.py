@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotate.classifier import CLASSES, TrainingError
+from annotate.duplicate_groups import duplicates_refresh
 from annotate.models import Target
 from annotate.training import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, UpToDate, retrain
 
@@ -59,6 +60,9 @@ class Command(BaseCommand):
         )
         if chosen is None:
             raise CommandError(f"No target named {target!r}." if target else "No target exists.")
+        # Cross-validation groups and the slice's copies rest on the duplicate groups: bring
+        # them up to date first (nothing is scanned when the corpus is as the last scan left it).
+        duplicates_refresh()
         try:
             result = retrain(
                 target=chosen,
