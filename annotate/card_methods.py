@@ -191,6 +191,10 @@ def methods_paragraph(
         f"({process.single:,}); {count_of(process.ties, 'tie')} without a majority "
         + ("was" if process.ties == 1 else "were")
         + " left out."
+        if spec.target.gold_method == "majority"
+        else f"Gold labels were a curator's adjudication ({process.adjudicated:,} sentences) or, for every "
+        "other sentence, the most probable label under a Dawid-Skene model fitted by EM on all labels, "
+        "with the adjudicated sentences held at their labels."
     )
     if duplicates is not None and spec.split:
         joined = (

@@ -141,6 +141,12 @@ def _gold_lines(spec: ExportSpec, process: ProcessFigures) -> list[str]:
     return [
         "### Gold labels",
         "",
+        f"- **Rule** that made the gold labels: `{spec.target.gold_method}`"
+        + (
+            "; the counts below are the majority rule's, for comparison."
+            if spec.target.gold_method != "majority"
+            else "."
+        ),
         f"- **Adjudicated** by a curator: {count_of(process.adjudicated, 'sentence')}.",
         f"- **Majority** (a strict majority of two or more labels): {count_of(process.majority, 'sentence')}.",
         f"- **Single** label: {count_of(process.single, 'sentence')}.",

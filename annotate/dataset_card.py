@@ -18,11 +18,12 @@ from typing import Any
 
 from django.utils import timezone
 
+from annotate.aggregation import RULES
 from annotate.card_figures import evaluation_score, reliability_interval, stored_duplicates
 from annotate.card_methods import card_sections
 from annotate.duplicates import NEAR_THRESHOLD
 from annotate.export import CSV_FORMULA_NOTE, FIELD_DOCS, ExportSpec, ExportSummary
-from annotate.models import STANCE_LABELS, ModelVersion
+from annotate.models import STANCE_LABELS, GoldMethod, ModelVersion
 from annotate.splits import (
     DEFAULT_SEED,
     MIN_SPLIT_ROWS,
@@ -31,8 +32,8 @@ from annotate.splits import (
     counts_by_split,
     split_warnings,
 )
+from annotate.summary import EXPORTED_GOLD, article_label_counts, fresh_summary
 from annotate.summary import Summary as TargetFigures
-from annotate.summary import article_label_counts, fresh_summary
 
 
 def _level(spec: ExportSpec) -> str:
@@ -54,8 +55,10 @@ def summary_from_counts(*, spec: ExportSpec, articles: dict[str, list[Any]]) -> 
     """What the export would write, per split and label, from the target summary's
     per-article counts (annotate.summary.article_counts): one row an article, not one a
     label. The splits are the export's (annotate.export.export_splits): the same units
-    (stored with the counts) and gold counts."""
-    counts = articles[_level(spec)]
+    (stored with the counts) and the majority rule's gold counts; the gold level counts the
+    labels the target's rule gives (stored apart under Dawid-Skene)."""
+    level = _level(spec)
+    counts = articles.get(EXPORTED_GOLD, articles[level]) if level == "gold" else articles[level]
     if spec.split:
         by_split = counts_by_split(
             ids=articles["ids"],
@@ -149,8 +152,11 @@ def dataset_card(
     ]
     if spec.split:
         sizes = ", ".join(f"{name} {totals[name]:,}" for name in columns)
+        by = (
+            "the majority rule's gold label" if target.gold_method == GoldMethod.DAWID_SKENE else "gold label"
+        )
         lines.append(
-            f"- **Splits** by article, 80/10/10, seed {spec.seed}, stratified by gold label: {sizes}. "
+            f"- **Splits** by article, 80/10/10, seed {spec.seed}, stratified by {by}: {sizes}. "
             "No article and no duplicate group is in two splits: sentences with the same text "
             "(ignoring case, whitespace, quotes and punctuation) or a near-identical one (character "
             f"5-gram Jaccard similarity at least {NEAR_THRESHOLD}) form a group, and articles sharing "
@@ -199,9 +205,7 @@ def dataset_card(
         "",
         "## How gold labels are decided",
         "",
-        "A curator's adjudication wins (method `adjudicated`). Otherwise the strict majority of the "
-        "sentence's non-skipped labels decides (`majority`); a single label counts until more arrive "
-        "(`single`); a tie stays unresolved and is not exported at the gold level.",
+        f"Rule: `{target.gold_method}` ({target.get_gold_method_display()}). {RULES[GoldMethod(target.gold_method)]}",
         "",
         *card_sections(
             spec=spec,

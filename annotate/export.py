@@ -2,7 +2,8 @@
 
 Two levels:
   annotations  one row per annotator's current label;
-  gold         one row per sentence with a resolved gold label (the rule of annotate.gold).
+  gold         one row per sentence with a resolved gold label, by the target's rule
+               (annotate.aggregation: majority or Dawid-Skene), which each row names.
 Skips (captions, credits, blurbs) are left out of both levels: a skip says that a sentence
 is not a stance item, not which stance it takes, and training and agreement leave it out too.
 
@@ -27,12 +28,13 @@ from typing import Any, TypeVar
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
+from annotate.aggregation import target_gold
 from annotate.agreement_figures import sentence_agreement
 from annotate.duplicate_groups import units_of
-from annotate.gold import gold_labels
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
+    GoldMethod,
     Label,
     Sentence,
     Suggestion,
@@ -64,10 +66,12 @@ FIELD_DOCS = {
     "spent_ms": "time from showing the sentence to the label, in ms (empty for imported labels)",
     "suggestion_shown": "whether a model suggestion was on screen",
     "accepted_suggestion": "whether the label accepted that suggestion",
-    "method": "how the gold label was decided: adjudicated, majority or single",
+    "method": "how the gold label was decided: adjudicated, majority, single or dawid_skene",
+    "gold_method": "the rule that made the gold labels: majority or dawid_skene",
     "votes": "the number of non-skipped labels the decision rests on",
     "agreement": "share of agreeing label pairs on this sentence (empty below two labels)",
     "label_counts": "the number of labels of each stance (a JSON object in CSV)",
+    "posterior": "the Dawid-Skene model's probability of each stance (a JSON object in CSV)",
     "suggestion": "the active model's suggested label (empty without a model)",
     "suggestion_probability": "the probability the active model gives its suggestion",
     "split": "train, dev or test: by article, articles sharing a duplicate sentence together",
@@ -85,8 +89,10 @@ FIELDS = {
         "accepted_suggestion",
         *_TAIL,
     ],
-    "gold": [*_HEAD, "method", "votes", "agreement", "label_counts", *_TAIL],
+    "gold": [*_HEAD, "method", "gold_method", "votes", "agreement", "label_counts", *_TAIL],
 }
+#: Under Dawid-Skene, the gold level's rows carry the posterior after the label counts.
+POSTERIOR_AFTER = "label_counts"
 
 
 class ExportError(ValueError):
@@ -112,7 +118,10 @@ class ExportSpec:
 
     @property
     def fields(self) -> list[str]:
-        return FIELDS[self.level] + (["split"] if self.split else [])
+        fields = list(FIELDS[self.level])
+        if self.level == "gold" and self.target.gold_method == GoldMethod.DAWID_SKENE:
+            fields.insert(fields.index(POSTERIOR_AFTER) + 1, "posterior")
+        return fields + (["split"] if self.split else [])
 
     @property
     def stem(self) -> str:
@@ -221,7 +230,7 @@ def _annotation_rows(spec: ExportSpec) -> Iterator[Row]:
 
 
 def _gold_rows(spec: ExportSpec) -> Iterator[Row]:
-    resolved = (gold for gold in gold_labels(target=spec.target) if gold.resolved)
+    resolved = (gold for gold in target_gold(target=spec.target) if gold.resolved)
     for chunk in _chunks(resolved, CHUNK_SIZE):
         ids = {gold.sentence_id for gold in chunk}
         sentences, suggestions = _sentences(ids), _suggestions(spec.target, ids)
@@ -232,9 +241,11 @@ def _gold_rows(spec: ExportSpec) -> Iterator[Row]:
                 **sentences[gold.sentence_id],
                 "label": gold.label,
                 "method": gold.method,
+                "gold_method": spec.target.gold_method,
                 "votes": gold.votes,
                 "agreement": sentence_agreement(gold.counts),
                 "label_counts": {label: gold.counts.get(label, 0) for label in STANCE_LABELS},
+                "posterior": gold.posterior,
             }
             yield _with_suggestion(row, suggestions.get(gold.sentence_id))
 

@@ -21,6 +21,10 @@ class Method:
     MAJORITY = "majority"
     SINGLE = "single"
     UNRESOLVED = "unresolved"
+    # Under the Dawid-Skene rule (annotate.aggregation): the model's most probable label,
+    # and a known label given besides the adjudications (an evaluation item's).
+    DAWID_SKENE = "dawid_skene"
+    CLAMPED = "clamped"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Gold:
     method: str
     votes: int  # non-skipped labels the decision rests on
     counts: dict[str, int]
+    # Under the Dawid-Skene rule, the model's probability of each stance label.
+    posterior: dict[str, float] | None = None
 
     @property
     def resolved(self) -> bool:

@@ -31,6 +31,13 @@ class QueueOrder(models.TextChoices):
     MIX = "mix", "Uncertainty with a share of random picks"
 
 
+class GoldMethod(models.TextChoices):
+    """Which rule makes a target's gold labels (annotate.aggregation); adjudications win under both."""
+
+    MAJORITY = "majority", "Majority (adjudication, else strict majority, else a single label)"
+    DAWID_SKENE = "dawid_skene", "Dawid-Skene (EM over each annotator's confusion matrix)"
+
+
 class Uncertainty(models.TextChoices):
     LEAST_CONFIDENT = "least_confident", "Least confident"
     MARGIN = "margin", "Smallest margin"
@@ -76,6 +83,12 @@ class Target(models.Model):
         default=0.1,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="Share of sentences shown without a suggestion, to measure anchoring.",
+    )
+    gold_method = models.CharField(
+        max_length=20,
+        choices=GoldMethod.choices,
+        default=GoldMethod.MAJORITY,
+        help_text="Which rule makes the exported gold labels; a curator's adjudication wins under both.",
     )
     active_version = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

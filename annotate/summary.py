@@ -25,6 +25,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from annotate.aggregation import article_gold_counts
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
@@ -32,6 +33,7 @@ from annotate.models import (
     STANCE_LABELS,
     Annotation,
     AnnotatorTally,
+    GoldMethod,
     Label,
     ModelVersion,
     SentenceTally,
@@ -46,6 +48,9 @@ from annotate.tasks import summarise_pending, summarise_target
 #: Below this many labels (skips included) a stale summary is recomputed in the request.
 INLINE_LABELS = 20_000
 NO_SOURCE = "(no source)"
+#: The per-article counts of the gold labels an export writes, where they are not the
+#: majority rule's "gold" (under Dawid-Skene).
+EXPORTED_GOLD = "exported_gold"
 
 
 @dataclass
@@ -264,12 +269,17 @@ def compute(*, target: Target) -> TargetSummary:
     articles = article_counts(target=target)
     # Articles sharing a duplicate group are one unit of the split (annotate.splits).
     articles["units"] = units_of(article_ids=articles["ids"])
+    payload["gold_method"] = target.gold_method
+    if target.gold_method == GoldMethod.DAWID_SKENE:
+        # The export's gold labels are the model's; the splits stay stratified by the
+        # majority rule's ("gold"), so changing the rule moves no article between splits.
+        articles[EXPORTED_GOLD] = article_gold_counts(target=target, article_ids=articles["ids"])
     scan = last_scan()
     payload["duplicates"] = None if scan is None else asdict(scan)
     payload["split_counts"] = {
         level: counts_by_split(
             ids=articles["ids"],
-            counts=articles[level],
+            counts=articles.get(EXPORTED_GOLD, articles["gold"]) if level == "gold" else articles[level],
             strata=articles["gold"],
             units=articles["units"],
             width=len(STANCE_LABELS),
@@ -335,7 +345,7 @@ def summary_for(*, target: Target, recompute: bool = True) -> Summary | None:
     """The target's summary: fresh if it is cheap to make so, else as stored, with how many
     changes it misses and a recompute queued. None while the first one is being computed."""
     now = changes_now(target=target)
-    stored = TargetSummary.objects.filter(target=target).defer("articles").first()
+    stored = _stored(target)
     if stored is not None and is_current(stored, changes_now=now):
         return decode(stored, changes_now=now)
     if recompute and labels_of(target=target) < INLINE_LABELS:
@@ -359,12 +369,21 @@ def is_current(stored: TargetSummary, *, changes_now: int) -> bool:
     return stored.changes == changes_now and "reliability" in stored.figures
 
 
+def _stored(target: Target) -> TargetSummary | None:
+    """The target's stored summary, unless it was computed under the other gold rule: its
+    gold counts (the card's) are then not the export's, so it is as good as none."""
+    stored = TargetSummary.objects.filter(target=target).defer("articles").first()
+    if stored is None or stored.figures.get("gold_method", GoldMethod.MAJORITY) != target.gold_method:
+        return None
+    return stored
+
+
 def fresh_summary(*, target: Target) -> Summary:
     """The summary as of now, computed in this process if it is missing or stale (exports
     and `manage.py agreement --recompute`: jobs that read every label anyway). It does not
     scan for duplicates: the background task and `export_dataset` do, before they need it."""
     now = changes_now(target=target)
-    stored = TargetSummary.objects.filter(target=target).defer("articles").first()
+    stored = _stored(target)
     if stored is None or not is_current(stored, changes_now=now):
         stored = compute(target=target)
     return decode(stored, changes_now=changes_now(target=target))
