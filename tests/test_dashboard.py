@@ -341,7 +341,7 @@ def test_each_stance_profile_lists_its_sentences_as_text_for_keyboards(curator_c
 def test_no_chart_uses_inline_style_or_script(known, versions):
     board = dashboard.dashboard_for(target=known.target)
     built = dashboard_charts(board)
-    svgs = [v for v in built.values() if isinstance(v, str)] + [strip for _, strip in built["profiles"]]
+    svgs = [v for v in built.values() if isinstance(v, str)] + [strip for _, strip, _ in built["profiles"]]
     for svg in svgs:
         parse(svg)
         assert "style=" not in svg
@@ -481,3 +481,17 @@ def test_a_stance_strip_escapes_the_sentence_text_in_its_tooltips() -> None:
     strip = stance_strip([StripCell("pro", '1: pro · <script>alert("x")</script> & co')], title="t")
     assert "<script>" not in strip
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in strip
+
+
+def test_each_stance_strip_has_its_sentences_as_escaped_text(known, versions):
+    """The text list beside each strip is built in Python (annotate.charts.strip.sentence_list);
+    what an article's title or sentence holds is text, never markup."""
+    sentence = known.target.annotations.first().sentence
+    sentence.text = 'A <b>bold</b> "claim"'
+    sentence.save(update_fields=["text"])
+    board = dashboard.dashboard_for(target=known.target)
+    texts = [text for _, _, text in dashboard_charts(board)["profiles"]]
+    listed = "".join(texts)
+    assert "A &lt;b&gt;bold&lt;/b&gt; &quot;claim&quot;" in listed
+    assert "<b>" not in listed
+    assert sum(text.count("<li ") for text in texts) == sum(len(p.cells) for p in board.profiles)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.charts.bars import Bar, Segment, StackedRow, bar_chart, progress_bars, stacked_bars
 from annotate.charts.heat_map import heat_map
 from annotate.charts.lines import Series, line_chart
-from annotate.charts.strip import StripCell, label_legend, stance_strip
+from annotate.charts.strip import StripCell, label_legend, sentence_list, stance_strip
 from annotate.charts.svg import LABEL_COLOURS, TRACK
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.models import STANCE_LABELS, Target
@@ -131,6 +131,9 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
                         f"{profile.pro} pro, {profile.contra} contra, {profile.neutral} neutral "
                         f"({profile.suggested} of them suggested by the model), {profile.unlabelled} without a label"
                     ),
+                ),
+                sentence_list(
+                    profile.cells, article_url=reverse("article-detail", args=[profile.article_id])
                 ),
             )
             for profile in board.profiles
