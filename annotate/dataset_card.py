@@ -137,9 +137,8 @@ def dataset_card(
         *(
             [
                 f"> **Not up to date**: the counts and agreement below were computed at "
-                f"{stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; {stamp.changes_since:,} label or "
-                "adjudication changes since then are not included (a recompute is running; download "
-                "the card again shortly).",
+                f"{stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; {stamp.changes_missed} "
+                f"({stamp.changes_counted}; a recompute is running: download the card again shortly).",
                 "",
             ]
             if stamp.changes_since

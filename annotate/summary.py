@@ -47,6 +47,14 @@ from annotate.tasks import summarise_pending, summarise_target
 
 #: Below this many labels (skips included) a stale summary is recomputed in the request.
 INLINE_LABELS = 20_000
+#: What moves a target's change count, and so makes its summary stale: the label triggers
+#: count every label or gold label written, changed or removed (an undo, an admin's delete),
+#: and a duplicate scan that joined or parted sentences counts one for every target
+#: (annotate/duplicate_groups.py). Every place that says a summary is stale says this.
+CHANGES_COUNTED = (
+    "each label or adjudication written, changed or removed counts one, "
+    "and so does a duplicate scan that joined or parted sentences"
+)
 NO_SOURCE = "(no source)"
 #: The per-article counts of the gold labels an export writes, where they are not the
 #: majority rule's "gold" (under Dawid-Skene).
@@ -135,6 +143,21 @@ class Summary:
     @property
     def fresh(self) -> bool:
         return self.changes_since == 0
+
+    @property
+    def changes_missed(self) -> str:
+        return changes_missed(self.changes_since)
+
+    @property
+    def changes_counted(self) -> str:
+        return CHANGES_COUNTED
+
+
+def changes_missed(count: int) -> str:
+    """'3 changes since then are not included': what a stale summary misses, in words."""
+    return (
+        f"{count:,} change{'' if count == 1 else 's'} since then {'is' if count == 1 else 'are'} not included"
+    )
 
 
 def changes_now(*, target: Target) -> int:

@@ -133,19 +133,15 @@ def _open(row: str) -> str:
     return _case(f"COALESCE({row}.agreement, 1) < 1 AND {row}.adjudicated = ''")
 
 
-def _move_open_count(source: str) -> list[str]:
-    """Targets gaining open disagreements upsert their row; those losing some UPDATE it
-    (it exists: it counted them), since an upsert's proposed row may not be negative."""
+def _move_open_count(source: str) -> str:
+    """An UPDATE only, as tally_sql._count_by: the row is made with its target, and an
+    upsert here brought back the row of a target whose tables were being emptied."""
     net = f"SUM(d.sign * {_open('d')})"
-    return [
-        "INSERT INTO annotate_disagreementcount (target_id, open_count) "
-        f"SELECT d.target_id, {net} FROM {source} GROUP BY d.target_id HAVING {net} > 0 "
-        "ORDER BY d.target_id ON CONFLICT (target_id) DO UPDATE "
-        "SET open_count = annotate_disagreementcount.open_count + excluded.open_count;",
-        f"UPDATE annotate_disagreementcount c SET open_count = c.open_count + n.delta "
-        f"FROM (SELECT d.target_id, {net} AS delta FROM {source} GROUP BY d.target_id HAVING {net} < 0) n "
-        "WHERE c.target_id = n.target_id;",
-    ]
+    return (
+        "UPDATE annotate_disagreementcount c SET open_count = c.open_count + n.delta "
+        f"FROM (SELECT d.target_id, {net} AS delta FROM {source} GROUP BY d.target_id HAVING {net} <> 0) n "
+        "WHERE c.target_id = n.target_id;"
+    )
 
 
 def _close_open_count() -> str:
@@ -153,6 +149,16 @@ def _close_open_count() -> str:
         "UPDATE annotate_disagreementcount c SET open_count = c.open_count - d.n "
         f"FROM (SELECT o.target_id, SUM({_open('o')}) AS n FROM old_rows o GROUP BY o.target_id) d "
         "WHERE c.target_id = d.target_id AND d.n <> 0;"
+    )
+
+
+def _new_target() -> str:
+    """A new target's counter rows (tally_sql.NEW_TARGET), so the counts only UPDATE them."""
+    return (
+        "INSERT INTO annotate_disagreementcount (target_id, open_count) SELECT id, 0 FROM new_rows "
+        "ORDER BY id ON CONFLICT (target_id) DO NOTHING; "
+        "INSERT INTO annotate_targetchanges (target_id, changes) SELECT id, 0 FROM new_rows "
+        "ORDER BY id ON CONFLICT (target_id) DO NOTHING;"
     )
 
 
@@ -191,8 +197,9 @@ STATEMENT_TRIGGERS: list[tuple[str, str, str, list[str]]] = [
     ("adjudication", "INSERT", NEW, [_adjudicate(), _count_changes("new_rows")]),
     ("adjudication", "UPDATE", BOTH, [_unadjudicate(), _adjudicate(), _count_changes("new_rows")]),
     ("adjudication", "DELETE", OLD, [_unadjudicate(), _bump_changes()]),
-    ("sentencetally", "INSERT", NEW, _move_open_count(_signed((1, "new_rows")))),
-    ("sentencetally", "UPDATE", BOTH, _move_open_count(_signed((1, "new_rows"), (-1, "old_rows")))),
+    ("target", "INSERT", NEW, [_new_target()]),
+    ("sentencetally", "INSERT", NEW, [_move_open_count(_signed((1, "new_rows")))]),
+    ("sentencetally", "UPDATE", BOTH, [_move_open_count(_signed((1, "new_rows"), (-1, "old_rows")))]),
     ("sentencetally", "DELETE", OLD, [_close_open_count()]),
 ]
 

@@ -138,18 +138,31 @@ def _open(row: str) -> str:
 
 
 def _count_by(row: str, delta: str) -> str:
-    return (
-        "INSERT INTO annotate_disagreementcount (target_id, open_count) "
-        f"VALUES ({row}.target_id, {delta}) "
-        "ON CONFLICT (target_id) DO UPDATE "
-        "SET open_count = annotate_disagreementcount.open_count + excluded.open_count;"
-    )
+    """An UPDATE only, never an upsert: this runs nested in every tally write, deletes'
+    included (removing a label or a gold label UPDATEs the tally, which can open or close a
+    disagreement). An upsert there brought back the counter row of a target whose rows were
+    being emptied (a cascade, or the test database's flush, which on SQLite DELETEs the
+    tables one by one in no fixed order) and failed its foreign key at commit. The row is
+    made with its target instead (below)."""
+    return f"UPDATE annotate_disagreementcount SET open_count = open_count + ({delta}) WHERE target_id = {row}.target_id;"
 
+
+#: A new target's counter rows, so the triggers above only ever UPDATE them. TargetChanges
+#: gets its row here too, so a duplicate scan's bump (a plain UPDATE of every row) reaches a
+#: target that has no label yet.
+NEW_TARGET = [
+    "INSERT INTO annotate_disagreementcount (target_id, open_count) VALUES (NEW.id, 0) "
+    "ON CONFLICT (target_id) DO NOTHING;",
+    "INSERT INTO annotate_targetchanges (target_id, changes) VALUES (NEW.id, 0) "
+    "ON CONFLICT (target_id) DO NOTHING;",
+]
 
 #: The adjudication queue's length, moved only when a tally row opens or closes. Nested in
 #: the label triggers (a tally write fires them), so its row is locked after the sentence
-#: tally's and before the annotator tally's. A delete only UPDATEs, as above.
+#: tally's and before the annotator tally's. Every trigger fired by a write to the tallies
+#: only UPDATEs, as above.
 COUNT_TRIGGERS: list[Trigger] = [
+    ("target", "INSERT", NEW_TARGET),
     ("sentencetally", "INSERT", [_count_by("NEW", "1")], f"{_open('NEW')} = 1"),
     (
         "sentencetally",
@@ -175,6 +188,8 @@ COUNT_BACKFILL = [
     "SELECT target.id, (SELECT COUNT(*) FROM annotate_sentencetally tally "
     "WHERE tally.target_id = target.id AND COALESCE(tally.agreement, 1) < 1 "
     "AND tally.adjudicated = '') FROM annotate_target target",
+    "INSERT INTO annotate_targetchanges (target_id, changes) SELECT id, 0 FROM annotate_target WHERE true "
+    "ON CONFLICT (target_id) DO NOTHING",
 ]
 
 
@@ -263,7 +278,8 @@ def uninstall(connection: BaseDatabaseWrapper) -> None:
 
 
 def install_count(connection: BaseDatabaseWrapper) -> None:
-    """Create the disagreement count's triggers and count the open ones (migration 0013)."""
+    """Create the disagreement count's triggers and count the open ones (migrations 0013,
+    and 0017, which made the counts UPDATE-only and their rows the target's)."""
     vendor = connection.vendor
     statements = drop_statements(vendor, COUNT_TRIGGERS) + create_statements(vendor, COUNT_TRIGGERS)
     _run(connection, statements + COUNT_BACKFILL)

@@ -23,6 +23,7 @@ from annotate.export import ExportSpec, export_rows
 from annotate.models import Article, Sentence
 from annotate.queue.record import annotation_record
 from annotate.summary import fresh_summary
+from tests.factories import TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,24 @@ def test_a_scan_that_joins_sentences_makes_every_stored_summary_stale(huawei, an
     computed = summary.compute(target=huawei)
     assert duplicates_refresh(force=True) is not None  # nothing moves: still current
     assert summary.is_current(computed, changes_now=summary.changes_now(target=huawei))
+
+
+def test_a_scan_that_joins_sentences_makes_the_summary_of_a_target_without_labels_stale_too(huawei):
+    """Its change counter row is made with the target, so the scan's bump reaches it."""
+    text = "The minister said the network would stay open to every supplier this year."
+    articles_import(
+        articles=[
+            ParsedArticle(title="A", body=text),
+            ParsedArticle(title="B", body=text.replace("supplier", "vendor")),
+        ]
+    )
+    unlabelled = TargetFactory(name="Nokia")
+    stored = summary.compute(target=unlabelled)
+
+    duplicates_refresh()
+
+    assert summary.changes_now(target=unlabelled) == stored.changes + 1
+    assert not summary.is_current(stored, changes_now=summary.changes_now(target=unlabelled))
 
 
 def test_no_duplicate_group_is_in_two_splits_for_any_seed(huawei, reprinted):

@@ -26,7 +26,7 @@ from annotate.export import (
 )
 from annotate.models import Adjudication, Annotation, Suggestion
 from annotate.queue.record import annotation_record
-from annotate.summary import article_label_counts, fresh_summary, summary_for
+from annotate.summary import CHANGES_COUNTED, article_label_counts, fresh_summary, summary_for
 from tests.factories import (
     AnnotationFactory,
     ArticleFactory,
@@ -535,7 +535,8 @@ def test_a_card_from_a_stale_summary_says_so_with_the_changes_it_misses(huawei, 
     assert stale is not None and stale.changes_since == 1
     spec = ExportSpec(target=huawei, level="gold")
     card = dataset_card(spec=spec, summary=export_summary(spec=spec), figures=stale)
-    assert "**Not up to date**" in card and "1 label or adjudication changes since" in card
+    assert "**Not up to date**" in card
+    assert f"1 change since then is not included ({CHANGES_COUNTED}; a recompute is running" in card
     assert "**Not up to date**" not in dataset_card(
         spec=spec, summary=export_summary(spec=spec), figures=fresh_summary(target=huawei)
     )

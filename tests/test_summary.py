@@ -4,11 +4,14 @@ recomputed in the background for a large target (inline for a small one)."""
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from annotate import summary
-from annotate.models import TargetSummary
+from annotate.corpus import ParsedArticle, articles_import
+from annotate.duplicate_groups import duplicates_refresh
+from annotate.models import Sentence, TargetSummary
 from annotate.queue.record import annotation_record
 from tests.factories import SentenceFactory
 from tests.tasks import run_queued_task
@@ -66,7 +69,7 @@ def test_a_stale_summary_says_how_many_changes_it_misses_until_the_recompute_ran
     assert (stale.fresh, stale.changes_since, stale.recomputing) == (False, 1, True)
     assert stale.agreement.labels == 6  # what it was computed on
     html = curator_client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
-    assert "1 label or adjudication change since then is not included" in html
+    assert f"<strong>1 change since then is not included</strong> ({summary.CHANGES_COUNTED})" in html
     assert DBTaskResult.objects.ready().count() == 1
     changes = TargetSummary.objects.get(target=huawei).changes
     status = curator_client.get(reverse("dashboard-summary", args=[huawei.pk]) + f"?changes={changes}")
@@ -74,6 +77,45 @@ def test_a_stale_summary_says_how_many_changes_it_misses_until_the_recompute_ran
     run_queued_task()
     fresh = summary.summary_for(target=huawei)
     assert fresh.fresh and fresh.changes == changes + 1
+
+
+def test_the_stale_line_counts_a_duplicate_scan_that_joined_sentences_as_a_change(
+    huawei, annotator, large, curator_client
+):
+    text = "The minister said the network would stay open to every supplier this year."
+    articles_import(
+        articles=[
+            ParsedArticle(title="A", body=text),
+            ParsedArticle(title="B", body=text.replace("supplier", "vendor")),
+        ]
+    )
+    for sentence in Sentence.objects.all():
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    summary.compute(target=huawei)
+    assert duplicates_refresh() is not None  # joins the near-identical pair: no label moved
+    html = curator_client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
+    assert "<strong>1 change since then is not included</strong>" in html
+    assert "a duplicate scan that joined or parted sentences" in html
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [
+        (1, "1 change since then is not included"),
+        (2, "2 changes since then are not included"),
+        (1200, "1,200 changes since then are not included"),
+    ],
+)
+def test_the_changes_a_stale_summary_misses_are_counted_in_words(count, words):
+    assert summary.changes_missed(count) == words
+
+
+def test_the_agreement_command_says_what_a_stale_summary_misses(huawei, labelled, large, annotator, capsys):
+    summary.compute(target=huawei)
+    annotation_record(annotator=annotator, sentence=labelled[0], target=huawei, label="neutral")
+    call_command("agreement", "--target", huawei.name)
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"; 1 change since then is not included ({summary.CHANGES_COUNTED}; a recompute is queued" in out
 
 
 def test_recompute_now_queues_one_recompute_for_a_curator(

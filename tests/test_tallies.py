@@ -14,6 +14,7 @@ from annotate.models import (
     Adjudication,
     Annotation,
     AnnotatorTally,
+    DisagreementCount,
     SentenceTally,
     TargetChanges,
 )
@@ -249,5 +250,42 @@ def test_postgresql_counts_once_a_statement_not_once_a_row():
             "SELECT tgname, (tgtype & 1) = 1 FROM pg_trigger WHERE tgname LIKE 'annotate_%%_tally_%%' ORDER BY tgname"
         )
         triggers = cursor.fetchall()
-    assert len(triggers) == 9
+    assert len(triggers) == 10
     assert [name for name, per_row in triggers if per_row] == []
+
+
+def _label_tables_first(tables: list[str]) -> list[str]:
+    """The worst order for the triggers: targets and counters emptied before the labels that
+    move them, the tallies last."""
+    first = ["annotate_target", "annotate_disagreementcount", "annotate_targetchanges"]
+    last = ["annotate_sentencetally", "annotate_annotatortally"]
+    return first + [t for t in tables if t not in first + last] + last
+
+
+@pytest.mark.parametrize("order", [sorted, _label_tables_first, lambda tables: sorted(tables, reverse=True)])
+def test_emptying_the_tables_one_by_one_in_any_order_brings_no_counter_row_back(order):
+    """What the test database's flush does on SQLite (a DELETE a table, in set order): each
+    delete of a label or gold label moves a tally, whose trigger moves the disagreement count;
+    if that wrote a row for a target already gone, the flush failed its foreign key."""
+    from django.db import connection
+
+    target = TargetFactory()
+    settled, split = SentenceFactory(), SentenceFactory()
+    for sentence in (settled, split):
+        for label in ("pro", "contra"):
+            AnnotationFactory(target=target, sentence=sentence, label=label)
+    adjudication_record(curator=UserFactory(), sentence=settled, target=target, label="pro")
+    assert open_count(target=target) == 1
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        for table in order(tables):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+    assert not DisagreementCount.objects.exists()
+    assert not TargetChanges.objects.exists()
+    connection.check_constraints()
+
+
+def test_a_new_target_starts_with_its_counter_rows():
+    target = TargetFactory()
+    assert DisagreementCount.objects.get(target=target).open_count == 0
+    assert TargetChanges.objects.get(target=target).changes == 0

@@ -134,8 +134,8 @@ class Command(BaseCommand):
         if summary.fresh:
             return f"{when}; up to date."
         return (
-            f"{when}; {summary.changes_since:,} label or adjudication changes since are not included "
-            "(a recompute is queued; --recompute computes it now)."
+            f"{when}; {summary.changes_missed} "
+            f"({summary.changes_counted}; a recompute is queued: --recompute computes it now)."
         )
 
     def _json(self, target: Target, summary: Summary, by_article: dict[int, Figures]) -> None:
