@@ -67,4 +67,3 @@ def require_admin(user: User | AnonymousUser, what: str) -> None:
     """Raise PermissionDenied (a 403) unless the user is an admin."""
     if not is_admin(user):
         raise PermissionDenied(f"{what} is for admins.")
-

@@ -21,7 +21,15 @@ from annotate.adjudication import (
 )
 from annotate.corpus import sentence_neighbours
 from annotate.forms import AdjudicateForm, AdjudicationUndoForm, form_errors
-from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    AdjudicationEvent,
+    Sentence,
+    Suggestion,
+    Target,
+    TargetArchived,
+)
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest
 
@@ -117,7 +125,10 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
-    change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    try:
+        change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    except TargetArchived as refused:
+        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
     return _answer(request, target, _said(change, sentence, label))
