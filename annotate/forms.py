@@ -42,6 +42,10 @@ class AdjudicateForm(forms.Form):
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
 
 
+class PromoteForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class AdjudicationUndoForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     # The newest history event the page showed for the sentence: a newer one refuses.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.models import Assignment, Target, TargetExample
+from annotate.models import Adjudication, Assignment, Target, TargetExample
 from annotate.queue.locks import lock_target
 
 #: The fields an edit may change; the others (the active model) have their own services.
@@ -105,3 +105,22 @@ def target_archive(*, target_id: int, archived: bool) -> Target:
         if archived:
             Assignment.objects.filter(target=target).delete()
     return target
+
+
+@dataclass(frozen=True)
+class Promoted:
+    example: TargetExample
+    created: bool  # False: the sentence was an example of the target already
+
+
+def example_promote(*, target: Target, sentence_id: int, why: str = "") -> Promoted:
+    """Make an adjudicated sentence an example of its gold label for the target (once a
+    target: the second time returns the first). Raises Adjudication.DoesNotExist for a
+    sentence without a gold label from a curator."""
+    adjudication = Adjudication.objects.select_related("sentence").get(target=target, sentence_id=sentence_id)
+    example, created = TargetExample.objects.get_or_create(
+        target=target,
+        sentence_id=sentence_id,
+        defaults={"label": adjudication.label, "text": adjudication.sentence.text, "why": why},
+    )
+    return Promoted(example=example, created=created)

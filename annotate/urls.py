@@ -39,6 +39,7 @@ urlpatterns = [
     path("adjudicate/<id:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
     path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("adjudicate/<id:target_id>/undo/", adjudication.adjudicate_undo, name="adjudicate-undo"),
+    path("adjudicate/<id:target_id>/example/", adjudication.adjudicate_example, name="adjudicate-example"),
     path("dashboard/<id:target_id>/", dashboard_page, name="dashboard"),
     path("dashboard/<id:target_id>/summary/", dashboard_summary, name="dashboard-summary"),
     path("dashboard/<id:target_id>/recompute/", dashboard_recompute, name="dashboard-recompute"),

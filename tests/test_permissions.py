@@ -43,6 +43,7 @@ MATRIX = [
     ("adjudicate", "get", ("target",), L, F, A, A),
     ("adjudicate-settle", "post", ("target",), L, F, A, A),
     ("adjudicate-undo", "post", ("target",), L, F, A, A),
+    ("adjudicate-example", "post", ("target",), L, F, A, A),
     ("dashboard", "get", ("target",), L, F, A, A),
     ("dashboard-summary", "get", ("target",), L, F, A, A),
     ("dashboard-recompute", "post", ("target",), L, F, A, A),

@@ -143,7 +143,11 @@ def test_an_edit_takes_the_targets_lock_before_it_writes(huawei):
     with CaptureQueriesContext(connection) as queries:
         target_update(target_id=huawei.pk, values={"overlap": 4})
     sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "SAVEPOINT"))]
-    lock = statements.LOCK_TARGET_FOR_UPDATE if connection.features.has_select_for_update else statements.LOCK_TARGET
+    lock = (
+        statements.LOCK_TARGET_FOR_UPDATE
+        if connection.features.has_select_for_update
+        else statements.LOCK_TARGET
+    )
     assert sql[0] == lock.replace("%(target)s", str(huawei.pk))
     assert sql[1].startswith('UPDATE "annotate_target"')
     assert 'DELETE FROM "annotate_queuecursor"' in sql[2]
@@ -284,3 +288,36 @@ def test_the_card_marks_the_targets_aliases_in_the_sentence_and_its_context(anno
     html = annotator_client.get(reverse("label", args=[target.pk])).content.decode()
     assert '<mark class="alias">the finnish firm</mark> waits.' in html
     assert '<mark class="alias">NOKIA</mark> &lt;b&gt;wins&lt;/b&gt; a deal.' in html
+
+
+# --- promoting a settled sentence to an example --------------------------------------------
+
+
+def test_a_curator_promotes_a_settled_sentence_to_an_example_of_its_gold_label(curator, huawei):
+    sentence = SentenceFactory(text="Huawei is a trusted partner.")
+    adjudication_record(curator=curator, sentence=sentence, target=huawei, label="pro")
+    client = Client()
+    client.force_login(curator)
+    url = reverse("adjudicate-example", args=[huawei.pk])
+    response = client.post(url, {"sentence": sentence.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Now an example of pro in the guidelines" in response.content.decode()
+    assert 'hx-swap-oob="innerHTML"' in response.content.decode()
+    assert list(huawei.examples.values_list("label", "text", "sentence_id")) == [
+        ("pro", "Huawei is a trusted partner.", sentence.pk)
+    ]
+    again = client.post(url, {"sentence": sentence.pk}, HTTP_HX_REQUEST="true")
+    assert "Already an example of pro" in again.content.decode()
+    assert huawei.examples.count() == 1
+    html = client.get(reverse("adjudicate", args=[huawei.pk])).content.decode()
+    assert "“Huawei is a trusted partner.”</dt>" in html  # in the guidelines from now on
+    assert 'id="example-form"' in html and 'data-key="e"' in html
+
+
+def test_an_unsettled_sentence_cannot_be_promoted(curator, huawei):
+    sentence = SentenceFactory()
+    client = Client()
+    client.force_login(curator)
+    response = client.post(reverse("adjudicate-example", args=[huawei.pk]), {"sentence": sentence.pk})
+    assert response.status_code == 409
+    assert not TargetExample.objects.exists()
