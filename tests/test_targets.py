@@ -321,3 +321,17 @@ def test_an_unsettled_sentence_cannot_be_promoted(curator, huawei):
     response = client.post(reverse("adjudicate-example", args=[huawei.pk]), {"sentence": sentence.pk})
     assert response.status_code == 409
     assert not TargetExample.objects.exists()
+
+
+def test_the_django_admins_edit_takes_the_targets_lock_first(admin_user, huawei, rf):
+    from django.contrib.admin.sites import site
+
+    model_admin = site._registry[Target]
+    request = rf.post("/")
+    request.user = admin_user
+    huawei.overlap = 5
+    with CaptureQueriesContext(connection) as queries:
+        model_admin.save_model(request, huawei, None, change=True)
+    sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "SAVEPOINT"))]
+    assert sql[0].startswith('SELECT "t"."id", "t"."name"') and 'FROM "annotate_target" "t"' in sql[0]
+    assert sql[1].startswith('UPDATE "annotate_target"')
