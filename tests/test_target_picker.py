@@ -84,3 +84,14 @@ def test_the_card_names_its_target(annotator_client, huawei, second):
         html = annotator_client.get(reverse("label", args=[second.pk]), **headers).content.decode()
         assert '<p class="card-target">Stance toward <strong>ZTE</strong>' in html
         assert 'aria-label="Sentence to label for ZTE"' in html
+
+
+def test_an_archived_targets_pages_say_it_is_archived(curator, admin_client_, huawei, archived):
+    client = Client()
+    client.force_login(curator)
+    badge = '<span class="badge">archived</span>'
+    assert badge in client.get(reverse("dashboard", args=[archived.pk])).content.decode()
+    assert badge in admin_client_.get(reverse("models", args=[archived.pk])).content.decode()
+    assert badge not in client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
+    html = client.get(reverse("adjudicate", args=[archived.pk])).content.decode()
+    assert "Old target is archived: its gold labels can be read but not changed." in html
