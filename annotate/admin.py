@@ -44,6 +44,10 @@ from annotate.roles import is_admin
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
     list_display = ["name", "overlap", "archived_at", "created_at"]
+    # Aliases (cleaned one a line) and archiving (which releases reservations under the
+    # lock) are the app's target form's: /targets/<id>/edit/.
+    readonly_fields = ["archived_at"]
+    exclude = ["aliases"]
     search_fields = ["name", "description"]
     actions = ["export_gold_jsonl"]
 

@@ -335,3 +335,15 @@ def test_the_django_admins_edit_takes_the_targets_lock_first(admin_user, huawei,
     sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "SAVEPOINT"))]
     assert sql[0].startswith('SELECT "t"."id", "t"."name"') and 'FROM "annotate_target" "t"' in sql[0]
     assert sql[1].startswith('UPDATE "annotate_target"')
+
+
+def test_the_api_lists_a_targets_aliases_and_whether_it_is_archived(annotator, huawei):
+    from rest_framework.test import APIClient
+
+    target_update(target_id=huawei.pk, values={"aliases": ["Huawei", "the Chinese firm"]})
+    target_archive(target_id=huawei.pk, archived=True)
+    client = APIClient()
+    client.force_authenticate(annotator)
+    row = client.get("/api/targets/").json()["results"][0]
+    assert row["aliases"] == ["Huawei", "the Chinese firm"]
+    assert row["archived_at"] is not None
