@@ -32,6 +32,7 @@ from annotate.models import (
     SentenceTally,
     Target,
 )
+from annotate.queue.locks import lock_target
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,9 @@ def _lock(*, sentence: Sentence, target: Target) -> Adjudication | None:
     first, then the adjudication's row; the triggers then lock the sentence's tally, the
     disagreement count and the change counter (annotate/tally_sql.py). Two curators on one
     sentence queue here, so the second reads the first's label as its old one and no event
-    is lost. (SQLite: the IMMEDIATE transaction already holds the write lock.)"""
-    if not list(Target.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True)):
-        raise Target.DoesNotExist(f"No target {target.pk}.")
+    is lost. (SQLite: the IMMEDIATE transaction already holds the write lock.) An archived
+    target refuses here, under its lock (TargetArchived)."""
+    lock_target(target.pk)
     return Adjudication.objects.select_for_update().filter(sentence=sentence, target=target).first()
 
 

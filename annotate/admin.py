@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -38,14 +38,29 @@ from annotate.models import (
     Unit,
     column_size,
 )
+from annotate.queue.locks import lock_target
 from annotate.roles import is_admin
 
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
-    list_display = ["name", "overlap", "created_at"]
+    list_display = ["name", "overlap", "archived_at", "created_at"]
+    # Aliases (cleaned one a line) and archiving (which releases reservations under the
+    # lock) are the app's target form's: /targets/<id>/edit/.
+    readonly_fields = ["archived_at"]
+    exclude = ["aliases"]
     search_fields = ["name", "description"]
     actions = ["export_gold_jsonl"]
+
+    def save_model(self, request: HttpRequest, obj: Target, form: forms.ModelForm, change: bool) -> None:
+        """An edit takes the target's lock first, as the app's form (annotate/targets.py):
+        a new overlap must not race a label in the one lock order."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        with transaction.atomic():
+            lock_target(obj.pk, archived_ok=True)
+            super().save_model(request, obj, form, change)
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return is_admin(request.user)

@@ -31,7 +31,8 @@ def roles(request: HttpRequest) -> dict[str, object]:
 
     @cache
     def default_target_id() -> int | None:
-        return Target.objects.order_by("id").values_list("id", flat=True).first()
+        # The first target in use: archived ones are reached from the targets page.
+        return Target.objects.in_use().order_by("id").values_list("id", flat=True).first()
 
     return {
         "is_admin": is_admin,

@@ -474,7 +474,7 @@ def sentences_added(*, first: Sentence) -> None:
     order, then nothing else: the order annotate/queue/__init__.py documents) before its cursors move back.
     """
     for target_id in Target.objects.order_by("id").values_list("id", flat=True):
-        target = lock_target(target_id)
+        target = lock_target(target_id, archived_ok=True)  # no label is written
         rewind_cursors_locked(target=target, sentence=first)
 
 

@@ -4,6 +4,10 @@ from django import forms
 
 from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, Target
 from annotate.queue.record import ACCEPT
+from annotate.targets import EDITABLE, ExampleInput, clean_aliases
+
+MAX_ALIASES = 50
+ALIAS_MAX_LENGTH = 200
 
 
 class LabelForm(forms.Form):
@@ -38,6 +42,10 @@ class AdjudicateForm(forms.Form):
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
 
 
+class PromoteForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class AdjudicationUndoForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     # The newest history event the page showed for the sentence: a newer one refuses.
@@ -47,3 +55,119 @@ class AdjudicationUndoForm(forms.Form):
 class ShortcutsForm(forms.Form):
     shortcuts = forms.ChoiceField(choices=Shortcuts.choices)
     next = forms.CharField(required=False)
+
+
+class ErrorsDescribed:
+    """After validation, each field in error names its message (and its help text) in
+    aria-describedby, so a screen reader reads why when the field is focused."""
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        form: forms.BaseForm = self  # type: ignore[assignment]
+        for name in form.errors:
+            if name not in form.fields:
+                continue
+            bound = form[name]
+            described = [f"{bound.auto_id}_error"]
+            if form.fields[name].help_text:
+                described.append(f"{bound.auto_id}_helptext")
+            form.fields[name].widget.attrs["aria-describedby"] = " ".join(described)
+
+
+TARGET_FIELDS = ("name", "description", "guidelines", "aliases")
+
+
+class TargetForm(ErrorsDescribed, forms.ModelForm):
+    """A target's name, description, guidelines, aliases, overlap and queue settings."""
+
+    overlap = QueueSettingsForm.base_fields["overlap"]
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Other names the target goes by, one a line (e.g. Huawei Technologies, the Chinese firm): "
+        "highlighted in the sentences, whole words, any case.",
+    )
+
+    class Meta:
+        model = Target
+        fields = list(EDITABLE)
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "guidelines": forms.Textarea(attrs={"rows": 14}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not self.is_bound and self.instance.pk is not None:
+            self.initial["aliases"] = "\n".join(self.instance.aliases)
+
+    def clean_name(self) -> str:
+        name = " ".join(str(self.cleaned_data["name"]).split())
+        if not name:
+            raise forms.ValidationError("A target needs a name.")
+        return name
+
+    def clean_aliases(self) -> list[str]:
+        aliases = clean_aliases(str(self.cleaned_data.get("aliases") or "").splitlines())
+        if len(aliases) > MAX_ALIASES:
+            raise forms.ValidationError(f"At most {MAX_ALIASES} aliases, not {len(aliases)}.")
+        long = [a for a in aliases if len(a) > ALIAS_MAX_LENGTH]
+        if long:
+            raise forms.ValidationError(
+                f"An alias has at most {ALIAS_MAX_LENGTH} characters: {long[0][:40]}…"
+            )
+        return aliases
+
+    def values(self) -> dict[str, object]:
+        return {name: self.cleaned_data[name] for name in EDITABLE}
+
+    def target_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in TARGET_FIELDS]
+
+    def queue_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in EDITABLE if name not in TARGET_FIELDS]
+
+
+class ExampleForm(ErrorsDescribed, forms.Form):
+    """One example of a label: a sentence and why it has that label. A row left empty is
+    ignored; one with a sentence needs its label."""
+
+    label = forms.ChoiceField(
+        choices=[("", "—"), *[(label, label) for label in STANCE_LABELS]], required=False
+    )
+    text = forms.CharField(
+        label="Sentence", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    why = forms.CharField(
+        label="Why", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        text, label, why = (str(data.get(k) or "").strip() for k in ("text", "label", "why"))
+        if (label or why) and not text:
+            self.add_error("text", "Write the example sentence, or clear this row.")
+        if text and not label:
+            self.add_error("label", "Choose the label this sentence shows.")
+        return data
+
+    def example(self) -> ExampleInput | None:
+        text = str(self.cleaned_data.get("text") or "").strip()
+        if not text or self.cleaned_data.get("DELETE"):
+            return None
+        return ExampleInput(
+            label=self.cleaned_data["label"], text=text, why=str(self.cleaned_data.get("why") or "").strip()
+        )
+
+
+ExampleFormSet = forms.formset_factory(ExampleForm, extra=2, can_delete=True, max_num=60, validate_max=True)
+
+
+def examples_of(formset: forms.BaseFormSet) -> list[ExampleInput]:
+    """The filled, kept rows of a valid examples formset."""
+    rows = [form.example() for form in formset.forms if isinstance(form, ExampleForm)]
+    return [example for example in rows if example is not None]
+
+
+class ArchiveForm(forms.Form):
+    archived = forms.TypedChoiceField(choices=[("1", "archive"), ("0", "restore")], coerce=lambda v: v == "1")

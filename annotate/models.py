@@ -54,12 +54,26 @@ MAX_ID = 2**63 - 1
 MAX_OVERLAP = 50
 
 
+class TargetQuerySet(models.QuerySet["Target"]):
+    def in_use(self) -> TargetQuerySet:
+        """The targets not archived: the ones the picker and `/` offer."""
+        return self.filter(archived_at__isnull=True)
+
+
 class Target(models.Model):
     """What stance is taken toward, with the guidelines annotators follow."""
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    guidelines = models.TextField(blank=True, help_text="Annotation guidelines, plain text.")
+    guidelines = models.TextField(
+        blank=True, help_text="Annotation guidelines in Markdown (rendered sanitised: no raw HTML)."
+    )
+    #: Other names the target goes by ("Huawei Technologies", "the Chinese firm"),
+    #: highlighted where they occur in the sentences; a list of strings.
+    aliases = models.JSONField(default=list, blank=True)
+    #: When an admin archived it: read-only from then on (no labels, no settles), its
+    #: labels kept. Null: in use.
+    archived_at = models.DateTimeField(null=True, blank=True)
     overlap = models.PositiveSmallIntegerField(
         default=2,
         validators=[MinValueValidator(1)],
@@ -95,6 +109,8 @@ class Target(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TargetQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -112,6 +128,53 @@ class Target(models.Model):
         super().clean()
         if self.overlap is not None and not 1 <= self.overlap <= MAX_OVERLAP:
             raise ValidationError({"overlap": f"Overlap must be from 1 to {MAX_OVERLAP}."})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def refuse_if_archived(self) -> None:
+        """The one rule of an archived target: nothing about its labels changes. Raises
+        TargetArchived; called under the target's lock by every path that writes labels,
+        gold labels or reservations (annotate/queue/locks.py, annotate/adjudication.py)."""
+        if self.archived_at is not None:
+            raise TargetArchived(self)
+
+
+class TargetArchived(ValidationError):
+    """A label, settle or reservation for an archived target."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(
+            f"{target.name} is archived: its labels can be read but not changed.", code="archived"
+        )
+
+
+class TargetExample(models.Model):
+    """A sentence that shows a label, and why: written by an admin, or an adjudicated
+    sentence a curator promoted (then `sentence` is set, once a target)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="examples")
+    label = models.CharField(max_length=10, choices=[(label, label) for label in STANCE_LABELS])
+    text = models.TextField()
+    why = models.TextField(blank=True)
+    sentence = models.ForeignKey(
+        "Sentence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "sentence"],
+                condition=Q(sentence__isnull=False),
+                name="example_sentence_once_a_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:60]}"
 
 
 #: An http(s) URL as a browser reads it: the scheme first (no space or control character

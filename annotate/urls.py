@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, labelling, models
+from annotate.views import adjudication, articles, labelling, models, targets
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download
 
@@ -30,11 +30,16 @@ urlpatterns = [
     path("label/<id:target_id>/undo/", labelling.label_undo, name="label-undo"),
     path("annotations/<id:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("settings/shortcuts/", labelling.shortcuts_save, name="shortcuts-save"),
+    path("targets/", targets.target_list, name="target-list"),
+    path("targets/new/", targets.target_new, name="target-new"),
+    path("targets/<id:target_id>/edit/", targets.target_edit, name="target-edit"),
+    path("targets/<id:target_id>/archive/", targets.target_archive_set, name="target-archive"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<id:article_id>/", articles.article_detail, name="article-detail"),
     path("adjudicate/<id:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
     path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("adjudicate/<id:target_id>/undo/", adjudication.adjudicate_undo, name="adjudicate-undo"),
+    path("adjudicate/<id:target_id>/example/", adjudication.adjudicate_example, name="adjudicate-example"),
     path("dashboard/<id:target_id>/", dashboard_page, name="dashboard"),
     path("dashboard/<id:target_id>/summary/", dashboard_summary, name="dashboard-summary"),
     path("dashboard/<id:target_id>/recompute/", dashboard_recompute, name="dashboard-recompute"),

@@ -84,16 +84,18 @@ def corpus(request, huawei):
     return huawei
 
 
+# The header's target picker reads the targets in use (one query on every per-target page)
+# and the guidelines their target's examples (one on the label and adjudication pages).
 @pytest.mark.parametrize(
     ("role", "name", "query", "bound"),
     [
         ("curator", "dashboard", "", 18),
         ("curator", "dashboard-summary", "?changes=-2", 6),
-        ("curator", "adjudicate", "", 17),
-        ("admin", "models", "", 8),
-        ("annotator", "label", "", 15),
-        ("curator", "label", "", 9),
-        ("admin", "label", "", 10),
+        ("curator", "adjudicate", "", 19),
+        ("admin", "models", "", 9),
+        ("annotator", "label", "", 17),
+        ("curator", "label", "", 11),
+        ("admin", "label", "", 12),
         ("curator", "api:target-agreement", "", 10),
         ("admin", "export-card", "?level=gold&split=1", 7),
         ("admin", "export-card", "?level=annotations", 7),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from annotate.models import Assignment
-from tests.factories import SentenceFactory, TargetFactory, UserFactory
+from annotate.models import Assignment, Target
+from tests.factories import AnnotationFactory, SentenceFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,74 @@ def test_the_label_link_is_shown_to_annotators_only(annotator_client, curator, h
     client = Client()
     client.force_login(curator)
     assert label_link not in client.get(reverse("article-list")).content.decode()
+
+
+def test_an_annotator_lands_on_the_first_target_with_a_sentence_open_to_them(annotator, huawei):
+    sentence = SentenceFactory()
+    second = TargetFactory(name="ZTE")
+    AnnotationFactory(annotator=annotator, sentence=sentence, target=huawei)  # Huawei: all done
+    client = Client()
+    client.force_login(annotator)
+    response = client.get(reverse("home"))
+    assert response["Location"] == reverse("label", args=[second.pk])
+    assert not Assignment.objects.exists()  # finding the target reserves nothing
+
+
+def test_an_annotator_lands_on_the_first_target_when_none_has_open_work(annotator, huawei):
+    TargetFactory(name="ZTE")
+    client = Client()
+    client.force_login(annotator)
+    assert client.get(reverse("home"))["Location"] == reverse("label", args=[huawei.pk])
+
+
+def test_a_full_sentence_is_not_open_work(annotator, other_annotator, huawei):
+    huawei.overlap = 1
+    huawei.save()
+    sentence = SentenceFactory()
+    second = TargetFactory(name="ZTE")
+    AnnotationFactory(annotator=other_annotator, sentence=sentence, target=huawei)
+    client = Client()
+    client.force_login(annotator)
+    assert client.get(reverse("home"))["Location"] == reverse("label", args=[second.pk])
+
+
+def test_home_leaves_archived_targets_out(curator, huawei):
+    second = TargetFactory(name="ZTE")
+    huawei.archived_at = timezone.now()
+    huawei.save()
+    client = Client()
+    client.force_login(curator)
+    assert client.get(reverse("home"))["Location"] == reverse("dashboard", args=[second.pk])
+
+
+def test_with_no_target_an_admin_is_told_to_create_one(admin_client_, huawei):
+    Target.objects.all().delete()
+    response = admin_client_.get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is no target to work on yet" in html
+    assert f'href="{reverse("target-new")}"' in html
+
+
+@pytest.mark.parametrize("role", ["annotator", "curator"])
+def test_with_no_target_others_are_told_to_ask_an_admin(role, huawei):
+    huawei.archived_at = timezone.now()  # archived only: nothing in use
+    huawei.save()
+    client = Client()
+    client.force_login(UserFactory(username=f"x-{role}", role=role))
+    html = client.get(reverse("home")).content.decode()
+    assert "Ask an admin to create one." in html
+    assert reverse("target-new") not in html
+
+
+def test_a_user_with_no_role_is_told_so(huawei):
+    client = Client()
+    client.force_login(UserFactory(username="nobody"))
+    html = client.get(reverse("home")).content.decode()
+    assert "Your account has no role yet" in html
+
+
+def test_an_admin_opening_the_label_page_reserves_nothing(admin_client_, huawei, sentences):
+    html = admin_client_.get(reverse("label", args=[huawei.pk])).content.decode()
+    assert "You are not an annotator for this target." in html
+    assert not Assignment.objects.exists()

@@ -110,10 +110,25 @@ def _count(**kwargs: Any) -> serializers.IntegerField:
 
 class TargetSerializer(serializers.ModelSerializer):
     overlap = _count(help_text="How many different annotators should label each sentence.")
+    aliases = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Other names the target goes by."
+    )
+    archived_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was archived (read-only since); null: in use."
+    )
 
     class Meta:
         model = Target
-        fields = ["id", "name", "description", "guidelines", "overlap", "active_version"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "guidelines",
+            "aliases",
+            "overlap",
+            "archived_at",
+            "active_version",
+        ]
 
 
 class ArticleSerializer(serializers.ModelSerializer):

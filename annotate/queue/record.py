@@ -185,22 +185,27 @@ def annotation_record(
 ) -> Recorded:
     """Set the annotator's label for a sentence, in its own transaction (`record_locked`).
 
-    Raises SentenceFull for a stance label on a sentence without room for the annotator.
+    Raises SentenceFull for a stance label on a sentence without room for the annotator,
+    TargetArchived for an archived target.
     """
     validate_label(label)  # before the transaction: a refusal leaves a caller's usable
     with transaction.atomic(savepoint=False):
-        target = lock_target(target.pk)
-        recorded = record_locked(
-            annotator=annotator,
-            sentence=sentence,
-            target=target,
-            label=label,
-            spent_ms=spent_ms,
-            accepted_suggestion=accepted_suggestion,
-            suggestion_shown=suggestion_shown,
-        )
+        # The archive check is the lock's (Target.refuse_if_archived), raised below.
+        target = lock_target(target.pk, archived_ok=True)
+        recorded = None
+        if not target.is_archived:
+            recorded = record_locked(
+                annotator=annotator,
+                sentence=sentence,
+                target=target,
+                label=label,
+                spent_ms=spent_ms,
+                accepted_suggestion=accepted_suggestion,
+                suggestion_shown=suggestion_shown,
+            )
         if recorded is not None:
             release_locked(annotator=annotator, target=target, sentence_id=sentence.pk)
+    target.refuse_if_archived()
     if recorded is None:
         # Raised outside the transaction block, which wrote nothing: a caller's own
         # transaction stays usable (no savepoint needed).
@@ -308,6 +313,10 @@ def undo_locked(*, annotator: User, target: Target) -> Annotation | None:
 
 
 def annotation_undo(*, annotator: User, target: Target) -> Annotation | None:
-    """Undo the annotator's most recent label for the target, in its own transaction."""
+    """Undo the annotator's most recent label for the target, in its own transaction.
+    Raises TargetArchived (after the block, as annotation_record) for an archived target."""
     with transaction.atomic(savepoint=False):
-        return undo_locked(annotator=annotator, target=lock_target(target.pk))
+        target = lock_target(target.pk, archived_ok=True)
+        undone = None if target.is_archived else undo_locked(annotator=annotator, target=target)
+    target.refuse_if_archived()
+    return undone

@@ -13,13 +13,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.models import Assignment, QueueOrder, Sentence, Target
+from annotate.models import Assignment, QueueCursor, QueueOrder, Sentence, Target
 from annotate.queue import orders, sql, statements
 from annotate.queue.cursors import move_cursor_locked
 from annotate.queue.locks import lock_target
 from annotate.queue.rule import ASSIGNMENT_TIMEOUT, rule_params
 
-__all__ = ["ASSIGNMENT_TIMEOUT", "next_sentence", "next_sentence_id", "reserve_next_locked"]
+__all__ = [
+    "ASSIGNMENT_TIMEOUT",
+    "first_with_work",
+    "next_sentence",
+    "next_sentence_id",
+    "reserve_next_locked",
+]
 
 
 def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
@@ -73,10 +79,13 @@ def next_sentence_id(*, annotator: User, target: Target) -> tuple[Target, int | 
     read under its lock, and the sentence's id (None when nothing is open).
 
     The sentence already reserved for the annotator is kept until they label it or it
-    expires, so reloading the page never skips a sentence.
+    expires, so reloading the page never skips a sentence. An archived target hands out
+    nothing (its labels cannot change).
     """
     with transaction.atomic():
-        target = lock_target(target.pk)
+        target = lock_target(target.pk, archived_ok=True)
+        if target.is_archived:
+            return target, None
         return target, reserve_next_locked(annotator=annotator, target=target)
 
 
@@ -86,3 +95,26 @@ def next_sentence(*, annotator: User, target: Target) -> Sentence | None:
     if sentence_id is None:
         return None
     return Sentence.objects.select_related("article").filter(pk=sentence_id).first()
+
+
+def first_with_work(*, annotator: User, targets: list[Target]) -> Target | None:
+    """The first of the targets with a sentence open to the annotator, reserving nothing
+    (None when none has one): one query for their cursors, then one a target until one
+    has work, each searching from the annotator's cursor as the hand-out does."""
+    cursors = dict(
+        (target_id, (article_id, position))
+        for target_id, article_id, position in QueueCursor.objects.filter(
+            annotator_id=annotator.pk, target__in=targets
+        ).values_list("target_id", "article_id", "position")
+    )
+    now = timezone.now()
+    for target in targets:
+        start_article, start_position = cursors.get(target.pk, (0, 0))
+        params = {
+            **rule_params(annotator=annotator, target=target, now=now),
+            "start_article": start_article,
+            "start_position": start_position,
+        }
+        if sql.fetch(statements.ANY_OPEN, params):
+            return target
+    return None

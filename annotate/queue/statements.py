@@ -80,6 +80,10 @@ OPEN_IN_ORDER = f"""SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
     WHERE {_FROM_PARAMS} AND {open_to('"sentence"."id"')}
     {_IN_ORDER}"""
 
+#: Whether any sentence from %(start_article)s, %(start_position)s (the annotator's
+#: cursor) on is OPEN: where `/` sends an annotator. A read, reserving nothing.
+ANY_OPEN = f"""SELECT 1 FROM ({OPEN_IN_ORDER} LIMIT 1) "found\""""
+
 #: Reserves the first OPEN sentence from %(start_article)s, %(start_position)s (the moved
 #: cursor): find and reserve in one statement. `WHERE 1 = 1` is SQLite's required marker
 #: between INSERT ... SELECT and ON CONFLICT.
@@ -213,6 +217,7 @@ ALL = {
     "CREATE_CURSOR": CREATE_CURSOR,
     "MOVE_CURSOR": MOVE_CURSOR,
     "OPEN_IN_ORDER": OPEN_IN_ORDER,
+    "ANY_OPEN": ANY_OPEN,
     "RESERVE_FIRST_OPEN": RESERVE_FIRST_OPEN,
     "RESERVE": RESERVE,
     "RESERVE_IF_ROOM": RESERVE_IF_ROOM,

@@ -20,9 +20,18 @@ from annotate.adjudication import (
     open_count,
 )
 from annotate.corpus import sentence_neighbours
-from annotate.forms import AdjudicateForm, AdjudicationUndoForm, form_errors
-from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
+from annotate.forms import AdjudicateForm, AdjudicationUndoForm, PromoteForm, form_errors
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    AdjudicationEvent,
+    Sentence,
+    Suggestion,
+    Target,
+    TargetArchived,
+)
 from annotate.roles import require_curator
+from annotate.targets import example_promote
 from annotate.views.request import SignedInRequest
 
 SETTLED_SHOWN = 15
@@ -117,7 +126,10 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
-    change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    try:
+        change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    except TargetArchived as refused:
+        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
     return _answer(request, target, _said(change, sentence, label))
@@ -145,3 +157,28 @@ def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
     else:
         status = f"Undone: {quoted} is {change.adjudication.label} again."
     return _answer(request, target, status)
+
+
+@require_POST
+def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """Promote a settled sentence to an example of its gold label (key `e`: the newest)."""
+    require_curator(request.user, "Adjudication")
+    target = get_object_or_404(Target, pk=target_id)
+    form = PromoteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    try:
+        promoted = example_promote(target=target, sentence_id=form.cleaned_data["sentence"])
+    except Adjudication.DoesNotExist:
+        return HttpResponse(
+            "Only a settled sentence can be an example.", status=409, content_type="text/plain"
+        )
+    if not request.htmx:
+        return redirect("adjudicate", target_id=target.pk)
+    example = promoted.example
+    quoted = f"“{example.text[:60]}”"
+    if promoted.created:
+        status = f"Now an example of {example.label} in the guidelines: {quoted}"
+    else:
+        status = f"Already an example of {example.label}: {quoted}"
+    return render(request, "annotate/adjudicate.html#status", {"status": status, "oob": True})

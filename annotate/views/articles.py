@@ -25,7 +25,8 @@ def article_detail(request: SignedInRequest, article_id: int) -> HttpResponse:
     article = get_object_or_404(Article.objects.defer("body"), pk=article_id)
     targets = list(Target.objects.order_by("id"))
     target = next(
-        (t for t in targets if str(t.pk) == request.GET.get("target")), targets[0] if targets else None
+        (t for t in targets if str(t.pk) == request.GET.get("target")),
+        next((t for t in targets if not t.is_archived), None),  # the first in use
     )
     mine = dict(
         Annotation.objects.filter(

@@ -195,7 +195,6 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
     board = dashboard_for(target=target)
     context = {
         "target": target,
-        "targets": Target.objects.order_by("id").only("id", "name"),
         "board": board,
         "charts": dashboard_charts(board),
         "export_url": _export_url(request, target),

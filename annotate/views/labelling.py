@@ -11,12 +11,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import shortcuts_for, shortcuts_set
-from annotate.models import Annotation, Label, Shortcuts, Target
+from annotate.models import Annotation, Label, Shortcuts, Target, TargetArchived
 from annotate.queue.card import read_card
 from annotate.queue.loop import label_and_next, undo_and_next
 from annotate.queue.record import SentenceFull, annotation_change
-from annotate.queue.reservations import next_sentence_id
-from annotate.roles import is_annotator, is_curator
+from annotate.queue.reservations import first_with_work, next_sentence_id
+from annotate.roles import is_admin, is_annotator, is_curator
 from annotate.views.request import SignedInRequest
 
 HISTORY_LENGTH = 10
@@ -68,34 +68,43 @@ def history_context(request: SignedInRequest, target: Target) -> dict[str, objec
     }
 
 
-def _conflict(full: SentenceFull) -> HttpResponse:
+def _conflict(full: SentenceFull | TargetArchived) -> HttpResponse:
     """A refused label: 409 with the reason as text, for the page's error line."""
     return HttpResponse(" ".join(full.messages), status=409, content_type="text/plain")
 
 
+def archived_message(target: Target) -> str:
+    return TargetArchived(target).messages[0]
+
+
 @require_GET
 def label_home(request: SignedInRequest) -> HttpResponse:
-    target = Target.objects.order_by("id").first()
-    if target is None:
-        return redirect("article-list")
-    # Curators and admins who do not label land on their own work, not on a reservation.
-    if is_curator(request.user) and not is_annotator(request.user):
-        return redirect("dashboard", target_id=target.pk)
-    return redirect("label", target_id=target.pk)
+    """Where each role works: an annotator's first target with a sentence open to them
+    (else the first one, which says there is nothing left), a curator's or admin's first
+    dashboard; a page saying what to do when no target is in use."""
+    targets = list(Target.objects.in_use().order_by("id"))
+    if not targets:
+        return render(request, "annotate/no_target.html", {"can_create": is_admin(request.user)})
+    if is_annotator(request.user):
+        target = first_with_work(annotator=request.user, targets=targets) or targets[0]
+        return redirect("label", target_id=target.pk)
+    if is_curator(request.user):
+        return redirect("dashboard", target_id=targets[0].pk)
+    return render(request, "annotate/no_target.html", {"no_role": True})
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
-    if is_annotator(request.user):
+    if is_annotator(request.user) and not target.is_archived:
         target, sentence_id = next_sentence_id(annotator=request.user, target=target)
         context = {**card_context(request, target, sentence_id), **history_context(request, target)}
-    else:  # only annotators reserve sentences; others see the page without one
+    else:  # only annotators reserve sentences, and none on an archived target
         context = {
             **card_context(request, target, None),
             **history_context(request, target),
-            "read_only": NOT_AN_ANNOTATOR,
+            "read_only": archived_message(target) if target.is_archived else NOT_AN_ANNOTATOR,
         }
     if request.htmx:
         return render(request, "annotate/label.html#sentence-card", context)
@@ -119,8 +128,8 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
         )
     except Target.DoesNotExist as missing:
         raise Http404("No such target or sentence.") from missing
-    except SentenceFull as full:
-        return _conflict(full)
+    except (SentenceFull, TargetArchived) as refused:
+        return _conflict(refused)
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     if not request.htmx:
@@ -147,6 +156,8 @@ def label_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
         result = undo_and_next(annotator=request.user, target_id=target_id)
     except Target.DoesNotExist as missing:
         raise Http404("No such target.") from missing
+    except TargetArchived as refused:
+        return _conflict(refused)
     undone, following, target = result.annotation, result.next_sentence_id, result.target
     if not request.htmx:
         return redirect("label", target_id=target.pk)
@@ -171,8 +182,8 @@ def annotation_relabel(request: SignedInRequest, annotation_id: int) -> HttpResp
         annotation = annotation_change(
             annotator=request.user, annotation_id=annotation_id, label=form.cleaned_data["label"]
         ).annotation
-    except SentenceFull as full:
-        return _conflict(full)
+    except (SentenceFull, TargetArchived) as refused:
+        return _conflict(refused)
     if not request.htmx:
         return redirect("label", target_id=annotation.target_id)
     status = f"Changed to {annotation.label}: {sentence_preview(annotation.sentence.text)}"

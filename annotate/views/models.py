@@ -17,6 +17,7 @@ from annotate.forms import QueueSettingsForm
 from annotate.model_history import Score, cv_score, slice_score
 from annotate.models import ModelVersion, Target
 from annotate.roles import require_admin
+from annotate.targets import target_update
 from annotate.tasks import retrain_target
 from annotate.views.request import SignedInRequest
 
@@ -100,7 +101,6 @@ def _context(
     rows = [version_row(v, target) for v in ModelVersion.objects.filter(target=target)[:20]]
     return {
         "target": target,
-        "targets": Target.objects.order_by("id"),
         "tasks": tasks,
         # The newest task says what the page is waiting for, or how the last retrain ended;
         # the fragment polls only while a task is unfinished, so it stops once it is done.
@@ -139,6 +139,7 @@ def queue_settings(request: SignedInRequest, target_id: int) -> HttpResponse:
     form = QueueSettingsForm(request.POST, instance=target)
     if not form.is_valid():
         return render(request, "annotate/models.html", _context(request, target, form), status=400)
-    form.save()
+    # Under the target's lock, as every label (a new overlap drops the search cursors).
+    target_update(target_id=target.pk, values=form.cleaned_data)
     messages.success(request, "Queue settings saved; they apply to the next sentence handed out.")
     return redirect("models", target_id=target.pk)

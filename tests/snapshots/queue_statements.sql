@@ -47,6 +47,17 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
     ORDER BY "sentence"."article_id", "sentence"."position"
 
+-- ANY_OPEN
+SELECT 1 FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+    WHERE "sentence"."article_id" >= %(start_article)s
+    AND NOT ("sentence"."article_id" = %(start_article)s AND "sentence"."position" < %(start_position)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
+        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+        AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
+        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found"
+
 -- RESERVE_FIRST_OPEN
 INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
 SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
@@ -187,13 +198,13 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- LOCK_TARGET
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
 
 -- LOCK_TARGET_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
 
 -- TARGET_AND_SENTENCE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence"
 FROM "annotate_target" "t"
@@ -203,7 +214,7 @@ LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_ve
 WHERE "t"."id" = %(target)s
 
 -- TARGET_AND_SENTENCE_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence"
 FROM "annotate_target" "t"
