@@ -28,6 +28,7 @@ from django.utils import timezone
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_process import process_figures
 from annotate.duplicate_groups import last_scan, units_of
+from annotate.evaluation import fast_counts
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -118,6 +119,9 @@ class Summary:
     reliability: Reliability | None = None
     # The last duplicate scan's figures (annotate.duplicate_groups.ScanResult) it rests on.
     duplicates: dict[str, Any] | None = None
+    # Per annotator [timed labels, faster than min_ms] with the minimum they were counted
+    # at (annotate.evaluation); None in a summary stored before it had them.
+    speed: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -255,6 +259,13 @@ def compute(*, target: Target) -> TargetSummary:
         "distribution": asdict(distribution),
         "by_source": {k: asdict(v) for k, v in by_source.items()},
         "median_ms": {str(k): v for k, v in median_spent_ms(target=target).items()},
+        # Labels faster than the target's minimum, per annotator (annotate/evaluation.py).
+        "speed": {
+            "min_ms": target.min_label_ms,
+            "counts": {
+                str(k): list(v) for k, v in fast_counts(target=target, min_ms=target.min_label_ms).items()
+            },
+        },
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
         "reliability": figures.reliability.as_dict(),
     }
@@ -316,6 +327,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         process=data.get("process"),
         reliability=Reliability.from_dict(data["reliability"]) if data.get("reliability") else None,
         duplicates=data.get("duplicates"),
+        speed=data.get("speed"),
         recomputing=recomputing,
     )
 
