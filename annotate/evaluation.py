@@ -30,6 +30,7 @@ import datetime
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -39,6 +40,9 @@ from django.utils import timezone
 from annotate.models import STANCE_LABELS, Annotation, AnnotatorTally, EvaluationPause, Label, Target
 from annotate.queue import sql
 from annotate.queue.locks import lock_target
+
+if TYPE_CHECKING:
+    from annotate.summary import Summary
 
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = 1.959963984540054
@@ -222,12 +226,9 @@ def fast_counts(
 
 
 def _speed(
-    *, target: Target, annotator_id: int | None
+    *, target: Target, annotator_id: int | None, summary: Summary | None
 ) -> tuple[dict[int, float], dict[int, tuple[int, int]] | None]:
     """Medians and fast counts from the summary (None: not computed yet)."""
-    from annotate.summary import summary_for  # the summary imports this module
-
-    summary = summary_for(target=target)
     if summary is None:
         return {}, None
     stored = summary.speed
@@ -238,8 +239,15 @@ def _speed(
     return summary.median_ms, counts
 
 
-def evaluations(*, target: Target, annotator_id: int | None = None) -> list[AnnotatorEvaluation]:
-    """Every annotator with a label on the target (or one), most answers first."""
+def evaluations(
+    *, target: Target, annotator_id: int | None = None, summary: Summary | Literal[False] | None = False
+) -> list[AnnotatorEvaluation]:
+    """Every annotator with a label on the target (or one), most answers first. `summary`
+    is the target's summary when the caller has read it already (None: there is none yet)."""
+    if summary is False:
+        from annotate.summary import summary_for  # the summary imports this module
+
+        summary = summary_for(target=target)
     tallies = AnnotatorTally.objects.filter(target=target).select_related("annotator")
     if annotator_id is not None:
         tallies = tallies.filter(annotator_id=annotator_id)
@@ -251,7 +259,7 @@ def evaluations(*, target: Target, annotator_id: int | None = None) -> list[Anno
             target=target, **({"annotator_id": annotator_id} if annotator_id is not None else {})
         )
     }
-    medians, counts = _speed(target=target, annotator_id=annotator_id)
+    medians, counts = _speed(target=target, annotator_id=annotator_id, summary=summary)
     found = []
     for tally in tallied:
         mine = answers.get(tally.annotator_id) or Answers()
@@ -315,3 +323,40 @@ def evaluation_lift(*, curator: User, annotator: User, target: Target) -> Evalua
             defaults={"paused_at": None, "lifted_at": timezone.now(), "lifted_by": curator},
         )
     return pause
+
+
+@dataclass(frozen=True)
+class Answer:
+    sentence_id: int
+    text: str
+    given: str
+    gold: str
+    spent_ms: int | None
+    created_at: datetime.datetime
+
+    @property
+    def correct(self) -> bool:
+        return self.given == self.gold
+
+
+#: One annotator's answers, newest first.
+ANSWER_ROWS = """SELECT "a"."sentence_id", "s"."text", "a"."label", "g"."label", "a"."spent_ms", "a"."created_at"
+FROM "annotate_evaluationitem" "e"
+JOIN "annotate_adjudication" "g" ON "g"."id" = "e"."adjudication_id"
+JOIN "annotate_annotation" "a" ON "a"."target_id" = "e"."target_id" AND "a"."sentence_id" = "e"."sentence_id"
+    AND "a"."created_at" >= "e"."created_at"
+JOIN "annotate_sentence" "s" ON "s"."id" = "e"."sentence_id"
+WHERE "e"."target_id" = %(target)s AND "a"."annotator_id" = %(annotator)s
+ORDER BY "a"."created_at" DESC, "a"."id" DESC
+LIMIT %(limit)s"""
+
+
+def recent_answers(*, target: Target, annotator_id: int, limit: int = 50) -> list[Answer]:
+    """The annotator's newest answers to evaluation items, with the gold label (one query)."""
+    rows = sql.fetch(ANSWER_ROWS, {"target": target.pk, "annotator": annotator_id, "limit": limit})
+    found = []
+    for sentence_id, text, given, gold, spent_ms, created_at in rows:
+        # The raw row's datetime through the ORM's converters (naive text on SQLite).
+        created = sql.instance(Annotation, ["created_at"], [created_at]).created_at
+        found.append(Answer(sentence_id, text, given, gold, spent_ms, created))
+    return found

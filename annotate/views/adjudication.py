@@ -20,7 +20,8 @@ from annotate.adjudication import (
     open_count,
 )
 from annotate.corpus import sentence_neighbours
-from annotate.forms import AdjudicateForm, AdjudicationUndoForm, form_errors
+from annotate.evaluation_items import NotSettled, evaluation_item_toggle, evaluation_sentence_ids
+from annotate.forms import AdjudicateForm, AdjudicationUndoForm, EvaluationToggleForm, form_errors
 from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest
@@ -77,7 +78,11 @@ def _settled(target: Target) -> dict[str, object]:
     histories = gold_histories(
         target=target, sentence_ids=[a.sentence_id for a in recent], per_sentence=HISTORY_SHOWN
     )
-    rows = [(adjudication, histories.get(adjudication.sentence_id, [])) for adjudication in recent]
+    marked = evaluation_sentence_ids(target=target, sentence_ids=[a.sentence_id for a in recent])
+    rows = [
+        (adjudication, histories.get(adjudication.sentence_id, []), adjudication.sentence_id in marked)
+        for adjudication in recent
+    ]
     return {"target": target, "settled": rows, "change_labels": STANCE_LABELS}
 
 
@@ -144,4 +149,24 @@ def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
         status = f"Undone: {quoted} is unsettled again, back among the disagreements."
     else:
         status = f"Undone: {quoted} is {change.adjudication.label} again."
+    return _answer(request, target, status)
+
+
+@require_POST
+def adjudicate_evaluation(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """Mark a settled sentence as an evaluation item, or unmark it (`e`: the newest settled)."""
+    require_curator(request.user, "Adjudication")
+    target = get_object_or_404(Target, pk=target_id)
+    form = EvaluationToggleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
+    try:
+        item = evaluation_item_toggle(curator=request.user, target=target, sentence=sentence)
+    except NotSettled as refused:
+        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+    if not request.htmx:
+        return redirect("adjudicate", target_id=target.pk)
+    quoted = f"“{sentence.text[:60]}”"
+    status = f"Evaluation item: {quoted}" if item else f"No longer an evaluation item: {quoted}"
     return _answer(request, target, status)

@@ -10,7 +10,7 @@
   var CODES = {
     Digit1: "1", Digit2: "2", Digit3: "3", Numpad1: "1", Numpad2: "2", Numpad3: "3",
     KeyS: "s", Enter: "Enter", NumpadEnter: "Enter", KeyZ: "z", Backspace: "Backspace",
-    KeyG: "g", Slash: "?"
+    KeyG: "g", KeyE: "e", Slash: "?"
   };
 
   // The annotator's setting (WCAG 2.1.4): "keys" (single keys), "alt" (only with Alt
@@ -25,7 +25,7 @@
     var mode = shortcuts();
     document.querySelectorAll("[data-key]").forEach(function (element) {
       var key = element.getAttribute("data-key");
-      var keys = key === "z" ? ["Z", "Backspace"] : [key === "s" ? "S" : key];
+      var keys = key === "z" ? ["Z", "Backspace"] : [key === "s" || key === "e" ? key.toUpperCase() : key];
       if (mode === "off") element.removeAttribute("aria-keyshortcuts");
       else element.setAttribute("aria-keyshortcuts", keys.map(function (k) {
         return mode === "alt" ? "Alt+" + k : k;
@@ -74,6 +74,9 @@
       handled = press('#label-form [data-key="' + KEYS[key] + '"]');
     } else if (key === "z" || key === "Z" || key === "Backspace") {
       handled = press("#undo-form button");
+    } else if (key === "e" || key === "E") {
+      // The adjudication page's evaluation-item toggle (the labelling page has none).
+      handled = press("#evaluation-form button");
     } else if (key === "?") {
       toggle("keymap");
       handled = true;
