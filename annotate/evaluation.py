@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from annotate.models import STANCE_LABELS, Annotation, AnnotatorTally, EvaluationPause, Label, Target
@@ -248,29 +248,32 @@ def evaluations(
         from annotate.summary import summary_for  # the summary imports this module
 
         summary = summary_for(target=target)
-    tallies = AnnotatorTally.objects.filter(target=target).select_related("annotator")
+    # The tallies with each annotator's name and pause, in one query.
+    pause = EvaluationPause.objects.filter(target=target, annotator_id=OuterRef("annotator_id"))
+    tallies = (
+        AnnotatorTally.objects.filter(target=target)
+        .annotate(
+            username=F("annotator__username"),
+            paused_at=Subquery(pause.values("paused_at")[:1]),
+            lifted_at=Subquery(pause.values("lifted_at")[:1]),
+        )
+        .values_list("annotator_id", "username", "labels", "skips", "paused_at", "lifted_at")
+    )
     if annotator_id is not None:
         tallies = tallies.filter(annotator_id=annotator_id)
     tallied = list(tallies)
     answers = answers_by_annotator(target=target, annotator_id=annotator_id)
-    pauses = {
-        pause.annotator_id: pause
-        for pause in EvaluationPause.objects.filter(
-            target=target, **({"annotator_id": annotator_id} if annotator_id is not None else {})
-        )
-    }
     medians, counts = _speed(target=target, annotator_id=annotator_id, summary=summary)
     found = []
-    for tally in tallied:
-        mine = answers.get(tally.annotator_id) or Answers()
-        pause = pauses.get(tally.annotator_id)
-        timed_fast = None if counts is None else counts.get(tally.annotator_id, (0, 0))
+    for annotator, username, labels, skips, paused_at, lifted_at in tallied:
+        mine = answers.get(annotator) or Answers()
+        timed_fast = None if counts is None else counts.get(annotator, (0, 0))
         found.append(
             AnnotatorEvaluation(
-                annotator_id=tally.annotator_id,
-                username=tally.annotator.get_username(),
-                labels=tally.labels,
-                skips=tally.skips,
+                annotator_id=annotator,
+                username=username,
+                labels=labels,
+                skips=skips,
                 answered=mine.answered,
                 correct=mine.correct,
                 skipped=mine.skipped,
@@ -280,9 +283,9 @@ def evaluations(
                 recent=mine.recent,
                 recent_correct=mine.recent_correct,
                 flagged=is_flagged(mine, target=target),
-                paused=pause is not None and pause.paused_at is not None,
-                lifted_at=pause.lifted_at if pause else None,
-                median_ms=medians.get(tally.annotator_id),
+                paused=paused_at is not None,
+                lifted_at=lifted_at,
+                median_ms=medians.get(annotator),
                 timed=None if timed_fast is None else timed_fast[0],
                 fast=None if timed_fast is None else timed_fast[1],
                 min_label_ms=target.min_label_ms,

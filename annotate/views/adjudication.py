@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,9 +21,17 @@ from annotate.adjudication import (
     open_count,
 )
 from annotate.corpus import sentence_neighbours
-from annotate.evaluation_items import NotSettled, evaluation_item_toggle, evaluation_sentence_ids
+from annotate.evaluation_items import NotSettled, evaluation_item_toggle
 from annotate.forms import AdjudicateForm, AdjudicationUndoForm, EvaluationToggleForm, form_errors
-from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    AdjudicationEvent,
+    EvaluationItem,
+    Sentence,
+    Suggestion,
+    Target,
+)
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest
 
@@ -73,14 +82,14 @@ def _settled(target: Target) -> dict[str, object]:
     recent = list(
         Adjudication.objects.filter(target=target)
         .select_related("sentence", "curator")
+        .annotate(evaluation=Exists(EvaluationItem.objects.filter(adjudication=OuterRef("pk"))))
         .order_by("-updated_at", "-id")[:SETTLED_SHOWN]
     )
     histories = gold_histories(
         target=target, sentence_ids=[a.sentence_id for a in recent], per_sentence=HISTORY_SHOWN
     )
-    marked = evaluation_sentence_ids(target=target, sentence_ids=[a.sentence_id for a in recent])
     rows = [
-        (adjudication, histories.get(adjudication.sentence_id, []), adjudication.sentence_id in marked)
+        (adjudication, histories.get(adjudication.sentence_id, []), adjudication.evaluation)
         for adjudication in recent
     ]
     return {"target": target, "settled": rows, "change_labels": STANCE_LABELS}
