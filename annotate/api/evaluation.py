@@ -87,7 +87,9 @@ class AnnotatorEvaluationView(APIView):
     permission_classes = [IsCurator]
 
     @extend_schema(
-        summary="One annotator against evaluation items (curators)", responses=AnnotatorEvaluationsSerializer
+        summary="One annotator against evaluation items (curators)",
+        operation_id="targets_annotator_retrieve",
+        responses=AnnotatorEvaluationsSerializer,
     )
     def get(self, request: Request, target_id: str, annotator_id: str) -> Response:
         target = get_object_or_404(Target, pk=int(target_id))
