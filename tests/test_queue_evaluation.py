@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.adjudication import adjudication_record
+from annotate.adjudication import adjudication_record, adjudication_undo
 from annotate.evaluation_items import evaluation_item_toggle, evaluation_items_mark
-from annotate.models import Annotation, EvaluationItem, Label
+from annotate.models import Annotation, EvaluationItem, Label, QueueCursor
 from annotate.queue.card import read_card
 from annotate.queue.evaluation import is_evaluation_place, shuffle_for
 from annotate.queue.loop import label_and_next
 from annotate.queue.record import annotation_record
 from annotate.queue.reservations import next_sentence_id
-from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory
+from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory, api_client
 from tests.test_views_labelling import HTMX, LABEL_ACTION_MAX_QUERIES, current_id, label_url, submit_url
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,24 @@ def test_the_ordinary_orders_never_hand_out_an_evaluation_item_even_with_room(hu
     shown = stream(annotator, huawei, 10)
 
     assert shown == [s.pk for s in sentences[3:]]
+    # Its search cursor passed them as finished, so no later search walks them again.
+    cursor = QueueCursor.objects.get(annotator=annotator, target=huawei)
+    assert (cursor.article_id, cursor.position) > (sentences[0].article_id, sentences[2].position)
+
+
+@pytest.mark.parametrize("order", ["uncertainty", "mix"])
+def test_the_uncertainty_and_random_orders_never_hand_out_an_evaluation_item_either(huawei, order):
+    sentences = corpus(8)
+    for sentence in sentences:
+        SuggestionFactory(sentence=sentence, target=huawei, confidence=0.4 + sentence.position / 100)
+    huawei.refresh_from_db()
+    huawei.overlap, huawei.evaluation_rate, huawei.queue_order, huawei.random_share = 3, 0, order, 1.0
+    huawei.save()
+    settle_as_items(huawei, sentences[:3])  # the least confident, each with room for a third label
+
+    shown = stream(UserFactory(role="annotator"), huawei, 10)
+
+    assert sorted(shown) == sorted(s.pk for s in sentences[3:])
 
 
 def test_with_no_item_left_for_the_annotator_an_evaluation_place_gets_an_ordinary_sentence(huawei):
@@ -229,3 +247,29 @@ def test_a_label_action_that_hands_out_an_evaluation_item_takes_no_more_queries(
             submit_url(huawei), {"sentence": following, "label": "pro", "spent_ms": 900}, **HTMX
         )
     assert response.status_code == 200
+
+
+def test_undoing_an_item_first_settle_hands_it_out_again_to_those_who_passed_it(huawei):
+    huawei.overlap, huawei.evaluation_rate = 3, 0
+    huawei.save()
+    sentences = corpus(4)
+    curator = settle_as_items(huawei, sentences[:1])
+    annotator = UserFactory(role="annotator")
+    stream(annotator, huawei, 3)  # passes the item, ends holding nothing new
+
+    adjudication_undo(curator=curator, sentence=sentences[0], target=huawei)
+
+    assert not EvaluationItem.objects.exists()
+    assert stream(annotator, huawei, 1) == [sentences[0].pk]
+
+
+def test_the_api_shows_an_annotator_no_suggestion_for_an_evaluation_item(huawei, annotator):
+    item, other = corpus(2)
+    SuggestionFactory(sentence=item, target=huawei)
+    SuggestionFactory(sentence=other, target=huawei)
+    settle_as_items(huawei, [item])
+    api = api_client(annotator)
+    assert api.get(f"/api/suggestions/?sentence={item.pk}").json()["results"] == []
+    assert len(api.get(f"/api/suggestions/?sentence={other.pk}").json()["results"]) == 1
+    suggestion = item.suggestions.get()
+    assert api.get(f"/api/suggestions/{suggestion.pk}/").status_code == 404
