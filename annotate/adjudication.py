@@ -27,11 +27,13 @@ from annotate.models import (
     AdjudicationEvent,
     Annotation,
     DisagreementCount,
+    EvaluationItem,
     Label,
     Sentence,
     SentenceTally,
     Target,
 )
+from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 
 
@@ -146,7 +148,13 @@ def adjudication_undo(
             adjudication.save(update_fields=["label", "curator", "updated_at"])
             after: Adjudication | None = adjudication
         else:
+            # The cascade removes its evaluation item too: the sentence may need labels
+            # again, so searches that passed it as one must see it (the one lock order:
+            # the cursors come after the adjudication's row).
+            was_item = EvaluationItem.objects.filter(adjudication=adjudication).exists()
             adjudication.delete()
+            if was_item:
+                rewind_cursors_locked(target=target, sentence=sentence)
             after = None
         event = _event(
             sentence=sentence,

@@ -23,6 +23,7 @@ from annotate.corpus import (
     article_import_one,
     content_hash,
 )
+from annotate.evaluation_items import evaluation_items_mark, evaluation_items_unmark
 from annotate.models import (
     UNKNOWN_LICENCE,
     Adjudication,
@@ -301,13 +302,39 @@ class AdjudicationAdmin(admin.ModelAdmin):
     saving here settles or changes one as the curator signed in, and none is deleted here
     (the adjudication page's undo takes one back, with its event)."""
 
-    list_display = ["sentence", "target", "label", "curator", "updated_at"]
+    list_display = ["sentence", "target", "label", "curator", "updated_at", "is_evaluation_item"]
     list_filter = ["target", "label", "curator"]
     search_fields = ["sentence__text", "curator__username"]
     list_select_related = ["sentence", "target", "curator"]
     raw_id_fields = ["sentence"]
     fields = ["sentence", "target", "label", "curator", "created_at", "updated_at", "history"]
     readonly_fields = ["curator", "created_at", "updated_at", "history"]
+    actions = ["mark_evaluation_items", "unmark_evaluation_items"]
+
+    @admin.action(description="Mark as evaluation items")
+    def mark_evaluation_items(self, request: HttpRequest, queryset: QuerySet[Adjudication]) -> None:
+        if not isinstance(request.user, User):
+            raise PermissionDenied
+        marked = already = 0
+        by_target: dict[int, list[int]] = {}
+        for target_id, sentence_id in queryset.values_list("target_id", "sentence_id"):
+            by_target.setdefault(target_id, []).append(sentence_id)
+        for target in Target.objects.filter(pk__in=list(by_target)).order_by("pk"):  # the lock order
+            done = evaluation_items_mark(
+                curator=request.user, target=target, sentence_ids=by_target[target.pk]
+            )
+            marked, already = marked + done.marked, already + done.already
+        self.message_user(request, f"Marked {marked} evaluation items ({already} were already).")
+
+    @admin.action(description="Unmark as evaluation items")
+    def unmark_evaluation_items(self, request: HttpRequest, queryset: QuerySet[Adjudication]) -> None:
+        unmarked = 0
+        by_target: dict[int, list[int]] = {}
+        for target_id, sentence_id in queryset.values_list("target_id", "sentence_id"):
+            by_target.setdefault(target_id, []).append(sentence_id)
+        for target in Target.objects.filter(pk__in=list(by_target)).order_by("pk"):
+            unmarked += evaluation_items_unmark(target=target, sentence_ids=by_target[target.pk]).unmarked
+        self.message_user(request, f"Unmarked {unmarked} evaluation items.")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Adjudication | None = None) -> list[str]:
         # A gold label belongs to its sentence and target: only the label changes.
@@ -332,6 +359,14 @@ class AdjudicationAdmin(admin.ModelAdmin):
         obj.pk, obj.curator_id = saved.pk, saved.curator_id
         obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
         obj._state.adding, obj._state.db = False, saved._state.db
+
+    @admin.display(description="Evaluation item", boolean=True)
+    def is_evaluation_item(self, adjudication: Adjudication) -> bool:
+        return getattr(adjudication, "evaluation_item_id", None) is not None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Adjudication]:
+        # Whether each row is an evaluation item, in the list's one query.
+        return super().get_queryset(request).annotate(evaluation_item_id=models.F("evaluation_item__id"))
 
     @admin.display(description="Gold history (newest first)")
     def history(self, adjudication: Adjudication) -> SafeString:

@@ -34,7 +34,19 @@ class QueueSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Target
-        fields = ["overlap", "queue_order", "uncertainty_measure", "random_share", "control_share"]
+        fields = [
+            "overlap",
+            "queue_order",
+            "uncertainty_measure",
+            "random_share",
+            "control_share",
+            "evaluation_rate",
+            "evaluation_onboarding",
+            "min_label_ms",
+            "evaluation_threshold",
+            "evaluation_min_items",
+            "evaluation_pause",
+        ]
 
 
 class AdjudicateForm(forms.Form):
@@ -50,6 +62,10 @@ class AdjudicationUndoForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     # The newest history event the page showed for the sentence: a newer one refuses.
     seen_event = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+class EvaluationToggleForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ShortcutsForm(forms.Form):

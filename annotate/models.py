@@ -107,6 +107,32 @@ class Target(models.Model):
     active_version = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Evaluation items (annotate/evaluation.py): settled sentences mixed into every
+    # annotator's stream to measure them against the gold label.
+    evaluation_rate = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Share of each annotator's sentences that are evaluation items (after onboarding).",
+    )
+    evaluation_onboarding = models.PositiveIntegerField(
+        default=0, help_text="Each annotator's first N sentences are evaluation items (0: none)."
+    )
+    min_label_ms = models.PositiveIntegerField(
+        default=1500, help_text="Labels faster than this many milliseconds are counted as too fast."
+    )
+    evaluation_threshold = models.FloatField(
+        default=0.7,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="An annotator below this accuracy on evaluation items is flagged to curators.",
+    )
+    evaluation_min_items = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="Evaluation items an annotator must have answered before they can be flagged.",
+    )
+    evaluation_pause = models.BooleanField(
+        default=False, help_text="Pause a flagged annotator's queue until a curator lifts it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TargetQuerySet.as_manager()
@@ -546,6 +572,57 @@ class AdjudicationEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The gold label history is append-only.")
+
+
+class EvaluationItem(models.Model):
+    """A settled sentence a curator chose to test annotators on: its gold label is its
+    adjudication's, and it goes when the adjudication does (an undo of the first settle).
+
+    Target and sentence repeat the adjudication's, so the queue finds a sentence's item by
+    one index seek (annotate/queue/rule.py).
+    """
+
+    adjudication = models.OneToOneField(
+        Adjudication, on_delete=models.CASCADE, related_name="evaluation_item"
+    )
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="evaluation_items")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="evaluation_items")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target_id", "sentence_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "sentence"], name="evaluation_item_one_per_sentence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: evaluation item {self.sentence_id}"
+
+
+class EvaluationPause(models.Model):
+    """An annotator's standing against the evaluation items of a target: paused (their
+    queue hands out nothing) and when a curator last lifted a flag or pause. Only answers
+    given after the last lift count toward a new flag. No row: never paused or lifted."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annotator", "target"], name="evaluation_pause_one_per_annotator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "paused" if self.paused_at else "not paused"
+        return f"{self.annotator_id} on {self.target_id}: {state}"
 
 
 class QueueCursor(models.Model):

@@ -29,6 +29,7 @@ from annotate.aggregation import article_gold_counts
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
+from annotate.evaluation import fast_counts
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -134,6 +135,9 @@ class Summary:
     # The duplicate groups in the database and the split units they made, for the card
     # (annotate.card_figures.DuplicateGroups as a dict); None in a summary stored before.
     duplicate_groups: dict[str, Any] | None = None
+    # Per annotator [timed labels, faster than min_ms] with the minimum they were counted
+    # at (annotate.evaluation); None in a summary stored before it had them.
+    speed: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -286,6 +290,13 @@ def compute(*, target: Target) -> TargetSummary:
         "distribution": asdict(distribution),
         "by_source": {k: asdict(v) for k, v in by_source.items()},
         "median_ms": {str(k): v for k, v in median_spent_ms(target=target).items()},
+        # Labels faster than the target's minimum, per annotator (annotate/evaluation.py).
+        "speed": {
+            "min_ms": target.min_label_ms,
+            "counts": {
+                str(k): list(v) for k, v in fast_counts(target=target, min_ms=target.min_label_ms).items()
+            },
+        },
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
         "reliability": figures.reliability.as_dict(),
     }
@@ -354,6 +365,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         reliability=Reliability.from_dict(data["reliability"]) if data.get("reliability") else None,
         duplicates=data.get("duplicates"),
         duplicate_groups=data.get("duplicate_groups"),
+        speed=data.get("speed"),
         recomputing=recomputing,
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, labelling, models, targets
+from annotate.views import adjudication, articles, evaluation, labelling, models, targets
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download
 
@@ -40,9 +40,22 @@ urlpatterns = [
     path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("adjudicate/<id:target_id>/undo/", adjudication.adjudicate_undo, name="adjudicate-undo"),
     path("adjudicate/<id:target_id>/example/", adjudication.adjudicate_example, name="adjudicate-example"),
+    path(
+        "adjudicate/<id:target_id>/evaluation/",
+        adjudication.adjudicate_evaluation,
+        name="adjudicate-evaluation",
+    ),
     path("dashboard/<id:target_id>/", dashboard_page, name="dashboard"),
     path("dashboard/<id:target_id>/summary/", dashboard_summary, name="dashboard-summary"),
     path("dashboard/<id:target_id>/recompute/", dashboard_recompute, name="dashboard-recompute"),
+    path(
+        "dashboard/<id:target_id>/annotators/<id:annotator_id>/", evaluation.annotator_page, name="annotator"
+    ),
+    path(
+        "dashboard/<id:target_id>/annotators/<id:annotator_id>/lift/",
+        evaluation.annotator_lift,
+        name="annotator-lift",
+    ),
     path("models/<id:target_id>/", models.model_page, name="models"),
     path("models/<id:target_id>/retrain/", models.model_retrain, name="model-retrain"),
     path("models/<id:target_id>/queue/", models.queue_settings, name="queue-settings"),

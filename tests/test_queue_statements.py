@@ -60,13 +60,14 @@ def every_parameter(*, annotator, target, sentence, version) -> dict[str, object
         "suggestion_shown": True,
         "around": 2,
         "today": sql.moment(start_of_day()),
+        "shuffle": 7,
     }
 
 
 #: Aliases of the tables a statement must not read whole (SQLite's plan names the alias).
 TABLE_ALIASES = {
     "mine", "label", "held", "own", "live", "labelled", "sentence", "last", "s", "x", "a", "sg",
-    "t", "today", "done", "annotate_queuecursor", "annotate_assignment", "annotate_annotation",
+    "t", "today", "done", "ev", "item", "pause", "annotate_queuecursor", "annotate_assignment", "annotate_annotation",
 }  # fmt: skip
 #: Statements that hand out the first sentence of an order: they must walk an index in
 #: that order and stop, not sort what they found.

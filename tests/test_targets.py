@@ -311,7 +311,7 @@ def test_a_curator_promotes_a_settled_sentence_to_an_example_of_its_gold_label(c
     assert huawei.examples.count() == 1
     html = client.get(reverse("adjudicate", args=[huawei.pk])).content.decode()
     assert "“Huawei is a trusted partner.”</dt>" in html  # in the guidelines from now on
-    assert 'id="example-form"' in html and 'data-key="e"' in html
+    assert 'id="example-form"' in html and 'data-key="x"' in html
 
 
 def test_an_unsettled_sentence_cannot_be_promoted(curator, huawei):

@@ -14,7 +14,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from annotate.api import views
+from annotate.api import evaluation, views
 from annotate.api.errors import not_found
 
 app_name = "api"
@@ -36,6 +36,22 @@ swagger = csp_update({"style-src": [UNSAFE_INLINE]})(
 
 urlpatterns = [
     *router.urls,
+    # Ids of at most 18 digits, so they fit a 64-bit column (a longer one is a 404).
+    re_path(
+        r"^targets/(?P<target_id>[0-9]{1,18})/annotators/$",
+        evaluation.AnnotatorEvaluationsView.as_view(),
+        name="target-annotators",
+    ),
+    re_path(
+        r"^targets/(?P<target_id>[0-9]{1,18})/annotators/(?P<annotator_id>[0-9]{1,18})/$",
+        evaluation.AnnotatorEvaluationView.as_view(),
+        name="target-annotator",
+    ),
+    re_path(
+        r"^targets/(?P<target_id>[0-9]{1,18})/annotators/(?P<annotator_id>[0-9]{1,18})/lift/$",
+        evaluation.AnnotatorLiftView.as_view(),
+        name="target-annotator-lift",
+    ),
     path("export/", views.ExportView.as_view(), name="export"),
     path("tokens/", views.TokenView.as_view(), name="tokens"),
     path("import-tasks/<str:task_id>/", views.ImportTaskView.as_view(), name="import-task"),

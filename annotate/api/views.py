@@ -35,7 +35,7 @@ from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.models import Annotation, Article, ModelVersion, Sentence, Suggestion, Target
+from annotate.models import Annotation, Article, EvaluationItem, ModelVersion, Sentence, Suggestion, Target
 from annotate.queue.record import (
     NoSuggestionToAccept,
     SentenceFull,
@@ -441,16 +441,26 @@ class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             return active
         if query.get("sentence") is None:
             raise PermissionDenied("Annotators see one sentence's suggestions at a time: add ?sentence=<id>.")
+        # Evaluation items are shown without a suggestion, as the control set is.
+        active = active.exclude(Exists(_evaluation_item))
         shown = [s.pk for s in active if not in_control_set(target=s.target, sentence_id=s.sentence_id)]
         return active.filter(pk__in=shown)
 
     def get_object(self) -> Suggestion:
         suggestion = super().get_object()
-        if not is_curator(self.request.user) and in_control_set(
-            target=suggestion.target, sentence_id=suggestion.sentence_id
+        if not is_curator(self.request.user) and (
+            in_control_set(target=suggestion.target, sentence_id=suggestion.sentence_id)
+            or EvaluationItem.objects.filter(
+                target_id=suggestion.target_id, sentence_id=suggestion.sentence_id
+            ).exists()
         ):
             raise NotFound("No suggestion is shown for this sentence.")
         return suggestion
+
+
+_evaluation_item = EvaluationItem.objects.filter(
+    target_id=OuterRef("target_id"), sentence_id=OuterRef("sentence_id")
+)
 
 
 @extend_schema_view(

@@ -12,14 +12,19 @@ Read the package in this order:
                      sentence read with it)
     cursors.py       where each annotator's searches start, and the rewinds when a sentence opens
     orders.py        in order, uncertainty (least confident, margin, entropy) and mix
+    evaluation.py    the evaluation mix: which places of an annotator's stream are evaluation
+                     items (onboarding, then a seeded share), and reserving the next item
     reservations.py  holding the shown sentence; handing out the next one
     record.py        writing a label and its history (create, repeat, relabel, skip, undo)
     card.py          what the card shows, read in one statement after the commit
     loop.py          label_and_next / undo_and_next: one transaction each
     sql.py           running a statement; raw rows to model instances through the ORM's converters
 
-What the card shows as a suggestion (the control set) is `suggestions.in_control_set`; the
-progress counts are `annotate/progress.py`'s, read in the card's statement.
+What the card shows as a suggestion (the control set) is `suggestions.in_control_set`;
+an evaluation item never shows one (card.suggestion_to_show). The progress counts are
+`annotate/progress.py`'s, read in the card's statement. Marking and unmarking evaluation
+items (annotate/evaluation_items.py) and lifting a pause (annotate/evaluation.py) take
+step 1 below too.
 
 LOCK ORDER — one order for every path that changes labels or reservations (label and
 relabel from the card, relabel from the history panel, skip, undo, the API's label, relabel

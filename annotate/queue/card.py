@@ -2,7 +2,7 @@
 
 The card is read after every label: the sentence, the sentences around it in its article,
 the article's title and source, the suggestion shown (the active model's, unless the
-sentence is in the control set), and the annotator's progress counts. As ORM queries that
+sentence is in the control set or an evaluation item), and the annotator's progress counts. As ORM queries that
 was four round trips and ~2 ms of query building a label; as one statement it is one.
 """
 
@@ -26,10 +26,13 @@ class Suggested:
     confidence: float
 
 
-def suggestion_to_show(*, target: Target, sentence_id: int, suggested: Suggested | None) -> Suggested | None:
+def suggestion_to_show(
+    *, target: Target, sentence_id: int, suggested: Suggested | None, evaluation: bool = False
+) -> Suggested | None:
     """The suggestion the annotator is shown: the active model's, unless the sentence is in
-    the control set (shown without one, to measure anchoring)."""
-    if suggested is None or in_control_set(target=target, sentence_id=sentence_id):
+    the control set (shown without one, to measure anchoring) or an evaluation item (the
+    annotator is measured, not the model)."""
+    if suggested is None or evaluation or in_control_set(target=target, sentence_id=sentence_id):
         return None
     return suggested
 
@@ -70,7 +73,9 @@ def read_card(*, annotator: User, target: Target, sentence_id: int | None, aroun
         if sentence.pk == sentence_id:
             sentence.article = article
             suggested = None if row[8] is None else Suggested(label=row[8], confidence=row[9])
-            card.suggestion = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=suggested)
+            card.suggestion = suggestion_to_show(
+                target=target, sentence_id=sentence.pk, suggested=suggested, evaluation=bool(row[12])
+            )
             card.sentence = sentence
         elif card.sentence is None:
             card.before.append(sentence)

@@ -23,10 +23,13 @@ from annotate.queue import sql, statements
 
 @dataclass(frozen=True)
 class Cursors:
-    """The annotator's cursors after moving up, and their live reservation."""
+    """The annotator's cursors after moving up, their live reservation, their labels and
+    skips so far, and whether their queue is paused."""
 
     in_order: tuple[int, int]
     reserved: int | None
+    done: int
+    paused: bool
     ranked_version_id: int | None
     ranked_measure: str
     ranked_score: float | None
@@ -39,8 +42,8 @@ def move_cursor_locked(params: dict[str, object]) -> Cursors:
     if not moved:
         sql.fetch(statements.CREATE_CURSOR, params)
         moved = sql.fetch(statements.MOVE_CURSOR, params)
-    article_id, position, reserved, *ranked = moved[0]
-    return Cursors((article_id, position), reserved, *ranked)
+    article_id, position, reserved, done, paused, *ranked = moved[0]
+    return Cursors((article_id, position), reserved, done, bool(paused), *ranked)
 
 
 def move_ranked_cursor_locked(

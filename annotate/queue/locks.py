@@ -41,12 +41,14 @@ def lock_target(target_id: int, *, archived_ok: bool = False) -> Target:
 
 @dataclass
 class Locked:
-    """A target read under its lock, a sentence, and the active model's suggestion for it
-    (None without an active version or a suggestion; the control set is not applied)."""
+    """A target read under its lock, a sentence, the active model's suggestion for it
+    (None without an active version or a suggestion; the control set is not applied), and
+    whether the sentence is one of the target's evaluation items."""
 
     target: Target
     sentence: Sentence
     suggested: Suggested | None
+    evaluation: bool = False
 
 
 def target_and_sentence(*, target_id: int, sentence_id: int) -> Locked:
@@ -65,6 +67,6 @@ def target_and_sentence(*, target_id: int, sentence_id: int) -> Locked:
     target = sql.instance(Target, statements.TARGET_FIELDS, row[:width])
     target.refuse_if_archived()
     sentence = sql.instance(Sentence, statements.SENTENCE_FIELDS, row[width : width + 6])
-    label, confidence = row[width + 6], row[width + 7]
+    label, confidence, evaluation = row[width + 6], row[width + 7], bool(row[width + 8])
     suggested = Suggested(label=label, confidence=confidence) if label is not None else None
-    return Locked(target=target, sentence=sentence, suggested=suggested)
+    return Locked(target=target, sentence=sentence, suggested=suggested, evaluation=evaluation)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from annotate.evaluation import pause_if_flagged_locked
 from annotate.models import Annotation, Target
 from annotate.queue.card import suggestion_to_show
 from annotate.queue.locks import lock_target, target_and_sentence
@@ -47,7 +48,9 @@ def label_and_next(
     with transaction.atomic():
         locked = target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         target, sentence = locked.target, locked.sentence
-        shown = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=locked.suggested)
+        shown = suggestion_to_show(
+            target=target, sentence_id=sentence.pk, suggested=locked.suggested, evaluation=locked.evaluation
+        )
         given = as_given(label=label, shown=shown)
         recorded = record_locked(
             annotator=annotator,
@@ -60,6 +63,10 @@ def label_and_next(
         )
         if recorded is None:
             raise SentenceFull(target)
+        if locked.evaluation and target.evaluation_pause:
+            # An answer to an evaluation item may put the annotator below the target's
+            # threshold: then the hand-out below finds their queue paused.
+            pause_if_flagged_locked(annotator=annotator, target=target)
         next_id = reserve_next_locked(annotator=annotator, target=target)
     return Labelled(recorded=recorded, target=target, next_sentence_id=next_id)
 

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotate.models import Annotation, AnnotationEvent, Label, Sentence, Suggestion, Target
+from annotate.models import Annotation, AnnotationEvent, EvaluationItem, Label, Sentence, Suggestion, Target
 from annotate.queue import sql, statements
 from annotate.queue.card import Suggested, suggestion_to_show
 from annotate.queue.cursors import rewind_cursors_locked
@@ -265,7 +265,12 @@ def annotation_submit(
 ) -> Recorded:
     """A label from the API, as `as_given` reads it, in its own transaction."""
     suggested = _active_suggestion(target=target, sentence=sentence)
-    shown = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=suggested)
+    evaluation = (
+        suggested is not None and EvaluationItem.objects.filter(target=target, sentence=sentence).exists()
+    )
+    shown = suggestion_to_show(
+        target=target, sentence_id=sentence.pk, suggested=suggested, evaluation=evaluation
+    )
     given = as_given(label=label, shown=shown, suggestion_shown=suggestion_shown)
     return annotation_record(
         annotator=annotator,

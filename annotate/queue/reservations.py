@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Assignment, QueueCursor, QueueOrder, Sentence, Target
-from annotate.queue import orders, sql, statements
+from annotate.queue import evaluation, orders, sql, statements
 from annotate.queue.cursors import move_cursor_locked
 from annotate.queue.locks import lock_target
 from annotate.queue.rule import ASSIGNMENT_TIMEOUT, rule_params
@@ -29,17 +29,27 @@ __all__ = [
 
 
 def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
-    """Keep the annotator's live reservation or reserve the next open sentence; its id
-    (None when nothing is open: their stale reservation is then released).
+    """Keep the annotator's live reservation or reserve the next sentence, an evaluation
+    item at the places the evaluation mix picks (queue/evaluation.py), else the next open
+    one in the target's order; its id (None when nothing is open or their queue is paused:
+    their stale reservation is then released).
 
     `target` is as read under its lock, which the caller holds.
     """
     params = rule_params(annotator=annotator, target=target, now=timezone.now())
     cursors = move_cursor_locked(params)
+    if cursors.paused:
+        # A curator is to look at their evaluation answers first (annotate/evaluation.py).
+        release_locked(annotator=annotator, target=target)
+        return None
     if cursors.reserved is not None:
         # A label from the card leaves its reservation behind, but the cursor's read
         # leaves out a labelled one: a live reservation here is still unlabelled.
         return cursors.reserved
+    if evaluation.is_evaluation_place(target=target, annotator_id=annotator.pk, place=cursors.done):
+        item = evaluation.reserve_evaluation_locked(params, target_id=target.pk, annotator_id=annotator.pk)
+        if item is not None:
+            return item
     order = target.queue_order
     if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
         if order == QueueOrder.MIX and random.random() < target.random_share:

@@ -11,9 +11,14 @@ For one target, a sentence is
   leaves reservations out on purpose: they expire without any write, so a search cursor
   may pass only what is finished and never a sentence that is merely held;
 - with ROOM for a stance label when the annotator holds its live reservation (it was
-  counted when handed out) or it is taken fewer than the overlap times. A label that adds
-  one to the count (a first stance label, a skip changed to one) must pass it; a relabel
-  between stance labels changes no count.
+  counted when handed out), it is an evaluation item, or it is taken fewer than the overlap
+  times. A label that adds one to the count (a first stance label, a skip changed to one)
+  must pass it; a relabel between stance labels changes no count.
+- an EVALUATION item when a curator marked it (settled, annotate/evaluation_items.py). It
+  needs no more labels, so it is never OPEN or UNFINISHED: the in-order, uncertainty and
+  mix orders never hand it out, and cursors pass it. Only the evaluation mix does
+  (annotate/queue/evaluation.py), to anyone for whom it is not MINE, with no overlap cap;
+  its labels therefore never count toward any sentence's overlap while it is marked.
 
 Each is a SQL condition on a sentence id (a column such as `"sentence"."id"` or a
 parameter), with the parameters of `rule_params`. statements.py builds every queue
@@ -61,19 +66,40 @@ def own_reservation(sentence: str) -> str:
         AND "own"."expires_at" > %(now)s)"""
 
 
+def evaluation_item(sentence: str) -> str:
+    """EVALUATION: one of the target's evaluation items (one seek of its unique index)."""
+    return f"""EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = {sentence})"""
+
+
+# The evaluation test comes last in OPEN and UNFINISHED: a search rejects most sentences
+# it passes by the first two, so it costs one more seek a search, not one a sentence.
+
+
 def open_to(sentence: str) -> str:
-    """OPEN: not mine, and taken fewer than the overlap times."""
-    return f"NOT {mine(sentence)}\n    AND {labels(sentence)} + {held(sentence)} < %(overlap)s"
+    """OPEN: not mine, taken fewer than the overlap times, and not an evaluation item."""
+    return (
+        f"NOT {mine(sentence)}\n    AND {labels(sentence)} + {held(sentence)} < %(overlap)s"
+        f"\n    AND NOT {evaluation_item(sentence)}"
+    )
 
 
 def unfinished(sentence: str) -> str:
-    """UNFINISHED: not mine, and stance-labelled fewer than the overlap times."""
-    return f"NOT {mine(sentence)}\n    AND {labels(sentence)} < %(overlap)s"
+    """UNFINISHED: not mine, stance-labelled fewer than the overlap times, and not an
+    evaluation item."""
+    return (
+        f"NOT {mine(sentence)}\n    AND {labels(sentence)} < %(overlap)s"
+        f"\n    AND NOT {evaluation_item(sentence)}"
+    )
 
 
 def room(sentence: str) -> str:
-    """ROOM: the annotator holds it, or it is taken fewer than the overlap times."""
-    return f"({own_reservation(sentence)}\n    OR {labels(sentence)} + {held(sentence)} < %(overlap)s)"
+    """ROOM: the annotator holds it, it is an evaluation item, or it is taken fewer than
+    the overlap times."""
+    return (
+        f"({own_reservation(sentence)}\n    OR {evaluation_item(sentence)}"
+        f"\n    OR {labels(sentence)} + {held(sentence)} < %(overlap)s)"
+    )
 
 
 def rule_params(*, annotator: User, target: Target, now: datetime.datetime) -> dict[str, object]:

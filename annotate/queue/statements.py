@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from annotate.models import Target, Uncertainty
 from annotate.progress import PROGRESS_COUNTS_SQL
-from annotate.queue.rule import open_to, room, unfinished
+from annotate.queue.rule import evaluation_item, mine, open_to, room, unfinished
 
 # --- where a search starts ---------------------------------------------------------------
 
@@ -43,9 +43,11 @@ VALUES (%(annotator)s, %(target)s, 0, 0, '') ON CONFLICT ("annotator_id", "targe
 #: when there is none, past the last sentence (so the next search from it is empty, not a
 #: walk to the end again: what keeps "nothing open" cheap at a million labels). Returns
 #: it, with the annotator's live reservation (unless they have labelled its sentence: a
-#: label from the card leaves its reservation for the next one to replace) and the
-#: uncertainty orders' ranked cursor. Runs after the target's lock, so it reads what
-#: every earlier label and rewind committed.
+#: label from the card leaves its reservation for the next one to replace), their labels
+#: and skips so far (the evaluation mix's position in their stream, from their tally row),
+#: whether their queue is paused (annotate/evaluation.py), and the uncertainty orders'
+#: ranked cursor. Runs after the target's lock, so it reads what every earlier label and
+#: rewind committed.
 MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
 "article_id" = COALESCE(
     (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
@@ -67,6 +69,10 @@ RETURNING "article_id", "position",
      AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "labelled"
                      WHERE "labelled"."annotator_id" = %(annotator)s AND "labelled"."target_id" = %(target)s
                      AND "labelled"."sentence_id" = "live"."sentence_id")),
+    COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally" "done"
+              WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0),
+    EXISTS (SELECT 1 FROM "annotate_evaluationpause" "pause" WHERE "pause"."annotator_id" = %(annotator)s
+            AND "pause"."target_id" = %(target)s AND "pause"."paused_at" IS NOT NULL),
     "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id\""""
 
 # --- reservations -------------------------------------------------------------------------
@@ -104,6 +110,19 @@ RETURNING "sentence_id\""""
 
 #: Whether sentence %(sentence)s has ROOM for a stance label from the annotator.
 HAS_ROOM = f"""SELECT 1 WHERE {room("%(sentence)s")}"""
+
+#: Reserves the annotator's next evaluation item: the first of the target's items that is
+#: not MINE, in the annotator's own order (%(shuffle)s, from 1 to 65520, scrambles the
+#: sentence ids differently for each annotator, so two annotators do not meet the items in
+#: the same order). Reads the target's items only, a few hundred at most; sorting them is
+#: the point.
+RESERVE_EVALUATION = f"""INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
+SELECT %(annotator)s, %(target)s, "found"."sentence_id", %(now)s, %(expires)s FROM (
+    SELECT "item"."sentence_id" FROM "annotate_evaluationitem" "item"
+    WHERE "item"."target_id" = %(target)s AND NOT {mine('"item"."sentence_id"')}
+    ORDER BY ("item"."sentence_id" %% 65521) * %(shuffle)s %% 65521, "item"."sentence_id" LIMIT 1) "found"
+WHERE 1 = 1 {_REPLACE_RESERVATION}
+RETURNING "sentence_id\""""
 
 # --- the other orders ---------------------------------------------------------------------
 
@@ -182,11 +201,12 @@ LOCK_TARGET_FOR_UPDATE = f"{LOCK_TARGET} FOR UPDATE"
 
 SENTENCE_FIELDS = ["id", "article_id", "position", "text", "start", "end"]
 
-#: The target %(target)s under its lock, with sentence %(sentence)s and the active
-#: version's suggestion for it (NULLs without one): what a label from the card needs.
+#: The target %(target)s under its lock, with sentence %(sentence)s, the active version's
+#: suggestion for it (NULLs without one) and whether it is an evaluation item: what a label
+#: from the card needs.
 TARGET_AND_SENTENCE = f"""SELECT {_TARGET_COLUMNS},
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
-    "sg"."label", "sg"."confidence"
+    "sg"."label", "sg"."confidence", {evaluation_item('"s"."id"')}
 FROM "annotate_target" "t"
 JOIN "annotate_sentence" "s" ON "s"."id" = %(sentence)s
 LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_version_id"
@@ -199,10 +219,12 @@ TARGET_AND_SENTENCE_FOR_UPDATE = f'{TARGET_AND_SENTENCE} FOR UPDATE OF "t"'
 #: What the labelling card shows, in one statement: sentence %(sentence)s and %(around)s
 #: neighbours each side in its article, the article's title and source, version
 #: %(version)s's suggestion for each, and the annotator's progress counts
-#: (progress.PROGRESS_COUNTS_SQL).
+#: (progress.PROGRESS_COUNTS_SQL), then whether the sentence is an evaluation item (shown
+#: without a suggestion).
 CARD = f"""SELECT "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "a"."title", "a"."source", "sg"."label", "sg"."confidence",
-    {PROGRESS_COUNTS_SQL}
+    {PROGRESS_COUNTS_SQL},
+    {evaluation_item('"x"."id"')}
 FROM "annotate_sentence" "x"
 JOIN "annotate_sentence" "s" ON "s"."article_id" = "x"."article_id"
     AND "s"."position" BETWEEN "x"."position" - %(around)s AND "x"."position" + %(around)s
@@ -221,6 +243,7 @@ ALL = {
     "RESERVE_FIRST_OPEN": RESERVE_FIRST_OPEN,
     "RESERVE": RESERVE,
     "RESERVE_IF_ROOM": RESERVE_IF_ROOM,
+    "RESERVE_EVALUATION": RESERVE_EVALUATION,
     "HAS_ROOM": HAS_ROOM,
     "RANDOM_OPEN": RANDOM_OPEN,
     **{f"RANKED_FRONTIER[{measure}]": text for measure, text in RANKED_FRONTIER.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,11 +21,19 @@ from annotate.adjudication import (
     open_count,
 )
 from annotate.corpus import sentence_neighbours
-from annotate.forms import AdjudicateForm, AdjudicationUndoForm, PromoteForm, form_errors
+from annotate.evaluation_items import NotSettled, evaluation_item_toggle
+from annotate.forms import (
+    AdjudicateForm,
+    AdjudicationUndoForm,
+    EvaluationToggleForm,
+    PromoteForm,
+    form_errors,
+)
 from annotate.models import (
     STANCE_LABELS,
     Adjudication,
     AdjudicationEvent,
+    EvaluationItem,
     Sentence,
     Suggestion,
     Target,
@@ -81,12 +90,16 @@ def _settled(target: Target) -> dict[str, object]:
     recent = list(
         Adjudication.objects.filter(target=target)
         .select_related("sentence", "curator")
+        .annotate(evaluation=Exists(EvaluationItem.objects.filter(adjudication=OuterRef("pk"))))
         .order_by("-updated_at", "-id")[:SETTLED_SHOWN]
     )
     histories = gold_histories(
         target=target, sentence_ids=[a.sentence_id for a in recent], per_sentence=HISTORY_SHOWN
     )
-    rows = [(adjudication, histories.get(adjudication.sentence_id, [])) for adjudication in recent]
+    rows = [
+        (adjudication, histories.get(adjudication.sentence_id, []), adjudication.evaluation)
+        for adjudication in recent
+    ]
     return {"target": target, "settled": rows, "change_labels": STANCE_LABELS}
 
 
@@ -161,7 +174,7 @@ def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse:
-    """Promote a settled sentence to an example of its gold label (key `e`: the newest)."""
+    """Promote a settled sentence to an example of its gold label (key `x`: the newest)."""
     require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     form = PromoteForm(request.POST)
@@ -182,3 +195,23 @@ def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse
     else:
         status = f"Already an example of {example.label}: {quoted}"
     return render(request, "annotate/adjudicate.html#status", {"status": status, "oob": True})
+
+
+@require_POST
+def adjudicate_evaluation(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """Mark a settled sentence as an evaluation item, or unmark it (`e`: the newest settled)."""
+    require_curator(request.user, "Adjudication")
+    target = get_object_or_404(Target, pk=target_id)
+    form = EvaluationToggleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
+    try:
+        item = evaluation_item_toggle(curator=request.user, target=target, sentence=sentence)
+    except NotSettled as refused:
+        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+    if not request.htmx:
+        return redirect("adjudicate", target_id=target.pk)
+    quoted = f"“{sentence.text[:60]}”"
+    status = f"Evaluation item: {quoted}" if item else f"No longer an evaluation item: {quoted}"
+    return _answer(request, target, status)

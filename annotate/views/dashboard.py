@@ -15,7 +15,8 @@ from annotate.charts.lines import Series, line_chart
 from annotate.charts.strip import StripCell, label_legend, sentence_list, stance_strip
 from annotate.charts.svg import LABEL_COLOURS, TRACK
 from annotate.dashboard import Dashboard, dashboard_for
-from annotate.models import STANCE_LABELS, Target
+from annotate.evaluation import evaluations
+from annotate.models import STANCE_LABELS, EvaluationItem, Target
 from annotate.roles import is_admin, require_curator
 from annotate.summary import queue_recompute, summary_for
 from annotate.tasks import summarise_pending
@@ -198,6 +199,8 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
         "board": board,
         "charts": dashboard_charts(board),
         "export_url": _export_url(request, target),
+        "evaluations": evaluations(target=target, summary=board.summary),
+        "evaluation_items": EvaluationItem.objects.filter(target=target).count(),
     }
     return render(request, "annotate/dashboard.html", context)
 

@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from annotate.evaluation import queue_paused
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import shortcuts_for, shortcuts_set
 from annotate.models import Annotation, Label, Shortcuts, Target, TargetArchived
@@ -22,6 +23,10 @@ from annotate.views.request import SignedInRequest
 HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
 NOT_AN_ANNOTATOR = "You are not an annotator for this target."
+PAUSED = (
+    "Your queue is paused: a curator wants to look at your recent labels with you before you "
+    "go on. It will start again as soon as they lift the pause."
+)
 LABEL_KEYS = [(Label.PRO, "1"), (Label.CONTRA, "2"), (Label.NEUTRAL, "3")]
 PREVIEW_CHARS = 60
 #: Quotation marks a sentence may open with; the status line adds none of its own then.
@@ -40,10 +45,15 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     return f"“{text}”"
 
 
-def card_context(request: SignedInRequest, target: Target, sentence_id: int | None) -> dict[str, object]:
+def card_context(
+    request: SignedInRequest, target: Target, sentence_id: int | None, *, annotator: bool = True
+) -> dict[str, object]:
     """Everything the sentence card shows, read in one query (annotate/queue/card.py)."""
     card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
+    # Nothing handed out: say so plainly when it is because a curator paused their queue.
+    paused = annotator and card.sentence is None and queue_paused(annotator=request.user, target=target)
     return {
+        "paused": PAUSED if paused else "",
         "target": target,
         "sentence": card.sentence,
         "before": card.before,
@@ -102,7 +112,7 @@ def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
         context = {**card_context(request, target, sentence_id), **history_context(request, target)}
     else:  # only annotators reserve sentences, and none on an archived target
         context = {
-            **card_context(request, target, None),
+            **card_context(request, target, None, annotator=False),
             **history_context(request, target),
             "read_only": archived_message(target) if target.is_archived else NOT_AN_ANNOTATOR,
         }

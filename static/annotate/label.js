@@ -75,6 +75,9 @@
     } else if (key === "z" || key === "Z" || key === "Backspace") {
       handled = press("#undo-form button");
     } else if (key === "e" || key === "E") {
+      // The adjudication page's evaluation-item toggle (the labelling page has none).
+      handled = press("#evaluation-form button");
+    } else if (key === "x" || key === "X") {
       handled = press("#example-form button");  // the adjudication page only
     } else if (key === "?") {
       toggle("keymap");

@@ -1,4 +1,5 @@
-"""axe-core on the article, adjudication, dashboard and models pages, light and dark."""
+"""axe-core on the article, adjudication, annotator, dashboard and models pages, light and
+dark; the adjudication page's `e` key."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from annotate.models import Adjudication, Label, Target
+from annotate.models import Adjudication, EvaluationItem, Label, Target
 from annotate.queue.record import annotation_record
 from annotate.tasks import retrain_target
 from tests.browser.axe_check import assert_accessible
@@ -65,7 +67,15 @@ def world(huawei, annotator, other_annotator) -> SimpleNamespace:
         annotation_record(annotator=annotator, sentence=sentence, target=huawei, label=first, spent_ms=1200)
         if second:
             annotation_record(annotator=other_annotator, sentence=sentence, target=huawei, label=second)
-    Adjudication.objects.create(sentence=sentences[2], target=huawei, label="contra", curator=curator)
+    settled = Adjudication.objects.create(
+        sentence=sentences[2], target=huawei, label="contra", curator=curator
+    )
+    # An evaluation item, answered once after it was marked (the pressed chip, the tables).
+    EvaluationItem.objects.create(
+        adjudication=settled, target=huawei, sentence=sentences[2], marked_by=curator
+    )
+    answerer = UserFactory(username="eve", role="annotator")
+    annotation_record(annotator=answerer, sentence=sentences[2], target=huawei, label="pro", spent_ms=900)
     retrain_target.enqueue(huawei.pk)
     return SimpleNamespace(target=huawei, article=article, bare=bare, curator=curator, admin=admin)
 
@@ -109,6 +119,29 @@ def test_the_adjudication_page_passes_axe(page, live_server, world, log_in_as, s
     for summary in page.locator("details > summary").all():
         summary.click()
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_annotator_page_passes_axe(page, live_server, world, log_in_as, scheme):
+    log_in_as(page, "cur")
+    eve = User.objects.get(username="eve")
+    visit(page, f"{live_server.url}/dashboard/{world.target.pk}/annotators/{eve.pk}/", scheme)
+    expect(page.locator("#confusion-heading")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_e_key_unmarks_and_marks_the_newest_settled_sentence(page, live_server, world, log_in_as):
+    log_in_as(page, "cur")
+    visit(page, f"{live_server.url}/adjudicate/{world.target.pk}/", "light")
+    chip = page.locator("#evaluation-form button")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("e")
+    expect(page.locator("#status")).to_contain_text("No longer an evaluation item")
+    expect(page.locator("#evaluation-form button")).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("e")
+    expect(page.locator("#status")).to_contain_text("Evaluation item: ")
+    expect(page.locator("#evaluation-form button")).to_have_attribute("aria-pressed", "true")
+    assert EvaluationItem.objects.filter(target=world.target).count() == 1
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

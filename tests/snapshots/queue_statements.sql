@@ -12,6 +12,8 @@ UPDATE "annotate_queuecursor" SET
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
      ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
     (SELECT "last"."article_id" FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
     "article_id"),
@@ -23,6 +25,8 @@ UPDATE "annotate_queuecursor" SET
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
      ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
     (SELECT "last"."position" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
     "position")
@@ -34,6 +38,10 @@ RETURNING "article_id", "position",
      AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "labelled"
                      WHERE "labelled"."annotator_id" = %(annotator)s AND "labelled"."target_id" = %(target)s
                      AND "labelled"."sentence_id" = "live"."sentence_id")),
+    COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally" "done"
+              WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0),
+    EXISTS (SELECT 1 FROM "annotate_evaluationpause" "pause" WHERE "pause"."annotator_id" = %(annotator)s
+            AND "pause"."target_id" = %(target)s AND "pause"."paused_at" IS NOT NULL),
     "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id"
 
 -- OPEN_IN_ORDER
@@ -45,6 +53,8 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position"
 
 -- ANY_OPEN
@@ -56,6 +66,8 @@ SELECT 1 FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found"
 
 -- RESERVE_FIRST_OPEN
@@ -68,6 +80,8 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELEC
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found"
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
     "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
@@ -84,6 +98,8 @@ SELECT %(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s
 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_id" = %(annotator)s
         AND "own"."target_id" = %(target)s AND "own"."sentence_id" = %(sentence)s
         AND "own"."expires_at" > %(now)s)
+    OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = %(sentence)s)
     OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
@@ -91,10 +107,23 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
     "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
 RETURNING "sentence_id"
 
+-- RESERVE_EVALUATION
+INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
+SELECT %(annotator)s, %(target)s, "found"."sentence_id", %(now)s, %(expires)s FROM (
+    SELECT "item"."sentence_id" FROM "annotate_evaluationitem" "item"
+    WHERE "item"."target_id" = %(target)s AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "item"."sentence_id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    ORDER BY ("item"."sentence_id" %% 65521) * %(shuffle)s %% 65521, "item"."sentence_id" LIMIT 1) "found"
+WHERE 1 = 1 ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
+    "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
+RETURNING "sentence_id"
+
 -- HAS_ROOM
 SELECT 1 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_id" = %(annotator)s
         AND "own"."target_id" = %(target)s AND "own"."sentence_id" = %(sentence)s
         AND "own"."expires_at" > %(now)s)
+    OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = %(sentence)s)
     OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
@@ -108,6 +137,8 @@ WHERE "sentence"."id" >= %(start)s AND NOT EXISTS (SELECT 1 FROM "annotate_annot
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
 ORDER BY "sentence"."id" LIMIT 1
 
 -- RANKED_FRONTIER[least_confident]
@@ -118,6 +149,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."confidence" ASC, "sg"."sentence_id" LIMIT 1
 
 -- RANKED_FRONTIER[margin]
@@ -128,6 +161,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."margin" ASC, "sg"."sentence_id" LIMIT 1
 
 -- RANKED_FRONTIER[entropy]
@@ -138,6 +173,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."entropy" DESC, "sg"."sentence_id" LIMIT 1
 
 -- RANKED_OPEN[least_confident]
@@ -150,6 +187,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."confidence" ASC, "sg"."sentence_id" LIMIT 1
 
 -- RANKED_OPEN[margin]
@@ -162,6 +201,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."margin" ASC, "sg"."sentence_id" LIMIT 1
 
 -- RANKED_OPEN[entropy]
@@ -174,6 +215,8 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."entropy" DESC, "sg"."sentence_id" LIMIT 1
 
 -- INSERT_STANCE_LABEL
@@ -184,6 +227,8 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_id" = %(annotator)s
         AND "own"."target_id" = %(target)s AND "own"."sentence_id" = %(sentence)s
         AND "own"."expires_at" > %(now)s)
+    OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = %(sentence)s)
     OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
         AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
@@ -198,15 +243,16 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- LOCK_TARGET
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
 
 -- LOCK_TARGET_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
 
 -- TARGET_AND_SENTENCE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
-    "sg"."label", "sg"."confidence"
+    "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "s"."id")
 FROM "annotate_target" "t"
 JOIN "annotate_sentence" "s" ON "s"."id" = %(sentence)s
 LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_version_id"
@@ -214,9 +260,10 @@ LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_ve
 WHERE "t"."id" = %(target)s
 
 -- TARGET_AND_SENTENCE_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
-    "sg"."label", "sg"."confidence"
+    "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "s"."id")
 FROM "annotate_target" "t"
 JOIN "annotate_sentence" "s" ON "s"."id" = %(sentence)s
 LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_version_id"
@@ -231,7 +278,9 @@ COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally"
  WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0) AS "done",
 (SELECT COUNT(*) FROM "annotate_annotation" "today" WHERE "today"."annotator_id" = %(annotator)s
  AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
-
+,
+    EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "x"."id")
 FROM "annotate_sentence" "x"
 JOIN "annotate_sentence" "s" ON "s"."article_id" = "x"."article_id"
     AND "s"."position" BETWEEN "x"."position" - %(around)s AND "x"."position" + %(around)s

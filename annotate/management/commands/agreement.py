@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.agreement_data import agreement_by_article
 from annotate.agreement_figures import Figures, Reliability, interval_text
-from annotate.models import Article, Target
+from annotate.evaluation import AnnotatorEvaluation, evaluations
+from annotate.models import STANCE_LABELS, Article, Target
 from annotate.summary import Summary, fresh_summary, summary_for
 
 #: Articles in the "By article" table unless --articles says otherwise.
@@ -25,9 +26,9 @@ class Command(BaseCommand):
         "Print a target's inter-annotator agreement (Krippendorff's alpha with its bootstrap "
         "95 % interval, Fleiss' kappa, percent agreement, Cohen's kappa per pair) overall, per "
         "source, per article, and with versus without a suggestion shown; alpha per label and "
-        "with each annotator left out: the dashboard's figures, from the target's "
-        "summary (it says when it was computed; --recompute computes it now). Per article for "
-        "a page of articles, counted now."
+        "with each annotator left out: the dashboard's figures, from the target's summary (it "
+        "says when it was computed; --recompute computes it now). Per article for a page of "
+        "articles, counted now. --annotators adds each annotator against the evaluation items."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--articles-after", type=int, default=0, help="The by-article table starts after this article id."
         )
+        parser.add_argument(
+            "--annotators",
+            action="store_true",
+            help="Also each annotator against the evaluation items: accuracy (Wilson 95 %% interval), "
+            "kappa against gold, confusion matrix, median seconds, too-fast labels, flags.",
+        )
 
     def handle(
         self,
@@ -55,6 +62,7 @@ class Command(BaseCommand):
         recompute: bool,
         articles: int,
         articles_after: int,
+        annotators: bool = False,
         **options: Any,
     ) -> None:
         chosen = Target.objects.filter(name=target).first()
@@ -76,8 +84,9 @@ class Command(BaseCommand):
             summary.agreement_by_source,
             summary.agreement_by_suggestion,
         )
+        found = evaluations(target=chosen, summary=summary) if annotators else None
         if as_json:
-            self._json(chosen, summary, by_article)
+            self._json(chosen, summary, by_article, found)
             return
         self.stdout.write(self._stamp(summary))
         titles = dict(Article.objects.filter(pk__in=list(by_article)).values_list("pk", "title"))
@@ -93,6 +102,36 @@ class Command(BaseCommand):
             a, b = names.get(pair.annotator_a), names.get(pair.annotator_b)
             self.stdout.write(f"  {a} and {b}: {_fmt(pair.kappa)} on {pair.sentences} sentences")
         self._reliability(overall, summary.reliability, names)
+        if found is not None:
+            self._annotators(chosen, found)
+
+    def _annotators(self, target: Target, found: list[AnnotatorEvaluation]) -> None:
+        w = self.stdout.write
+        w(
+            f"\nAnnotators against evaluation items (flagged below {target.evaluation_threshold:.0%} after "
+            f"{target.evaluation_min_items} answers; too fast: a median under {target.min_label_ms} ms)"
+        )
+        w(
+            f"  {'':<32}{'answers':>8}{'accuracy':>10}{'95 % CI':>15}{'kappa':>8}"
+            f"{'median s':>10}{'too fast':>14}  flags"
+        )
+        for e in found:
+            ci = "—" if e.interval is None else f"{e.interval[0]:.3f}–{e.interval[1]:.3f}"
+            fast = "—" if e.fast is None else f"{e.fast}/{e.timed}"
+            median = "—" if e.median_seconds is None else f"{e.median_seconds:.1f}"
+            flags = [
+                name
+                for name, on in (("flagged", e.flagged), ("paused", e.paused), ("too fast", e.too_fast))
+                if on
+            ]
+            w(
+                f"  {e.username[:30]:<32}{e.answered:>8}{_fmt(e.accuracy):>10}{ci:>15}{_fmt(e.kappa):>8}"
+                f"{median:>10}{fast:>14}  {', '.join(flags)}"
+            )
+            for gold, row in e.confusion_rows:
+                if any(row):
+                    cells = ", ".join(f"{given} {n}" for given, n in zip(STANCE_LABELS, row, strict=True))
+                    w(f"    gold {gold:<8} answered {cells}")
 
     def _reliability(self, overall: Figures, found: Reliability | None, names: dict[int, str]) -> None:
         w = self.stdout.write
@@ -138,7 +177,13 @@ class Command(BaseCommand):
             f"({summary.changes_counted}; a recompute is queued: --recompute computes it now)."
         )
 
-    def _json(self, target: Target, summary: Summary, by_article: dict[int, Figures]) -> None:
+    def _json(
+        self,
+        target: Target,
+        summary: Summary,
+        by_article: dict[int, Figures],
+        found: list[AnnotatorEvaluation] | None = None,
+    ) -> None:
         payload = {
             "target": target.name,
             "computed_at": summary.computed_at.isoformat(),
@@ -149,4 +194,6 @@ class Command(BaseCommand):
             "by_suggestion": {k: v.as_dict() for k, v in summary.agreement_by_suggestion.items()},
             "reliability": None if summary.reliability is None else summary.reliability.as_dict(),
         }
+        if found is not None:
+            payload["annotators"] = [e.as_dict() for e in found]
         self.stdout.write(json.dumps(payload, indent=2))

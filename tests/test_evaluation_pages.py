@@ -1,0 +1,181 @@
+"""Curators see each annotator against the evaluation items: the dashboard's table, the
+annotator page (and lifting a pause there), the API and `manage.py agreement --annotators`,
+each in a bounded number of queries; a paused annotator's queue says so."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from annotate.adjudication import adjudication_record
+from annotate.evaluation_items import evaluation_items_mark
+from annotate.models import Annotation, EvaluationPause, Label
+from annotate.queue.record import annotation_record
+from tests.factories import ArticleFactory, SentenceFactory, UserFactory, api_client
+
+pytestmark = pytest.mark.django_db
+
+
+def build(target, *, annotators: int, items: int, labels_each: int):
+    """`items` evaluation items answered by every annotator (one in three wrong), plus
+    `labels_each` ordinary labels each."""
+    curator = UserFactory(role="curator")
+    people = [UserFactory(role="annotator") for _ in range(annotators)]
+    article = ArticleFactory()
+    golds = []
+    for position in range(items):
+        sentence = SentenceFactory(article=article, position=position)
+        adjudication_record(curator=curator, sentence=sentence, target=target, label=Label.CONTRA)
+        golds.append(sentence)
+    evaluation_items_mark(curator=curator, target=target)
+    for n, person in enumerate(people):
+        for i, sentence in enumerate(golds):
+            label = Label.PRO if (i + n) % 3 == 0 else Label.CONTRA
+            annotation_record(
+                annotator=person, sentence=sentence, target=target, label=label, spent_ms=900 + 400 * i
+            )
+    rows, other = [], ArticleFactory()
+    sentences = [SentenceFactory(article=other, position=p) for p in range(labels_each)]
+    for person in people:
+        rows += [
+            Annotation(annotator=person, sentence=s, target=target, label=Label.NEUTRAL, spent_ms=2500)
+            for s in sentences
+        ]
+    Annotation.objects.bulk_create(rows)
+    return people
+
+
+SIZES = [pytest.param((2, 3, 5), id="small"), pytest.param((6, 12, 60), id="large")]
+
+
+@pytest.fixture(params=SIZES)
+def team(request, huawei):
+    annotators, items, labels_each = request.param
+    return build(huawei, annotators=annotators, items=items, labels_each=labels_each)
+
+
+@pytest.fixture
+def curator_client(curator) -> Client:
+    client = Client()
+    client.force_login(curator)
+    return client
+
+
+def test_the_dashboard_shows_each_annotator_against_the_evaluation_items(curator_client, huawei):
+    people = build(huawei, annotators=2, items=6, labels_each=3)
+    html = curator_client.get(reverse("dashboard", args=[huawei.pk])).content.decode()
+    table = html.split('id="evaluation-heading"')[1].split("</section>")[0]
+    assert "6 evaluation items" in table
+    for person in people:
+        assert reverse("annotator", args=[huawei.pk, person.pk]) in table
+    assert "0.667" in table  # 4 of 6 right
+
+
+def test_the_annotator_page_shows_the_confusion_matrix_and_their_answers(curator_client, huawei):
+    (person, _) = build(huawei, annotators=2, items=6, labels_each=3)
+    html = curator_client.get(reverse("annotator", args=[huawei.pk, person.pk])).content.decode()
+    matrix = html.split('id="confusion-heading"')[1].split("</table>")[0]
+    cells = [line for line in matrix.splitlines() if '<th scope="row">contra</th>' in line]
+    assert cells and '<td class="num">2</td><td class="num">4</td><td class="num">0</td>' in cells[0]
+    assert "Latest answers" in html and html.count('<span class="flag">pro</span>') == 2
+
+
+def test_the_annotator_page_of_someone_without_labels_is_a_404(curator_client, huawei):
+    stranger = UserFactory(role="annotator")
+    assert curator_client.get(reverse("annotator", args=[huawei.pk, stranger.pk])).status_code == 404
+
+
+def test_annotators_may_not_see_the_evaluation_pages(annotator_client, huawei, annotator):
+    assert annotator_client.get(reverse("annotator", args=[huawei.pk, annotator.pk])).status_code == 403
+    assert annotator_client.post(reverse("annotator-lift", args=[huawei.pk, annotator.pk])).status_code == 403
+    assert api_client(annotator).get(f"/api/targets/{huawei.pk}/annotators/").status_code == 403
+    assert not EvaluationPause.objects.exists()
+
+
+def test_a_curator_lifts_a_pause_from_the_annotator_page_and_the_queue_goes_on(curator_client, huawei):
+    (person, _) = build(huawei, annotators=2, items=6, labels_each=3)
+    SentenceFactory()
+    EvaluationPause.objects.create(target=huawei, annotator=person, paused_at="2026-01-01T00:00:00Z")
+    person_client = Client()
+    person_client.force_login(person)
+    page = person_client.get(reverse("label", args=[huawei.pk])).content.decode()
+    assert "Your queue is paused" in page
+    assert (
+        "Lift the pause"
+        in curator_client.get(reverse("annotator", args=[huawei.pk, person.pk])).content.decode()
+    )
+
+    response = curator_client.post(reverse("annotator-lift", args=[huawei.pk, person.pk]), follow=True)
+
+    assert "Lifted: only answers from now on count" in response.content.decode()
+    pause = EvaluationPause.objects.get(annotator=person)
+    assert pause.paused_at is None and pause.lifted_by is not None
+    assert (
+        "Your queue is paused" not in person_client.get(reverse("label", args=[huawei.pk])).content.decode()
+    )
+
+
+def test_the_api_lists_the_annotators_with_their_figures(huawei, curator):
+    people = build(huawei, annotators=2, items=6, labels_each=3)
+    response = api_client(curator).get(f"/api/targets/{huawei.pk}/annotators/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["evaluation_items"] == 6
+    first = next(row for row in data["annotators"] if row["annotator"] == people[0].pk)
+    assert (first["evaluation_answered"], first["evaluation_correct"]) == (6, 4)
+    assert first["accuracy_low"] < first["accuracy"] < first["accuracy_high"]
+    assert first["confusion"]["contra"] == {"pro": 2, "contra": 4, "neutral": 0}
+    one = api_client(curator).get(f"/api/targets/{huawei.pk}/annotators/{people[1].pk}/").json()
+    assert [row["annotator"] for row in one["annotators"]] == [people[1].pk]
+
+
+def test_the_api_lifts_a_pause(huawei, curator):
+    (person, _) = build(huawei, annotators=2, items=3, labels_each=1)
+    EvaluationPause.objects.create(target=huawei, annotator=person, paused_at="2026-01-01T00:00:00Z")
+    response = api_client(curator).post(f"/api/targets/{huawei.pk}/annotators/{person.pk}/lift/")
+    assert response.status_code == 200 and response.json()["annotators"][0]["paused"] is False
+    assert api_client(curator).get(f"/api/targets/{huawei.pk}/annotators/999999/").status_code == 404
+
+
+def test_the_agreement_command_prints_the_annotators(huawei):
+    people = build(huawei, annotators=2, items=6, labels_each=3)
+    out = io.StringIO()
+    call_command("agreement", "--target", "Huawei", "--annotators", stdout=out)
+    text = out.getvalue()
+    assert "Annotators against evaluation items" in text
+    section = text.split("Annotators against evaluation items")[1]
+    line = next(row for row in section.splitlines() if row.strip().startswith(people[0].username))
+    assert "0.667" in line and "0.300–0.903" in line  # Wilson on 4 of 6
+    assert "gold contra   answered pro 2, contra 4, neutral 0" in text
+    out = io.StringIO()
+    call_command("agreement", "--target", "Huawei", "--annotators", "--json", stdout=out)
+    assert json.loads(out.getvalue())["annotators"][0]["evaluation_answered"] == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [("dashboard", 20), ("annotator", 12), ("api:target-annotators", 9), ("api:target-annotator", 9)],
+)
+def test_each_evaluation_page_takes_a_bounded_number_of_queries_at_any_size(
+    team, huawei, curator, name, bound, django_assert_max_num_queries
+):
+    client = Client()
+    client.force_login(curator)
+    args = [huawei.pk] if name in ("dashboard", "api:target-annotators") else [huawei.pk, team[0].pk]
+    client.get(reverse(name, args=args))  # the summary is computed on the first
+    with django_assert_max_num_queries(bound):
+        response = client.get(reverse(name, args=args))
+    assert response.status_code == 200
+
+
+def test_agreement_with_annotators_takes_a_bounded_number_of_queries_at_any_size(
+    team, django_assert_max_num_queries
+):
+    call_command("agreement", "--target", "Huawei", stdout=io.StringIO())
+    with django_assert_max_num_queries(11):
+        call_command("agreement", "--target", "Huawei", "--annotators", stdout=io.StringIO())
