@@ -42,9 +42,11 @@ from annotate.roles import is_admin
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
-    list_display = ["name", "overlap", "created_at"]
+    list_display = ["name", "overlap", "retrain_every", "created_at"]
     search_fields = ["name", "description"]
     actions = ["export_gold_jsonl"]
+    # Background retraining's bookkeeping (annotate/retrain_policy.py): shown, not edited.
+    readonly_fields = ["retrain_gold_mark", "retrain_enqueued_at"]
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return is_admin(request.user)

@@ -178,14 +178,47 @@ COUNT_BACKFILL = [
 ]
 
 
-def _name(table: str, event: str) -> str:
-    return f"annotate_{table}_tally_{event.lower()}"
+def _gold_changed(row: str) -> str:
+    return (
+        "INSERT INTO annotate_goldchanges (target_id, changes) "
+        f"VALUES ({row}.target_id, 1) "
+        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_goldchanges.changes + 1;"
+    )
 
 
-def create_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
+#: A gold label appeared, changed or went: what background retraining counts
+#: (annotate/retrain_policy.py). Named `tallygold`, so PostgreSQL, which fires a table's
+#: triggers in name order, locks this row after the disagreement count's and before the
+#: annotator tally's, the same order on every path. A delete only UPDATEs, as above.
+GOLD_TRIGGERS: list[Trigger] = [
+    ("sentencetally", "INSERT", [_gold_changed("NEW")], "NEW.gold <> ''"),
+    ("sentencetally", "UPDATE", [_gold_changed("NEW")], "NEW.gold <> OLD.gold"),
+    (
+        "sentencetally",
+        "DELETE",
+        ["UPDATE annotate_goldchanges SET changes = changes + 1 WHERE target_id = OLD.target_id;"],
+        "OLD.gold <> ''",
+    ),
+]
+GOLD_KIND = "tallygold"
+
+#: Each gold label there is counts as one change; every target gets its row.
+GOLD_BACKFILL = [
+    "DELETE FROM annotate_goldchanges",
+    "INSERT INTO annotate_goldchanges (target_id, changes) "
+    "SELECT target.id, (SELECT COUNT(*) FROM annotate_sentencetally tally "
+    "WHERE tally.target_id = target.id AND tally.gold <> '') FROM annotate_target target",
+]
+
+
+def _name(table: str, event: str, kind: str = "tally") -> str:
+    return f"annotate_{table}_{kind}_{event.lower()}"
+
+
+def create_statements(vendor: str, triggers: list[Trigger], kind: str = "tally") -> list[str]:
     statements = []
     for table, event, body, *when in triggers:
-        name = _name(table, event)
+        name = _name(table, event, kind)
         condition = f" WHEN ({when[0]})" if when else ""
         if vendor == "postgresql":
             statements.append(
@@ -206,10 +239,10 @@ def create_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
     return statements
 
 
-def drop_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
+def drop_statements(vendor: str, triggers: list[Trigger], kind: str = "tally") -> list[str]:
     statements = []
     for table, event, *_ in triggers:
-        name = _name(table, event)
+        name = _name(table, event, kind)
         statements.append(
             f"DROP TRIGGER IF EXISTS {name}" + (f" ON annotate_{table}" if vendor == "postgresql" else "")
         )
@@ -271,3 +304,16 @@ def install_count(connection: BaseDatabaseWrapper) -> None:
 
 def uninstall_count(connection: BaseDatabaseWrapper) -> None:
     _run(connection, drop_statements(connection.vendor, COUNT_TRIGGERS))
+
+
+def install_gold(connection: BaseDatabaseWrapper) -> None:
+    """Create the gold change counter's triggers and count the gold labels there are (0017)."""
+    vendor = connection.vendor
+    statements = drop_statements(vendor, GOLD_TRIGGERS, GOLD_KIND) + create_statements(
+        vendor, GOLD_TRIGGERS, GOLD_KIND
+    )
+    _run(connection, statements + GOLD_BACKFILL)
+
+
+def uninstall_gold(connection: BaseDatabaseWrapper) -> None:
+    _run(connection, drop_statements(connection.vendor, GOLD_TRIGGERS, GOLD_KIND))

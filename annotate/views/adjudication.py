@@ -22,6 +22,7 @@ from annotate.adjudication import (
 from annotate.corpus import sentence_neighbours
 from annotate.forms import AdjudicateForm, AdjudicationUndoForm, form_errors
 from annotate.models import STANCE_LABELS, Adjudication, AdjudicationEvent, Sentence, Suggestion, Target
+from annotate.retrain_policy import retrain_if_due
 from annotate.roles import require_curator
 from annotate.views.request import SignedInRequest
 
@@ -118,6 +119,7 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
     change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
+    retrain_if_due(target=target)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
     return _answer(request, target, _said(change, sentence, label))
