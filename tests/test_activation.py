@@ -114,6 +114,7 @@ def test_a_worse_version_is_kept_ready_with_its_reason_and_writes_no_suggestion(
         f"kept inactive: F_avg {version.metrics['f_avg']:.3f} < v{strong.pk}'s 1.000"
     )
     assert version.activated_at is None
+    assert result.sentences_predicted == 0  # never written, not written and then deleted
     assert list(Suggestion.objects.filter(target=huawei)) == [kept_suggestion]
 
 

@@ -32,6 +32,7 @@ from tests.factories import (
     train_once,
 )
 from tests.tasks import run_queued_task
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +281,14 @@ def test_curators_may_not_set_the_policy_and_it_needs_a_csrf_token(curator, admi
     assert strict.post(policy_url(huawei), given).status_code == 403
     huawei.refresh_from_db()
     assert (huawei.retrain_every, huawei.retrain_floor_minutes) == (50, 10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_enqueues_at_the_same_moment_from_two_connections_make_one_task():
+    target = Target.objects.create(name="Racing", control_share=0)
+
+    outcome = run_in_threads([lambda: retrain_enqueue(target_id=target.pk) for _ in range(2)])
+
+    assert not outcome.errors, outcome.errors
+    assert sorted(result.queued for result in outcome.results) == [False, True]
+    assert DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH).count() == 1
