@@ -32,6 +32,7 @@ from annotate import classifier, training
 from annotate.classifier import TrainingError
 from annotate.models import Decision, ModelVersion, Suggestion, Target
 from annotate.queue.locks import lock_target
+from annotate.score_intervals import with_intervals
 
 #: Fewest gold labels on the evaluation slice for it to decide between two versions: below
 #: this one sentence moves accuracy by more than three points, and grouped
@@ -170,6 +171,7 @@ def retrain_finish(
     Returns the comparison as decided under the lock (kept, when another version became
     active meanwhile). Raises TrainingError when a later run declared this one abandoned.
     """
+    version.metrics = with_intervals(version.metrics or {})  # before the lock: a bootstrap
     with transaction.atomic():
         target = lock_target(version.target_id)  # step 1 of the one lock order
         current = ModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -185,7 +187,7 @@ def retrain_finish(
         version.decision = comparison.decision
         version.comparison = comparison.as_dict()
         fields = ["status", "finished_at", "decided_at", "duration_s", "sentences_predicted"]
-        fields += ["decision", "comparison"]
+        fields += ["decision", "comparison", "metrics"]
         if comparison.activate:
             version.activated_at = now
             fields.append("activated_at")

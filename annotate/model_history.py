@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotate.models import STANCE_LABELS, ModelVersion, Target
-from annotate.score_intervals import Intervals, intervals
+from annotate.score_intervals import Intervals, stored_or_computed
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,6 @@ class Score:
     intervals: Intervals | None = None
 
 
-def _intervals(metrics: dict[str, Any]) -> Intervals | None:
-    confusion = metrics.get("confusion")
-    return intervals(confusion) if isinstance(confusion, list) and confusion else None
-
-
 def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
     """The cross-validated score; grouped since the metrics record how (a "cv" entry)."""
     cv = metrics.get("cv")
@@ -101,7 +96,7 @@ def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
             int(cv["n"]),
             "grouped" if cv.get("grouped") else "by sentence",
             str(cv["how"]),
-            _intervals(metrics),
+            stored_or_computed(metrics),
         )
     return Score(
         *figures,
@@ -109,7 +104,7 @@ def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
         "by sentence",
         "cross-validation by sentence, not grouped (trained before grouped cross-validation): "
         "a near-copy of a sentence may have been in its training fold, so the score may be optimistic",
-        _intervals(metrics),
+        stored_or_computed(metrics),
     )
 
 
@@ -139,5 +134,5 @@ def slice_score(metrics: dict[str, Any]) -> Score:
         n,
         f"n {n}",
         how,
-        _intervals(held),
+        stored_or_computed(held),
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,6 +47,23 @@ class Intervals:
     accuracy: Interval
     f_avg: Interval
     macro_f1: Interval
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            **{name: [part.low, part.high] for name, part in self._parts().items()},
+        }
+
+    def _parts(self) -> dict[str, Interval]:
+        return {"accuracy": self.accuracy, "f_avg": self.f_avg, "macro_f1": self.macro_f1}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Intervals:
+        def part(name: str) -> Interval:
+            low, high = stored[name]
+            return Interval(float(low), float(high))
+
+        return cls(int(stored["n"]), part("accuracy"), part("f_avg"), part("macro_f1"))
 
 
 def wilson(correct: int, n: int, z: float = Z) -> Interval:
@@ -100,3 +117,28 @@ def intervals(confusion: Sequence[Sequence[int]]) -> Intervals | None:
         f_avg=percentile(f_avg),
         macro_f1=percentile(macro),
     )
+
+
+def with_intervals(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A version's stored metrics with the intervals of both its scores beside them, worked
+    out once when it is trained so that the models page only reads them."""
+    figures = dict(metrics)
+    cv = intervals(figures.get("confusion") or [])
+    if cv is not None:
+        figures["intervals"] = cv.as_dict()
+    held = figures.get("evaluation_slice")
+    if isinstance(held, dict):
+        sliced = intervals(held.get("confusion") or [])
+        if sliced is not None:
+            figures["evaluation_slice"] = {**held, "intervals": sliced.as_dict()}
+    return figures
+
+
+def stored_or_computed(metrics: dict[str, Any]) -> Intervals | None:
+    """The intervals stored with these metrics, or (a version trained before they were
+    stored) computed from its confusion matrix now."""
+    stored = metrics.get("intervals")
+    if isinstance(stored, dict):
+        return Intervals.from_dict(stored)
+    confusion = metrics.get("confusion")
+    return intervals(confusion) if isinstance(confusion, list) and confusion else None

@@ -14,6 +14,7 @@ from annotate.activation import MIN_SLICE_TO_DECIDE, Comparison
 from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
 from annotate.queue.record import annotation_change
 from annotate.retrain_policy import retrain_enqueue
+from annotate.score_intervals import intervals
 from annotate.suggestions import in_control_set
 from tests.factories import ModelVersionFactory, SentenceFactory, labelled_corpus, train_once
 from tests.tasks import run_queued_task
@@ -364,3 +365,20 @@ def test_the_page_shows_each_versions_scores_with_their_intervals(admin_client_,
     assert '<small class="ci">' in html
     assert "95 % intervals: F_avg" in html
     assert "Wilson for accuracy" in html
+
+
+def test_a_retrained_version_stores_the_intervals_the_page_shows(admin_client_, huawei):
+    share(huawei, 0)
+    labelled_corpus(target=huawei)
+    version = training.retrain(target=huawei).version
+    version.refresh_from_db()
+    stored = version.metrics["intervals"]
+    assert stored == intervals(version.metrics["confusion"]).as_dict()
+    # The page reads what is stored, not a bootstrap per request.
+    ModelVersion.objects.filter(pk=version.pk).update(
+        metrics={**version.metrics, "intervals": {**stored, "f_avg": [0.123, 0.456]}}
+    )
+
+    html = admin_client_.get(reverse("models", args=[huawei.id])).content.decode()
+
+    assert '<small class="ci">0.12–0.46</small>' in html
