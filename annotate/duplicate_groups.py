@@ -82,7 +82,7 @@ def _write_groups(by_group: dict[int, list[int]]) -> None:
 
 
 def backfill_exact(schema_connection: object, *, batch_size: int = 5000) -> None:
-    """Set text_key and the exact groups of every stored sentence (migration 0014): keys a
+    """Set text_key and the exact groups of every stored sentence (migration 0016): keys a
     batch at a time in id order, then each group the smallest id of its key, in SQL."""
     db = schema_connection
     last = 0

@@ -1,4 +1,4 @@
-"""Curators' and admins' pages at two corpus sizes: seconds, queries, and the server's idle memory.
+"""Curators' and admins' pages at two corpus sizes: seconds and queries.
 
 Builds one database a size (--sizes, in labels; 10,000 and 1,000,000 by default) with
 benchmarks/export.py's generator: articles of 50 sentences from 7 sources, two annotators
@@ -37,17 +37,12 @@ PostgreSQL statement_timeout stops the server's side too) and the page shows TIM
 Prints p50 and the first request at each size, the ratio largest / smallest, the queries,
 and a verdict against the targets: p50 under 1 s at the largest size, ratio at most 2.
 
-Last, gunicorn (3 sync workers) serves Stance on the smallest database, then a bare Django
-project (`django-admin startproject` in a temporary folder, one view at /, DEBUG off) the
-same way; each worker answers one request (its URLconf imported, as a worker that has
-served is), and after 2 s the RSS of the process tree (master + workers, VmRSS from /proc)
-is summed, with PSS beside it and any of numpy, scipy, sklearn, pandas, statsmodels that a
-worker has mapped. Target: Stance at most 1.5 x the bare project.
+The server's idle memory is measured by benchmarks/memory.py.
 
     .venv/bin/python benchmarks/pages.py                           # 10,000 and 1,000,000 labels
     .venv/bin/python benchmarks/pages.py --keep /tmp/stance-pages  # keep the databases, reuse them
     .venv/bin/python benchmarks/pages.py --sizes 2000 20000 --repeat 2
-    .venv/bin/python benchmarks/pages.py --postgres --keep x --pages dashboard,settle --skip-rss
+    .venv/bin/python benchmarks/pages.py --postgres --keep x --pages dashboard,settle
 
 --keep DIR keeps the SQLite files in DIR (pages-<labels>.sqlite3), or with --postgres the
 databases stance_pages_<labels> on the server; a run finding one built by the same
@@ -58,21 +53,17 @@ built), otherwise it is emptied and built again. Exit code 1 if a target is miss
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import hashlib
 import json
 import os
 import queue
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,14 +78,12 @@ ROOT = harness.ROOT
 BUILD_FORMAT = 1
 MARKER = "bench_pages_build"
 ANNOTATOR, CURATOR, ADMIN = "bench-annotator-0", "bench-curator", "bench-admin"
-SECONDS_TARGET, RATIO_TARGET, RSS_TARGET = 1.0, 2.0, 1.5
+SECONDS_TARGET, RATIO_TARGET = 1.0, 2.0
 DAYS = 100
 ADJUDICATED_SHARE = 100  # one disagreement in 100 is adjudicated at build time
 BATCH = 50_000
 #: Odd multipliers for the per-id hashes that date the labels (coprime to 100 and 10).
 K_DAY, K_SECOND, K_RELABEL = 2654435761, 40503, 97531
-HEAVY = ("numpy", "scipy", "sklearn", "pandas", "statsmodels")
-WORKERS = 3
 ROLE_NAMES = {ANNOTATOR: "annotator", CURATOR: "curator", ADMIN: "admin", "-": "(in-process)"}
 
 
@@ -604,134 +593,6 @@ def database_for(args: argparse.Namespace, labels: int, workdir: Path) -> contex
     )  # fmt: skip
 
 
-# --- idle memory ------------------------------------------------------------------------
-
-
-def _tree(pid: int) -> list[int]:
-    found = [pid]
-    for child in _children(pid):
-        found += _tree(child)
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _status_kb(pid: int, field_name: str, source: str = "status") -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _heavy_modules(pid: int) -> set[str]:
-    try:
-        maps = Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return set()
-    return {
-        name for name in HEAVY if f"site-packages/{name}/" in maps or f"site-packages/{name}.libs/" in maps
-    }
-
-
-@dataclass
-class Idle:
-    rss_kb: list[int]  # master first
-    pss_kb: int
-    heavy: set[str]
-    served_by: int  # workers that answered a request
-
-    @property
-    def rss_mb(self) -> float:
-        return sum(self.rss_kb) / 1024
-
-
-def idle_memory(*, app: str, cwd: Path, env: dict[str, str], path: str, workdir: Path) -> Idle:
-    """gunicorn with WORKERS sync workers; each answers a request; then the tree's memory."""
-    port = harness.free_port()
-    access = workdir / f"access-{port}.log"
-    log = workdir / f"gunicorn-{port}.log"
-    command = [
-        sys.executable, "-m", "gunicorn", app, "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-        "--access-logfile", str(access), "--access-logformat", "%(p)s %(s)s", "--timeout", "60",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    url = f"http://127.0.0.1:{port}{path}"
-
-    def get() -> None:
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=10) as response:
-            response.read()
-
-    try:
-        deadline = time.monotonic() + 60
-        while len(_children(server.pid)) < WORKERS or not access.exists() or not access.read_text():
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn ({app}) did not come up:\n{log.read_text()[-2000:]}")
-            get()
-            time.sleep(0.2)
-        workers = set(_children(server.pid))
-        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-            for _ in range(100):  # bursts of concurrent requests until every worker answered one
-                served = {int(p) for p in re.findall(r"<(\d+)>", access.read_text())}
-                if workers <= served:
-                    break
-                list(pool.map(lambda _: get(), range(WORKERS * 2)))
-        time.sleep(2)
-        pids = _tree(server.pid)
-        return Idle(
-            rss_kb=[_status_kb(pid, "VmRSS") for pid in pids],
-            pss_kb=sum(_status_kb(pid, "Pss", "smaps_rollup") for pid in pids),
-            heavy=set().union(*(_heavy_modules(pid) for pid in pids)),
-            served_by=len(workers & served),
-        )
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-
-
-def bare_project(folder: Path) -> Path:
-    """`django-admin startproject bare` with one view at / and DEBUG off."""
-    folder.mkdir()
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "bare", str(folder)], check=True, capture_output=True
-    )
-    (folder / "bare" / "urls.py").write_text(
-        "from django.contrib import admin\n"
-        "from django.http import HttpResponse\n"
-        "from django.urls import path\n\n\n"
-        "def hello(request):\n"
-        '    return HttpResponse("Hello")\n\n\n'
-        'urlpatterns = [path("", hello), path("admin/", admin.site.urls)]\n'
-    )
-    with (folder / "bare" / "settings.py").open("a") as settings:
-        settings.write('\nDEBUG = False\nALLOWED_HOSTS = ["127.0.0.1", "localhost"]\n')
-    return folder
-
-
-def measure_memory(database: harness.Database, workdir: Path) -> tuple[Idle, Idle]:
-    env = _child_env(database)
-    stance = idle_memory(
-        app="stance.wsgi", cwd=ROOT, env={**env, **harness.SERVER_ENV, **database.env},
-        path="/accounts/login/", workdir=workdir,
-    )  # fmt: skip
-    bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
-    folder = bare_project(workdir / "bare")
-    bare = idle_memory(
-        app="bare.wsgi", cwd=folder, env={**bare_env, "DJANGO_SETTINGS_MODULE": "bare.settings"},
-        path="/", workdir=workdir,
-    )  # fmt: skip
-    return stance, bare
-
-
 # --- report -----------------------------------------------------------------------------
 
 
@@ -797,24 +658,6 @@ def print_table(sizes: list[int], pages: list[str], results: dict[int, dict[str,
     return ok
 
 
-def print_memory(stance: Idle, bare: Idle) -> bool:
-    def line(name: str, idle: Idle) -> str:
-        parts = " + ".join(f"{kb / 1024:.0f}" for kb in idle.rss_kb)
-        heavy = ", ".join(sorted(idle.heavy)) or "none"
-        return (
-            f"{name:<26}{idle.rss_mb:>8.0f} MB RSS ({parts}; master first), PSS {idle.pss_kb / 1024:.0f} MB, "
-            f"{idle.served_by}/{WORKERS} workers served a request; mapped: {heavy}"
-        )
-
-    ratio = stance.rss_mb / bare.rss_mb
-    ok = ratio <= RSS_TARGET
-    print(f"\nidle memory, gunicorn with {WORKERS} sync workers (sum of RSS over the process tree)")
-    print(line("Stance (stance.wsgi)", stance))
-    print(line("bare Django project", bare))
-    print(f"ratio {ratio:.2f} (target <= {RSS_TARGET}): {'PASS' if ok else 'MISS'}")
-    return ok
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -831,7 +674,6 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument(
         "--annotators", type=int, default=2, help="labels a sentence (every annotator labels all)"
     )
@@ -887,15 +729,12 @@ def main() -> None:
                         f"{_queries(timing)} queries",
                         flush=True,
                     )
-            memory = None if args.skip_rss else measure_memory(databases[sizes[0]], workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print()
     print(f"{'PostgreSQL' if args.postgres else 'SQLite'}, p50 over {args.repeat} request(s), seconds")
     ok &= print_table(sizes, pages, results, args)
-    if memory is not None:
-        ok &= print_memory(*memory)
     print(
         f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
         f"whole run {time.monotonic() - started:.0f} s"

@@ -188,3 +188,66 @@ def test_installing_the_disagreement_count_counts_the_open_disagreements_already
     AnnotationFactory(target=target, sentence=agreed, label="neutral")  # opens it, uncounted
     tally_sql.install_count(connection)
     assert open_count(target=target) == 2 == open_disagreements(target=target).count()
+
+
+def test_statements_writing_many_labels_at_once_keep_every_count_true():
+    """Imports and cascades write many rows in one statement; PostgreSQL's triggers sum a
+    statement's rows (annotate/tally_pg.py), and each sum must equal the recount."""
+    target = TargetFactory(overlap=5)
+    annotators = [UserFactory() for _ in range(3)]
+    sentences = [SentenceFactory(article=ArticleFactory(), position=0) for _ in range(20)]
+    rng = random.Random(17)
+    Annotation.objects.bulk_create(
+        Annotation(
+            target=target,
+            sentence=s,
+            annotator=a,
+            label=rng.choice(LABELS),
+            suggestion_shown=rng.random() < 0.5,
+        )
+        for s in sentences
+        for a in annotators
+    )
+    assert stored(target) == recount(target)
+    assert open_count(target=target) == open_disagreements(target=target).count()
+    changes = TargetChanges.objects.get(target=target).changes
+
+    # One UPDATE of many rows, moving labels between classes (and some to skip and back).
+    Annotation.objects.filter(target=target, annotator=annotators[0]).update(label="pro")
+    Annotation.objects.filter(target=target, annotator=annotators[1], sentence__in=sentences[:10]).update(
+        label="skip"
+    )
+    assert stored(target) == recount(target)
+    assert annotator_stored(target) == annotator_recount(target)
+    assert open_count(target=target) == open_disagreements(target=target).count()
+    assert TargetChanges.objects.get(target=target).changes == changes + 20 + 10
+
+    Adjudication.objects.bulk_create(
+        Adjudication(target=target, sentence=s, label="contra", curator=annotators[2]) for s in sentences[:5]
+    )
+    Adjudication.objects.filter(target=target, sentence__in=sentences[:2]).update(label="neutral")
+    assert stored(target) == recount(target)
+    assert open_count(target=target) == open_disagreements(target=target).count()
+
+    Annotation.objects.filter(target=target, annotator=annotators[2]).delete()
+    Adjudication.objects.filter(target=target, sentence__in=sentences[:3]).delete()
+    assert stored(target) == recount(target)
+    assert annotator_stored(target) == annotator_recount(target)
+    assert open_count(target=target) == open_disagreements(target=target).count()
+
+
+def test_postgresql_counts_once_a_statement_not_once_a_row():
+    """A row trigger updates the annotator's tally and the change counter once a label, and
+    PostgreSQL keeps each row version until the transaction ends: quadratic in a bulk
+    write (8,000 labels in one UPDATE took 20 s). Migration 0017 replaces them."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite updates rows in place; its row triggers stay")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, (tgtype & 1) = 1 FROM pg_trigger WHERE tgname LIKE 'annotate_%%_tally_%%' ORDER BY tgname"
+        )
+        triggers = cursor.fetchall()
+    assert len(triggers) == 9
+    assert [name for name, per_row in triggers if per_row] == []

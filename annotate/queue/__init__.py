@@ -32,6 +32,11 @@ and undo, `import_labels`, and corpus imports rewinding cursors):
     3. the annotator's reservation, then the search cursors (theirs, or every cursor of the
        target on a rewind)
 
+Step 2's statement fires the tally triggers inside it (annotate/tally_sql.py; on PostgreSQL
+once a statement, annotate/tally_pg.py), which lock after it, in this order: the sentence
+tallies (in sentence order), the target's disagreement count, the annotator tallies, the
+target's change counter. Nothing else writes those rows.
+
 On SQLite the IMMEDIATE transaction takes the one write lock at BEGIN, so step 1 is that.
 Each public entry point opens its own transaction and takes step 1 in its first statement
 that touches labels; functions named `*_locked` run inside a caller's transaction that
