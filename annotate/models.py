@@ -657,7 +657,11 @@ class TargetChanges(models.Model):
 class GoldChanges(models.Model):
     """How many times one of a target's gold labels appeared, changed or went (a sentence
     tally's `gold` moved): what background retraining counts new labels by. Kept by a
-    trigger on the sentence tallies, so the label round trip writes it without a query."""
+    trigger on the sentence tallies, so the label round trip writes it without a query.
+
+    A first label of a sentence counts one; a relabel takes the old label out and puts the
+    new one in, so a sentence's only label changed from pro to contra counts two (gone, then
+    back): relabels make the policy retrain a little early, never late."""
 
     target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="+")
     changes = models.BigIntegerField(default=0)

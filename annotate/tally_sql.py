@@ -187,9 +187,10 @@ def _gold_changed(row: str) -> str:
 
 
 #: A gold label appeared, changed or went: what background retraining counts
-#: (annotate/retrain_policy.py). Named `tallygold`, so PostgreSQL, which fires a table's
-#: triggers in name order, locks this row after the disagreement count's and before the
-#: annotator tally's, the same order on every path. A delete only UPDATEs, as above.
+#: (annotate/retrain_policy.py). SQLite's; PostgreSQL has them once a statement
+#: (tally_pg.GOLD_STATEMENT_TRIGGERS). Fired after the disagreement count's, so its row is
+#: locked after that one and before the annotator tally's, the same order on every path.
+#: A delete only UPDATEs, as above.
 GOLD_TRIGGERS: list[Trigger] = [
     ("sentencetally", "INSERT", [_gold_changed("NEW")], "NEW.gold <> ''"),
     ("sentencetally", "UPDATE", [_gold_changed("NEW")], "NEW.gold <> OLD.gold"),
@@ -307,11 +308,16 @@ def uninstall_count(connection: BaseDatabaseWrapper) -> None:
 
 
 def install_gold(connection: BaseDatabaseWrapper) -> None:
-    """Create the gold change counter's triggers and count the gold labels there are (0017)."""
+    """Create the gold change counter's triggers and count the gold labels there are (0018):
+    row triggers on SQLite, statement triggers on PostgreSQL (annotate/tally_pg.py)."""
+    from annotate import tally_pg
+
     vendor = connection.vendor
-    statements = drop_statements(vendor, GOLD_TRIGGERS, GOLD_KIND) + create_statements(
-        vendor, GOLD_TRIGGERS, GOLD_KIND
-    )
+    statements = drop_statements(vendor, GOLD_TRIGGERS, GOLD_KIND)
+    if vendor == "postgresql":
+        statements += tally_pg.create_statements(tally_pg.GOLD_STATEMENT_TRIGGERS, GOLD_KIND)
+    else:
+        statements += create_statements(vendor, GOLD_TRIGGERS, GOLD_KIND)
     _run(connection, statements + GOLD_BACKFILL)
 
 

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from annotate import classifier
 from annotate.adjudication import adjudication_record
-from annotate.models import GoldChanges, ModelVersion, Sentence, Target
+from annotate.models import Annotation, GoldChanges, ModelVersion, Sentence, Target
 from annotate.queue.record import annotation_change, annotation_record
 from annotate.retrain_policy import (
     BUSY,
@@ -292,3 +292,21 @@ def test_two_enqueues_at_the_same_moment_from_two_connections_make_one_task():
     assert not outcome.errors, outcome.errors
     assert sorted(result.queued for result in outcome.results) == [False, True]
     assert DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH).count() == 1
+
+
+def test_bulk_statements_count_each_sentence_whose_gold_label_moved(huawei, corpus):
+    """One UPDATE or DELETE over many labels counts as the row-by-row writes would (on
+    PostgreSQL the counter's triggers fire once a statement, annotate/tally_pg.py)."""
+    annotator = UserFactory(password=None)
+    for sentence in corpus[:5]:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    assert gold_changes(target_id=huawei.pk) == 5
+
+    # A relabel takes the old label out, then puts the new one in: a sentence's only label
+    # going from pro to contra is its gold label going, then coming back: two changes.
+    Annotation.objects.filter(target=huawei).update(label="contra")
+    assert gold_changes(target_id=huawei.pk) == 15
+    Annotation.objects.filter(target=huawei, sentence__in=corpus[:2]).update(suggestion_shown=True)
+    assert gold_changes(target_id=huawei.pk) == 19  # out and back in, for each of the two
+    Annotation.objects.filter(target=huawei).delete()
+    assert gold_changes(target_id=huawei.pk) == 24

@@ -20,7 +20,7 @@ def uninstall_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0016_sentence_duplicate_group'),
+        ('annotate', '0017_tally_statement_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
