@@ -310,3 +310,23 @@ def test_bulk_statements_count_each_sentence_whose_gold_label_moved(huawei, corp
     assert gold_changes(target_id=huawei.pk) == 19  # out and back in, for each of the two
     Annotation.objects.filter(target=huawei).delete()
     assert gold_changes(target_id=huawei.pk) == 24
+
+
+#: Queueing the retrain, once per N gold labels: BEGIN, the target's lock, the policy and the
+#: counter read again under it, the unfinished-task check, the task's INSERT, the target's
+#: mark, COMMIT.
+ENQUEUE_QUERIES = 8
+
+
+def test_the_label_that_queues_a_retrain_costs_a_fixed_few_queries_more(
+    annotator_client, huawei, corpus, django_assert_max_num_queries
+):
+    from tests.test_views_labelling import LABEL_ACTION_MAX_QUERIES
+
+    policy(huawei, every=2)
+    label(annotator_client, huawei, corpus[0])
+
+    with django_assert_max_num_queries(LABEL_ACTION_MAX_QUERIES + ENQUEUE_QUERIES):
+        label(annotator_client, huawei, corpus[1])
+
+    assert retrain_tasks() == 1

@@ -1,7 +1,8 @@
 """The target's model versions, retraining in the background, queue settings.
 
 Curators and admins see the page; only admins act on it (retrain, activate or roll back a
-version, the retrain policy, queue settings): annotate.roles decides both.
+version, the retrain policy, queue settings): annotate.roles decides both, the template
+through the navigation's `is_admin` (annotate.context_processors), so it costs no query.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from annotate.retrain_policy import (
     activation_enqueue,
     retrain_enqueue,
 )
-from annotate.roles import is_admin, require_admin, require_curator
+from annotate.roles import require_admin, require_curator
 from annotate.score_intervals import HOW as INTERVALS_HOW
 from annotate.views.request import SignedInRequest
 
@@ -138,8 +139,6 @@ def _context(
         "active_row": next((row for row in rows if row.version.pk == target.active_version_id), None),
         "form": form or QueueSettingsForm(instance=target),
         "policy_form": policy_form or RetrainPolicyForm(instance=target),
-        # Curators see everything; the forms and buttons are an admin's.
-        "can_act": is_admin(request.user),
         "intervals_how": INTERVALS_HOW,
     }
 
