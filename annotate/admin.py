@@ -45,13 +45,15 @@ from annotate.roles import is_admin
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
-    list_display = ["name", "overlap", "archived_at", "created_at"]
+    list_display = ["name", "overlap", "retrain_every", "archived_at", "created_at"]
     # Aliases (cleaned one a line) and archiving (which releases reservations under the
     # lock) are the app's target form's: /targets/<id>/edit/.
     readonly_fields = ["archived_at"]
     exclude = ["aliases"]
     search_fields = ["name", "description"]
     actions = ["export_gold_jsonl"]
+    # Background retraining's bookkeeping (annotate/retrain_policy.py): shown, not edited.
+    readonly_fields = ["retrain_gold_mark", "retrain_enqueued_at"]
 
     def save_model(self, request: HttpRequest, obj: Target, form: forms.ModelForm, change: bool) -> None:
         """An edit takes the target's lock first, as the app's form (annotate/targets.py):

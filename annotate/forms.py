@@ -49,6 +49,16 @@ class QueueSettingsForm(forms.ModelForm):
         ]
 
 
+class RetrainPolicyForm(forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = ["retrain_every", "retrain_floor_minutes"]
+
+
+class ActivateForm(forms.Form):
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class AdjudicateForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotate.models import STANCE_LABELS, ModelVersion, Target
+from annotate.score_intervals import Intervals, stored_or_computed
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class Score:
     n: int | None
     short: str  # a few words for a table cell
     how: str  # the sentence that says how it was computed, or why it was not
+    #: 95 % intervals from the stored confusion matrix (annotate.score_intervals); None
+    #: without a figure or a matrix.
+    intervals: Intervals | None = None
 
 
 def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
@@ -88,7 +92,11 @@ def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
     figures = (_metric(metrics, "f_avg"), _metric(metrics, "macro_f1"), _metric(metrics, "accuracy"))
     if isinstance(cv, dict):
         return Score(
-            *figures, int(cv["n"]), "grouped" if cv.get("grouped") else "by sentence", str(cv["how"])
+            *figures,
+            int(cv["n"]),
+            "grouped" if cv.get("grouped") else "by sentence",
+            str(cv["how"]),
+            stored_or_computed(metrics),
         )
     return Score(
         *figures,
@@ -96,6 +104,7 @@ def cv_score(metrics: dict[str, Any], train_size: int) -> Score:
         "by sentence",
         "cross-validation by sentence, not grouped (trained before grouped cross-validation): "
         "a near-copy of a sentence may have been in its training fold, so the score may be optimistic",
+        stored_or_computed(metrics),
     )
 
 
@@ -125,5 +134,11 @@ def slice_score(metrics: dict[str, Any]) -> Score:
             "near-identical text elsewhere) kept out of training too"
         )
     return Score(
-        _metric(held, "f_avg"), _metric(held, "macro_f1"), _metric(held, "accuracy"), n, f"n {n}", how
+        _metric(held, "f_avg"),
+        _metric(held, "macro_f1"),
+        _metric(held, "accuracy"),
+        n,
+        f"n {n}",
+        how,
+        stored_or_computed(held),
     )

@@ -133,6 +133,18 @@ class Target(models.Model):
     evaluation_pause = models.BooleanField(
         default=False, help_text="Pause a flagged annotator's queue until a curator lifts it."
     )
+    # Background retraining (annotate/retrain_policy.py): a retrain is queued once this many
+    # gold labels are new or changed since the last one, but not sooner than the floor.
+    retrain_every = models.PositiveIntegerField(
+        default=50,
+        help_text="Retrain in the background after this many new or changed gold labels (0: never).",
+    )
+    retrain_floor_minutes = models.PositiveIntegerField(
+        default=10, help_text="Retrain in the background no more often than every this many minutes."
+    )
+    #: GoldChanges.changes when the last retrain was queued or started: the new labels count from it.
+    retrain_gold_mark = models.BigIntegerField(default=0, editable=False)
+    retrain_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TargetQuerySet.as_manager()
@@ -423,6 +435,11 @@ class Assignment(models.Model):
         return f"{self.annotator} → {self.sentence_id} until {self.expires_at:%H:%M}"
 
 
+class Decision(models.TextChoices):
+    ACTIVATED = "activated", "Activated"
+    KEPT = "kept", "Kept inactive"
+
+
 class ModelVersion(models.Model):
     """One training run of the stance classifier for a target, with its metrics and file."""
 
@@ -445,6 +462,16 @@ class ModelVersion(models.Model):
     #: SHA-256 of the gold labels it was trained on, so a retrain can tell nothing changed.
     gold_fingerprint = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    #: Whether the retrain made it active, set with the comparison it rests on
+    #: (annotate/activation.py: Comparison.as_dict) and when it was decided.
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    comparison = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    #: The last time it became the active version, and the admin who chose it (None: the retrain).
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -793,6 +820,22 @@ class TargetChanges(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_id}: {self.changes} changes"
+
+
+class GoldChanges(models.Model):
+    """How many times one of a target's gold labels appeared, changed or went (a sentence
+    tally's `gold` moved): what background retraining counts new labels by. Kept by a
+    trigger on the sentence tallies, so the label round trip writes it without a query.
+
+    A first label of a sentence counts one; a relabel takes the old label out and puts the
+    new one in, so a sentence's only label changed from pro to contra counts two (gone, then
+    back): relabels make the policy retrain a little early, never late."""
+
+    target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.changes} gold changes"
 
 
 class DisagreementCount(models.Model):

@@ -204,10 +204,50 @@ STATEMENT_TRIGGERS: list[tuple[str, str, str, list[str]]] = [
 ]
 
 
-def create_statements() -> list[str]:
+def _count_gold(source: str, condition: str) -> str:
+    return (
+        "INSERT INTO annotate_goldchanges (target_id, changes) "
+        f"SELECT n.target_id, COUNT(*) FROM {source} WHERE {condition} GROUP BY n.target_id "
+        "ORDER BY n.target_id "
+        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_goldchanges.changes + excluded.changes;"
+    )
+
+
+#: tally_sql.GOLD_TRIGGERS once a statement: the gold change counter (retrain_policy.py).
+#: Named `tallygold`, so they fire after the disagreement count's (PostgreSQL fires a
+#: table's triggers in name order): the counter rows are locked in the same order as before.
+GOLD_STATEMENT_TRIGGERS: list[tuple[str, str, str, list[str]]] = [
+    ("sentencetally", "INSERT", NEW, [_count_gold("new_rows n", "n.gold <> ''")]),
+    (
+        "sentencetally",
+        "UPDATE",
+        BOTH,
+        [
+            _count_gold(
+                "new_rows n JOIN old_rows o ON o.target_id = n.target_id AND o.sentence_id = n.sentence_id",
+                "n.gold <> o.gold",
+            )
+        ],
+    ),
+    (
+        "sentencetally",
+        "DELETE",
+        OLD,
+        [
+            "UPDATE annotate_goldchanges c SET changes = c.changes + d.n "
+            "FROM (SELECT target_id, COUNT(*) AS n FROM old_rows WHERE gold <> '' GROUP BY target_id) d "
+            "WHERE c.target_id = d.target_id;"
+        ],
+    ),
+]
+
+
+def create_statements(
+    triggers: list[tuple[str, str, str, list[str]]] | None = None, kind: str = "tally"
+) -> list[str]:
     statements = []
-    for table, event, transition, body in STATEMENT_TRIGGERS:
-        name = f"annotate_{table}_tally_{event.lower()}"
+    for table, event, transition, body in STATEMENT_TRIGGERS if triggers is None else triggers:
+        name = f"annotate_{table}_{kind}_{event.lower()}"
         statements.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             + " ".join(body)

@@ -193,14 +193,48 @@ COUNT_BACKFILL = [
 ]
 
 
-def _name(table: str, event: str) -> str:
-    return f"annotate_{table}_tally_{event.lower()}"
+def _gold_changed(row: str) -> str:
+    return (
+        "INSERT INTO annotate_goldchanges (target_id, changes) "
+        f"VALUES ({row}.target_id, 1) "
+        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_goldchanges.changes + 1;"
+    )
 
 
-def create_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
+#: A gold label appeared, changed or went: what background retraining counts
+#: (annotate/retrain_policy.py). SQLite's; PostgreSQL has them once a statement
+#: (tally_pg.GOLD_STATEMENT_TRIGGERS). Fired after the disagreement count's, so its row is
+#: locked after that one and before the annotator tally's, the same order on every path.
+#: A delete only UPDATEs, as above.
+GOLD_TRIGGERS: list[Trigger] = [
+    ("sentencetally", "INSERT", [_gold_changed("NEW")], "NEW.gold <> ''"),
+    ("sentencetally", "UPDATE", [_gold_changed("NEW")], "NEW.gold <> OLD.gold"),
+    (
+        "sentencetally",
+        "DELETE",
+        ["UPDATE annotate_goldchanges SET changes = changes + 1 WHERE target_id = OLD.target_id;"],
+        "OLD.gold <> ''",
+    ),
+]
+GOLD_KIND = "tallygold"
+
+#: Each gold label there is counts as one change; every target gets its row.
+GOLD_BACKFILL = [
+    "DELETE FROM annotate_goldchanges",
+    "INSERT INTO annotate_goldchanges (target_id, changes) "
+    "SELECT target.id, (SELECT COUNT(*) FROM annotate_sentencetally tally "
+    "WHERE tally.target_id = target.id AND tally.gold <> '') FROM annotate_target target",
+]
+
+
+def _name(table: str, event: str, kind: str = "tally") -> str:
+    return f"annotate_{table}_{kind}_{event.lower()}"
+
+
+def create_statements(vendor: str, triggers: list[Trigger], kind: str = "tally") -> list[str]:
     statements = []
     for table, event, body, *when in triggers:
-        name = _name(table, event)
+        name = _name(table, event, kind)
         condition = f" WHEN ({when[0]})" if when else ""
         if vendor == "postgresql":
             statements.append(
@@ -221,10 +255,10 @@ def create_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
     return statements
 
 
-def drop_statements(vendor: str, triggers: list[Trigger]) -> list[str]:
+def drop_statements(vendor: str, triggers: list[Trigger], kind: str = "tally") -> list[str]:
     statements = []
     for table, event, *_ in triggers:
-        name = _name(table, event)
+        name = _name(table, event, kind)
         statements.append(
             f"DROP TRIGGER IF EXISTS {name}" + (f" ON annotate_{table}" if vendor == "postgresql" else "")
         )
@@ -287,3 +321,21 @@ def install_count(connection: BaseDatabaseWrapper) -> None:
 
 def uninstall_count(connection: BaseDatabaseWrapper) -> None:
     _run(connection, drop_statements(connection.vendor, COUNT_TRIGGERS))
+
+
+def install_gold(connection: BaseDatabaseWrapper) -> None:
+    """Create the gold change counter's triggers and count the gold labels there are (0018):
+    row triggers on SQLite, statement triggers on PostgreSQL (annotate/tally_pg.py)."""
+    from annotate import tally_pg
+
+    vendor = connection.vendor
+    statements = drop_statements(vendor, GOLD_TRIGGERS, GOLD_KIND)
+    if vendor == "postgresql":
+        statements += tally_pg.create_statements(tally_pg.GOLD_STATEMENT_TRIGGERS, GOLD_KIND)
+    else:
+        statements += create_statements(vendor, GOLD_TRIGGERS, GOLD_KIND)
+    _run(connection, statements + GOLD_BACKFILL)
+
+
+def uninstall_gold(connection: BaseDatabaseWrapper) -> None:
+    _run(connection, drop_statements(connection.vendor, GOLD_TRIGGERS, GOLD_KIND))

@@ -35,6 +35,27 @@ def retrain_target(target_id: int) -> dict[str, object]:
         if result.evaluation and result.evaluation.metrics
         else None,
         "slice_n": result.evaluation.n if result.evaluation else 0,
+        # Whether it became active, and on what evidence (annotate.activation).
+        "activated": bool(result.comparison and result.comparison.activate),
+        "decision": result.comparison.reason if result.comparison else "",
+    }
+
+
+@task()
+def activate_version(target_id: int, version_id: int, by_id: int | None = None) -> dict[str, object]:
+    """Make a ready version active (an admin's activation or rollback): its suggestions are
+    written again first. The target comes first so one filter finds a target's model tasks."""
+    from django.contrib.auth.models import User
+
+    from annotate.activation import version_activate
+
+    by = User.objects.filter(pk=by_id).first() if by_id is not None else None
+    done = version_activate(target_id=target_id, version_id=version_id, by=by)
+    return {
+        "version": done.version.pk,
+        "previous": done.previous_id,
+        "sentences_predicted": done.sentences_predicted,
+        "activated": True,
     }
 
 

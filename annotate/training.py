@@ -2,8 +2,10 @@
 
 A retrain never disturbs the active model: the new version and its suggestions are
 written beside it, and only when every sentence has its suggestion does the target switch
-to the new version, in one UPDATE. A run that fails or is killed leaves a version in
-"training" that the next run marks failed and clears.
+to the new version, in one UPDATE, and only if it scores at least as well as the active
+one (annotate/activation.py; a version that loses is kept ready, without suggestions). A
+run that fails or is killed leaves a version in "training" that the next run marks failed
+and clears.
 
 Two scores are stored with each version, each saying how it was computed: grouped
 cross-validation on the training labels, and the score on the evaluation slice, the
@@ -23,11 +25,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from annotate import classifier
 from annotate.classifier import TrainingError
@@ -35,6 +35,9 @@ from annotate.gold import gold_labels
 from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
 from annotate.splits import cv_groups
 from annotate.suggestions import in_control_set
+
+if TYPE_CHECKING:
+    from annotate.activation import Comparison
 
 DEFAULT_MIN_LABELS = 20
 BATCH_SIZE = 5000
@@ -57,6 +60,7 @@ class RetrainResult:
     dry_run: bool
     suggest_seconds: float = 0.0  # predicting and writing suggestions, within seconds
     evaluation: classifier.SliceScore | None = None  # the evaluation slice's score
+    comparison: Comparison | None = None  # against the active version, and the decision
 
 
 def model_dir() -> Path:
@@ -84,6 +88,23 @@ def model_save(version: ModelVersion, pipeline: object) -> None:
     joblib.dump(pipeline, path)
     version.file_name = path.name
     version.file_sha256 = _sha256(path)
+
+
+class ModelFileError(TrainingError):
+    """A version's model file is missing or not the one written (its hash differs)."""
+
+
+def model_load(version: ModelVersion) -> Any:
+    """The fitted pipeline a version saved, loaded only if its hash is the one recorded:
+    unpickling runs code, so no file this app did not write is ever loaded."""
+    import joblib
+
+    path = model_dir() / version.file_name if version.file_name else None
+    if path is None or not path.is_file():
+        raise ModelFileError(f"v{version.pk}'s model file is missing.")
+    if not version.file_sha256 or _sha256(path) != version.file_sha256:
+        raise ModelFileError(f"v{version.pk}'s model file is not the one it wrote (its hash differs).")
+    return joblib.load(path)
 
 
 class UpToDate(TrainingError):
@@ -219,6 +240,34 @@ def _clear_abandoned(target: Target) -> None:
     stale.update(status=ModelVersion.Status.FAILED, error="Interrupted before it was activated.")
 
 
+def suggestions_write(
+    *, version: ModelVersion, pipeline: Any, batch_size: int = BATCH_SIZE, progress: Progress = _no_progress
+) -> int:
+    """A suggestion of the version for every sentence, a batch at a time; how many."""
+    total = Sentence.objects.count()
+    predicted = 0
+    for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
+        predictions = classifier.predict(pipeline, [text for _, text in batch])
+        Suggestion.objects.bulk_create(
+            [
+                Suggestion(
+                    model_version=version,
+                    sentence_id=sentence_id,
+                    target_id=version.target_id,
+                    label=p.label,
+                    confidence=p.confidence,
+                    margin=p.margin,
+                    entropy=p.entropy,
+                    probabilities=p.probabilities,
+                )
+                for (sentence_id, _), p in zip(batch, predictions, strict=True)
+            ],
+            batch_size=1000,
+        )
+        predicted += len(batch)
+    return predicted
+
+
 def retrain(
     *,
     target: Target,
@@ -228,12 +277,18 @@ def retrain(
     progress: Progress = _no_progress,
     only_if_changed: bool = False,
 ) -> RetrainResult:
-    """Train on the target's gold labels, suggest for every sentence, then switch.
+    """Train on the target's gold labels; if the new version scores at least as well as
+    the active one (annotate.activation), suggest for every sentence, then switch.
 
     With `only_if_changed`, raises UpToDate instead when the active version was trained on
     the very gold labels there are now (what a second `make run` relies on).
     """
+    # Imported here: both import this module. Activation by evidence and the background
+    # policy's counter are theirs; retrain only calls them.
+    from annotate import activation, retrain_policy
+
     started = time.monotonic()
+    gold_mark = retrain_policy.gold_changes(target_id=target.pk)  # read first: no new label is missed
     golds = resolved_golds(target=target)
     fingerprint = gold_fingerprint(golds)
     if only_if_changed and target.active_version_id is not None:
@@ -288,43 +343,26 @@ def retrain(
     )
     model_save(version, trained.pipeline)
     version.save(update_fields=["file_name", "file_sha256"])
-    total = Sentence.objects.count()
-    predicted = 0
-    suggest_started = time.monotonic()
-    for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
-        predictions = classifier.predict(trained.pipeline, [text for _, text in batch])
-        Suggestion.objects.bulk_create(
-            [
-                Suggestion(
-                    model_version=version,
-                    sentence_id=sentence_id,
-                    target=target,
-                    label=p.label,
-                    confidence=p.confidence,
-                    margin=p.margin,
-                    entropy=p.entropy,
-                    probabilities=p.probabilities,
-                )
-                for (sentence_id, _), p in zip(batch, predictions, strict=True)
-            ],
-            batch_size=1000,
+    comparison = activation.version_compare(
+        target=target,
+        metrics=trained.metrics,
+        train_size=trained.train_size,
+        evaluation=evaluation,
+        slice_texts=data.slice_texts,
+        slice_labels=data.slice_labels,
+    )
+    predicted, suggest_started = 0, time.monotonic()
+    if comparison.activate:  # a version that loses is kept, and its suggestions never written
+        predicted = suggestions_write(
+            version=version, pipeline=trained.pipeline, batch_size=batch_size, progress=progress
         )
-        predicted += len(batch)
     suggest_seconds = time.monotonic() - suggest_started
-    with transaction.atomic():
-        # A run started later may have declared this one abandoned; it then must not switch.
-        current = ModelVersion.objects.select_for_update().get(pk=version.pk)
-        if current.status != ModelVersion.Status.TRAINING:
-            raise TrainingError("Another retrain replaced this one before it finished.")
-        version.status = ModelVersion.Status.READY
-        version.finished_at = timezone.now()
-        version.duration_s = time.monotonic() - started
-        version.sentences_predicted = predicted
-        version.save(update_fields=["status", "finished_at", "duration_s", "sentences_predicted"])
-        Target.objects.filter(pk=target.pk).update(active_version=version)
-    target.active_version = version
-    # Older versions keep their metrics; their suggestions are no longer read.
-    Suggestion.objects.filter(target=target).exclude(model_version=version).delete()
+    comparison = activation.retrain_finish(
+        version=version, comparison=comparison, predicted=predicted, started=started
+    )
+    if comparison.activate:
+        target.active_version = version
+    retrain_policy.mark_trained(target_id=target.pk, gold_mark=gold_mark)
     return RetrainResult(
         version=version,
         metrics=trained.metrics,
@@ -335,4 +373,5 @@ def retrain(
         dry_run=False,
         suggest_seconds=suggest_seconds,
         evaluation=evaluation,
+        comparison=comparison,
     )

@@ -22,7 +22,7 @@ from annotate import tally_sql
 
 #: The last migration that installed triggers: before it (a database migrated backwards),
 #: the triggers are that migration's business, not this module's.
-LAST_TRIGGER_MIGRATION = ("annotate", "0020_counter_rows_with_target")
+LAST_TRIGGER_MIGRATION = ("annotate", "0023_retrain_policy_and_activation")
 
 
 def expected() -> list[tally_sql.Trigger]:
@@ -42,7 +42,11 @@ def installed_names(*, connection: BaseDatabaseWrapper) -> set[str]:
 
 
 def expected_names() -> set[str]:
-    return {f"annotate_{table}_tally_{event.lower()}" for table, event, *_ in expected()}
+    names = {f"annotate_{table}_tally_{event.lower()}" for table, event, *_ in expected()}
+    kind = tally_sql.GOLD_KIND
+    return names | {
+        f"annotate_{table}_{kind}_{event.lower()}" for table, event, *_ in tally_sql.GOLD_TRIGGERS
+    }
 
 
 def reinstall(*, connection: BaseDatabaseWrapper) -> None:

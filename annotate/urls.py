@@ -59,6 +59,8 @@ urlpatterns = [
     path("models/<id:target_id>/", models.model_page, name="models"),
     path("models/<id:target_id>/retrain/", models.model_retrain, name="model-retrain"),
     path("models/<id:target_id>/queue/", models.queue_settings, name="queue-settings"),
+    path("models/<id:target_id>/activate/", models.model_activate, name="model-activate"),
+    path("models/<id:target_id>/policy/", models.retrain_policy, name="retrain-policy"),
     path("export/<id:target_id>/", export_download, name="export"),
     path("export/<id:target_id>/card/", export_card, name="export-card"),
 ]

@@ -84,9 +84,12 @@ def test_if_changed_trains_again_once_a_gold_label_changed(huawei):
 
     output = retrain("--if-changed")
 
-    huawei.refresh_from_db()
-    assert huawei.active_version != first
-    assert f"Model version {huawei.active_version.pk} is active" in output
+    second = ModelVersion.objects.exclude(pk=first.pk).get()
+    # Trained again; whether it replaced the first is the comparison's (test_activation.py):
+    # a pro sentence relabelled contra costs it the cross-validated F_avg here.
+    assert second.status == "ready"
+    assert f"Model version {second.pk} is kept inactive" in output
+    assert "Decision: kept inactive: F_avg" in output
 
 
 def test_without_if_changed_every_run_trains_a_new_version(huawei):

@@ -259,16 +259,32 @@ def test_the_models_page_of_an_unknown_target_is_a_404(admin_client_):
 
 
 @pytest.mark.parametrize("persona", ["annotator_client", "curator_client"])
-def test_annotators_and_curators_may_not_see_or_change_models(request, huawei, persona):
+def test_annotators_and_curators_may_not_change_models(request, huawei, persona):
     client = request.getfixturevalue(persona)
     before = queue_settings(huawei)
 
-    assert client.get(models_url(huawei)).status_code == 403
     assert client.post(retrain_url(huawei)).status_code == 403
     assert client.post(settings_url(huawei), QUEUE_SETTINGS).status_code == 403
 
     assert not DBTaskResult.objects.exists()
     assert queue_settings(huawei) == before
+
+
+def test_annotators_may_not_see_the_models_page(annotator_client, huawei):
+    assert annotator_client.get(models_url(huawei)).status_code == 403
+
+
+def test_curators_see_the_models_page_without_its_forms(curator_client, huawei):
+    active = ModelVersionFactory(target=huawei, metrics=METRICS)
+    ModelVersionFactory(target=huawei, metrics=METRICS)
+    Target.objects.filter(pk=huawei.pk).update(active_version=active)
+
+    html = curator_client.get(models_url(huawei)).content.decode()
+
+    assert f"v{active.id} <strong>(active)</strong>" in html
+    assert "<form" not in html.split("<main", 1)[-1]
+    assert "Retrain now" not in html
+    assert "Save queue settings" not in html
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client, huawei):

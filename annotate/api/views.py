@@ -43,6 +43,7 @@ from annotate.queue.record import (
     annotation_submit,
     annotation_undo,
 )
+from annotate.retrain_policy import retrain_if_due
 from annotate.roles import is_curator
 from annotate.suggestions import in_control_set
 from annotate.summary import summary_for
@@ -369,6 +370,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
             ).annotation
         except (NoSuggestionToAccept, SentenceFull) as error:
             raise Conflict(" ".join(error.messages)) from None
+        retrain_if_due(target=target)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(io.AnnotationSerializer(annotation).data, status=code)
 

@@ -39,6 +39,7 @@ from annotate.models import (
     Target,
     TargetArchived,
 )
+from annotate.retrain_policy import retrain_if_due
 from annotate.roles import require_curator
 from annotate.targets import example_promote
 from annotate.views.request import SignedInRequest
@@ -143,6 +144,7 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
         change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
     except TargetArchived as refused:
         return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+    retrain_if_due(target=target)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
     return _answer(request, target, _said(change, sentence, label))

@@ -17,6 +17,7 @@ from annotate.queue.card import read_card
 from annotate.queue.loop import label_and_next, undo_and_next
 from annotate.queue.record import SentenceFull, annotation_change
 from annotate.queue.reservations import first_with_work, next_sentence_id
+from annotate.retrain_policy import retrain_if_due
 from annotate.roles import is_admin, is_annotator, is_curator
 from annotate.views.request import SignedInRequest
 
@@ -142,6 +143,8 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
         return _conflict(refused)
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
+    # After the commit: at most one query (the gold counter), and the training runs elsewhere.
+    retrain_if_due(target=labelled.target)
     if not request.htmx:
         return redirect("label", target_id=labelled.target.pk)
     annotation = labelled.recorded.annotation

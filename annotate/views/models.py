@@ -1,4 +1,9 @@
-"""Admins: the target's model versions, retraining in the background, queue settings."""
+"""The target's model versions, retraining in the background, queue settings.
+
+Curators and admins see the page; only admins act on it (retrain, activate or roll back a
+version, the retrain policy, queue settings): annotate.roles decides both, the template
+through the navigation's `is_admin` (annotate.context_processors), so it costs no query.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_tasks_db.models import DBTaskResult
 
-from annotate.forms import QueueSettingsForm
+from annotate.forms import ActivateForm, QueueSettingsForm, RetrainPolicyForm
 from annotate.model_history import Score, cv_score, slice_score
 from annotate.models import ModelVersion, Target
-from annotate.roles import require_admin
+from annotate.retrain_policy import (
+    ACTIVATE_TASK_PATH,
+    RETRAIN_TASK_PATH,
+    activation_enqueue,
+    retrain_enqueue,
+)
+from annotate.roles import require_admin, require_curator
+from annotate.score_intervals import HOW as INTERVALS_HOW
 from annotate.targets import target_update
-from annotate.tasks import retrain_target
 from annotate.views.request import SignedInRequest
-
-RETRAIN_TASK_PATH = f"{retrain_target.func.__module__}.{retrain_target.func.__qualname__}"
-
 
 #: What each state is called on the page: django-tasks calls a queued task "Ready", the word
 #: a trained model version has, so both get words of their own.
 TASK_STATES = {"READY": "Queued", "RUNNING": "Running", "FAILED": "Failed", "SUCCESSFUL": "Trained"}
+ACTIVATION_STATES = {**TASK_STATES, "SUCCESSFUL": "Activated"}
 VERSION_STATES: dict[str, str] = {
     ModelVersion.Status.TRAINING: "Training",
     ModelVersion.Status.READY: "Trained",
@@ -37,8 +46,9 @@ UNFINISHED = ("READY", "RUNNING")
 
 @dataclass(frozen=True)
 class RetrainTask:
-    """A retrain task as the page shows it."""
+    """A retrain or activation task as the page shows it."""
 
+    kind: str  # "retrain" or "activation"
     status: str
     state: str
     reason: str
@@ -54,12 +64,21 @@ class VersionRow:
     state: str
     cv: Score  # grouped cross-validation on its training labels
     held_out: Score  # the evaluation slice, never trained on
+    #: What it can be switched to: "" (active, or not trained), "Activate" or "Roll back to".
+    action: str
 
 
-def version_row(version: ModelVersion, target: Target) -> VersionRow:
+def version_row(version: ModelVersion, target: Target, active_id: int | None) -> VersionRow:
     metrics = version.metrics or {}
+    action = ""
+    if version.status == ModelVersion.Status.READY and version.pk != active_id:
+        action = "Roll back to" if active_id is not None and version.pk < active_id else "Activate"
     return VersionRow(
-        version, version_state(version, target), cv_score(metrics, version.train_size), slice_score(metrics)
+        version,
+        version_state(version, target),
+        cv_score(metrics, version.train_size),
+        slice_score(metrics),
+        action,
     )
 
 
@@ -77,13 +96,16 @@ def _reason(traceback: str | None) -> str:
 
 
 def retrain_tasks(target: Target) -> list[RetrainTask]:
-    tasks = DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args=[target.pk]).order_by(
-        "-enqueued_at"
-    )[:5]
+    tasks = DBTaskResult.objects.filter(
+        task_path__in=[RETRAIN_TASK_PATH, ACTIVATE_TASK_PATH], args_kwargs__args__0=target.pk
+    ).order_by("-enqueued_at")[:5]
     return [
         RetrainTask(
+            kind="activation" if task.task_path == ACTIVATE_TASK_PATH else "retrain",
             status=task.status,
-            state=TASK_STATES.get(task.status, task.status.capitalize()),
+            state=(ACTIVATION_STATES if task.task_path == ACTIVATE_TASK_PATH else TASK_STATES).get(
+                task.status, task.status.capitalize()
+            ),
             reason=_reason(task.traceback),
             enqueued_at=task.enqueued_at,
             started_at=task.started_at,
@@ -95,10 +117,16 @@ def retrain_tasks(target: Target) -> list[RetrainTask]:
 
 
 def _context(
-    request: SignedInRequest, target: Target, form: QueueSettingsForm | None = None
+    request: SignedInRequest,
+    target: Target,
+    form: QueueSettingsForm | None = None,
+    policy_form: RetrainPolicyForm | None = None,
 ) -> dict[str, object]:
     tasks = retrain_tasks(target)
-    rows = [version_row(v, target) for v in ModelVersion.objects.filter(target=target)[:20]]
+    rows = [
+        version_row(v, target, target.active_version_id)
+        for v in ModelVersion.objects.filter(target=target).select_related("activated_by")[:20]
+    ]
     return {
         "target": target,
         "tasks": tasks,
@@ -110,13 +138,15 @@ def _context(
         "active": next((row.version for row in rows if row.version.pk == target.active_version_id), None),
         "active_row": next((row for row in rows if row.version.pk == target.active_version_id), None),
         "form": form or QueueSettingsForm(instance=target),
+        "policy_form": policy_form or RetrainPolicyForm(instance=target),
+        "intervals_how": INTERVALS_HOW,
     }
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def model_page(request: SignedInRequest, target_id: int) -> HttpResponse:
-    require_admin(request.user, "Managing models")
+    require_curator(request.user, "The models page")
     target = get_object_or_404(Target, pk=target_id)
     if request.htmx:
         return render(request, "annotate/models.html#retrain-status", _context(request, target))
@@ -127,8 +157,39 @@ def model_page(request: SignedInRequest, target_id: int) -> HttpResponse:
 def model_retrain(request: SignedInRequest, target_id: int) -> HttpResponse:
     require_admin(request.user, "Managing models")
     target = get_object_or_404(Target, pk=target_id)
-    # No flash message: it would outlive the retrain. The status fragment says it instead.
-    retrain_target.enqueue(target.pk)
+    # No flash message: it would outlive the retrain. The status fragment says it instead,
+    # as it shows the retrain or activation already queued when this one is refused.
+    retrain_enqueue(target_id=target.pk)
+    return redirect("models", target_id=target.pk)
+
+
+@require_POST
+def model_activate(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """Activate or roll back to a ready version, in the background (its suggestions are written)."""
+    require_admin(request.user, "Activating a model version")
+    target = get_object_or_404(Target, pk=target_id)
+    form = ActivateForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Which version?", content_type="text/plain")
+    version = get_object_or_404(ModelVersion, pk=form.cleaned_data["version"], target=target)
+    queued = activation_enqueue(version=version, by_id=request.user.pk)
+    if not queued.queued:
+        messages.error(request, f"v{version.pk} was not activated: {queued.reason}.")
+    return redirect("models", target_id=target.pk)
+
+
+@require_POST
+def retrain_policy(request: SignedInRequest, target_id: int) -> HttpResponse:
+    require_admin(request.user, "Managing models")
+    target = get_object_or_404(Target, pk=target_id)
+    form = RetrainPolicyForm(request.POST, instance=target)
+    if not form.is_valid():
+        return render(
+            request, "annotate/models.html", _context(request, target, policy_form=form), status=400
+        )
+    # Only these two fields: a full save would also reset the annotators' queue cursors.
+    form.instance.save(update_fields=list(RetrainPolicyForm.Meta.fields))
+    messages.success(request, "Background retraining saved.")
     return redirect("models", target_id=target.pk)
 
 

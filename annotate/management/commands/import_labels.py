@@ -11,6 +11,7 @@ from tqdm import tqdm
 from annotate.corpus import CorpusError
 from annotate.label_import import labels_import, parse_mapping, read_label_rows
 from annotate.models import Target, column_size
+from annotate.retrain_policy import retrain_if_due
 
 
 class Command(BaseCommand):
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             )
         except (CorpusError, ValueError) as error:
             raise CommandError(str(error)) from None
+        if retrain_if_due(target=target):
+            self.stdout.write("Enough new gold labels: a retrain is queued for the background worker.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {result.rows} labels for {target.name} as {options['annotator']}: "

@@ -14,9 +14,10 @@ from annotate.training import BATCH_SIZE, DEFAULT_MIN_LABELS, RetrainResult, UpT
 
 class Command(BaseCommand):
     help = (
-        "Train the stance classifier on a target's gold labels, write a suggestion for every "
-        "sentence, then make the new model active. The previous model stays active if "
-        "anything goes wrong."
+        "Train the stance classifier on a target's gold labels and, if it scores at least as well "
+        "as the active model (on the evaluation slice, or cross-validated while the slice is "
+        "small), write a suggestion for every sentence and make it active. Otherwise, or if "
+        "anything goes wrong, the previous model stays active."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -108,12 +109,23 @@ class Command(BaseCommand):
             )
         elif held is not None:
             w(f"Evaluation slice: {held.reason}.")
+        comparison = result.comparison
         if result.version is None:  # a dry run stores no version
             w(self.style.WARNING(f"Dry run: nothing stored ({result.seconds:.1f} s)."))
-        else:
+        elif comparison is None or comparison.activate:
+            if comparison is not None:
+                w(f"Decision: {comparison.reason}.")
             w(
                 self.style.SUCCESS(
                     f"Model version {result.version.pk} is active: {result.sentences_predicted} suggestions "
                     f"written in {result.seconds:.1f} s."
+                )
+            )
+        else:
+            w(f"Decision: {comparison.reason}.")
+            w(
+                self.style.WARNING(
+                    f"Model version {result.version.pk} is kept inactive; v{target.active_version_id} stays "
+                    f"active ({result.seconds:.1f} s). An admin may still activate it on the models page."
                 )
             )
