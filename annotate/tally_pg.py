@@ -205,11 +205,11 @@ STATEMENT_TRIGGERS: list[tuple[str, str, str, list[str]]] = [
 
 
 def _count_gold(source: str, condition: str) -> str:
+    """An UPDATE only: the counter row is made with its target (tally_sql.GOLD_TRIGGERS)."""
     return (
-        "INSERT INTO annotate_goldchanges (target_id, changes) "
-        f"SELECT n.target_id, COUNT(*) FROM {source} WHERE {condition} GROUP BY n.target_id "
-        "ORDER BY n.target_id "
-        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_goldchanges.changes + excluded.changes;"
+        "UPDATE annotate_goldchanges c SET changes = c.changes + d.n "
+        f"FROM (SELECT n.target_id, COUNT(*) AS n FROM {source} WHERE {condition} GROUP BY n.target_id) d "
+        "WHERE c.target_id = d.target_id;"
     )
 
 
@@ -217,6 +217,15 @@ def _count_gold(source: str, condition: str) -> str:
 #: Named `tallygold`, so they fire after the disagreement count's (PostgreSQL fires a
 #: table's triggers in name order): the counter rows are locked in the same order as before.
 GOLD_STATEMENT_TRIGGERS: list[tuple[str, str, str, list[str]]] = [
+    (
+        "target",
+        "INSERT",
+        NEW,
+        [
+            "INSERT INTO annotate_goldchanges (target_id, changes) SELECT id, 0 FROM new_rows "
+            "ORDER BY id ON CONFLICT (target_id) DO NOTHING;"
+        ],
+    ),
     ("sentencetally", "INSERT", NEW, [_count_gold("new_rows n", "n.gold <> ''")]),
     (
         "sentencetally",

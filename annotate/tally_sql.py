@@ -194,11 +194,9 @@ COUNT_BACKFILL = [
 
 
 def _gold_changed(row: str) -> str:
-    return (
-        "INSERT INTO annotate_goldchanges (target_id, changes) "
-        f"VALUES ({row}.target_id, 1) "
-        "ON CONFLICT (target_id) DO UPDATE SET changes = annotate_goldchanges.changes + 1;"
-    )
+    """An UPDATE only, as _count_by: the counter row is made with its target (below), and
+    an upsert here brought back the row of a target whose tables were being emptied."""
+    return f"UPDATE annotate_goldchanges SET changes = changes + 1 WHERE target_id = {row}.target_id;"
 
 
 #: A gold label appeared, changed or went: what background retraining counts
@@ -207,6 +205,13 @@ def _gold_changed(row: str) -> str:
 #: locked after that one and before the annotator tally's, the same order on every path.
 #: A delete only UPDATEs, as above.
 GOLD_TRIGGERS: list[Trigger] = [
+    (
+        "target",
+        "INSERT",
+        [
+            "INSERT INTO annotate_goldchanges (target_id, changes) VALUES (NEW.id, 0) ON CONFLICT (target_id) DO NOTHING;"
+        ],
+    ),
     ("sentencetally", "INSERT", [_gold_changed("NEW")], "NEW.gold <> ''"),
     ("sentencetally", "UPDATE", [_gold_changed("NEW")], "NEW.gold <> OLD.gold"),
     (

@@ -29,6 +29,19 @@ EDITABLE = (
     "random_share",
     "control_share",
 )
+#: What target_update may change besides: the models page's evaluation and retraining
+#: settings (their own forms), under the same lock.
+UPDATABLE = (
+    *EDITABLE,
+    "evaluation_rate",
+    "evaluation_onboarding",
+    "min_label_ms",
+    "evaluation_threshold",
+    "evaluation_min_items",
+    "evaluation_pause",
+    "retrain_every",
+    "retrain_floor_minutes",
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ def clean_aliases(aliases: Iterable[str]) -> list[str]:
 
 def target_create(*, values: Mapping[str, object], examples: Iterable[ExampleInput] = ()) -> Target:
     """A new target with its examples. `values` are checked already (the form)."""
-    unknown = set(values) - set(EDITABLE)
+    unknown = set(values) - set(UPDATABLE)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     with transaction.atomic():
@@ -68,7 +81,7 @@ def target_update(
     """Change a target's fields (and, when given, replace its written examples), under its
     lock; an archived target may be edited too (its labels stay as they are). The target
     as written. Raises Target.DoesNotExist."""
-    unknown = set(values) - set(EDITABLE)
+    unknown = set(values) - set(UPDATABLE)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     with transaction.atomic():

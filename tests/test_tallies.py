@@ -250,9 +250,9 @@ def test_postgresql_counts_once_a_statement_not_once_a_row():
             "SELECT tgname, (tgtype & 1) = 1 FROM pg_trigger WHERE tgname LIKE 'annotate_%%_tally_%%' ORDER BY tgname"
         )
         triggers = cursor.fetchall()
-    # Ten tally triggers, and the three of the gold change counter.
-    assert len(triggers) == 13
-    assert sum("_tallygold_" in name for name, _ in triggers) == 3
+    # Ten tally triggers, and the four of the gold change counter.
+    assert len(triggers) == 14
+    assert sum("_tallygold_" in name for name, _ in triggers) == 4
     assert [name for name, per_row in triggers if per_row] == []
 
 

@@ -158,7 +158,17 @@ def test_the_queue_settings_form_goes_through_the_same_locked_edit(admin_client_
     next_sentence_id(annotator=annotator, target=huawei)
     data = {"overlap": 4, "queue_order": "in_order", "uncertainty_measure": "margin"}
     response = admin_client_.post(
-        reverse("queue-settings", args=[huawei.pk]), {**data, "random_share": 0.2, "control_share": 0.1}
+        reverse("queue-settings", args=[huawei.pk]),
+        {
+            **data,
+            "random_share": 0.2,
+            "control_share": 0.1,
+            "evaluation_rate": 0.05,
+            "evaluation_onboarding": 0,
+            "min_label_ms": 1500,
+            "evaluation_threshold": 0.7,
+            "evaluation_min_items": 10,
+        },
     )
     assert response.status_code == 302
     huawei.refresh_from_db()
