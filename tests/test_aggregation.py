@@ -360,6 +360,13 @@ def test_an_admin_chooses_the_gold_rule_in_the_django_admin(admin_client_, huawe
         "random_share": 0.2,
         "control_share": 0.1,
         "gold_method": "dawid_skene",
+        "evaluation_rate": 0.05,
+        "evaluation_onboarding": 0,
+        "min_label_ms": 1500,
+        "evaluation_threshold": 0.7,
+        "evaluation_min_items": 10,
+        "retrain_every": 50,
+        "retrain_floor_minutes": 10,
     }
 
     response = admin_client_.post(url, form)
