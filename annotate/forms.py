@@ -14,6 +14,8 @@ class LabelForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[*Label.choices, (ACCEPT, "Accept suggestion")])
     spent_ms = forms.IntegerField(required=False)
+    # Sent by the card that revealed the suggestion after a first label ("after" mode).
+    revealed = forms.BooleanField(required=False)
 
 
 class ChangeForm(forms.Form):
@@ -34,7 +36,14 @@ class QueueSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Target
-        fields = ["overlap", "queue_order", "uncertainty_measure", "random_share", "control_share"]
+        fields = [
+            "overlap",
+            "queue_order",
+            "uncertainty_measure",
+            "random_share",
+            "control_share",
+            "suggestion_mode",
+        ]
 
 
 class AdjudicateForm(forms.Form):

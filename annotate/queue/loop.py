@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotate.models import Annotation, Target
-from annotate.queue.card import suggestion_to_show
+from annotate.models import Annotation, Label, Target
+from annotate.queue.card import held_back, suggestion_to_show
 from annotate.queue.locks import lock_target, target_and_sentence
 from annotate.queue.record import Recorded, SentenceFull, as_given, record_locked, undo_locked
 from annotate.queue.reservations import reserve_again_locked, reserve_next_locked
@@ -25,6 +25,8 @@ class Labelled:
     recorded: Recorded
     target: Target  # as read under its lock
     next_sentence_id: int | None  # None: nothing is open
+    #: The "after" mode's first step: the same sentence comes back with its suggestion.
+    reveal: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,13 @@ class Undone:
 
 
 def label_and_next(
-    *, annotator: User, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+    *,
+    annotator: User,
+    target_id: int,
+    sentence_id: int,
+    label: str,
+    spent_ms: int | None = None,
+    revealed: bool = False,
 ) -> Labelled:
     """Record a label from the labelling page and reserve the next sentence.
 
@@ -43,11 +51,16 @@ def label_and_next(
     label used up) are written together or not at all. Raises Target.DoesNotExist for an
     unknown target or sentence, and ValidationError for a refused label (SentenceFull for
     a sentence without room, NoSuggestionToAccept).
+
+    In the "after" suggestion mode a first stance label is given with the suggestion held
+    back; when there is one, nothing is reserved and the same sentence comes back with it
+    (`reveal`), and the label given on that card (`revealed`) is the final one.
     """
     with transaction.atomic():
         locked = target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         target, sentence = locked.target, locked.sentence
-        shown = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=locked.suggested)
+        suggestion = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=locked.suggested)
+        shown = None if held_back(target=target, revealed=revealed) else suggestion
         given = as_given(label=label, shown=shown)
         recorded = record_locked(
             annotator=annotator,
@@ -60,6 +73,9 @@ def label_and_next(
         )
         if recorded is None:
             raise SentenceFull(target)
+        if shown is None and suggestion is not None and given.label != Label.SKIP:
+            # Its reservation stays: the label used it, and the next label replaces it.
+            return Labelled(recorded=recorded, target=target, next_sentence_id=sentence.pk, reveal=True)
         next_id = reserve_next_locked(annotator=annotator, target=target)
     return Labelled(recorded=recorded, target=target, next_sentence_id=next_id)
 
