@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Annotation, Assignment, SuggestionMode
+from annotate.queue.record import annotation_record
 from annotate.suggestions import in_control_set
-from tests.factories import SuggestionFactory
+from tests.factories import SuggestionFactory, api_client
 from tests.records import history
 from tests.test_views_labelling import HTMX, current_id, make_corpus, submit_url, undo_url
 
@@ -256,8 +257,6 @@ def test_a_reveal_address_shows_the_suggestion_only_for_the_annotators_own_unrev
     annotator_client, other_annotator, huawei, suggested, reveal
 ):
     set_mode(huawei, SuggestionMode.AFTER)
-    from annotate.queue.record import annotation_record
-
     annotation_record(annotator=other_annotator, sentence=suggested[3], target=huawei, label="pro")
     post(annotator_client, huawei, suggested[0], "pro")
     post(annotator_client, huawei, suggested[0], "pro", revealed="1")  # revealed already
@@ -320,3 +319,57 @@ def test_both_steps_of_the_after_mode_run_a_bounded_number_of_queries_whatever_t
 
     assert REVEALED in revealing.content.decode()
     assert current_id(following.content.decode()) == second.id
+
+
+# The API: the same modes
+
+
+def api_label(client, sentence, value, **extra):
+    return client.post("/api/annotations/", {"sentence": sentence.id, "label": value, **extra}, format="json")
+
+
+def api_suggestions(client, sentence):
+    return client.get(f"/api/suggestions/?sentence={sentence.id}").json()["results"]
+
+
+def test_the_api_gives_annotators_no_suggestion_in_hidden_mode_and_refuses_accept(
+    annotator, curator, huawei, suggested
+):
+    ann, cur = api_client(annotator), api_client(curator)
+    set_mode(huawei, SuggestionMode.HIDDEN)
+
+    assert api_suggestions(ann, suggested[0]) == []
+    assert len(api_suggestions(cur, suggested[0])) == 1  # curators still see the model's view
+    one = api_suggestions(cur, suggested[0])[0]["id"]
+    assert ann.get(f"/api/suggestions/{one}/").status_code == 404
+    assert api_label(ann, suggested[0], "accept").status_code == 409
+    body = api_label(ann, suggested[0], "pro", suggestion_shown=True).json()
+    assert body["suggestion_shown"] is False
+
+
+def test_the_api_in_after_mode_gives_the_suggestion_after_the_first_label_and_keeps_both(
+    annotator, huawei, suggested
+):
+    ann = api_client(annotator)
+    set_mode(huawei, SuggestionMode.AFTER)
+
+    assert api_suggestions(ann, suggested[0]) == []
+    assert api_label(ann, suggested[0], "accept").status_code == 409
+    first = api_label(ann, suggested[0], "pro", suggestion_shown=True).json()
+    assert (first["suggestion_shown"], first["first_label"]) == (False, None)
+
+    assert [row["label"] for row in api_suggestions(ann, suggested[0])] == ["contra"]
+    final = api_label(ann, suggested[0], "accept").json()
+
+    assert (
+        final["label"],
+        final["first_label"],
+        final["suggestion_shown"],
+        final["accepted_suggestion"],
+    ) == (
+        "contra",
+        "pro",
+        True,
+        True,
+    )
+    assert history(annotator) == [("create", "", "pro"), ("relabel", "pro", "contra")]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from annotate.models import Annotation, AnnotationEvent, Label, Sentence, Suggestion, SuggestionMode, Target
 from annotate.queue import sql, statements
-from annotate.queue.card import Suggested, suggestion_to_show
+from annotate.queue.card import Suggested, held_back, suggestion_to_show
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 from annotate.queue.reservations import release_locked
@@ -297,9 +297,17 @@ def annotation_submit(
     spent_ms: int | None = None,
     suggestion_shown: bool | None = None,
 ) -> Recorded:
-    """A label from the API, as `as_given` reads it, in its own transaction."""
+    """A label from the API, as `as_given` reads it, in its own transaction.
+
+    In the "after" suggestion mode the suggestion counts as shown only once the annotator
+    has a label on the sentence (the API gives it to them then): a first label is given
+    without it, and the next one, with it, keeps the first as `first_label`.
+    """
     suggested = _active_suggestion(target=target, sentence=sentence)
     shown = suggestion_to_show(target=target, sentence_id=sentence.pk, suggested=suggested)
+    if shown is not None and held_back(target=target, revealed=False):
+        labelled = Annotation.objects.filter(annotator_id=annotator.pk, sentence=sentence, target=target)
+        shown = shown if labelled.exists() else None
     given = as_given(label=label, shown=shown, suggestion_shown=suggestion_shown)
     return annotation_record(
         annotator=annotator,
