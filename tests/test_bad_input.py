@@ -354,6 +354,7 @@ QUEUE_SETTINGS = {
     "uncertainty_measure": "margin",
     "random_share": 0.2,
     "control_share": 0.1,
+    "suggestion_mode": "shown",
 }
 
 

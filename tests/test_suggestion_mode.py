@@ -268,28 +268,6 @@ def test_a_reveal_address_shows_the_suggestion_only_for_the_annotators_own_unrev
     assert current_id(page) == suggested[1].id
 
 
-def test_an_admin_sets_the_suggestion_mode_on_the_models_page(admin_client_, huawei):
-    data = {
-        "overlap": 2,
-        "queue_order": "in_order",
-        "uncertainty_measure": "margin",
-        "random_share": 0.2,
-        "control_share": 0.1,
-        "suggestion_mode": "after",
-    }
-    response = admin_client_.post(reverse("queue-settings", args=[huawei.id]), data)
-    assert response.status_code == 302
-    huawei.refresh_from_db()
-    assert huawei.suggestion_mode == SuggestionMode.AFTER
-
-    response = admin_client_.post(
-        reverse("queue-settings", args=[huawei.id]), {**data, "suggestion_mode": "x"}
-    )
-    assert response.status_code == 400
-    huawei.refresh_from_db()
-    assert huawei.suggestion_mode == SuggestionMode.AFTER
-
-
 # Query counts
 
 #: Measured on SQLite and PostgreSQL at 10 and 10,000 sentences. The first step: session

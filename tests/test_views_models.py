@@ -45,6 +45,7 @@ QUEUE_SETTINGS = {
     "uncertainty_measure": "entropy",
     "random_share": 0.3,
     "control_share": 0.05,
+    "suggestion_mode": "after",
 }
 
 
@@ -488,6 +489,7 @@ def test_saved_queue_settings_are_confirmed(admin_client_, huawei):
         ("control_share", 1.5),
         ("queue_order", "fastest"),
         ("uncertainty_measure", "vibes"),
+        ("suggestion_mode", "sometimes"),
         ("overlap", -1),
         ("overlap", "two"),
     ],
