@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from annotate import suggestions
 from annotate.models import Annotation, Assignment, SuggestionMode
 from annotate.queue.record import annotation_record
 from annotate.suggestions import in_control_set
@@ -81,6 +82,13 @@ def test_in_hidden_mode_the_card_never_shows_a_suggestion_and_labels_are_made_wi
         False,
     )
     assert current_id(html) == suggested[1].id and "Model suggests" not in html
+
+
+def test_in_hidden_mode_no_door_offers_the_suggestion(huawei, suggested):
+    set_mode(huawei, SuggestionMode.HIDDEN)
+    assert suggestions.suggestion_to_show(target=huawei, sentence=suggested[0]) is None
+    set_mode(huawei, SuggestionMode.AFTER)  # offered, once the first label is given
+    assert suggestions.suggestion_to_show(target=huawei, sentence=suggested[0]) is not None
 
 
 # after: label, see the suggestion, keep or change
