@@ -18,8 +18,10 @@ Read the package in this order:
     loop.py          label_and_next / undo_and_next: one transaction each
     sql.py           running a statement; raw rows to model instances through the ORM's converters
 
-What the card shows as a suggestion (the control set) is `suggestions.in_control_set`; the
-progress counts are `annotate/progress.py`'s, read in the card's statement.
+What the card shows as a suggestion (the control set) is `suggestions.in_control_set`, and
+when (the target's suggestion mode: shown, after the first label, hidden) is
+`card.suggestion_to_show` and `card.held_back`; the progress counts are
+`annotate/progress.py`'s, read in the card's statement.
 
 LOCK ORDER — one order for every path that changes labels or reservations (label and
 relabel from the card, relabel from the history panel, skip, undo, the API's label, relabel
