@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0017_tally_statement_triggers'),
+        ('annotate', '0018_article_unit'),
     ]
 
     operations = [
