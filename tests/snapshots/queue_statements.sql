@@ -198,13 +198,13 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- LOCK_TARGET
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
 
 -- LOCK_TARGET_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
 
 -- TARGET_AND_SENTENCE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence"
 FROM "annotate_target" "t"
@@ -214,7 +214,7 @@ LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_ve
 WHERE "t"."id" = %(target)s
 
 -- TARGET_AND_SENTENCE_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."active_version_id", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence"
 FROM "annotate_target" "t"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0018_article_unit'),
+        ('annotate', '0021_target_archive_aliases_examples'),
     ]
 
     operations = [
