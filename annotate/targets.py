@@ -28,6 +28,7 @@ EDITABLE = (
     "uncertainty_measure",
     "random_share",
     "control_share",
+    "suggestion_mode",
 )
 
 

@@ -360,6 +360,7 @@ def test_an_admin_chooses_the_gold_rule_in_the_django_admin(admin_client_, huawe
         "random_share": 0.2,
         "control_share": 0.1,
         "gold_method": "dawid_skene",
+        "suggestion_mode": "shown",
     }
 
     response = admin_client_.post(url, form)

@@ -354,7 +354,12 @@ QUEUE_SETTINGS = {
     "uncertainty_measure": "margin",
     "random_share": 0.2,
     "control_share": 0.1,
-    "suggestion_mode": "shown",
+    # The evaluation items' settings, at their defaults.
+    "evaluation_rate": 0.05,
+    "evaluation_onboarding": 0,
+    "min_label_ms": 1500,
+    "evaluation_threshold": 0.7,
+    "evaluation_min_items": 10,
 }
 
 

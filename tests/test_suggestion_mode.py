@@ -276,6 +276,41 @@ def test_a_reveal_address_shows_the_suggestion_only_for_the_annotators_own_unrev
     assert current_id(page) == suggested[1].id
 
 
+# Who sets it
+
+
+QUEUE_FORM = {
+    "overlap": 2,
+    "queue_order": "in_order",
+    "uncertainty_measure": "margin",
+    "random_share": 0.2,
+    "control_share": 0.1,
+}
+
+
+def test_a_queue_settings_post_without_the_mode_keeps_the_targets_mode(admin_client_, huawei):
+    set_mode(huawei, SuggestionMode.HIDDEN)
+
+    response = admin_client_.post(reverse("queue-settings", args=[huawei.id]), QUEUE_FORM)
+
+    assert response.status_code == 302
+    huawei.refresh_from_db()
+    assert huawei.suggestion_mode == SuggestionMode.HIDDEN
+
+
+def test_an_admin_sets_the_suggestion_mode_in_the_django_admin(admin_client_, huawei):
+    url = reverse("admin:annotate_target_change", args=[huawei.pk])
+    assert 'name="suggestion_mode"' in admin_client_.get(url).content.decode()
+    form = {**QUEUE_FORM, "name": huawei.name, "gold_method": huawei.gold_method, "suggestion_mode": "after"}
+
+    assert admin_client_.post(url, form).status_code == 302
+    huawei.refresh_from_db()
+    assert huawei.suggestion_mode == SuggestionMode.AFTER
+    assert admin_client_.post(url, {**form, "suggestion_mode": "sometimes"}).status_code == 200  # refused
+    huawei.refresh_from_db()
+    assert huawei.suggestion_mode == SuggestionMode.AFTER
+
+
 # Query counts
 
 #: Measured on SQLite and PostgreSQL at 10 and 10,000 sentences. The first step: session
