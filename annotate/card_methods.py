@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from annotate.agreement_figures import Figures, Reliability
+from annotate.card_anchoring import anchoring_lines
 from annotate.card_figures import (
     DuplicateGroups,
     EvaluationSliceScore,
@@ -251,6 +252,7 @@ def card_sections(
         *reliability_lines(figures.agreement, reliability, figures.reliability),
         *evaluation_lines(evaluation),
         *duplicate_lines(spec, duplicates),
+        *anchoring_lines(spec=spec, anchoring=figures.anchoring),
         "## Methods",
         "",
         "A paragraph to quote in a paper, its numbers those of this card:",

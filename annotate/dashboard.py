@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 
 from annotate import progress
 from annotate.agreement_figures import Figures, LabelAlpha, Reliability, interval_text
+from annotate.anchoring import Anchoring, AnnotatorAnchoring
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
     STANCE_LABELS,
@@ -204,6 +205,17 @@ class Dashboard:
     @property
     def sway(self) -> SuggestionSway | None:
         return self.summary.sway if self.summary else None
+
+    @property
+    def anchoring(self) -> Anchoring | None:
+        return self.summary.anchoring if self.summary else None
+
+    @property
+    def anchoring_rows(self) -> list[tuple[str, AnnotatorAnchoring]]:
+        """Each annotator's agreement with the model with and without the suggestion, by
+        username as the curators see them."""
+        rows = self.anchoring.annotators if self.anchoring else []
+        return sorted(((row.username, row) for row in rows), key=lambda item: item[0].lower())
 
     @property
     def split_warnings(self) -> list[str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, Target
+from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, SuggestionMode, Target
 from annotate.queue.record import ACCEPT
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
 
@@ -14,6 +14,8 @@ class LabelForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[*Label.choices, (ACCEPT, "Accept suggestion")])
     spent_ms = forms.IntegerField(required=False)
+    # Sent by the card that revealed the suggestion after a first label ("after" mode).
+    revealed = forms.BooleanField(required=False)
 
 
 class ChangeForm(forms.Form):
@@ -31,6 +33,15 @@ class QueueSettingsForm(forms.ModelForm):
     overlap = forms.IntegerField(
         min_value=1, max_value=MAX_OVERLAP, help_text=Target._meta.get_field("overlap").help_text
     )
+    # Optional: a post from before the setting existed keeps the target's mode.
+    suggestion_mode = forms.ChoiceField(
+        choices=SuggestionMode.choices,
+        required=False,
+        help_text=Target._meta.get_field("suggestion_mode").help_text,
+    )
+
+    def clean_suggestion_mode(self) -> str:
+        return self.cleaned_data["suggestion_mode"] or self.instance.suggestion_mode
 
     class Meta:
         model = Target
@@ -46,6 +57,7 @@ class QueueSettingsForm(forms.ModelForm):
             "evaluation_threshold",
             "evaluation_min_items",
             "evaluation_pause",
+            "suggestion_mode",
         ]
 
 
@@ -107,6 +119,8 @@ class TargetForm(ErrorsDescribed, forms.ModelForm):
     """A target's name, description, guidelines, aliases, overlap and queue settings."""
 
     overlap = QueueSettingsForm.base_fields["overlap"]
+    suggestion_mode = QueueSettingsForm.base_fields["suggestion_mode"]
+    clean_suggestion_mode = QueueSettingsForm.clean_suggestion_mode
     aliases = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -38,6 +38,14 @@ class GoldMethod(models.TextChoices):
     DAWID_SKENE = "dawid_skene", "Dawid-Skene (EM over each annotator's confusion matrix)"
 
 
+class SuggestionMode(models.TextChoices):
+    """When the labelling card shows the model's suggestion (never in the control set)."""
+
+    SHOWN = "shown", "Shown with the sentence"
+    AFTER = "after", "After the first label (then the label may be changed)"
+    HIDDEN = "hidden", "Never shown"
+
+
 class Uncertainty(models.TextChoices):
     LEAST_CONFIDENT = "least_confident", "Least confident"
     MARGIN = "margin", "Smallest margin"
@@ -103,6 +111,13 @@ class Target(models.Model):
         choices=GoldMethod.choices,
         default=GoldMethod.MAJORITY,
         help_text="Which rule makes the exported gold labels; a curator's adjudication wins under both.",
+    )
+    suggestion_mode = models.CharField(
+        max_length=10,
+        choices=SuggestionMode.choices,
+        default=SuggestionMode.SHOWN,
+        help_text="When annotators see the model's suggestion: with the sentence, only after their "
+        "first label (which is kept beside the final one), or never.",
     )
     active_version = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -335,6 +350,16 @@ class Annotation(models.Model):
     accepted_suggestion = models.BooleanField(default=False)
     suggestion_shown = models.BooleanField(
         default=False, help_text="Whether a model suggestion was on screen (False in the control set)."
+    )
+    #: The label given before the suggestion was revealed, when it was revealed after a
+    #: first label (the target's "after" suggestion mode); None otherwise. Nullable so that
+    #: adding it is an ALTER TABLE on SQLite: rebuilding the table would drop its triggers.
+    first_label = models.CharField(
+        max_length=10,
+        choices=Label.choices,
+        null=True,
+        blank=True,
+        help_text="The label before the suggestion was revealed (suggestion mode 'after').",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zlib
 
-from annotate.models import Sentence, Suggestion, Target
+from annotate.models import Sentence, Suggestion, SuggestionMode, Target
 
 
 def in_control_set(*, target: Target, sentence_id: int) -> bool:
@@ -22,7 +22,10 @@ def in_control_set(*, target: Target, sentence_id: int) -> bool:
 
 
 def suggestion_to_show(*, target: Target, sentence: Sentence) -> Suggestion | None:
-    """The active model's suggestion for the sentence, unless it is in the control set."""
+    """The active model's suggestion for the sentence, unless it is in the control set or
+    the target hides suggestions (its suggestion mode)."""
+    if target.suggestion_mode == SuggestionMode.HIDDEN:
+        return None
     if target.active_version_id is None or in_control_set(target=target, sentence_id=sentence.pk):
         return None
     return Suggestion.objects.filter(model_version_id=target.active_version_id, sentence=sentence).first()

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from annotate.aggregation import article_gold_counts
 from annotate.agreement_figures import Figures, PairKappa, Reliability
+from annotate.anchoring import Anchoring, anchoring_figures
 from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
 from annotate.evaluation import fast_counts
@@ -138,6 +139,9 @@ class Summary:
     # Per annotator [timed labels, faster than min_ms] with the minimum they were counted
     # at (annotate.evaluation); None in a summary stored before it had them.
     speed: dict[str, Any] | None = None
+    # Agreement with the model with and without the suggestion on screen, per annotator
+    # (annotate.anchoring); None without an active model.
+    anchoring: Anchoring | None = None
     recomputing: bool = False
 
     @property
@@ -282,7 +286,9 @@ def compute(*, target: Target) -> TargetSummary:
 
     figures = agreement_set(target=target)
     distribution, by_source = distributions(target=target)
-    sway = suggestion_sway(target=target, since=live_since(target=target))
+    since = live_since(target=target)
+    sway = suggestion_sway(target=target, since=since)
+    anchoring = anchoring_figures(target=target, since=since)
     payload = {
         "agreement": figures.overall.as_dict(),
         "agreement_by_source": {k: v.as_dict() for k, v in figures.by_source.items()},
@@ -299,6 +305,7 @@ def compute(*, target: Target) -> TargetSummary:
         },
         "sway": None if sway is None else {**asdict(sway), "since": sway.since.isoformat()},
         "reliability": figures.reliability.as_dict(),
+        "anchoring": None if anchoring is None else anchoring.as_dict(),
     }
     articles = article_counts(target=target)
     # Articles sharing a duplicate group are one unit of the split (annotate.splits).
@@ -366,6 +373,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         duplicates=data.get("duplicates"),
         duplicate_groups=data.get("duplicate_groups"),
         speed=data.get("speed"),
+        anchoring=Anchoring.from_dict(data["anchoring"]) if data.get("anchoring") else None,
         recomputing=recomputing,
     )
 
@@ -400,8 +408,9 @@ def queue_recompute(*, target: Target) -> None:
 def is_current(stored: TargetSummary, *, changes_now: int) -> bool:
     """Whether a stored summary is as of now: computed at the target's current change count
     (labels, adjudications and duplicate scans that moved a group all count), and with the
-    figures this version stores (one stored before alpha's intervals is as good as stale)."""
-    return stored.changes == changes_now and "reliability" in stored.figures
+    figures this version stores (one stored before alpha's intervals or the anchoring
+    figures is as good as stale)."""
+    return stored.changes == changes_now and "reliability" in stored.figures and "anchoring" in stored.figures
 
 
 def _stored(target: Target) -> TargetSummary | None:

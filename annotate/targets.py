@@ -28,6 +28,7 @@ EDITABLE = (
     "uncertainty_measure",
     "random_share",
     "control_share",
+    "suggestion_mode",
 )
 #: What target_update may change besides: the models page's evaluation and retraining
 #: settings (their own forms), under the same lock.

@@ -367,6 +367,7 @@ def test_an_admin_chooses_the_gold_rule_in_the_django_admin(admin_client_, huawe
         "evaluation_min_items": 10,
         "retrain_every": 50,
         "retrain_floor_minutes": 10,
+        "suggestion_mode": "shown",
     }
 
     response = admin_client_.post(url, form)

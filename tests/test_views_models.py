@@ -51,6 +51,7 @@ QUEUE_SETTINGS = {
     "min_label_ms": 1500,
     "evaluation_threshold": 0.7,
     "evaluation_min_items": 10,
+    "suggestion_mode": "after",
 }
 
 
@@ -510,6 +511,7 @@ def test_saved_queue_settings_are_confirmed(admin_client_, huawei):
         ("control_share", 1.5),
         ("queue_order", "fastest"),
         ("uncertainty_measure", "vibes"),
+        ("suggestion_mode", "sometimes"),
         ("overlap", -1),
         ("overlap", "two"),
     ],

@@ -184,6 +184,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "spent_ms",
             "accepted_suggestion",
             "suggestion_shown",
+            "first_label",
             "created_at",
             "updated_at",
         ]

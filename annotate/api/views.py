@@ -36,6 +36,7 @@ from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
 from annotate.models import Annotation, Article, EvaluationItem, ModelVersion, Sentence, Suggestion, Target
+from annotate.queue.card import Suggested, held_back, suggestion_to_show
 from annotate.queue.record import (
     NoSuggestionToAccept,
     SentenceFull,
@@ -45,7 +46,6 @@ from annotate.queue.record import (
 )
 from annotate.retrain_policy import retrain_if_due
 from annotate.roles import is_curator
-from annotate.suggestions import in_control_set
 from annotate.summary import summary_for
 from annotate.tasks import import_article
 
@@ -445,13 +445,25 @@ class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied("Annotators see one sentence's suggestions at a time: add ?sentence=<id>.")
         # Evaluation items are shown without a suggestion, as the control set is.
         active = active.exclude(Exists(_evaluation_item))
-        shown = [s.pk for s in active if not in_control_set(target=s.target, sentence_id=s.sentence_id)]
+        shown = [s.pk for s in active if self._shown_to_annotator(s)]
         return active.filter(pk__in=shown)
+
+    def _shown_to_annotator(self, suggestion: Suggestion) -> bool:
+        """As in the browser: never for the control set or a target that hides them, and in
+        the "after" mode only once the annotator has labelled the sentence."""
+        target = suggestion.target
+        suggested = Suggested(label=suggestion.label, confidence=suggestion.confidence)
+        if suggestion_to_show(target=target, sentence_id=suggestion.sentence_id, suggested=suggested) is None:
+            return False
+        if held_back(target=target, revealed=False):
+            mine = Annotation.objects.filter(annotator_id=self.request.user.pk, target=target)
+            return mine.filter(sentence_id=suggestion.sentence_id).exists()
+        return True
 
     def get_object(self) -> Suggestion:
         suggestion = super().get_object()
         if not is_curator(self.request.user) and (
-            in_control_set(target=suggestion.target, sentence_id=suggestion.sentence_id)
+            not self._shown_to_annotator(suggestion)
             or EvaluationItem.objects.filter(
                 target_id=suggestion.target_id, sentence_id=suggestion.sentence_id
             ).exists()

@@ -20,11 +20,12 @@ Read the package in this order:
     loop.py          label_and_next / undo_and_next: one transaction each
     sql.py           running a statement; raw rows to model instances through the ORM's converters
 
-What the card shows as a suggestion (the control set) is `suggestions.in_control_set`;
-an evaluation item never shows one (card.suggestion_to_show). The progress counts are
-`annotate/progress.py`'s, read in the card's statement. Marking and unmarking evaluation
-items (annotate/evaluation_items.py) and lifting a pause (annotate/evaluation.py) take
-step 1 below too.
+What the card shows as a suggestion (the control set) is `suggestions.in_control_set`, and
+when (the target's suggestion mode: shown, after the first label, hidden) is
+`card.suggestion_to_show` and `card.held_back`; an evaluation item never shows one. The
+progress counts are `annotate/progress.py`'s, read in the card's statement. Marking and
+unmarking evaluation items (annotate/evaluation_items.py) and lifting a pause
+(annotate/evaluation.py) take step 1 below too.
 
 LOCK ORDER — one order for every path that changes labels or reservations (label and
 relabel from the card, relabel from the history panel, skip, undo, the API's label, relabel

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 
 from annotate import progress
-from annotate.models import Article, Sentence, Target
+from annotate.models import Article, Sentence, SuggestionMode, Target
 from annotate.queue import sql, statements
 from annotate.suggestions import in_control_set
 
@@ -30,11 +30,19 @@ def suggestion_to_show(
     *, target: Target, sentence_id: int, suggested: Suggested | None, evaluation: bool = False
 ) -> Suggested | None:
     """The suggestion the annotator is shown: the active model's, unless the sentence is in
-    the control set (shown without one, to measure anchoring) or an evaluation item (the
-    annotator is measured, not the model)."""
+    the control set (shown without one, to measure anchoring), an evaluation item (the
+    annotator is measured, not the model), or the target hides them. In the "after" mode it
+    is what the card reveals after the first label."""
+    if target.suggestion_mode == SuggestionMode.HIDDEN:
+        return None
     if suggested is None or evaluation or in_control_set(target=target, sentence_id=sentence_id):
         return None
     return suggested
+
+
+def held_back(*, target: Target, revealed: bool) -> bool:
+    """Whether the suggestion stays off screen: in the "after" mode, until the first label."""
+    return target.suggestion_mode == SuggestionMode.AFTER and not revealed
 
 
 @dataclass
@@ -44,14 +52,25 @@ class Card:
     sentence: Sentence | None
     progress: progress.Progress
     suggestion: Suggested | None = None  # what the card shows: None in the control set
+    #: The annotator's label, given before the suggestion now revealed ("after" mode).
+    first_label: str | None = None
     before: list[Sentence] = field(default_factory=list)
     after: list[Sentence] = field(default_factory=list)
 
 
-def read_card(*, annotator: User, target: Target, sentence_id: int | None, around: int = 2) -> Card:
+def read_card(
+    *,
+    annotator: User,
+    target: Target,
+    sentence_id: int | None,
+    around: int = 2,
+    first_label: str | None = None,
+) -> Card:
     """The card for a sentence (None: nothing is open), with `around` neighbours each side.
 
-    The sentence carries its article (title and source; other fields load on access).
+    The sentence carries its article (title and source; other fields load on access). In
+    the "after" suggestion mode the suggestion is shown only with `first_label`, the label
+    the annotator just gave without it.
     """
     rows = []
     if sentence_id is not None:
@@ -73,9 +92,12 @@ def read_card(*, annotator: User, target: Target, sentence_id: int | None, aroun
         if sentence.pk == sentence_id:
             sentence.article = article
             suggested = None if row[8] is None else Suggested(label=row[8], confidence=row[9])
-            card.suggestion = suggestion_to_show(
+            shown = suggestion_to_show(
                 target=target, sentence_id=sentence.pk, suggested=suggested, evaluation=bool(row[12])
             )
+            if not held_back(target=target, revealed=first_label is not None):
+                card.suggestion = shown
+                card.first_label = first_label if shown is not None else None
             card.sentence = sentence
         elif card.sentence is None:
             card.before.append(sentence)

@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotate.evaluation import pause_if_flagged_locked
-from annotate.models import Annotation, Target
-from annotate.queue.card import suggestion_to_show
+from annotate.models import Annotation, Label, Target
+from annotate.queue.card import held_back, suggestion_to_show
 from annotate.queue.locks import lock_target, target_and_sentence
 from annotate.queue.record import Recorded, SentenceFull, as_given, record_locked, undo_locked
 from annotate.queue.reservations import reserve_again_locked, reserve_next_locked
@@ -26,6 +26,8 @@ class Labelled:
     recorded: Recorded
     target: Target  # as read under its lock
     next_sentence_id: int | None  # None: nothing is open
+    #: The "after" mode's first step: the same sentence comes back with its suggestion.
+    reveal: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,13 @@ class Undone:
 
 
 def label_and_next(
-    *, annotator: User, target_id: int, sentence_id: int, label: str, spent_ms: int | None = None
+    *,
+    annotator: User,
+    target_id: int,
+    sentence_id: int,
+    label: str,
+    spent_ms: int | None = None,
+    revealed: bool = False,
 ) -> Labelled:
     """Record a label from the labelling page and reserve the next sentence.
 
@@ -44,13 +52,18 @@ def label_and_next(
     label used up) are written together or not at all. Raises Target.DoesNotExist for an
     unknown target or sentence, and ValidationError for a refused label (SentenceFull for
     a sentence without room, NoSuggestionToAccept).
+
+    In the "after" suggestion mode a first stance label is given with the suggestion held
+    back; when there is one, nothing is reserved and the same sentence comes back with it
+    (`reveal`), and the label given on that card (`revealed`) is the final one.
     """
     with transaction.atomic():
         locked = target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         target, sentence = locked.target, locked.sentence
-        shown = suggestion_to_show(
+        suggestion = suggestion_to_show(
             target=target, sentence_id=sentence.pk, suggested=locked.suggested, evaluation=locked.evaluation
         )
+        shown = None if held_back(target=target, revealed=revealed) else suggestion
         given = as_given(label=label, shown=shown)
         recorded = record_locked(
             annotator=annotator,
@@ -67,6 +80,9 @@ def label_and_next(
             # An answer to an evaluation item may put the annotator below the target's
             # threshold: then the hand-out below finds their queue paused.
             pause_if_flagged_locked(annotator=annotator, target=target)
+        if shown is None and suggestion is not None and given.label != Label.SKIP:
+            # Its reservation stays: the label used it, and the next label replaces it.
+            return Labelled(recorded=recorded, target=target, next_sentence_id=sentence.pk, reveal=True)
         next_id = reserve_next_locked(annotator=annotator, target=target)
     return Labelled(recorded=recorded, target=target, next_sentence_id=next_id)
 

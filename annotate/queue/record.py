@@ -19,9 +19,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotate.models import Annotation, AnnotationEvent, EvaluationItem, Label, Sentence, Suggestion, Target
+from annotate.models import (
+    Annotation,
+    AnnotationEvent,
+    EvaluationItem,
+    Label,
+    Sentence,
+    Suggestion,
+    SuggestionMode,
+    Target,
+)
 from annotate.queue import sql, statements
-from annotate.queue.card import Suggested, suggestion_to_show
+from annotate.queue.card import Suggested, held_back, suggestion_to_show
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 from annotate.queue.reservations import release_locked
@@ -102,10 +111,38 @@ def _insert_once(params: dict[str, object]) -> Annotation | None:
     if not inserted:
         return None
     now = params["created_at"]
-    names = ["id", "annotator_id", "sentence_id", "target_id", *_FIELDS, "created_at", "updated_at"]
+    names = [
+        "id",
+        "annotator_id",
+        "sentence_id",
+        "target_id",
+        *_FIELDS,
+        "first_label",
+        "created_at",
+        "updated_at",
+    ]
     values = [inserted[0][0], params["annotator"], params["sentence"], params["target"]]
-    values += [params[name] for name in _FIELDS] + [now, now]
+    values += [params[name] for name in _FIELDS] + [None, now, now]
     return Annotation.from_db(connection.alias, names, values)
+
+
+def _revealed(found: Annotation, *, target: Target, suggestion_shown: bool) -> bool:
+    """Whether this label is the "after" mode's second step: the annotator's label given
+    without the suggestion, now given again with it on screen (kept, changed or accepted).
+    The first label is then kept on the annotation; later changes leave it alone."""
+    return (
+        target.suggestion_mode == SuggestionMode.AFTER
+        and suggestion_shown
+        and not found.suggestion_shown
+        and found.first_label is None
+    )
+
+
+def _total_ms(first: int | None, second: int | None) -> int | None:
+    """The time to the final label is the time to the first one plus the time after it."""
+    if first is None or second is None:
+        return first if second is None else second
+    return clamp_spent_ms(first + second)
 
 
 def record_locked(
@@ -144,6 +181,7 @@ def record_locked(
         "created_at": now,
     }
     inserted = _insert_once(params)
+    revealed = False
     if inserted is not None:
         annotation, old_label = inserted, ""
         action = AnnotationEvent.Action.SKIP if label == Label.SKIP else AnnotationEvent.Action.CREATE
@@ -161,10 +199,15 @@ def record_locked(
             return None
         # A change to skip is a relabel too (old label to skip), so the history reads true.
         action = AnnotationEvent.Action.REPEAT if old_label == label else AnnotationEvent.Action.RELABEL
+        revealed = _revealed(found, target=target, suggestion_shown=suggestion_shown)
+        if revealed:
+            fields.update(first_label=old_label, spent_ms=_total_ms(found.spent_ms, clamp_spent_ms(spent_ms)))
+        elif not suggestion_shown:
+            fields["first_label"] = None  # no suggestion on screen, so none was revealed
     if label == Label.SKIP and old_label not in ("", Label.SKIP):
         # The sentence has one stance label fewer: searches that passed it must see it.
         rewind_cursors_locked(target=target, sentence=sentence)
-    if action == AnnotationEvent.Action.RELABEL:
+    if action == AnnotationEvent.Action.RELABEL or revealed:
         for name, value in fields.items():
             setattr(annotation, name, value)
         annotation.save(update_fields=[*fields, "updated_at"])
@@ -263,7 +306,12 @@ def annotation_submit(
     spent_ms: int | None = None,
     suggestion_shown: bool | None = None,
 ) -> Recorded:
-    """A label from the API, as `as_given` reads it, in its own transaction."""
+    """A label from the API, as `as_given` reads it, in its own transaction.
+
+    In the "after" suggestion mode the suggestion counts as shown only once the annotator
+    has a label on the sentence (the API gives it to them then): a first label is given
+    without it, and the next one, with it, keeps the first as `first_label`.
+    """
     suggested = _active_suggestion(target=target, sentence=sentence)
     evaluation = (
         suggested is not None and EvaluationItem.objects.filter(target=target, sentence=sentence).exists()
@@ -271,6 +319,9 @@ def annotation_submit(
     shown = suggestion_to_show(
         target=target, sentence_id=sentence.pk, suggested=suggested, evaluation=evaluation
     )
+    if shown is not None and held_back(target=target, revealed=False):
+        labelled = Annotation.objects.filter(annotator_id=annotator.pk, sentence=sentence, target=target)
+        shown = shown if labelled.exists() else None
     given = as_given(label=label, shown=shown, suggestion_shown=suggestion_shown)
     return annotation_record(
         annotator=annotator,

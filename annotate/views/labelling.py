@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -12,9 +13,9 @@ from django.views.decorators.vary import vary_on_headers
 from annotate.evaluation import queue_paused
 from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import shortcuts_for, shortcuts_set
-from annotate.models import Annotation, Label, Shortcuts, Target, TargetArchived
+from annotate.models import Annotation, Label, Shortcuts, SuggestionMode, Target, TargetArchived
 from annotate.queue.card import read_card
-from annotate.queue.loop import label_and_next, undo_and_next
+from annotate.queue.loop import Labelled, label_and_next, undo_and_next
 from annotate.queue.record import SentenceFull, annotation_change
 from annotate.queue.reservations import first_with_work, next_sentence_id
 from annotate.retrain_policy import retrain_if_due
@@ -47,14 +48,27 @@ def sentence_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 def card_context(
-    request: SignedInRequest, target: Target, sentence_id: int | None, *, annotator: bool = True
+    request: SignedInRequest,
+    target: Target,
+    sentence_id: int | None,
+    first_label: str | None = None,
+    *,
+    annotator: bool = True,
 ) -> dict[str, object]:
-    """Everything the sentence card shows, read in one query (annotate/queue/card.py)."""
-    card = read_card(annotator=request.user, target=target, sentence_id=sentence_id, around=CONTEXT_SENTENCES)
+    """Everything the sentence card shows, read in one query (annotate/queue/card.py);
+    with `first_label`, the card that reveals the suggestion after it ("after" mode)."""
+    card = read_card(
+        annotator=request.user,
+        target=target,
+        sentence_id=sentence_id,
+        around=CONTEXT_SENTENCES,
+        first_label=first_label,
+    )
     # Nothing handed out: say so plainly when it is because a curator paused their queue.
     paused = annotator and card.sentence is None and queue_paused(annotator=request.user, target=target)
     return {
         "paused": PAUSED if paused else "",
+        "first_label": card.first_label,
         "target": target,
         "sentence": card.sentence,
         "before": card.before,
@@ -88,6 +102,43 @@ def archived_message(target: Target) -> str:
     return TargetArchived(target).messages[0]
 
 
+def _labelled_verb(labelled: Labelled, *, revealed: bool) -> str:
+    """What the status line says was done: after a revealed suggestion, whether the first
+    label was kept, changed or replaced by the suggestion."""
+    annotation = labelled.recorded.annotation
+    first = annotation.first_label
+    if revealed and first is not None:
+        if annotation.accepted_suggestion:
+            return f"Accepted {annotation.label} (first {first})"
+        return f"Kept {first}" if first == annotation.label else f"Changed {first} to {annotation.label}"
+    return "Skipped" if annotation.label == Label.SKIP else f"Labelled {annotation.label}"
+
+
+def _reveal_context(request: SignedInRequest, target: Target) -> dict[str, object] | None:
+    """The card that reveals the suggestion after a first label given without JavaScript
+    (or before a reload): `?reveal=<sentence id>`, if that label is the annotator's, was
+    given without a suggestion in the "after" mode, and the sentence has one to reveal."""
+    sentence_id = request.GET.get("reveal", "")
+    if target.suggestion_mode != SuggestionMode.AFTER or not sentence_id.isdigit() or len(sentence_id) > 18:
+        return None
+    first = (
+        Annotation.objects.filter(
+            annotator_id=request.user.pk,
+            target=target,
+            sentence_id=int(sentence_id),
+            suggestion_shown=False,
+            first_label__isnull=True,
+        )
+        .exclude(label=Label.SKIP)
+        .values_list("label", flat=True)
+        .first()
+    )
+    if first is None:
+        return None
+    context = card_context(request, target, int(sentence_id), first_label=first)
+    return context if context["first_label"] else None
+
+
 @require_GET
 def label_home(request: SignedInRequest) -> HttpResponse:
     """Where each role works: an annotator's first target with a sentence open to them
@@ -108,7 +159,11 @@ def label_home(request: SignedInRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=target_id)
-    if is_annotator(request.user) and not target.is_archived:
+    working = is_annotator(request.user) and not target.is_archived
+    revealing = _reveal_context(request, target) if working else None
+    if revealing is not None:
+        context = {**revealing, **history_context(request, target)}
+    elif working:
         target, sentence_id = next_sentence_id(annotator=request.user, target=target)
         context = {**card_context(request, target, sentence_id), **history_context(request, target)}
     else:  # only annotators reserve sentences, and none on an archived target
@@ -136,6 +191,7 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
             sentence_id=form.cleaned_data["sentence"],
             label=form.cleaned_data["label"],
             spent_ms=form.cleaned_data["spent_ms"],
+            revealed=form.cleaned_data["revealed"],
         )
     except Target.DoesNotExist as missing:
         raise Http404("No such target or sentence.") from missing
@@ -145,11 +201,14 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     # After the commit: at most one query (the gold counter), and the training runs elsewhere.
     retrain_if_due(target=labelled.target)
-    if not request.htmx:
-        return redirect("label", target_id=labelled.target.pk)
     annotation = labelled.recorded.annotation
-    verb = "Skipped" if annotation.label == Label.SKIP else f"Labelled {annotation.label}"
-    card = card_context(request, labelled.target, labelled.next_sentence_id)
+    if not request.htmx:
+        query = f"?reveal={annotation.sentence_id}" if labelled.reveal else ""
+        return redirect(reverse("label", args=[labelled.target.pk]) + query)
+    verb = _labelled_verb(labelled, revealed=form.cleaned_data["revealed"])
+    # The "after" mode's first step: the same sentence again, its suggestion revealed.
+    first_label = annotation.label if labelled.reveal else None
+    card = card_context(request, labelled.target, labelled.next_sentence_id, first_label=first_label)
     # The status line (outside the card, so it is not swapped away) and the history
     # panel's one changed row on top (its old place removed) come out of band.
     context = {
