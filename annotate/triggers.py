@@ -53,8 +53,12 @@ def reinstall(*, connection: BaseDatabaseWrapper) -> None:
     """Drop and create SQLite's tally triggers (idempotent; a no-op on PostgreSQL)."""
     if connection.vendor != "sqlite":
         return
+    gold, kind = tally_sql.GOLD_TRIGGERS, tally_sql.GOLD_KIND
     statements = tally_sql.drop_statements("sqlite", expected()) + tally_sql.create_statements(
         "sqlite", expected()
+    )
+    statements += tally_sql.drop_statements("sqlite", gold, kind) + tally_sql.create_statements(
+        "sqlite", gold, kind
     )
     with connection.cursor() as cursor:
         for statement in statements:
