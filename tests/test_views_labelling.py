@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Annotation, AnnotationEvent, Article, Assignment, LabellingSettings, Sentence
+from annotate.models import Annotation, AnnotationEvent, Article, Assignment, LabellingSettings, Sentence, Target
 from annotate.queue.record import MAX_SPENT_MS, annotation_record
 from annotate.queue.reservations import next_sentence, reserve_again_locked
 from annotate.views.labelling import sentence_preview
@@ -831,6 +831,12 @@ def test_each_labelling_request_runs_the_same_pinned_queries_whatever_the_corpus
     per_article,
     path,
 ):
+    # The evaluation mix makes a hashed place of the stream an item's (annotate/queue/
+    # evaluation.py); a place finding no item left costs one query more, and which place
+    # is one depends on the ids, which PostgreSQL's sequences do not reset between tests.
+    # That query is pinned by tests/test_queue_evaluation.py; these pin the rest.
+    Target.objects.filter(pk=huawei.pk).update(evaluation_rate=0)
+    huawei.refresh_from_db()
     corpus = make_corpus(articles, per_article)
     assert corpus.count() == articles * per_article
     first, second, third = corpus[:3]
