@@ -6,7 +6,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Annotation, AnnotationEvent, Article, Assignment, LabellingSettings, Sentence, Target
+from annotate.models import (
+    Annotation,
+    AnnotationEvent,
+    Article,
+    Assignment,
+    LabellingSettings,
+    Sentence,
+    Target,
+)
 from annotate.queue.record import MAX_SPENT_MS, annotation_record
 from annotate.queue.reservations import next_sentence, reserve_again_locked
 from annotate.views.labelling import sentence_preview
