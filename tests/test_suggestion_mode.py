@@ -335,6 +335,12 @@ AFTER_SECOND_STEP_MAX_QUERIES = 13
 def test_both_steps_of_the_after_mode_run_a_bounded_number_of_queries_whatever_the_corpus_size(
     annotator_client, huawei, django_assert_max_num_queries, articles, per_article
 ):
+    # The evaluation mix's hashed place costs the hand-out one query more when it finds no
+    # item, and which place does depends on the ids (PostgreSQL's sequences do not reset
+    # between tests): pinned by tests/test_queue_evaluation.py, left out here, as the label
+    # round trip's own pins do.
+    huawei.evaluation_rate = 0
+    huawei.save(update_fields=["evaluation_rate"])
     corpus = make_corpus(articles, per_article)
     first, second = corpus[:2]
     SuggestionFactory(sentence=first, target=huawei, label="contra")
