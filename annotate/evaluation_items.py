@@ -102,15 +102,3 @@ def evaluation_items_unmark(*, target: Target, sentence_ids: Iterable[int] | Non
         found = list(items)
         _unmark_locked(target=locked, items=found)
     return BulkMarked(marked=0, already=0, unmarked=len(found), unsettled=[])
-
-
-def evaluation_sentence_ids(*, target: Target, sentence_ids: Iterable[int]) -> set[int]:
-    """Which of these sentences are the target's evaluation items (one query)."""
-    ids = list(sentence_ids)
-    if not ids:
-        return set()
-    return set(
-        EvaluationItem.objects.filter(target=target, sentence_id__in=ids).values_list(
-            "sentence_id", flat=True
-        )
-    )

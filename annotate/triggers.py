@@ -42,11 +42,11 @@ def installed_names(*, connection: BaseDatabaseWrapper) -> set[str]:
 
 
 def expected_names() -> set[str]:
-    names = {f"annotate_{table}_tally_{event.lower()}" for table, event, *_ in expected()}
-    kind = tally_sql.GOLD_KIND
-    return names | {
-        f"annotate_{table}_{kind}_{event.lower()}" for table, event, *_ in tally_sql.GOLD_TRIGGERS
+    names = {tally_sql._name(table, event) for table, event, *_ in expected()}
+    gold = {
+        tally_sql._name(table, event, tally_sql.GOLD_KIND) for table, event, *_ in tally_sql.GOLD_TRIGGERS
     }
+    return names | gold
 
 
 def reinstall(*, connection: BaseDatabaseWrapper) -> None:

@@ -204,3 +204,32 @@ def train_once(
     if key not in _trained:
         _trained[key] = _train(texts, labels, groups=groups, grouped_by=grouped_by, random_state=random_state)
     return _trained[key]
+
+
+#: The target settings a browser posts besides the ones a test is about (the models page's
+#: queue settings, the Django admin's target form).
+SETTINGS_POSTED = (
+    "overlap",
+    "queue_order",
+    "uncertainty_measure",
+    "random_share",
+    "control_share",
+    "gold_method",
+    "suggestion_mode",
+    "evaluation_rate",
+    "evaluation_onboarding",
+    "min_label_ms",
+    "evaluation_threshold",
+    "evaluation_min_items",
+    "evaluation_pause",
+    "retrain_every",
+    "retrain_floor_minutes",
+)
+
+
+def target_settings(**changes: object) -> dict[str, object]:
+    """Every posted target setting at the model's default, with `changes`: a form post that
+    changes only what a test names, however many settings targets gain. An unchecked box
+    (False) is left out, as a browser leaves it out."""
+    defaults = {name: Target._meta.get_field(name).get_default() for name in SETTINGS_POSTED}
+    return {name: value for name, value in {**defaults, **changes}.items() if value is not False}

@@ -18,7 +18,7 @@ from annotate.export import ExportSpec, export_rows, export_stream, export_summa
 from annotate.gold import Method, gold_labels
 from annotate.models import STANCE_LABELS, Adjudication, Annotation, GoldMethod, Label, Target
 from annotate.summary import fresh_summary, summary_for
-from tests.factories import ArticleFactory, SentenceFactory, UserFactory
+from tests.factories import ArticleFactory, SentenceFactory, UserFactory, target_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -354,20 +354,7 @@ def test_an_admin_chooses_the_gold_rule_in_the_django_admin(admin_client_, huawe
         "name": huawei.name,
         "description": "",
         "guidelines": "",
-        "overlap": 2,
-        "queue_order": "in_order",
-        "uncertainty_measure": "margin",
-        "random_share": 0.2,
-        "control_share": 0.1,
-        "gold_method": "dawid_skene",
-        "evaluation_rate": 0.05,
-        "evaluation_onboarding": 0,
-        "min_label_ms": 1500,
-        "evaluation_threshold": 0.7,
-        "evaluation_min_items": 10,
-        "retrain_every": 50,
-        "retrain_floor_minutes": 10,
-        "suggestion_mode": "shown",
+        **target_settings(overlap=2, gold_method="dawid_skene"),
     }
 
     response = admin_client_.post(url, form)

@@ -27,7 +27,7 @@ from annotate.export import CSV_FORMULA_NOTE, ExportSpec, csv_cell, export_strea
 from annotate.models import MAX_OVERLAP, Annotation, AnnotationEvent, Article, Sentence, Target, is_http_url
 from annotate.queue.record import annotation_record
 from annotate.splits import parse_seed
-from tests.factories import ArticleFactory, SentenceFactory, api_client
+from tests.factories import ArticleFactory, SentenceFactory, api_client, target_settings
 from tests.records import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -349,18 +349,8 @@ def test_a_sentence_id_past_64_bits_in_a_form_is_a_400_and_changes_nothing(
 
 # Overlap ---------------------------------------------------------------------------------
 
-QUEUE_SETTINGS = {
-    "queue_order": "in_order",
-    "uncertainty_measure": "margin",
-    "random_share": 0.2,
-    "control_share": 0.1,
-    # The evaluation items' settings, at their defaults.
-    "evaluation_rate": 0.05,
-    "evaluation_onboarding": 0,
-    "min_label_ms": 1500,
-    "evaluation_threshold": 0.7,
-    "evaluation_min_items": 10,
-}
+# Everything but the overlap, which each test posts.
+QUEUE_SETTINGS = {name: value for name, value in target_settings().items() if name != "overlap"}
 
 
 @pytest.mark.parametrize("overlap", [0, MAX_OVERLAP + 1, 40_000, 10**20])

@@ -11,7 +11,7 @@ from annotate import suggestions
 from annotate.models import Annotation, Assignment, SuggestionMode
 from annotate.queue.record import annotation_record
 from annotate.suggestions import in_control_set
-from tests.factories import SuggestionFactory, api_client
+from tests.factories import SuggestionFactory, api_client, target_settings
 from tests.records import history
 from tests.test_views_labelling import HTMX, current_id, make_corpus, submit_url, undo_url
 
@@ -279,20 +279,11 @@ def test_a_reveal_address_shows_the_suggestion_only_for_the_annotators_own_unrev
 # Who sets it
 
 
+# Without the mode: a post from a form that predates it.
 QUEUE_FORM = {
-    "overlap": 2,
-    "queue_order": "in_order",
-    "uncertainty_measure": "margin",
-    "random_share": 0.2,
-    "control_share": 0.1,
-    # The evaluation items' and retraining settings, at their defaults.
-    "evaluation_rate": 0.05,
-    "evaluation_onboarding": 0,
-    "min_label_ms": 1500,
-    "evaluation_threshold": 0.7,
-    "evaluation_min_items": 10,
-    "retrain_every": 50,
-    "retrain_floor_minutes": 10,
+    name: value
+    for name, value in target_settings(overlap=2).items()
+    if name not in ("suggestion_mode", "gold_method")
 }
 
 

@@ -23,7 +23,7 @@ from annotate.queue.loop import label_and_next, undo_and_next
 from annotate.queue.record import annotation_change, annotation_record
 from annotate.queue.reservations import next_sentence_id
 from annotate.targets import target_archive, target_update
-from tests.factories import ArticleFactory, SentenceFactory, TargetFactory
+from tests.factories import ArticleFactory, SentenceFactory, TargetFactory, target_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -156,20 +156,7 @@ def test_an_edit_takes_the_targets_lock_before_it_writes(huawei):
 def test_the_queue_settings_form_goes_through_the_same_locked_edit(admin_client_, huawei, annotator):
     SentenceFactory()
     next_sentence_id(annotator=annotator, target=huawei)
-    data = {"overlap": 4, "queue_order": "in_order", "uncertainty_measure": "margin"}
-    response = admin_client_.post(
-        reverse("queue-settings", args=[huawei.pk]),
-        {
-            **data,
-            "random_share": 0.2,
-            "control_share": 0.1,
-            "evaluation_rate": 0.05,
-            "evaluation_onboarding": 0,
-            "min_label_ms": 1500,
-            "evaluation_threshold": 0.7,
-            "evaluation_min_items": 10,
-        },
-    )
+    response = admin_client_.post(reverse("queue-settings", args=[huawei.pk]), target_settings(overlap=4))
     assert response.status_code == 302
     huawei.refresh_from_db()
     assert huawei.overlap == 4

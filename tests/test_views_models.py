@@ -21,6 +21,7 @@ from tests.factories import (
     UserFactory,
     labelled_corpus,
     stance_text,
+    target_settings,
     train_once,
 )
 from tests.tasks import run_queued_task
@@ -39,19 +40,18 @@ METRICS = {
     "folds": 5,
     "classes": ["pro", "contra", "neutral"],
 }
+# The queue settings form's fields, changed from their defaults where a test can see it.
 QUEUE_SETTINGS = {
-    "overlap": 3,
-    "queue_order": "uncertainty",
-    "uncertainty_measure": "entropy",
-    "random_share": 0.3,
-    "control_share": 0.05,
-    # The evaluation items' settings, at their defaults.
-    "evaluation_rate": 0.05,
-    "evaluation_onboarding": 0,
-    "min_label_ms": 1500,
-    "evaluation_threshold": 0.7,
-    "evaluation_min_items": 10,
-    "suggestion_mode": "after",
+    name: value
+    for name, value in target_settings(
+        overlap=3,
+        queue_order="uncertainty",
+        uncertainty_measure="entropy",
+        random_share=0.3,
+        control_share=0.05,
+        suggestion_mode="after",
+    ).items()
+    if name not in ("gold_method", "retrain_every", "retrain_floor_minutes")
 }
 
 

@@ -443,17 +443,22 @@ class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
             return active
         if query.get("sentence") is None:
             raise PermissionDenied("Annotators see one sentence's suggestions at a time: add ?sentence=<id>.")
-        # Evaluation items are shown without a suggestion, as the control set is.
-        active = active.exclude(Exists(_evaluation_item))
-        shown = [s.pk for s in active if self._shown_to_annotator(s)]
+        items = set(
+            EvaluationItem.objects.filter(sentence_id=query["sentence"]).values_list("target_id", flat=True)
+        )
+        shown = [s.pk for s in active if self._shown_to_annotator(s, evaluation=s.target_id in items)]
         return active.filter(pk__in=shown)
 
-    def _shown_to_annotator(self, suggestion: Suggestion) -> bool:
-        """As in the browser: never for the control set or a target that hides them, and in
-        the "after" mode only once the annotator has labelled the sentence."""
+    def _shown_to_annotator(self, suggestion: Suggestion, *, evaluation: bool) -> bool:
+        """As in the browser (card.suggestion_to_show): never for the control set, an
+        evaluation item or a target that hides them, and in the "after" mode only once the
+        annotator has labelled the sentence."""
         target = suggestion.target
         suggested = Suggested(label=suggestion.label, confidence=suggestion.confidence)
-        if suggestion_to_show(target=target, sentence_id=suggestion.sentence_id, suggested=suggested) is None:
+        shown = suggestion_to_show(
+            target=target, sentence_id=suggestion.sentence_id, suggested=suggested, evaluation=evaluation
+        )
+        if shown is None:
             return False
         if held_back(target=target, revealed=False):
             mine = Annotation.objects.filter(annotator_id=self.request.user.pk, target=target)
@@ -462,19 +467,14 @@ class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> Suggestion:
         suggestion = super().get_object()
-        if not is_curator(self.request.user) and (
-            not self._shown_to_annotator(suggestion)
-            or EvaluationItem.objects.filter(
-                target_id=suggestion.target_id, sentence_id=suggestion.sentence_id
-            ).exists()
-        ):
+        if is_curator(self.request.user):
+            return suggestion
+        evaluation = EvaluationItem.objects.filter(
+            target_id=suggestion.target_id, sentence_id=suggestion.sentence_id
+        ).exists()
+        if not self._shown_to_annotator(suggestion, evaluation=evaluation):
             raise NotFound("No suggestion is shown for this sentence.")
         return suggestion
-
-
-_evaluation_item = EvaluationItem.objects.filter(
-    target_id=OuterRef("target_id"), sentence_id=OuterRef("sentence_id")
-)
 
 
 @extend_schema_view(

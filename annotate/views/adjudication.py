@@ -113,8 +113,18 @@ def _answer(request: SignedInRequest, target: Target, status: str) -> HttpRespon
     return HttpResponse(card + line + settled)
 
 
+def _quoted(text: str) -> str:
+    """A sentence as the status line quotes it."""
+    return f"“{text[:60]}”"
+
+
+def _refused(messages: list[str]) -> HttpResponse:
+    """A gold change the rules refused (archived target, history moved, not settled): 409."""
+    return HttpResponse(" ".join(messages), status=409, content_type="text/plain")
+
+
 def _said(change: GoldChange, sentence: Sentence, label: str) -> str:
-    quoted = f"“{sentence.text[:60]}”"
+    quoted = _quoted(sentence.text)
     event = change.event
     if event is not None and event.action == AdjudicationEvent.Action.CHANGE:
         return f"Changed from {event.old_label} to {label}: {quoted}"
@@ -143,7 +153,7 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
     try:
         change = adjudication_record(curator=request.user, sentence=sentence, target=target, label=label)
     except TargetArchived as refused:
-        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+        return _refused(refused.messages)
     retrain_if_due(target=target)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
@@ -163,10 +173,10 @@ def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
             curator=request.user, sentence=sentence, target=target, seen_event=form.cleaned_data["seen_event"]
         )
     except ValidationError as refused:
-        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+        return _refused(refused.messages)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
-    quoted = f"“{sentence.text[:60]}”"
+    quoted = _quoted(sentence.text)
     if change.adjudication is None:
         status = f"Undone: {quoted} is unsettled again, back among the disagreements."
     else:
@@ -185,13 +195,11 @@ def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse
     try:
         promoted = example_promote(target=target, sentence_id=form.cleaned_data["sentence"])
     except Adjudication.DoesNotExist:
-        return HttpResponse(
-            "Only a settled sentence can be an example.", status=409, content_type="text/plain"
-        )
+        return _refused(["Only a settled sentence can be an example."])
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
     example = promoted.example
-    quoted = f"“{example.text[:60]}”"
+    quoted = _quoted(example.text)
     if promoted.created:
         status = f"Now an example of {example.label} in the guidelines: {quoted}"
     else:
@@ -211,9 +219,9 @@ def adjudicate_evaluation(request: SignedInRequest, target_id: int) -> HttpRespo
     try:
         item = evaluation_item_toggle(curator=request.user, target=target, sentence=sentence)
     except NotSettled as refused:
-        return HttpResponse(" ".join(refused.messages), status=409, content_type="text/plain")
+        return _refused(refused.messages)
     if not request.htmx:
         return redirect("adjudicate", target_id=target.pk)
-    quoted = f"“{sentence.text[:60]}”"
+    quoted = _quoted(sentence.text)
     status = f"Evaluation item: {quoted}" if item else f"No longer an evaluation item: {quoted}"
     return _answer(request, target, status)
