@@ -108,12 +108,7 @@ POSTERIOR_AFTER = "label_counts"
 
 
 class ExportError(ValueError):
-    """An export that cannot be made as asked (unknown level or format, a flag that is not
-    1 or 0); `option` names the option at fault, for a form to show the message beside it."""
-
-    def __init__(self, message: str, *, option: str | None = None) -> None:
-        super().__init__(message)
-        self.option = option
+    """An export that cannot be made as asked (unknown level or format, a flag that is not 1 or 0)."""
 
 
 _CHOICES = {"level": LEVELS, "format": FORMATS}
@@ -123,14 +118,14 @@ def check_choice(option: str, value: str) -> str:
     """The value of the level or format option, if it is one of its choices."""
     choices = _CHOICES[option]
     if value not in choices:
-        raise ExportError(f"{option} must be one of {', '.join(choices)}, not {value!r}.", option=option)
+        raise ExportError(f"{option} must be one of {', '.join(choices)}, not {value!r}.")
     return value
 
 
 def parse_flag(option: str, value: str) -> bool:
     """A yes/no option (split, names) in a query string: 1 or 0 and their spellings."""
     if value.lower() not in TRUE | FALSE:
-        raise ExportError(f"{option} must be 1 or 0, not {value!r}.", option=option)
+        raise ExportError(f"{option} must be 1 or 0, not {value!r}.")
     return value.lower() in TRUE
 
 
