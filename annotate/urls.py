@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from annotate.views import adjudication, articles, evaluation, labelling, models, targets
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
-from annotate.views.export import export_card, export_download
+from annotate.views.export import export_card, export_download, export_form
 
 
 class IdConverter:
@@ -63,4 +63,5 @@ urlpatterns = [
     path("models/<id:target_id>/policy/", models.retrain_policy, name="retrain-policy"),
     path("export/<id:target_id>/", export_download, name="export"),
     path("export/<id:target_id>/card/", export_card, name="export-card"),
+    path("export/<id:target_id>/form/", export_form, name="export-form"),
 ]

@@ -54,6 +54,7 @@ MATRIX = [
     ("queue-settings", "post", ("target",), L, F, F, A),
     ("export", "get", ("target",), L, F, F, A),
     ("export-card", "get", ("target",), L, F, F, A),
+    ("export-form", "get", ("target",), L, F, F, A),
     ("api:target-list", "get", (), L, A, A, A),
     ("api:annotation-list", "get", (), L, A, A, A),
     ("api:sentence-list", "get", (), L, A, A, A),
