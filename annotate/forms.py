@@ -19,6 +19,7 @@ from annotate.export import (
     parse_flag,
 )
 from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, SuggestionMode, Target
+from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
 from annotate.splits import SeedError, parse_seed
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
@@ -37,6 +38,38 @@ class LabelForm(forms.Form):
 
 class ChangeForm(forms.Form):
     label = forms.ChoiceField(choices=Label.choices)
+
+
+class MyLabelsForm(forms.Form):
+    """My labels' filters and cursor, from the query string; every field may be empty."""
+
+    q = forms.CharField(required=False, max_length=200, label="Text contains")
+    label = forms.ChoiceField(required=False, choices=[("", "Any label"), *Label.choices], label="Label")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    older = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    newer = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean_older(self) -> Cursor | None:
+        token = self.cleaned_data["older"]
+        return Cursor.parse(token) if token else None
+
+    def clean_newer(self) -> Cursor | None:
+        token = self.cleaned_data["newer"]
+        return Cursor.parse(token) if token else None
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        if data.get("older") and data.get("newer"):
+            self.add_error(None, "Give either an older or a newer cursor, not both.")
+        return data
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(text=data["q"], label=data["label"], since=data["since"], until=data["until"])
 
 
 def form_errors(form: forms.Form) -> str:
