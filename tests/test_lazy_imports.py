@@ -164,3 +164,31 @@ def test_serving_the_api_leaves_the_schema_generator_unimported_until_the_schema
     assert found["served"] == []
     assert set(found["schema"]) == set(GENERATOR)
     assert schema.read_text() == (ROOT / "docs" / "openapi.yaml").read_text()
+
+
+# A server on SQLite, from its WSGI module as gunicorn loads it: the PostgreSQL driver (about
+# 10 MB a worker, imported by DRF through django.contrib.postgres) stays on disk.
+SQLITE_SERVER = """
+import io, json, os, sys
+
+os.environ["ALLOWED_HOSTS"] = "localhost"
+from stance.wsgi import application
+from django.core.management import call_command
+
+call_command("migrate", verbosity=0)
+answered = []
+for path in ("/accounts/login/", "/api/targets/"):
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+    }
+    b"".join(application(environ, lambda status, headers: answered.append(status)))
+print(json.dumps({"answered": answered, "psycopg": [name for name in sys.modules if name.startswith("psycopg") and sys.modules[name] is not None]}))
+"""
+
+
+def test_a_server_on_sqlite_serves_the_app_and_the_api_without_the_postgresql_driver(tmp_path):
+    found = run_fresh(SQLITE_SERVER, tmp_path)
+
+    assert found["answered"] == ["200 OK", "401 Unauthorized"]
+    assert found["psycopg"] == []
