@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, evaluation, labelling, models, targets
+from annotate.views import adjudication, articles, evaluation, labelling, models, targets, team
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download
 
@@ -63,4 +63,11 @@ urlpatterns = [
     path("models/<id:target_id>/policy/", models.retrain_policy, name="retrain-policy"),
     path("export/<id:target_id>/", export_download, name="export"),
     path("export/<id:target_id>/card/", export_card, name="export-card"),
+    path("team/", team.team_page, name="team"),
+    path("team/invites/", team.team_invite, name="team-invite"),
+    path("team/invites/<id:invite_id>/revoke/", team.team_invite_revoke, name="team-invite-revoke"),
+    path("team/<id:person_id>/role/", team.team_role, name="team-role"),
+    path("team/<id:person_id>/active/", team.team_active, name="team-active"),
+    path("team/<id:person_id>/reset/", team.team_reset, name="team-reset"),
+    path("invite/<str:token>/", team.invite_page, name="invite"),
 ]
