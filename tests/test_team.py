@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -14,10 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from annotate import team
 from annotate.models import Annotation, Assignment
 from annotate.progress import SHARE_INPUTS_KEY, share_inputs
 from annotate.queue.record import annotation_record
-from annotate.team import TeamRefused, person_role_set, team_members
+from annotate.team import TeamRefused, person_active_set, person_role_set, team_members
 from tests.factories import AssignmentFactory, SentenceFactory, TargetFactory, UserFactory
 from tests.threads import run_in_threads
 
@@ -217,14 +219,47 @@ def test_a_superusers_role_is_not_changed_here(admin_client, admin_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
     for name in ("annotator", "curator", "admin"):
         Group.objects.get_or_create(name=name)
+    counted = team._active_admins_besides
+
+    def slow_count(person_id: int) -> int:
+        found = counted(person_id)
+        time.sleep(0.5)  # both have counted before either writes, unless one waits for the other
+        return found
+
+    monkeypatch.setattr(team, "_active_admins_besides", slow_count)
     first, second = UserFactory(username="a1", role="admin"), UserFactory(username="a2", role="admin")
     outcome = run_in_threads(
         [
             lambda: person_role_set(actor=first, person_id=second.pk, role="curator"),
             lambda: person_role_set(actor=second, person_id=first.pk, role="curator"),
+        ],
+        expected=TeamRefused,
+    )
+    assert outcome.errors == []
+    assert outcome.refused == 1
+    assert User.objects.filter(groups__name="admin", is_active=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_deactivating_each_other_at_once_leave_one_active_admin(monkeypatch):
+    for name in ("annotator", "curator", "admin"):
+        Group.objects.get_or_create(name=name)
+    counted = team._active_admins_besides
+
+    def slow_count(person_id: int) -> int:
+        found = counted(person_id)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(team, "_active_admins_besides", slow_count)
+    first, second = UserFactory(username="a1", role="admin"), UserFactory(username="a2", role="admin")
+    outcome = run_in_threads(
+        [
+            lambda: person_active_set(actor=first, person_id=second.pk, active=False),
+            lambda: person_active_set(actor=second, person_id=first.pk, active=False),
         ],
         expected=TeamRefused,
     )
