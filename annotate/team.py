@@ -167,7 +167,7 @@ def _annotator_count_changed() -> None:
     transaction.on_commit(lambda: cache.delete(SHARE_INPUTS_KEY))
 
 
-def person_role_set(*, actor: User, person_id: int, role: str) -> User:
+def person_role_set(*, person_id: int, role: str) -> User:
     """Give the person exactly one role. Refused (TeamRefused) for an unknown role, a
     superuser (who holds every role but annotator's whatever their group), and when it
     would leave no active admin. Leaving the annotator role releases their reservations."""

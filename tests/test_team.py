@@ -20,7 +20,7 @@ from annotate.models import Annotation, Assignment
 from annotate.progress import SHARE_INPUTS_KEY, share_inputs
 from annotate.queue.record import annotation_record
 from annotate.team import TeamRefused, person_active_set, person_role_set, team_members
-from tests.factories import AssignmentFactory, SentenceFactory, TargetFactory, UserFactory
+from tests.factories import AssignmentFactory, SentenceFactory, TargetFactory, UserFactory, api_client
 from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_without_htmx_a_refusal_shows_the_page_with_the_message(admin_client, an
 
 def test_the_service_refuses_an_unknown_role_too(admin, annotator):
     with pytest.raises(TeamRefused, match="Unknown role"):
-        person_role_set(actor=admin, person_id=annotator.pk, role="owner")
+        person_role_set(person_id=annotator.pk, role="owner")
     assert roles_of(annotator) == ["annotator"]
 
 
@@ -233,8 +233,8 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
     first, second = UserFactory(username="a1", role="admin"), UserFactory(username="a2", role="admin")
     outcome = run_in_threads(
         [
-            lambda: person_role_set(actor=first, person_id=second.pk, role="curator"),
-            lambda: person_role_set(actor=second, person_id=first.pk, role="curator"),
+            lambda: person_role_set(person_id=second.pk, role="curator"),
+            lambda: person_role_set(person_id=first.pk, role="curator"),
         ],
         expected=TeamRefused,
     )
@@ -309,6 +309,13 @@ def test_deactivating_keeps_the_labels_releases_every_reservation_and_stops_the_
     assert signed_in.get(reverse("home"))["Location"].startswith(reverse("login"))
     login = Client().post(reverse("login"), {"username": "ann", "password": "correct-horse-battery"})
     assert login.status_code == 200  # the form again: the account cannot log in
+
+
+def test_a_deactivated_persons_api_token_stops_working(admin_client, annotator):
+    client = api_client(annotator)
+    assert client.get("/api/targets/").status_code == 200
+    htmx_post(admin_client, reverse("team-active", args=[annotator.pk]), {"active": "0"})
+    assert client.get("/api/targets/").status_code == 401
 
 
 def test_a_deactivated_person_can_be_reactivated(admin_client, annotator):

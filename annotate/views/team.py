@@ -99,7 +99,7 @@ def team_role(request: SignedInRequest, person_id: int) -> HttpResponse:
         return _refused(request, f"Unknown role: choose one of {', '.join(ROLES)}.")
     role = form.cleaned_data["role"]
     try:
-        person = person_role_set(actor=request.user, person_id=person_id, role=role)
+        person = person_role_set(person_id=person_id, role=role)
     except TeamRefused as refusal:
         return _refused(request, " ".join(refusal.messages))
     return _changed(request, person_id, f"{person.username} is now {role}.")
