@@ -211,6 +211,13 @@ def test_an_admin_may_step_down_when_another_admin_remains_and_is_sent_home(admi
     assert roles_of(admin) == ["curator"]
 
 
+def test_without_htmx_an_admin_who_steps_down_is_sent_home(admin_client, admin):
+    UserFactory(username="adm2", role="admin")
+    response = admin_client.post(reverse("team-role", args=[admin.pk]), {"role": "annotator"})
+    assert response["Location"] == reverse("home")
+    assert roles_of(admin) == ["annotator"]
+
+
 def test_a_superusers_role_is_not_changed_here(admin_client, admin_user):
     response = htmx_post(admin_client, reverse("team-role", args=[admin_user.pk]), {"role": "annotator"})
     assert response.status_code == 400

@@ -70,12 +70,12 @@ def _refused(request: SignedInRequest, message: str) -> HttpResponse:
 def _changed(request: SignedInRequest, person_id: int, message: str) -> HttpResponse:
     """The person's new row for htmx, with the announcement for the live region; otherwise
     back to the page with the message."""
+    if person_id == request.user.pk and not is_admin(request.user):  # they stepped down
+        messages.success(request, message)
+        return HttpResponseClientRedirect(reverse("home")) if request.htmx else redirect("home")
     if not request.htmx:
         messages.success(request, message)
         return redirect("team")
-    if not is_admin(request.user):  # they gave up their own admin role (groups are read anew)
-        messages.success(request, message)
-        return HttpResponseClientRedirect(reverse("home"))
     context = {"person": team_member(person_id=person_id), "roles": ROLES}
     context["password_reset_enabled"] = settings.PASSWORD_RESET_ENABLED
     response = render(request, "annotate/team.html#person-row", context)
