@@ -32,6 +32,7 @@ from annotate.models import (
     AnnotationEvent,
     Article,
     Assignment,
+    Invite,
     ModelVersion,
     Sentence,
     Suggestion,
@@ -271,6 +272,24 @@ class AssignmentAdmin(admin.ModelAdmin):
     search_fields = ["sentence__text", "annotator__username"]
     list_select_related = ["annotator", "target", "sentence"]
     raw_id_fields = ["sentence"]
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    """Read-only: invites are made on the team page (/team/), which shows the link once;
+    the database holds only its token's hash, so one made here could not be handed out."""
+
+    list_display = ["role", "note", "email", "created_by", "created_at", "expires_at", "used_at", "used_by"]
+    list_filter = ["role"]
+    search_fields = ["note", "email", "used_by__username"]
+    list_select_related = ["created_by", "used_by"]
+    readonly_fields = [f.name for f in Invite._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(ModelVersion)

@@ -5,6 +5,7 @@ from functools import partial
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.datastructures import MultiValueDict
 
 from annotate.export import (
@@ -21,6 +22,7 @@ from annotate.export import (
 from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, SuggestionMode, Target
 from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
+from annotate.roles import ANNOTATOR, ROLES
 from annotate.splits import SeedError, parse_seed
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
 
@@ -332,3 +334,35 @@ class ExportForm(forms.Form):
     def spec(self) -> ExportSpec:
         """The export the valid form asks for."""
         return ExportSpec(target=self.target, **self.cleaned_data)
+
+
+ROLE_CHOICES = [(role, role) for role in ROLES]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+
+class ActiveForm(forms.Form):
+    active = forms.TypedChoiceField(
+        choices=[("1", "reactivate"), ("0", "deactivate")], coerce=lambda v: v == "1"
+    )
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=ANNOTATOR)
+    email = forms.EmailField(required=False, label="E-mail (optional)", help_text="Given to the new account.")
+    note = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Note (optional)",
+        help_text="Who it is for; only admins see it.",
+    )
+
+
+class InviteAcceptForm(UserCreationForm):
+    """Username and password, checked by Django: the username free (in any case), the two
+    passwords the same and passing AUTH_PASSWORD_VALIDATORS."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)

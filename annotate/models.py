@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan
 
+from annotate.roles import ROLES
+
 
 class Label(models.TextChoices):
     PRO = "pro", "Pro"
@@ -906,3 +908,37 @@ class DuplicateScan(models.Model):
 
     def __str__(self) -> str:
         return f"scan of {self.sentences} sentences at {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class Invite(models.Model):
+    """A link an admin hands someone to make their own account with a role
+    (annotate/team.py). Only a hash of the link's token is kept: the link is shown once,
+    and a copy of the database cannot be used to sign up. It works once, until expires_at."""
+
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token, hex.")
+    role = models.CharField(max_length=20, choices=[(role, role) for role in ROLES])
+    email = models.EmailField(blank=True, help_text="Given to the new account; optional.")
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for, for the admins.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="invite"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=list(ROLES)), name="invite_role_known"),
+            # The account is made in the transaction that marks the invite used.
+            models.CheckConstraint(
+                condition=Q(used_by__isnull=True) | Q(used_at__isnull=False), name="invite_used_by_when_used"
+            ),
+        ]
+        indexes = [models.Index(fields=["used_at", "expires_at"], name="invite_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.role} invite {self.note or self.email or self.pk}"

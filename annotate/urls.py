@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, evaluation, labelling, models, my_labels, targets
+from annotate.views import adjudication, articles, evaluation, labelling, models, my_labels, targets, team
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download, export_form
 
@@ -66,4 +66,11 @@ urlpatterns = [
     path("export/<id:target_id>/", export_download, name="export"),
     path("export/<id:target_id>/card/", export_card, name="export-card"),
     path("export/<id:target_id>/form/", export_form, name="export-form"),
+    path("team/", team.team_page, name="team"),
+    path("team/invites/", team.team_invite, name="team-invite"),
+    path("team/invites/<id:invite_id>/revoke/", team.team_invite_revoke, name="team-invite-revoke"),
+    path("team/<id:person_id>/role/", team.team_role, name="team-role"),
+    path("team/<id:person_id>/active/", team.team_active, name="team-active"),
+    path("team/<id:person_id>/reset/", team.team_reset, name="team-reset"),
+    path("invite/<str:token>/", team.invite_page, name="invite"),
 ]

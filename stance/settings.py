@@ -283,6 +283,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# How long an invite link (the team page, annotate/team.py) works, in days, if nobody has
+# used it meanwhile: it works once.
+INVITE_EXPIRY_DAYS = env_int("INVITE_EXPIRY_DAYS", 7, minimum=1)
+
 # E-mail, for the password-reset links and nothing else. EMAIL_HOST set: sent over SMTP.
 # Otherwise, with DEBUG, printed on the console (the link can be followed from there).
 # Without either the reset pages answer 404 (stance/urls.py): a user told "we've e-mailed

@@ -22,6 +22,7 @@ MODELS = [
     "suggestion",
     "adjudication",
     "adjudicationevent",
+    "invite",
 ]
 
 
@@ -32,6 +33,10 @@ def test_the_admin_lists_every_model_with_search_and_filters(admin_client_, anno
     response = admin_client_.get(url, {"q": "Huawei"})
     assert response.status_code == 200
     assert response.context["cl"].search_fields
+
+
+def test_invites_are_read_only_in_the_admin(admin_client_):
+    assert admin_client_.get(reverse("admin:annotate_invite_add")).status_code == 403
 
 
 def test_the_admin_is_closed_to_annotators(annotator_client):

@@ -57,6 +57,14 @@ MATRIX = [
     ("export", "get", ("target",), L, F, F, A),
     ("export-card", "get", ("target",), L, F, F, A),
     ("export-form", "get", ("target",), L, F, F, A),
+    ("team", "get", (), L, F, F, A),
+    ("team-invite", "post", (), L, F, F, A),
+    ("team-invite-revoke", "post", ("invite",), L, F, F, A),
+    ("team-role", "post", ("person",), L, F, F, A),
+    ("team-active", "post", ("person",), L, F, F, A),
+    ("team-reset", "post", ("person",), L, F, F, A),
+    ("invite", "get", ("token",), A, A, A, A),
+    ("invite", "post", ("token",), A, A, A, A),
     ("api:target-list", "get", (), L, A, A, A),
     ("api:annotation-list", "get", (), L, A, A, A),
     ("api:sentence-list", "get", (), L, A, A, A),
@@ -117,6 +125,9 @@ def test_every_page_and_endpoint_answers_each_role_as_the_matrix_says(world, row
         "article": sentence.article_id,
         "own-annotation": own.get(role, own["annotator"]).id,
         "task": "00000000-0000-0000-0000-000000000000",  # an admin gets the 404 of no such task
+        "person": users["annotator"].id,
+        "invite": 999_999,  # an admin gets the 404 of no such invite
+        "token": "no-such-token",  # anyone gets the page saying the link does not work
     }
     url = reverse(name, args=[values[a] for a in arguments])
     if name == "api:suggestion-list":
@@ -179,9 +190,10 @@ PAGES = [
 def test_no_page_shows_template_comment_markers(world, row, role):
     users, _, sentence, target = world
     name, _, arguments, *_ = row
-    values = {"target": target.id, "article": sentence.article_id}
+    values = {"target": target.id, "article": sentence.article_id, "token": "no-such-token"}
     client = Client()
-    client.force_login(users[role])
+    if role != "anonymous":
+        client.force_login(users[role])
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         response = client.get(reverse(name, args=[values[a] for a in arguments]), follow=True, **headers)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
