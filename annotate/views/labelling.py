@@ -19,6 +19,7 @@ from annotate.models import (
     FlagReason,
     Label,
     LabelReturn,
+    Sentence,
     Shortcuts,
     SuggestionMode,
     Target,
@@ -327,4 +328,11 @@ def flag_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("label", target_id=target.pk)
     status = f"Flagged as {flag.get_reason_display().lower()}; the sentence is still yours to label."
-    return render(request, "annotate/label.html#flag-response", {"status": status, "flag": flag})
+    context = {
+        "status": status,
+        "flag": flag,
+        "target": target,
+        "sentence": Sentence(pk=flag.sentence_id),  # the panel names its sentence by id
+        "flag_reasons": FlagReason.choices,
+    }
+    return render(request, "annotate/label.html#flag-response", context)
