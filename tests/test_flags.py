@@ -135,7 +135,7 @@ def test_a_flag_on_another_target_is_not_the_curators_to_resolve_here(annotator,
 
 def test_the_label_page_offers_the_flag_form_and_lists_f_among_the_keys(annotator_client, huawei, sentences):
     html = annotator_client.get(label_url(huawei)).content.decode()
-    assert 'id="flag-form"' in html and 'action="/label/%d/flag/"' % huawei.pk in html
+    assert 'id="flag-form"' in html and f'action="/label/{huawei.pk}/flag/"' in html
     for reason in ("unsure", "bad_split", "discuss"):
         assert f'value="{reason}"' in html
     assert "<dt><kbd>f</kbd></dt>" in html
