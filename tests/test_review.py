@@ -118,7 +118,7 @@ def test_a_label_the_model_contradicts_with_high_confidence_is_suspicious(huawei
         (returned, 0.99),
     ):
         SuggestionFactory(target=huawei, sentence=sentence, label="pro", confidence=confidence)
-    ann, bob = vote(huawei, sure, "pro", "contra")
+    _, bob = vote(huawei, sure, "pro", "contra")
     vote(huawei, less_sure, "neutral", "pro")
     vote(huawei, borderline, "contra", "contra")
     vote(huawei, agreeing, "pro", "pro")
