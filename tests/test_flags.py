@@ -139,3 +139,19 @@ def test_the_label_page_offers_the_flag_form_and_lists_f_among_the_keys(annotato
     for reason in ("unsure", "bad_split", "discuss"):
         assert f'value="{reason}"' in html
     assert "<dt><kbd>f</kbd></dt>" in html
+
+
+def test_the_admin_lists_flags_and_returns_read_only(admin_client_, annotator, huawei, sentences):
+    AssignmentFactory(annotator=annotator, target=huawei, sentence=sentences[0])
+    flag_create(
+        annotator=annotator, target=huawei, sentence_id=sentences[0].pk, reason="discuss", comment="ask"
+    )
+    for model in ("flag", "labelreturn"):
+        assert admin_client_.get(reverse(f"admin:annotate_{model}_changelist")).status_code == 200
+        assert admin_client_.get(reverse(f"admin:annotate_{model}_add")).status_code == 403
+    flag = Flag.objects.get()
+    assert (
+        admin_client_.post(reverse("admin:annotate_flag_delete", args=[flag.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert Flag.objects.filter(pk=flag.pk).exists()
