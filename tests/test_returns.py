@@ -247,10 +247,11 @@ def test_a_returned_skip_can_become_a_stance_label_on_a_full_sentence(
 
 #: The label round trip's pins (tests/test_views_labelling.py) hold with returns in the
 #: queue: the cursor's statement reads the oldest return, the card's its comment. A label
-#: given on a returned card costs four more than a first label (10 with the retrain policy
-#: off): the return read under the target's lock and its UPDATE, and, being a relabel, the
-#: annotation read under its lock and its UPDATE (as the history panel's change).
-RETURNED_LABEL_QUERIES = 14
+#: given on a returned card costs four more than a first label (11 with the retrain policy
+#: off, the annotator role check included): the return read under the target's lock and
+#: its UPDATE, and, being a relabel, the annotation read under its lock and its UPDATE (as
+#: the history panel's change).
+RETURNED_LABEL_QUERIES = 15
 
 
 def test_a_label_on_a_returned_card_runs_its_pinned_queries(
