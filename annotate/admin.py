@@ -32,7 +32,9 @@ from annotate.models import (
     AnnotationEvent,
     Article,
     Assignment,
+    Flag,
     Invite,
+    LabelReturn,
     ModelVersion,
     Sentence,
     Suggestion,
@@ -263,6 +265,37 @@ class AnnotationEventAdmin(HistoryAdmin):
     list_filter = ["action", "target", "annotator"]
     search_fields = ["sentence__text", "annotator__username"]
     list_select_related = ["annotator", "target", "sentence"]
+
+
+@admin.register(Flag)
+class FlagAdmin(HistoryAdmin):
+    """Read here; raised on the labelling page and resolved on the adjudication page
+    (annotate/flags.py)."""
+
+    list_display = ["created_at", "annotator", "target", "sentence", "reason", "resolved_at", "resolved_by"]
+    list_filter = ["reason", "target"]
+    search_fields = ["sentence__text", "annotator__username", "comment"]
+    list_select_related = ["annotator", "target", "sentence", "resolved_by"]
+
+
+@admin.register(LabelReturn)
+class LabelReturnAdmin(HistoryAdmin):
+    """Read here; written by the adjudication page and the annotator's relabel
+    (annotate/returns.py)."""
+
+    list_display = [
+        "created_at",
+        "by",
+        "annotator",
+        "target",
+        "sentence",
+        "label",
+        "resolved_label",
+        "resolved_at",
+    ]
+    list_filter = ["target"]
+    search_fields = ["sentence__text", "annotator__username", "comment"]
+    list_select_related = ["by", "annotator", "target", "sentence"]
 
 
 @admin.register(Assignment)

@@ -190,12 +190,15 @@ def target_gold(*, target: Target) -> Iterator[Gold]:
     return gold_labels(target=target)
 
 
-def article_gold_counts(*, target: Target, article_ids: Sequence[int]) -> list[list[int]]:
+def article_gold_counts(
+    *, target: Target, article_ids: Sequence[int], fit: Fit | None = None
+) -> list[list[int]]:
     """Under Dawid-Skene, each article's gold labels by stance (STANCE_LABELS order), for
-    the articles `article_ids` (sorted, as annotate.summary.article_counts gives them)."""
+    the articles `article_ids` (sorted, as annotate.summary.article_counts gives them);
+    `fit` is the target's fit when the caller has one already."""
     import numpy as np
 
-    fit = dawid_skene_gold(target=target).fit
+    fit = fit if fit is not None else dawid_skene_gold(target=target).fit
     pairs = (
         SentenceTally.objects.filter(target=target)
         .filter(Q(votes__gt=0) | ~Q(adjudicated=""))

@@ -19,7 +19,17 @@ from annotate.export import (
     check_choice,
     parse_flag,
 )
-from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, SuggestionMode, Target
+from annotate.flags import COMMENT_MAX
+from annotate.models import (
+    MAX_ID,
+    MAX_OVERLAP,
+    STANCE_LABELS,
+    FlagReason,
+    Label,
+    Shortcuts,
+    SuggestionMode,
+    Target,
+)
 from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
 from annotate.roles import ANNOTATOR, ROLES
@@ -36,6 +46,23 @@ class LabelForm(forms.Form):
     spent_ms = forms.IntegerField(required=False)
     # Sent by the card that revealed the suggestion after a first label ("after" mode).
     revealed = forms.BooleanField(required=False)
+    # Sent by the card of a label a curator returned (annotate/returns.py).
+    returned = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class FlagForm(forms.Form):
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    reason = forms.ChoiceField(choices=FlagReason.choices)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX, strip=True)
+
+
+class ReturnForm(forms.Form):
+    annotation = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    comment = forms.CharField(max_length=COMMENT_MAX, strip=True)
+
+
+class FlagResolveForm(forms.Form):
+    flag = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ChangeForm(forms.Form):

@@ -404,6 +404,9 @@ class AnnotationEvent(models.Model):
         SKIP = "skip", "Skip"
         REPEAT = "repeat", "Repeat (same label submitted again)"
         UNDO = "undo", "Undo"
+        #: A curator returned the label to its annotator with a comment (LabelReturn);
+        #: the label is unchanged (old and new are the same) until they relabel it.
+        RETURN = "return", "Returned by a curator"
 
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotation_events"
@@ -942,3 +945,118 @@ class Invite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} invite {self.note or self.email or self.pk}"
+
+
+class FlagReason(models.TextChoices):
+    UNSURE = "unsure", "Unsure"
+    BAD_SPLIT = "bad_split", "Bad sentence split"
+    DISCUSS = "discuss", "Needs discussion"
+
+
+class Flag(models.Model):
+    """An annotator's note that a sentence needs a curator's eye (annotate/flags.py). It
+    labels nothing and skips nothing; curators see open flags first on the adjudication
+    page's "flagged" order and resolve them."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="flags")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flags")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
+    reason = models.CharField(max_length=10, choices=FlagReason.choices)
+    comment = models.TextField(blank=True, default="", max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Flagging a sentence again while the first flag is open updates that flag.
+            models.UniqueConstraint(
+                fields=["annotator", "sentence", "target"],
+                condition=Q(resolved_at__isnull=True),
+                name="flag_one_open_per_annotator",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=[choice.value for choice in FlagReason]), name="flag_reason_valid"
+            ),
+        ]
+        indexes = [
+            # The "flagged" order: open flags oldest first, then the newest resolved.
+            models.Index(
+                fields=["target", "created_at", "id"],
+                name="flag_open",
+                condition=Q(resolved_at__isnull=True),
+            ),
+            models.Index(fields=["target", "-resolved_at", "-id"], name="flag_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} flagged {self.sentence_id}: {self.reason}"
+
+
+class LabelReturn(models.Model):
+    """A curator's return of one annotator's label with a comment (annotate/returns.py).
+
+    The annotator gets the sentence first in their queue, with the comment, until they
+    label it again (`resolved_at`, `resolved_label`); the label stays counted meanwhile.
+    The annotation is named by its key, annotator, sentence and target (as AnnotationEvent
+    names it), not a foreign key: an undo deletes the annotation row, and a foreign key
+    would cost every undo a query for the returns to unlink; the return outlives the undo,
+    and the queue finds it by one index seek.
+    """
+
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=10, choices=Label.choices, help_text="The label returned.")
+    comment = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_label = models.CharField(max_length=10, choices=Label.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annotator", "sentence", "target"],
+                condition=Q(resolved_at__isnull=True),
+                name="label_return_one_open",
+            ),
+        ]
+        indexes = [
+            # The annotator's queue: their open returns, oldest first (queue/statements.py).
+            models.Index(
+                fields=["annotator", "target", "created_at", "id"],
+                name="label_return_open",
+                condition=Q(resolved_at__isnull=True),
+            ),
+            models.Index(fields=["target", "sentence"], name="label_return_sentence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by} returned {self.sentence_id} to {self.annotator}"
+
+
+class SentencePosterior(models.Model):
+    """A sentence's Dawid-Skene posterior as the last summary computed it
+    (annotate/summary.py): its most probable label and that label's probability. The
+    adjudication page's "lowest posterior" order walks the index on it."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=10, blank=True, help_text="Most probable label; blank: a tie.")
+    posterior = models.FloatField(help_text="Probability of the most probable label.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "sentence"], name="posterior_one_per_sentence"),
+        ]
+        indexes = [
+            models.Index(fields=["target", "posterior", "sentence"], name="posterior_lowest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id}: {self.label} ({self.posterior:.2f})"

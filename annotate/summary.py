@@ -17,7 +17,7 @@ import datetime
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,12 +25,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from annotate.aggregation import article_gold_counts
+from annotate.aggregation import DawidSkeneGold, article_gold_counts, dawid_skene_gold
 from annotate.agreement_figures import Figures, PairKappa, Reliability
 from annotate.anchoring import Anchoring, anchoring_figures
 from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
 from annotate.evaluation import fast_counts
+from annotate.gold import Method
 from annotate.models import (
     STANCE_LABELS,
     Annotation,
@@ -44,6 +45,7 @@ from annotate.models import (
     TargetChanges,
     TargetSummary,
 )
+from annotate.review import Posterior, posteriors_store
 from annotate.splits import counts_by_split
 from annotate.tasks import summarise_pending, summarise_target
 
@@ -275,6 +277,16 @@ def article_counts(*, target: Target) -> dict[str, list[Any]]:
     return found
 
 
+def posteriors_of(model: DawidSkeneGold) -> Iterator[Posterior]:
+    """Each labelled sentence's posterior of its most probable label, but for the sentences
+    held at a known label (adjudicated: settled already)."""
+    for gold in model.golds():
+        if gold.method in (Method.DAWID_SKENE, Method.UNRESOLVED) and gold.votes and gold.posterior:
+            yield Posterior(
+                sentence_id=gold.sentence_id, label=gold.label or "", posterior=max(gold.posterior.values())
+            )
+
+
 def compute(*, target: Target) -> TargetSummary:
     """Compute and store the target's summary (seconds at a million labels)."""
     started = time.monotonic()
@@ -311,10 +323,16 @@ def compute(*, target: Target) -> TargetSummary:
     # Articles sharing a duplicate group are one unit of the split (annotate.splits).
     articles["units"] = units_of(article_ids=articles["ids"])
     payload["gold_method"] = target.gold_method
+    # Fitted whatever the gold rule: the adjudication page's "lowest posterior" order reads
+    # the stored posteriors (annotate/review.py).
+    model = dawid_skene_gold(target=target)
+    posteriors_store(target=target, posteriors=posteriors_of(model))
     if target.gold_method == GoldMethod.DAWID_SKENE:
         # The export's gold labels are the model's; the splits stay stratified by the
         # majority rule's ("gold"), so changing the rule moves no article between splits.
-        articles[EXPORTED_GOLD] = article_gold_counts(target=target, article_ids=articles["ids"])
+        articles[EXPORTED_GOLD] = article_gold_counts(
+            target=target, article_ids=articles["ids"], fit=model.fit
+        )
     scan = last_scan()
     payload["duplicates"] = None if scan is None else asdict(scan)
     payload["split_counts"] = {

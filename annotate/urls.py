@@ -30,6 +30,7 @@ urlpatterns = [
     path("label/<id:target_id>/undo/", labelling.label_undo, name="label-undo"),
     path("label/<id:target_id>/mine/", my_labels.my_labels, name="my-labels"),
     path("label/<id:target_id>/mine/<id:annotation_id>/", my_labels.my_label_change, name="my-label-change"),
+    path("label/<id:target_id>/flag/", labelling.flag_submit, name="label-flag"),
     path("annotations/<id:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("settings/shortcuts/", labelling.shortcuts_save, name="shortcuts-save"),
     path("targets/", targets.target_list, name="target-list"),
@@ -42,6 +43,12 @@ urlpatterns = [
     path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("adjudicate/<id:target_id>/undo/", adjudication.adjudicate_undo, name="adjudicate-undo"),
     path("adjudicate/<id:target_id>/example/", adjudication.adjudicate_example, name="adjudicate-example"),
+    path("adjudicate/<id:target_id>/return/", adjudication.adjudicate_return, name="adjudicate-return"),
+    path(
+        "adjudicate/<id:target_id>/flags/resolve/",
+        adjudication.adjudicate_flag_resolve,
+        name="adjudicate-flag-resolve",
+    ),
     path(
         "adjudicate/<id:target_id>/evaluation/",
         adjudication.adjudicate_evaluation,

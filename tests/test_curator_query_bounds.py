@@ -91,7 +91,9 @@ def corpus(request, huawei):
     [
         ("curator", "dashboard", "", 21),  # 18 + the evaluation table (tallies, answers, items)
         ("curator", "dashboard-summary", "?changes=-2", 6),
-        ("curator", "adjudicate", "", 19),
+        # 19 before returns and flags: the card reads the sentence's returned labels and
+        # flags (two), and the annotators' names with their labels (one fewer).
+        ("curator", "adjudicate", "", 20),
         ("admin", "models", "", 9),
         # 17, and one when the evaluation mix's hashed place (ids decide it) finds no item.
         ("annotator", "label", "", 18),
@@ -149,8 +151,9 @@ def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, d
     # costs 8 queries more, once a retrain (tests/test_retrain_policy.py pins it).
     Target.objects.filter(pk=corpus.pk).update(retrain_gold_mark=gold_changes(target_id=corpus.pk))
     for current in disagreements(target=corpus, limit=2):
-        # 22, and background retraining's gold counter read after the commit.
-        with django_assert_max_num_queries(23):
+        # 23 (the card's returned labels and flags: one more than before them), and
+        # background retraining's gold counter read after the commit.
+        with django_assert_max_num_queries(24):
             response = client.post(
                 reverse("adjudicate-settle", args=[corpus.pk]),
                 {"sentence": current.sentence_id, "label": "neutral"},
@@ -169,7 +172,8 @@ def test_each_undo_key_takes_a_bounded_number_of_queries_at_any_size(corpus, dja
         sentence = Sentence.objects.get(pk=current.sentence_id)
         for label in ("pro", "contra", "neutral"):  # a history longer than the page shows
             adjudication_record(curator=curator, sentence=sentence, target=corpus, label=label)
-        with django_assert_max_num_queries(23):
+        # 23 before the card read the sentence's returned labels and flags.
+        with django_assert_max_num_queries(24):
             response = client.post(
                 reverse("adjudicate-undo", args=[corpus.pk]),
                 {"sentence": current.sentence_id},

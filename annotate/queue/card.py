@@ -45,6 +45,15 @@ def held_back(*, target: Target, revealed: bool) -> bool:
     return target.suggestion_mode == SuggestionMode.AFTER and not revealed
 
 
+@dataclass(frozen=True)
+class Returned:
+    """The annotator's label on the card's sentence, returned by a curator with a comment."""
+
+    id: int
+    label: str
+    comment: str
+
+
 @dataclass
 class Card:
     """The card: no sentence when nothing is open (the progress is still shown)."""
@@ -54,6 +63,7 @@ class Card:
     suggestion: Suggested | None = None  # what the card shows: None in the control set
     #: The annotator's label, given before the suggestion now revealed ("after" mode).
     first_label: str | None = None
+    returned: Returned | None = None
     before: list[Sentence] = field(default_factory=list)
     after: list[Sentence] = field(default_factory=list)
 
@@ -99,6 +109,8 @@ def read_card(
                 card.suggestion = shown
                 card.first_label = first_label if shown is not None else None
             card.sentence = sentence
+            if row[13] is not None:
+                card.returned = Returned(id=row[13], label=row[14], comment=row[15])
         elif card.sentence is None:
             card.before.append(sentence)
         else:

@@ -24,12 +24,13 @@ from annotate.queue import sql, statements
 @dataclass(frozen=True)
 class Cursors:
     """The annotator's cursors after moving up, their live reservation, their labels and
-    skips so far, and whether their queue is paused."""
+    skips so far, whether their queue is paused, and their oldest open returned label."""
 
     in_order: tuple[int, int]
     reserved: int | None
     done: int
     paused: bool
+    returned: int | None  # the sentence of their oldest open returned label
     ranked_version_id: int | None
     ranked_measure: str
     ranked_score: float | None
@@ -42,8 +43,8 @@ def move_cursor_locked(params: dict[str, object]) -> Cursors:
     if not moved:
         sql.fetch(statements.CREATE_CURSOR, params)
         moved = sql.fetch(statements.MOVE_CURSOR, params)
-    article_id, position, reserved, done, paused, *ranked = moved[0]
-    return Cursors((article_id, position), reserved, done, bool(paused), *ranked)
+    article_id, position, reserved, done, paused, returned, *ranked = moved[0]
+    return Cursors((article_id, position), reserved, done, bool(paused), returned, *ranked)
 
 
 def move_ranked_cursor_locked(

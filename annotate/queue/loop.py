@@ -19,6 +19,7 @@ from annotate.queue.card import held_back, suggestion_to_show
 from annotate.queue.locks import lock_target, target_and_sentence
 from annotate.queue.record import Recorded, SentenceFull, as_given, record_locked, undo_locked
 from annotate.queue.reservations import reserve_again_locked, reserve_next_locked
+from annotate.returns import open_return_locked, resolve_return_locked
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def label_and_next(
     label: str,
     spent_ms: int | None = None,
     revealed: bool = False,
+    returned: int | None = None,
 ) -> Labelled:
     """Record a label from the labelling page and reserve the next sentence.
 
@@ -56,10 +58,20 @@ def label_and_next(
     In the "after" suggestion mode a first stance label is given with the suggestion held
     back; when there is one, nothing is reserved and the same sentence comes back with it
     (`reveal`), and the label given on that card (`revealed`) is the final one.
+
+    `returned` is the id of the annotator's returned label the card showed (annotate/
+    returns.py): the label given resolves it, in the same transaction. Raises
+    LabelReturn.DoesNotExist (nothing written) for another annotator's, another
+    sentence's or none.
     """
     with transaction.atomic():
         locked = target_and_sentence(target_id=target_id, sentence_id=sentence_id)
         target, sentence = locked.target, locked.sentence
+        was_returned = None
+        if returned is not None:
+            was_returned = open_return_locked(
+                annotator=annotator, target=target, sentence_id=sentence.pk, return_id=returned
+            )
         suggestion = suggestion_to_show(
             target=target, sentence_id=sentence.pk, suggested=locked.suggested, evaluation=locked.evaluation
         )
@@ -76,6 +88,8 @@ def label_and_next(
         )
         if recorded is None:
             raise SentenceFull(target)
+        if was_returned is not None:
+            resolve_return_locked(returned=was_returned, label=given.label)
         if locked.evaluation and target.evaluation_pause:
             # An answer to an evaluation item may put the annotator below the target's
             # threshold: then the hand-out below finds their queue paused.

@@ -29,7 +29,8 @@ __all__ = [
 
 
 def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
-    """Keep the annotator's live reservation or reserve the next sentence, an evaluation
+    """Hand out the annotator's oldest returned label first; else keep their live
+    reservation or reserve the next sentence, an evaluation
     item at the places the evaluation mix picks (queue/evaluation.py), else the next open
     one in the target's order; its id (None when nothing is open or their queue is paused:
     their stale reservation is then released).
@@ -42,6 +43,13 @@ def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
         # A curator is to look at their evaluation answers first (annotate/evaluation.py).
         release_locked(annotator=annotator, target=target)
         return None
+    if cursors.returned is not None:
+        # A label a curator returned with a comment comes first (annotate/returns.py),
+        # before the live reservation and any open sentence. Reserved, so a skip changed
+        # to a stance label there has its room; the sentence the reservation held goes
+        # back among the open ones (the in-order cursor has not passed it).
+        sql.fetch(statements.RESERVE, {**params, "sentence": cursors.returned})
+        return cursors.returned
     if cursors.reserved is not None:
         # A label from the card leaves its reservation behind, but the cursor's read
         # leaves out a labelled one: a live reservation here is still unlabelled.

@@ -45,8 +45,9 @@ VALUES (%(annotator)s, %(target)s, 0, 0, '') ON CONFLICT ("annotator_id", "targe
 #: it, with the annotator's live reservation (unless they have labelled its sentence: a
 #: label from the card leaves its reservation for the next one to replace), their labels
 #: and skips so far (the evaluation mix's position in their stream, from their tally row),
-#: whether their queue is paused (annotate/evaluation.py), and the uncertainty orders'
-#: ranked cursor. Runs after the target's lock, so it reads what every earlier label and
+#: whether their queue is paused (annotate/evaluation.py), the sentence of their oldest
+#: open returned label (annotate/returns.py: shown before anything else), and the
+#: uncertainty orders' ranked cursor. Runs after the target's lock, so it reads what every earlier label and
 #: rewind committed.
 MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
 "article_id" = COALESCE(
@@ -73,6 +74,9 @@ RETURNING "article_id", "position",
               WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0),
     EXISTS (SELECT 1 FROM "annotate_evaluationpause" "pause" WHERE "pause"."annotator_id" = %(annotator)s
             AND "pause"."target_id" = %(target)s AND "pause"."paused_at" IS NOT NULL),
+    (SELECT "ret"."sentence_id" FROM "annotate_labelreturn" "ret"
+     WHERE "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s AND "ret"."resolved_at" IS NULL
+     ORDER BY "ret"."created_at", "ret"."id" LIMIT 1),
     "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id\""""
 
 # --- reservations -------------------------------------------------------------------------
@@ -220,16 +224,20 @@ TARGET_AND_SENTENCE_FOR_UPDATE = f'{TARGET_AND_SENTENCE} FOR UPDATE OF "t"'
 #: neighbours each side in its article, the article's title and source, version
 #: %(version)s's suggestion for each, and the annotator's progress counts
 #: (progress.PROGRESS_COUNTS_SQL), then whether the sentence is an evaluation item (shown
-#: without a suggestion).
+#: without a suggestion), then the annotator's open return of it (id, label, comment; NULLs
+#: without one: at most one is open, a partial unique index).
 CARD = f"""SELECT "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "a"."title", "a"."source", "sg"."label", "sg"."confidence",
     {PROGRESS_COUNTS_SQL},
-    {evaluation_item('"x"."id"')}
+    {evaluation_item('"x"."id"')},
+    "ret"."id", "ret"."label", "ret"."comment"
 FROM "annotate_sentence" "x"
 JOIN "annotate_sentence" "s" ON "s"."article_id" = "x"."article_id"
     AND "s"."position" BETWEEN "x"."position" - %(around)s AND "x"."position" + %(around)s
 JOIN "annotate_article" "a" ON "a"."id" = "x"."article_id"
 LEFT JOIN "annotate_suggestion" "sg" ON "sg"."sentence_id" = "s"."id" AND "sg"."model_version_id" = %(version)s
+LEFT JOIN "annotate_labelreturn" "ret" ON "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s
+    AND "ret"."sentence_id" = "x"."id" AND "ret"."resolved_at" IS NULL
 WHERE "x"."id" = %(sentence)s
 ORDER BY "s"."position\""""
 

@@ -11,9 +11,20 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotate.evaluation import queue_paused
-from annotate.forms import ChangeForm, LabelForm, ShortcutsForm, form_errors
+from annotate.flags import NotShown, flag_create
+from annotate.forms import ChangeForm, FlagForm, LabelForm, ShortcutsForm, form_errors
 from annotate.labelling import shortcuts_for, shortcuts_set
-from annotate.models import Annotation, Label, Shortcuts, SuggestionMode, Target, TargetArchived
+from annotate.models import (
+    Annotation,
+    FlagReason,
+    Label,
+    LabelReturn,
+    Sentence,
+    Shortcuts,
+    SuggestionMode,
+    Target,
+    TargetArchived,
+)
 from annotate.queue.card import read_card
 from annotate.queue.loop import Labelled, label_and_next, undo_and_next
 from annotate.queue.record import SentenceFull, annotation_change
@@ -74,7 +85,9 @@ def card_context(
         "before": card.before,
         "after": card.after,
         "suggestion": card.suggestion,
+        "returned": card.returned,
         "progress": card.progress,
+        "flag_reasons": FlagReason.choices,
         "label_keys": LABEL_KEYS,
     }
 
@@ -200,9 +213,10 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
             label=form.cleaned_data["label"],
             spent_ms=form.cleaned_data["spent_ms"],
             revealed=form.cleaned_data["revealed"],
+            returned=form.cleaned_data["returned"],
         )
-    except Target.DoesNotExist as missing:
-        raise Http404("No such target or sentence.") from missing
+    except (Target.DoesNotExist, LabelReturn.DoesNotExist) as missing:
+        raise Http404("No such target, sentence or returned label.") from missing
     except (SentenceFull, TargetArchived) as refused:
         return _conflict(refused)
     except ValidationError as error:
@@ -214,6 +228,8 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
         query = f"?reveal={annotation.sentence_id}" if labelled.reveal else ""
         return redirect(reverse("label", args=[labelled.target.pk]) + query)
     verb = _labelled_verb(labelled, revealed=form.cleaned_data["revealed"])
+    if form.cleaned_data["returned"] is not None:
+        verb = f"Relabelled the returned sentence: {verb}"
     # The "after" mode's first step: the same sentence again, its suggestion revealed.
     first_label = annotation.label if labelled.reveal else None
     card = card_context(request, labelled.target, labelled.next_sentence_id, first_label=first_label)
@@ -284,3 +300,39 @@ def shortcuts_save(request: SignedInRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
         return redirect("home")
     return redirect(back)
+
+
+@require_POST
+def flag_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """Flag the shown sentence (key `f`): it stays on screen, to be labelled as before."""
+    if not is_annotator(request.user):
+        return _not_an_annotator()
+    target = get_object_or_404(Target, pk=target_id)
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    try:
+        flag = flag_create(
+            annotator=request.user,
+            target=target,
+            sentence_id=form.cleaned_data["sentence"],
+            reason=form.cleaned_data["reason"],
+            comment=form.cleaned_data["comment"],
+        )
+    except NotShown as missing:
+        raise Http404(missing.messages[0]) from missing
+    except TargetArchived as refused:
+        return _conflict(refused)
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
+    if not request.htmx:
+        return redirect("label", target_id=target.pk)
+    status = f"Flagged as {flag.get_reason_display().lower()}; the sentence is still yours to label."
+    context = {
+        "status": status,
+        "flag": flag,
+        "target": target,
+        "sentence": Sentence(pk=flag.sentence_id),  # the panel names its sentence by id
+        "flag_reasons": FlagReason.choices,
+    }
+    return render(request, "annotate/label.html#flag-response", context)

@@ -10,7 +10,7 @@
   var CODES = {
     Digit1: "1", Digit2: "2", Digit3: "3", Numpad1: "1", Numpad2: "2", Numpad3: "3",
     KeyS: "s", Enter: "Enter", NumpadEnter: "Enter", KeyZ: "z", Backspace: "Backspace",
-    KeyG: "g", KeyE: "e", Slash: "?"
+    KeyG: "g", KeyE: "e", KeyF: "f", Slash: "?"
   };
 
   // The annotator's setting (WCAG 2.1.4): "keys" (single keys), "alt" (only with Alt
@@ -25,7 +25,7 @@
     var mode = shortcuts();
     document.querySelectorAll("[data-key]").forEach(function (element) {
       var key = element.getAttribute("data-key");
-      var keys = key === "z" ? ["Z", "Backspace"] : [key === "s" || key === "e" ? key.toUpperCase() : key];
+      var keys = key === "z" ? ["Z", "Backspace"] : [key === "s" || key === "e" || key === "f" ? key.toUpperCase() : key];
       if (mode === "off") element.removeAttribute("aria-keyshortcuts");
       else element.setAttribute("aria-keyshortcuts", keys.map(function (k) {
         return mode === "alt" ? "Alt+" + k : k;
@@ -62,6 +62,46 @@
     return true;
   }
 
+  // The flag form (a disclosure in the card): `f` opens it with the reason focused,
+  // Enter sends it, Escape closes it and gives focus back to where it was.
+  var flagOpener = null;
+
+  function openFlag() {
+    var panel = document.getElementById("flag-panel");
+    if (!panel) return false;
+    var active = document.activeElement;
+    flagOpener = active && active !== document.body ? active : null;
+    panel.open = true;
+    var reason = panel.querySelector('input[name="reason"]:checked') || panel.querySelector('input[name="reason"]');
+    if (reason) reason.focus();
+    return true;
+  }
+
+  function focusBack() {
+    var card = document.getElementById("sentence-card");
+    var back = flagOpener && flagOpener.isConnected && !flagOpener.closest("#flag-panel") ? flagOpener : card;
+    flagOpener = null;
+    if (back) back.focus({ preventScroll: true });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var panel = event.target.closest && event.target.closest("#flag-panel");
+    if (!panel || !panel.open) return;
+    if (event.key === "Escape") {
+      panel.open = false;
+      focusBack();
+      event.preventDefault();
+    } else if (event.key === "Enter" && !event.shiftKey && event.target.tagName !== "BUTTON"
+               && event.target.tagName !== "SUMMARY") {
+      var form = document.getElementById("flag-form");
+      if (form) {
+        if (window.htmx) window.htmx.process(form);
+        form.requestSubmit();
+      }
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (isTyping(event.target)) return;
     var key = shortcutKey(event);
@@ -91,6 +131,8 @@
       handled = press("#evaluation-form button");
     } else if (key === "x" || key === "X") {
       handled = press("#example-form button");  // the adjudication page only
+    } else if (key === "f" || key === "F") {
+      handled = openFlag();
     } else if (key === "?") {
       toggle("keymap");
       handled = true;
@@ -160,6 +202,14 @@
       var active = document.activeElement;
       var lost = !active || active === document.body || !active.isConnected;
       if (card && (focusWasInCard || lost)) card.focus({ preventScroll: true });
+    }
+  });
+  // After a flag the panel comes back closed: focus goes back to where it was before `f`.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "flag-panel") {
+      var errors = document.getElementById("errors");
+      if (errors) errors.textContent = "";
+      focusBack();
     }
   });
   describeShortcuts();

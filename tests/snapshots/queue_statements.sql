@@ -42,6 +42,9 @@ RETURNING "article_id", "position",
               WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0),
     EXISTS (SELECT 1 FROM "annotate_evaluationpause" "pause" WHERE "pause"."annotator_id" = %(annotator)s
             AND "pause"."target_id" = %(target)s AND "pause"."paused_at" IS NOT NULL),
+    (SELECT "ret"."sentence_id" FROM "annotate_labelreturn" "ret"
+     WHERE "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s AND "ret"."resolved_at" IS NULL
+     ORDER BY "ret"."created_at", "ret"."id" LIMIT 1),
     "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id"
 
 -- OPEN_IN_ORDER
@@ -280,12 +283,15 @@ COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally"
  AND "today"."target_id" = %(target)s AND "today"."updated_at" >= %(today)s) AS "today"
 ,
     EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "x"."id")
+        AND "ev"."sentence_id" = "x"."id"),
+    "ret"."id", "ret"."label", "ret"."comment"
 FROM "annotate_sentence" "x"
 JOIN "annotate_sentence" "s" ON "s"."article_id" = "x"."article_id"
     AND "s"."position" BETWEEN "x"."position" - %(around)s AND "x"."position" + %(around)s
 JOIN "annotate_article" "a" ON "a"."id" = "x"."article_id"
 LEFT JOIN "annotate_suggestion" "sg" ON "sg"."sentence_id" = "s"."id" AND "sg"."model_version_id" = %(version)s
+LEFT JOIN "annotate_labelreturn" "ret" ON "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s
+    AND "ret"."sentence_id" = "x"."id" AND "ret"."resolved_at" IS NULL
 WHERE "x"."id" = %(sentence)s
 ORDER BY "s"."position"
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0024_suggestion_mode'),
+        ('annotate', '0025_flags_and_returns'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

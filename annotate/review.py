@@ -1,0 +1,224 @@
+"""The adjudication page's review queue in four orders, each read through an index.
+
+- `disagreements` (the default): open disagreements, worst agreement first
+  (annotate/adjudication.py, the sentence tallies' partial index).
+- `posterior`: unsettled sentences whose Dawid-Skene posterior (the probability of their
+  most probable label) is lowest first. The posteriors are stored with the summary
+  (`posteriors_store`, SentencePosterior), so the page walks their index instead of
+  fitting the model; they are as fresh as the summary.
+- `suspicious`: sentences with a label the model's suggestion contradicts with at least
+  SUSPICIOUS_CONFIDENCE, most confident first (the suggestions' confidence index). No
+  cross-validated predictions are stored, so it is the active version's suggestion, whose
+  model was trained on these labels: the page says so.
+- `flagged`: annotators' open flags, oldest first, then the newest resolved ones.
+
+Each order's list is one or two indexed queries, then one for the sentences' tallies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from annotate.adjudication import open_disagreements
+from annotate.models import (
+    STANCE_LABELS,
+    Adjudication,
+    Annotation,
+    Flag,
+    Label,
+    LabelReturn,
+    SentencePosterior,
+    SentenceTally,
+    Suggestion,
+    Target,
+)
+
+#: A label is suspicious when the model suggests another with at least this confidence.
+SUSPICIOUS_CONFIDENCE = 0.8
+#: Rows of posteriors written at a time.
+CHUNK = 5000
+
+
+class ReviewOrder:
+    DISAGREEMENTS = "disagreements"
+    POSTERIOR = "posterior"
+    SUSPICIOUS = "suspicious"
+    FLAGGED = "flagged"
+    choices = [
+        (DISAGREEMENTS, "Disagreements"),
+        (POSTERIOR, "Lowest posterior"),
+        (SUSPICIOUS, "Suspicious labels"),
+        (FLAGGED, "Flagged"),
+    ]
+    values = [value for value, _ in choices]
+
+
+@dataclass
+class ReviewItem:
+    """One sentence of a review order, with what put it there."""
+
+    sentence_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    agreement: float | None = None
+    posterior: float | None = None  # `posterior`: its most probable label's probability
+    posterior_label: str = ""
+    model_label: str = ""  # `suspicious`: the suggestion that contradicts a label
+    model_confidence: float | None = None
+    suspicious: list[tuple[int, str]] = field(default_factory=list)  # (annotator id, label)
+    flag: Flag | None = None  # `flagged`
+
+
+def _tallied(target: Target, items: list[ReviewItem]) -> list[ReviewItem]:
+    """The items with their label counts and agreement: one query."""
+    tallies = {
+        t.sentence_id: t
+        for t in SentenceTally.objects.filter(target=target, sentence_id__in=[i.sentence_id for i in items])
+    }
+    for item in items:
+        tally = tallies.get(item.sentence_id)
+        if tally is not None:
+            item.counts = {label: n for label in STANCE_LABELS if (n := getattr(tally, label))}
+            item.agreement = tally.agreement
+    return items
+
+
+def _unsettled(target: Target) -> Exists:
+    return Exists(Adjudication.objects.filter(target=target, sentence_id=OuterRef("sentence_id")))
+
+
+def by_disagreement(*, target: Target, limit: int) -> list[ReviewItem]:
+    return [
+        ReviewItem(
+            sentence_id=t.sentence_id,
+            counts={label: n for label in STANCE_LABELS if (n := getattr(t, label))},
+            agreement=t.agreement,
+        )
+        for t in open_disagreements(target=target)[:limit]
+    ]
+
+
+def by_posterior(*, target: Target, limit: int) -> list[ReviewItem]:
+    rows = (
+        SentencePosterior.objects.filter(target=target)
+        .exclude(_unsettled(target))
+        .order_by("posterior", "sentence_id")
+        .values_list("sentence_id", "label", "posterior")[:limit]
+    )
+    items = [ReviewItem(sentence_id=s, posterior_label=label, posterior=p) for s, label, p in rows]
+    return _tallied(target, items)
+
+
+def _contradicted(target: Target) -> Exists:
+    """A stance label on the suggestion's sentence other than the suggestion's, not
+    returned already (an open return waits for the annotator)."""
+    returned = LabelReturn.objects.filter(
+        annotator_id=OuterRef("annotator_id"),
+        sentence_id=OuterRef("sentence_id"),
+        target=target,
+        resolved_at__isnull=True,
+    )
+    return Exists(
+        Annotation.objects.filter(target=target, sentence_id=OuterRef("sentence_id"))
+        .exclude(label=Label.SKIP)
+        .exclude(label=OuterRef("label"))
+        .exclude(Exists(returned))
+    )
+
+
+def by_suspicion(*, target: Target, limit: int) -> list[ReviewItem]:
+    if target.active_version_id is None:
+        return []
+    rows = list(
+        Suggestion.objects.filter(
+            model_version_id=target.active_version_id, confidence__gte=SUSPICIOUS_CONFIDENCE
+        )
+        .filter(_contradicted(target))
+        .exclude(_unsettled(target))
+        .order_by("-confidence", "-sentence_id")
+        .values_list("sentence_id", "label", "confidence")[:limit]
+    )
+    items = [ReviewItem(sentence_id=s, model_label=label, model_confidence=c) for s, label, c in rows]
+    model = {item.sentence_id: item for item in items}
+    labels = (
+        Annotation.objects.filter(target=target, sentence_id__in=list(model))
+        .exclude(label=Label.SKIP)
+        .order_by("annotator_id")
+        .values_list("sentence_id", "annotator_id", "label")
+    )
+    for sentence_id, annotator_id, label in labels:
+        if label != model[sentence_id].model_label:
+            model[sentence_id].suspicious.append((annotator_id, label))
+    return _tallied(target, items)
+
+
+def by_flag(*, target: Target, limit: int) -> list[ReviewItem]:
+    """Open flags oldest first, then (to fill the list) the newest resolved ones."""
+    flags = list(
+        Flag.objects.filter(target=target, resolved_at__isnull=True)
+        .select_related("annotator")
+        .order_by("created_at", "id")[:limit]
+    )
+    if len(flags) < limit:
+        flags += (
+            Flag.objects.filter(target=target, resolved_at__isnull=False)
+            .select_related("annotator", "resolved_by")
+            .order_by("-resolved_at", "-id")[: limit - len(flags)]
+        )
+    return _tallied(target, [ReviewItem(sentence_id=flag.sentence_id, flag=flag) for flag in flags])
+
+
+ORDERS = {
+    ReviewOrder.DISAGREEMENTS: by_disagreement,
+    ReviewOrder.POSTERIOR: by_posterior,
+    ReviewOrder.SUSPICIOUS: by_suspicion,
+    ReviewOrder.FLAGGED: by_flag,
+}
+
+
+def review_items(*, target: Target, order: str, limit: int) -> list[ReviewItem]:
+    """The first `limit` sentences of the order (a KeyError for an unknown one)."""
+    return ORDERS[order](target=target, limit=limit)
+
+
+def open_flag_count(*, target: Target) -> int:
+    return Flag.objects.filter(target=target, resolved_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class Posterior:
+    sentence_id: int
+    label: str  # "" for a tie
+    posterior: float
+
+
+def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> int:
+    """Replace the target's stored posteriors (one transaction, in chunks); how many."""
+    written = 0
+    with transaction.atomic():
+        SentencePosterior.objects.filter(target=target).delete()
+        batch: list[SentencePosterior] = []
+        for p in posteriors:
+            batch.append(
+                SentencePosterior(
+                    target=target, sentence_id=p.sentence_id, label=p.label, posterior=p.posterior
+                )
+            )
+            if len(batch) >= CHUNK:
+                SentencePosterior.objects.bulk_create(batch)
+                written, batch = written + len(batch), []
+        SentencePosterior.objects.bulk_create(batch)
+    return written + len(batch)
+
+
+def flags_of(*, target: Target, sentence_id: int, limit: int) -> list[Flag]:
+    """The sentence's flags, open first then the newest: one query."""
+    flags = (
+        Flag.objects.filter(target=target, sentence_id=sentence_id)
+        .select_related("annotator", "resolved_by")
+        .order_by("-id")[:limit]
+    )
+    return sorted(flags, key=lambda f: (f.resolved_at is not None, -f.pk))
