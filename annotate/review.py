@@ -17,6 +17,7 @@ Each order's list is one or two indexed queries, then one for the sentences' tal
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,6 +42,11 @@ from annotate.models import (
 SUSPICIOUS_CONFIDENCE = 0.8
 #: Rows of posteriors written at a time.
 CHUNK = 5000
+#: How many of a target's lowest posteriors are stored. The order shows the lowest first, a
+#: page at a time, and nobody reviews past thousands; storing every sentence's would rewrite
+#: a row a sentence (500,000 at a million labels) on every summary, inside one transaction
+#: that on SQLite holds the write lock the annotators' labels wait for.
+POSTERIORS_KEPT = 5000
 
 
 class ReviewOrder:
@@ -196,12 +202,14 @@ class Posterior:
 
 
 def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> int:
-    """Replace the target's stored posteriors (one transaction, in chunks); how many."""
+    """Replace the target's stored posteriors by the POSTERIORS_KEPT lowest of these (one
+    transaction, in chunks); how many."""
+    lowest = heapq.nsmallest(POSTERIORS_KEPT, posteriors, key=lambda p: (p.posterior, p.sentence_id))
     written = 0
     with transaction.atomic():
         SentencePosterior.objects.filter(target=target).delete()
         batch: list[SentencePosterior] = []
-        for p in posteriors:
+        for p in lowest:
             batch.append(
                 SentencePosterior(
                     target=target, sentence_id=p.sentence_id, label=p.label, posterior=p.posterior

@@ -85,6 +85,27 @@ def test_the_summary_stores_each_unsettled_sentences_posterior_and_the_order_rea
     assert [i.sentence_id for i in by_posterior(target=huawei, limit=20)] == lowest_first[1:]
 
 
+def test_only_the_lowest_posteriors_are_stored_so_a_summary_writes_a_bounded_number_of_rows(
+    huawei, monkeypatch
+):
+    monkeypatch.setattr("annotate.review.POSTERIORS_KEPT", 2)
+    huawei.overlap = 3
+    huawei.save()
+    team = [UserFactory(role="annotator") for _ in range(3)]
+    agreed = [SentenceFactory() for _ in range(6)]
+    for i, sentence in enumerate(agreed):
+        label = ("pro", "contra", "neutral")[i % 3]
+        vote(huawei, sentence, label, label, label, annotators=team)
+    split, three_way = SentenceFactory(), SentenceFactory()
+    vote(huawei, split, "pro", "pro", "contra", annotators=team)
+    vote(huawei, three_way, "pro", "contra", "neutral", annotators=team)
+
+    summary.compute(target=huawei)
+
+    stored = SentencePosterior.objects.filter(target=huawei).order_by("posterior")
+    assert [p.sentence_id for p in stored] == [three_way.pk, split.pk]
+
+
 def test_a_settle_in_an_order_answers_with_the_next_card_of_that_order(huawei, curator_client):
     huawei.overlap = 3
     huawei.save()
