@@ -267,6 +267,12 @@ def test_the_api_refuses_a_third_label_on_an_agreement(dynamic, sentences, crowd
     assert (response.status_code, response.json()) == (409, {"detail": FULL})
 
 
+def test_the_api_tells_a_script_how_many_labels_a_sentence_may_get(dynamic, crowd):
+    target_update(target_id=dynamic.pk, values={"max_overlap": 4})
+    row = api_client(crowd[0]).get("/api/targets/").json()["results"][0]
+    assert (row["overlap"], row["dynamic_overlap"], row["most_labels"]) == (2, True, 4)
+
+
 def write(folder: Path, text: str) -> Path:
     path = folder / "stance.csv"
     path.write_text(f"text,label\nNew text.,pro\n{text},pro\n", encoding="utf-8")
