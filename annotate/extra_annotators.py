@@ -25,15 +25,18 @@ _OPEN = f"""{_TALLY} AND "tally"."agreement" < 1.0 AND "tally"."adjudicated" = '
 
 #: Sentences with more stance labels than the overlap; sentences asking for one more now;
 #: of them, those still at the overlap (asking for their first extra annotator).
+#: Evaluation items are left out of the first: the evaluation mix hands them to anyone,
+#: with no overlap cap (settled, they never ask).
 EXTRA_ANNOTATORS = f"""SELECT
-    (SELECT COUNT(*) {_TALLY} AND "tally"."votes" > %(overlap)s),
+    (SELECT COUNT(*) {_TALLY} AND "tally"."votes" > %(overlap)s
+        AND NOT {rule.evaluation_item('"tally"."sentence_id"')}),
     (SELECT COUNT(*) {_OPEN}),
     (SELECT COUNT(*) {_OPEN} AND +"tally"."votes" = %(overlap)s)"""
 
 
 @dataclass(frozen=True)
 class ExtraAnnotators:
-    given: int  # sentences with more stance labels than the overlap
+    given: int  # sentences with more stance labels than the overlap (evaluation items aside)
     waiting: int  # sentences asking for one more annotator now
     waiting_first: int  # of them, those at the overlap (no extra annotator yet)
 

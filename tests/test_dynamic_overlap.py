@@ -19,7 +19,7 @@ from annotate.adjudication import adjudication_record, adjudication_undo
 from annotate.corpus import CorpusError
 from annotate.extra_annotators import EXTRA_ANNOTATORS, extra_annotators
 from annotate.label_import import labels_import, read_label_rows
-from annotate.models import Annotation, Label, Target
+from annotate.models import Annotation, EvaluationItem, Label, Target
 from annotate.queue.loop import label_and_next
 from annotate.queue.record import SentenceFull, annotation_change, annotation_record, annotation_submit
 from annotate.queue.reservations import next_sentence
@@ -382,6 +382,22 @@ def test_a_settled_disagreement_is_not_waiting(dynamic, sentences, crowd, curato
     assert extra_annotators(target=dynamic).waiting == 1
     adjudication_record(curator=curator, sentence=sentences[0], target=dynamic, label="pro")
     assert extra_annotators(target=dynamic).waiting == 0
+
+
+def test_an_evaluation_item_labelled_past_the_overlap_got_no_extra_annotator(
+    dynamic, sentences, crowd, curator
+):
+    settled = adjudication_record(curator=curator, sentence=sentences[0], target=dynamic, label="pro")
+    EvaluationItem.objects.create(
+        adjudication=settled.adjudication, target=dynamic, sentence=sentences[0], marked_by=curator
+    )
+    for annotator in crowd[:4]:  # the evaluation mix hands an item to anyone
+        label(annotator, sentences[0], dynamic, "pro")
+    label(crowd[0], sentences[1], dynamic, "pro")
+    label(crowd[1], sentences[1], dynamic, "contra")
+    label(crowd[2], sentences[1], dynamic, "neutral")
+    extras = extra_annotators(target=dynamic)
+    assert (extras.given, extras.waiting) == (1, 0)
 
 
 def test_the_dashboard_says_nothing_of_it_without_dynamic_overlap(curator_client, huawei):
