@@ -61,7 +61,14 @@ def _lock(*, sentence: Sentence, target: Target) -> Adjudication | None:
     sentence queue here, so the second reads the first's label as its old one and no event
     is lost. (SQLite: the IMMEDIATE transaction already holds the write lock.) An archived
     target refuses here, under its lock (TargetArchived)."""
-    lock_target(target.pk)
+    locked = lock_target(target.pk)
+    # The overlap settings as read under the lock (dynamic overlap: whether an undone gold
+    # label reopens its sentence).
+    target.overlap, target.dynamic_overlap, target.max_overlap = (
+        locked.overlap,
+        locked.dynamic_overlap,
+        locked.max_overlap,
+    )
     return Adjudication.objects.select_for_update().filter(sentence=sentence, target=target).first()
 
 
@@ -150,10 +157,11 @@ def adjudication_undo(
         else:
             # The cascade removes its evaluation item too: the sentence may need labels
             # again, so searches that passed it as one must see it (the one lock order:
-            # the cursors come after the adjudication's row).
+            # the cursors come after the adjudication's row). Under dynamic overlap a
+            # disagreement without its gold label asks for another annotator again.
             was_item = EvaluationItem.objects.filter(adjudication=adjudication).exists()
             adjudication.delete()
-            if was_item:
+            if was_item or target.most_labels > target.overlap:
                 rewind_cursors_locked(target=target, sentence=sentence)
             after = None
         event = _event(

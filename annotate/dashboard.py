@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from annotate import progress
 from annotate.agreement_figures import Figures, LabelAlpha, Reliability, interval_text
 from annotate.anchoring import Anchoring, AnnotatorAnchoring
+from annotate.extra_annotators import ExtraAnnotators, extra_annotators
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
     STANCE_LABELS,
@@ -147,6 +148,8 @@ class Dashboard:
     summary: Summary | None
     versions: list[VersionPoint]
     confusion: Confusion | None
+    #: Dynamic overlap's sentences that asked for an extra annotator; None when it is off.
+    extras: ExtraAnnotators | None = None
 
     @property
     def distribution(self) -> Distribution:
@@ -394,4 +397,5 @@ def dashboard_for(*, target: Target) -> Dashboard:
         summary=summary,
         versions=versions,
         confusion=confusion,
+        extras=extra_annotators(target=target),
     )

@@ -119,6 +119,13 @@ class QueueSettingsForm(forms.ModelForm):
         help_text=Target._meta.get_field("suggestion_mode").help_text,
     )
 
+    max_overlap = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_OVERLAP,
+        help_text=Target._meta.get_field("max_overlap").help_text,
+    )
+
     def clean_suggestion_mode(self) -> str:
         return self.cleaned_data["suggestion_mode"] or self.instance.suggestion_mode
 
@@ -126,6 +133,8 @@ class QueueSettingsForm(forms.ModelForm):
         model = Target
         fields = [
             "overlap",
+            "dynamic_overlap",
+            "max_overlap",
             "queue_order",
             "uncertainty_measure",
             "random_share",
@@ -198,6 +207,7 @@ class TargetForm(ErrorsDescribed, forms.ModelForm):
     """A target's name, description, guidelines, aliases, overlap and queue settings."""
 
     overlap = QueueSettingsForm.base_fields["overlap"]
+    max_overlap = QueueSettingsForm.base_fields["max_overlap"]
     suggestion_mode = QueueSettingsForm.base_fields["suggestion_mode"]
     clean_suggestion_mode = QueueSettingsForm.clean_suggestion_mode
     aliases = forms.CharField(

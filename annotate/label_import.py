@@ -13,11 +13,12 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 
 from annotate.corpus import CorpusError, content_hash, decode_text, jsonl_records, sentences_added, unstorable
 from annotate.duplicate_groups import sentences_create
-from annotate.models import STANCE_LABELS, Annotation, Article, Label, Sentence, Target, Unit
+from annotate.models import STANCE_LABELS, Article, Label, Sentence, Target, Unit
+from annotate.queue import rule, sql
 from annotate.queue.locks import lock_target
 from annotate.queue.record import SentenceFull, record_locked
 from annotate.queue.reservations import release_locked
@@ -155,26 +156,44 @@ def label_rows_unique(path: Path, rows: list[LabelRow]) -> tuple[list[LabelRow],
     return list(first.values()), repeats
 
 
-def _others_labels(*, sentence_ids: list[int], target: Target, annotator_name: str) -> dict[int, int]:
-    """Stance labels (skips aside) that annotators other than the importer gave each sentence."""
-    counts: dict[int, int] = {}
+def _full_sentences(*, sentence_ids: list[int], target: Target, annotator_name: str) -> dict[int, int]:
+    """The sentences that want no more stance labels (rule.py's FULL, the queue's own
+    condition, dynamic overlap included) and hold none of the importer's, with their stance
+    labels: each one a row the import would be refused."""
+    importer = User.objects.filter(username=annotator_name).values_list("pk", flat=True).first()
+    params: dict[str, object] = {
+        "target": target.pk,
+        "overlap": target.overlap,
+        "most": target.most_labels,
+        "annotator": -1 if importer is None else importer,
+        "skip": Label.SKIP,
+    }
+    found: dict[int, int] = {}
     for start in range(0, len(sentence_ids), MATCH_BATCH):
-        rows = (
-            Annotation.objects.filter(
-                target=target, sentence_id__in=sentence_ids[start : start + MATCH_BATCH]
-            )
-            .exclude(label=Label.SKIP)
-            .exclude(annotator__username=annotator_name)
-            .values("sentence_id")
-            .annotate(n=Count("*"))
-            .values_list("sentence_id", "n")
-        )
-        counts.update(rows)
-    return counts
+        part = sentence_ids[start : start + MATCH_BATCH]
+        ids = {f"id{number}": sentence_id for number, sentence_id in enumerate(part)}
+        # The one piece built here: the list of ids (%(id0)s, %(id1)s, ...); the condition
+        # is the rule's.
+        query = f"""SELECT "sentence"."id", COALESCE("tally"."votes", 0) FROM "annotate_sentence" "sentence"
+LEFT JOIN "annotate_sentencetally" "tally" ON "tally"."target_id" = %(target)s
+    AND "tally"."sentence_id" = "sentence"."id"
+WHERE "sentence"."id" IN ({", ".join(f"%({name})s" for name in ids)})
+    AND {rule.full_of_labels('"sentence"."id"')}
+    AND NOT {rule.evaluation_item('"sentence"."id"')}
+    AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "own" WHERE "own"."sentence_id" = "sentence"."id"
+        AND "own"."target_id" = %(target)s AND "own"."annotator_id" = %(annotator)s
+        AND "own"."label" <> %(skip)s)"""
+        found.update(sql.fetch(query, {**params, **ids}))
+    return found
 
 
-def _full_reason(labels: int, overlap: int) -> str:
-    return f"the sentence is full: {labels} other annotators labelled it (overlap {overlap})"
+def _full_reason(labels: int, target: Target) -> str:
+    if target.most_labels == target.overlap:
+        return f"the sentence is full: {labels} other annotators labelled it (overlap {target.overlap})"
+    return (
+        f"the sentence is full: {labels} other annotators labelled it (overlap {target.overlap}, "
+        f"up to {target.most_labels} while they disagree)"
+    )
 
 
 def labels_import(
@@ -204,15 +223,15 @@ def labels_import(
     for start in range(0, len(texts), MATCH_BATCH):
         for sentence in Sentence.objects.filter(text__in=texts[start : start + MATCH_BATCH]).order_by("id"):
             known.setdefault(sentence.text, sentence)
-    labels = _others_labels(
+    current = Target.objects.get(pk=target.pk)
+    full = _full_sentences(
         sentence_ids=[sentence.pk for sentence in known.values()],
-        target=target,
+        target=current,
         annotator_name=annotator_name,
     )
-    overlap = Target.objects.get(pk=target.pk).overlap
     for row in rows:
-        if row.text in known and labels.get(known[row.text].pk, 0) >= overlap:
-            raise CorpusError(path, _full_reason(labels[known[row.text].pk], overlap), row.line)
+        if row.text in known and known[row.text].pk in full:
+            raise CorpusError(path, _full_reason(full[known[row.text].pk], current), row.line)
     new_texts = [row.text for row in rows if row.text not in known]
     body = "\n".join(new_texts)
     existing: Article | None = None

@@ -62,6 +62,8 @@ MAX_ID = 2**63 - 1
 #: anything (and 40,000 overflowed the column); enforced by Target.clean(), not by the
 #: database.
 MAX_OVERLAP = 50
+#: The settings that change which sentences are open: a change drops the search cursors.
+OVERLAP_FIELDS = ("overlap", "dynamic_overlap", "max_overlap")
 
 
 class TargetQuerySet(models.QuerySet["Target"]):
@@ -88,6 +90,17 @@ class Target(models.Model):
         default=2,
         validators=[MinValueValidator(1)],
         help_text="How many different annotators should label each sentence.",
+    )
+    # Dynamic overlap (annotate/queue/rule.py): a sentence whose `overlap` labels disagree
+    # asks for one more annotator at a time, up to `max_overlap`; agreed ones stop there.
+    dynamic_overlap = models.BooleanField(
+        default=False,
+        help_text="Ask for one more annotator while a sentence's labels disagree (up to the maximum below).",
+    )
+    max_overlap = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="With dynamic overlap: the most annotators a disagreed sentence may get (empty: overlap + 1).",
     )
     queue_order = models.CharField(
         max_length=20,
@@ -176,13 +189,25 @@ class Target(models.Model):
         super().save(*args, **kwargs)
         # A new overlap may reopen sentences the annotators' cursors have passed.
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "overlap" in update_fields:
+        if update_fields is None or set(OVERLAP_FIELDS) & set(update_fields):
             QueueCursor.objects.filter(target=self).delete()
 
     def clean(self) -> None:
         super().clean()
         if self.overlap is not None and not 1 <= self.overlap <= MAX_OVERLAP:
             raise ValidationError({"overlap": f"Overlap must be from 1 to {MAX_OVERLAP}."})
+        most, overlap = self.max_overlap, self.overlap
+        if most is not None and overlap is not None and not overlap <= most <= MAX_OVERLAP:
+            message = f"The maximum must be from the overlap ({overlap}) to {MAX_OVERLAP}."
+            raise ValidationError({"max_overlap": message})
+
+    @property
+    def most_labels(self) -> int:
+        """The most stance labels a sentence may get: the overlap, or with dynamic overlap
+        the maximum (overlap + 1 when not set). What the queue's rule reads."""
+        if not self.dynamic_overlap:
+            return self.overlap
+        return self.overlap + 1 if self.max_overlap is None else max(self.max_overlap, self.overlap)
 
     @property
     def is_archived(self) -> bool:
@@ -818,6 +843,9 @@ class SentenceTally(models.Model):
                 name="tally_open_disagreements",
                 condition=Q(agreement__lt=1, adjudicated=""),
             ),
+            # Dynamic overlap's figure on the dashboard: the sentences given more labels than
+            # the overlap are a range of it, however many sentences have the overlap.
+            models.Index(fields=["target", "votes"], name="tally_votes"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """Creating, editing and archiving targets: the admins' form, the queue settings, the admin.
 
 An edit of a target in use takes its lock first (step 1 of the one lock order,
-annotate/queue/__init__.py), then writes the row, then (a new overlap) drops the search
-cursors (step 3): a label in flight either finishes with the old overlap before the edit,
+annotate/queue/__init__.py), then writes the row, then (a new overlap, dynamic overlap or
+maximum) drops the search cursors (step 3): a label in flight either finishes with the old overlap before the edit,
 or runs after it with the new one, and no search passes a sentence the new overlap reopens.
 """
 
@@ -24,6 +24,8 @@ EDITABLE = (
     "guidelines",
     "aliases",
     "overlap",
+    "dynamic_overlap",
+    "max_overlap",
     "queue_order",
     "uncertainty_measure",
     "random_share",
@@ -91,7 +93,7 @@ def target_update(
         for name in changed:
             setattr(target, name, values[name])
         if changed:
-            # Target.save drops the cursors when the overlap is among the fields (step 3).
+            # Target.save drops the cursors when an overlap setting is among the fields (step 3).
             target.save(update_fields=changed)
         if examples is not None:
             _replace_examples(target=target, examples=examples)

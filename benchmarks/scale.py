@@ -20,6 +20,7 @@ check fails.
     .venv/bin/python benchmarks/scale.py
     .venv/bin/python benchmarks/scale.py --postgres
     .venv/bin/python benchmarks/scale.py --small 10000 --large 100000 --labels 50 --rounds 1
+    .venv/bin/python benchmarks/scale.py --dynamic   # dynamic overlap on, the prefix agreed
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def build(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     stats = corpus.generate(args.sentences, seed=5)
     target = harness.make_target(name="Scale", overlap=2)
+    if args.dynamic:
+        target.dynamic_overlap = True
+        target.save(update_fields=["dynamic_overlap"])
     others = harness.make_annotators(OTHERS, prefix="other")
     harness.make_annotators(args.rounds, prefix="measured")
     from django.contrib.auth import get_user_model
@@ -75,7 +79,9 @@ def build(args: argparse.Namespace) -> None:
     for i, sentence_id in enumerate(prefix[: args.prefix]):
         for j in range(2):  # overlap 2: two labels each, from annotators taking turns
             annotator = other_ids[(i + j) % OTHERS]
-            label = ("pro", "contra", "neutral")[(i + j) % 3]
+            # With --dynamic the pairs agree (a disagreeing one would ask for a third and be
+            # handed out at once: the search would not walk the labelled prefix).
+            label = ("pro", "contra", "neutral")[(i + (0 if args.dynamic else j)) % 3]
             annotations.append(
                 Annotation(annotator_id=annotator, sentence_id=sentence_id, target=target, label=label)
             )
@@ -246,7 +252,7 @@ def explain(args: argparse.Namespace) -> None:
 def child(phase: str, args: argparse.Namespace, database: harness.Database, **extra: object) -> dict:
     command = [sys.executable, __file__, "--phase", phase, "--vendor", database.vendor]
     command += ["--env", json.dumps(database.env), "--labels", str(args.labels), "--warmup", str(args.warmup)]
-    command += ["--rounds", str(args.rounds)]
+    command += ["--rounds", str(args.rounds)] + (["--dynamic"] if args.dynamic else [])
     extra.setdefault("prefix", args.prefix)
     for key, value in extra.items():
         command += [f"--{key}", str(value)]
@@ -276,6 +282,7 @@ def main() -> None:
         help="instead of --prefix: this share of each corpus already fully labelled (e.g. 0.1)",
     )
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--dynamic", action="store_true", help="the target's dynamic overlap on (most 3)")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--phase", choices=["build", "measure", "explain"], help=argparse.SUPPRESS)

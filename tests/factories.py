@@ -210,6 +210,8 @@ def train_once(
 #: queue settings, the Django admin's target form).
 SETTINGS_POSTED = (
     "overlap",
+    "dynamic_overlap",
+    "max_overlap",
     "queue_order",
     "uncertainty_measure",
     "random_share",
@@ -230,6 +232,10 @@ SETTINGS_POSTED = (
 def target_settings(**changes: object) -> dict[str, object]:
     """Every posted target setting at the model's default, with `changes`: a form post that
     changes only what a test names, however many settings targets gain. An unchecked box
-    (False) is left out, as a browser leaves it out."""
+    (False) is left out, as a browser leaves it out; an empty field (None) is posted empty."""
     defaults = {name: Target._meta.get_field(name).get_default() for name in SETTINGS_POSTED}
-    return {name: value for name, value in {**defaults, **changes}.items() if value is not False}
+    return {
+        name: "" if value is None else value
+        for name, value in {**defaults, **changes}.items()
+        if value is not False
+    }

@@ -45,6 +45,8 @@ QUEUE_SETTINGS = {
     name: value
     for name, value in target_settings(
         overlap=3,
+        dynamic_overlap=True,
+        max_overlap=4,
         queue_order="uncertainty",
         uncertainty_measure="entropy",
         random_share=0.3,

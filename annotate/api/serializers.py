@@ -110,6 +110,14 @@ def _count(**kwargs: Any) -> serializers.IntegerField:
 
 class TargetSerializer(serializers.ModelSerializer):
     overlap = _count(help_text="How many different annotators should label each sentence.")
+    dynamic_overlap = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether a sentence whose overlap of labels disagree asks for one more annotator.",
+    )
+    most_labels = _count(
+        help_text="The most stance labels a sentence may get: the overlap, or with dynamic overlap its "
+        "maximum (max_overlap, else overlap + 1), reached only while the labels disagree."
+    )
     aliases = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="Other names the target goes by."
     )
@@ -126,6 +134,8 @@ class TargetSerializer(serializers.ModelSerializer):
             "guidelines",
             "aliases",
             "overlap",
+            "dynamic_overlap",
+            "most_labels",
             "archived_at",
             "active_version",
         ]

@@ -360,7 +360,8 @@ class AnnotationViewSet(
         "row, exactly as a key in the browser does. `accept` takes the model's suggestion (a 409 "
         "when there is none to show). A stance label on a sentence that already has its overlap of "
         "labels from others (counting the annotators it is being shown to) is a 409, unless you hold "
-        "a stance label on it already. An unknown sentence or target is a 404, and nothing is written.",
+        "a stance label on it already; with the target's dynamic overlap, a sentence whose labels "
+        "disagree takes one more at a time, up to the target's `most_labels`. An unknown sentence or target is a 404, and nothing is written.",
         request=io.AnnotationCreateSerializer,
         responses={
             201: OpenApiResponse(io.AnnotationSerializer, description="Your first label of the sentence."),

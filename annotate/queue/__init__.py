@@ -3,8 +3,9 @@
 One key press from the labelling page is `loop.label_and_next`; `z` is `loop.undo_and_next`.
 Read the package in this order:
 
-    rule.py          which sentence is OPEN for an annotator: the one rule (overlap, others'
-                     live reservations, the annotator's own labels and skips), and ROOM, the
+    rule.py          which sentence is OPEN for an annotator: the one rule (overlap, dynamic
+                     overlap's extra annotator while labels disagree, others' live
+                     reservations, the annotator's own labels and skips), and ROOM, the
                      test a stance label must pass; SQL fragments every statement is built of
     statements.py    every hand-written statement, each readable whole (pinned by
                      tests/test_queue_statements.py, with an EXPLAIN check that it walks an index)

@@ -1,14 +1,15 @@
 """Where each annotator's searches start, so finding the next sentence is bounded.
 
 The in-order cursor (article, position): every sentence before it is FINISHED for the
-annotator (rule.py: theirs, or stance-labelled up to the overlap), so the search need not
+annotator (rule.py: theirs, or wanting no more stance labels), so the search need not
 walk them again. It never passes a sentence that is only held by others' reservations:
 they expire without any write. When nothing is unfinished it stands past the last
 sentence, so an annotator with nothing left costs two index seeks, not a walk to the end.
 The ranked cursor (version, measure, score, sentence) does the same for the uncertainty
 orders. Whatever opens a sentence again moves every cursor of its target back to it
-(`rewind_cursors_locked`): an undo, a label changed to skip, new sentences. A change of the
-target's overlap deletes its cursors (Target.save).
+(`rewind_cursors_locked`): an undo, a label changed to skip, new sentences, and with dynamic
+overlap a change between stance labels or an undone gold label (either may leave labels
+that disagree). A change of the target's overlap settings deletes its cursors (Target.save).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def move_ranked_cursor_locked(
 
 
 def rewind_cursors_locked(*, target: Target, sentence: Sentence) -> None:
-    """A sentence lost a label (undo, relabel to skip) or was added: searches must see it again.
+    """A sentence lost a label (undo, relabel to skip), was added, or (dynamic overlap) may
+    disagree anew: searches must see it again.
 
     The caller holds the target's lock, so no search moves a cursor past the sentence meanwhile.
     """

@@ -57,13 +57,23 @@ def validate_label(label: str) -> str:
     return label
 
 
+def full_message(target: Target) -> str:
+    """Why a sentence takes no more stance labels, in the target's terms."""
+    if target.most_labels == target.overlap:
+        return f"This sentence already has its {target.overlap} labels."
+    return (
+        f"This sentence already has its labels: {target.overlap} that agree, "
+        f"or up to {target.most_labels} while they disagree."
+    )
+
+
 class SentenceFull(ValidationError):
-    """A stance label for a sentence that already has its overlap of labels from others
-    (counting others' live reservations), from an annotator who holds neither its
+    """A stance label for a sentence that wants no more labels from others (counting
+    others' live reservations; rule.py's ROOM), from an annotator who holds neither its
     reservation nor a stance label on it."""
 
     def __init__(self, target: Target) -> None:
-        super().__init__(f"This sentence already has its {target.overlap} labels.", code="sentence_full")
+        super().__init__(full_message(target), code="sentence_full")
 
 
 class NoSuggestionToAccept(ValidationError):
@@ -145,6 +155,12 @@ def _total_ms(first: int | None, second: int | None) -> int | None:
     return clamp_spent_ms(first + second)
 
 
+def _disagrees_anew(target: Target) -> bool:
+    """Whether a change between stance labels may reopen a sentence: only with dynamic
+    overlap (rule.py's DISAGREED)."""
+    return target.most_labels > target.overlap
+
+
 def record_locked(
     *,
     annotator: User,
@@ -206,6 +222,10 @@ def record_locked(
             fields["first_label"] = None  # no suggestion on screen, so none was revealed
     if label == Label.SKIP and old_label not in ("", Label.SKIP):
         # The sentence has one stance label fewer: searches that passed it must see it.
+        rewind_cursors_locked(target=target, sentence=sentence)
+    elif action == AnnotationEvent.Action.RELABEL and old_label != Label.SKIP and _disagrees_anew(target):
+        # Under dynamic overlap a changed label may turn agreement into disagreement,
+        # which asks for another annotator: searches that passed the sentence must see it.
         rewind_cursors_locked(target=target, sentence=sentence)
     if action == AnnotationEvent.Action.RELABEL or revealed:
         for name, value in fields.items():

@@ -3,17 +3,25 @@
 For one target, a sentence is
 
 - MINE when the annotator has labelled or skipped it (their current annotation);
-- TAKEN by the other annotators' stance labels (skips do not count) plus the other
-  annotators' live reservations (a shown sentence is held for ASSIGNMENT_TIMEOUT);
-- OPEN to the annotator when it is not mine and fewer than the target's overlap have taken
-  it: the sentence every order (in order, uncertainty, mix) may hand out;
-- UNFINISHED when it is not mine and fewer than the overlap have stance-labelled it. It
-  leaves reservations out on purpose: they expire without any write, so a search cursor
-  may pass only what is finished and never a sentence that is merely held;
+- WANTING a number of stance labels more: the target's overlap less its stance labels so
+  far (everyone's, skips do not count), or, with the target's dynamic overlap on, one while
+  it is DISAGREED: at least the overlap of labels, not unanimous, fewer than the target's
+  most (`Target.most_labels`: max_overlap, or overlap + 1) and no curator's gold label. So
+  agreed sentences stop at the overlap, and a disagreement asks for one more annotator at
+  a time, up to the most. Counted from the sentence's tally row, not from its labels;
+- TAKEN by the other annotators' live reservations (a shown sentence is held for
+  ASSIGNMENT_TIMEOUT), each one a label to come;
+- OPEN to the annotator when it is not mine and taken fewer times than it wants more
+  labels: the sentence every order (in order, uncertainty, mix) may hand out;
+- UNFINISHED when it is not mine and it wants more labels. It leaves reservations out on
+  purpose: they expire without any write, so a search cursor may pass only what is finished
+  and never a sentence that is merely held;
 - with ROOM for a stance label when the annotator holds its live reservation (it was
-  counted when handed out), it is an evaluation item, or it is taken fewer than the overlap
-  times. A label that adds one to the count (a first stance label, a skip changed to one)
-  must pass it; a relabel between stance labels changes no count.
+  counted when handed out), it is an evaluation item, or it is taken fewer times than it
+  wants more labels. A label that adds one to the count (a first stance label, a skip
+  changed to one) must pass it; a relabel between stance labels changes no count;
+- FULL (for a label import's check before it writes) when its labels alone leave it
+  wanting none;
 - an EVALUATION item when a curator marked it (settled, annotate/evaluation_items.py). It
   needs no more labels, so it is never OPEN or UNFINISHED: the in-order, uncertainty and
   mix orders never hand it out, and cursors pass it. Only the evaluation mix does
@@ -45,11 +53,28 @@ def mine(sentence: str) -> str:
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)"""
 
 
-def labels(sentence: str) -> str:
-    """The sentence's stance labels for the target, everyone's (the annotator has none when
-    it is not theirs; on the room test their own stance label never gets there)."""
-    return f"""(SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = {sentence}
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s)"""
+def needs_more(tally: str) -> str:
+    """DISAGREED: the tally row `tally` (an alias of annotate_sentencetally) has at least the
+    overlap of stance labels, fewer than the most the target allows (%(most)s: the overlap
+    itself without dynamic overlap, so then never), no curator's gold label, and labels that
+    are not unanimous: the sentence asks for one more annotator."""
+    return (
+        f'{tally}."votes" >= %(overlap)s AND {tally}."votes" < %(most)s AND {tally}."adjudicated" = \'\'\n'
+        f'        AND {tally}."pro" < {tally}."votes" AND {tally}."contra" < {tally}."votes"'
+        f' AND {tally}."neutral" < {tally}."votes"'
+    )
+
+
+def wanted(sentence: str) -> str:
+    """How many more stance labels the sentence wants, everyone's counted (the annotator has
+    none when it is not theirs; on the room test their own stance label never gets there):
+    one while DISAGREED, else the overlap less its labels (zero or below: it has them all).
+    One seek of the sentence's tally row (annotate/tally_sql.py keeps it with every label);
+    a sentence without one has no label yet."""
+    return f"""COALESCE((SELECT CASE WHEN {needs_more('"tally"')} THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = {sentence}), %(overlap)s)"""
 
 
 def held(sentence: str) -> str:
@@ -77,29 +102,32 @@ def evaluation_item(sentence: str) -> str:
 
 
 def open_to(sentence: str) -> str:
-    """OPEN: not mine, taken fewer than the overlap times, and not an evaluation item."""
+    """OPEN: not mine, held by others fewer times than it wants more labels, and not an
+    evaluation item."""
     return (
-        f"NOT {mine(sentence)}\n    AND {labels(sentence)} + {held(sentence)} < %(overlap)s"
+        f"NOT {mine(sentence)}\n    AND {held(sentence)} < {wanted(sentence)}"
         f"\n    AND NOT {evaluation_item(sentence)}"
     )
 
 
 def unfinished(sentence: str) -> str:
-    """UNFINISHED: not mine, stance-labelled fewer than the overlap times, and not an
-    evaluation item."""
-    return (
-        f"NOT {mine(sentence)}\n    AND {labels(sentence)} < %(overlap)s"
-        f"\n    AND NOT {evaluation_item(sentence)}"
-    )
+    """UNFINISHED: not mine, wanting more stance labels, and not an evaluation item."""
+    return f"NOT {mine(sentence)}\n    AND {wanted(sentence)} > 0\n    AND NOT {evaluation_item(sentence)}"
 
 
 def room(sentence: str) -> str:
-    """ROOM: the annotator holds it, it is an evaluation item, or it is taken fewer than
-    the overlap times."""
+    """ROOM: the annotator holds it, it is an evaluation item, or others hold it fewer
+    times than it wants more labels."""
     return (
         f"({own_reservation(sentence)}\n    OR {evaluation_item(sentence)}"
-        f"\n    OR {labels(sentence)} + {held(sentence)} < %(overlap)s)"
+        f"\n    OR {held(sentence)} < {wanted(sentence)})"
     )
+
+
+def full_of_labels(sentence: str) -> str:
+    """FULL: its stance labels alone leave it wanting none (reservations aside): what a
+    label import checks before it writes anything (annotate/label_import.py)."""
+    return f"{wanted(sentence)} <= 0"
 
 
 def rule_params(*, annotator: User, target: Target, now: datetime.datetime) -> dict[str, object]:
@@ -109,6 +137,7 @@ def rule_params(*, annotator: User, target: Target, now: datetime.datetime) -> d
         "target": target.pk,
         "skip": Label.SKIP,
         "overlap": target.overlap,
+        "most": target.most_labels,
         "now": sql.moment(now),
         "expires": sql.moment(now + ASSIGNMENT_TIMEOUT),
     }

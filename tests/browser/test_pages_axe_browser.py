@@ -146,8 +146,12 @@ def test_the_e_key_unmarks_and_marks_the_newest_settled_sentence(page, live_serv
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_the_dashboard_passes_axe_with_its_details_open(page, live_server, world, log_in_as, scheme):
+    # With dynamic overlap on, the progress section counts the sentences that asked for an
+    # extra annotator (the world's two unsettled disagreements).
+    Target.objects.filter(pk=world.target.pk).update(dynamic_overlap=True)
     log_in_as(page, "boss")
     visit(page, f"{live_server.url}/dashboard/{world.target.pk}/", scheme)
+    expect(page.locator("#extra-annotators")).to_contain_text("2 sentences asked for an extra annotator")
     for summary in page.locator("details > summary").all():
         summary.click()
     assert_accessible(page)

@@ -10,8 +10,11 @@ UPDATE "annotate_queuecursor" SET
     AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
              AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
      ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
@@ -23,8 +26,11 @@ UPDATE "annotate_queuecursor" SET
     AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
              AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
      ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
@@ -52,10 +58,13 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
     WHERE "sentence"."article_id" >= %(start_article)s
     AND NOT ("sentence"."article_id" = %(start_article)s AND "sentence"."position" < %(start_position)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position"
@@ -65,10 +74,13 @@ SELECT 1 FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
     WHERE "sentence"."article_id" >= %(start_article)s
     AND NOT ("sentence"."article_id" = %(start_article)s AND "sentence"."position" < %(start_position)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found"
@@ -79,10 +91,13 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELEC
     WHERE "sentence"."article_id" >= %(start_article)s
     AND NOT ("sentence"."article_id" = %(start_article)s AND "sentence"."position" < %(start_position)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found"
@@ -103,10 +118,13 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
         AND "own"."expires_at" > %(now)s)
     OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = %(sentence)s)
-    OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
+    OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s) ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = %(sentence)s), %(overlap)s)) ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
     "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
 RETURNING "sentence_id"
 
@@ -127,19 +145,25 @@ SELECT 1 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."a
         AND "own"."expires_at" > %(now)s)
     OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = %(sentence)s)
-    OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
+    OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s)
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
 
 -- RANDOM_OPEN
 SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
 WHERE "sentence"."id" >= %(start)s AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sentence"."id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
 ORDER BY "sentence"."id" LIMIT 1
@@ -150,8 +174,11 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
     AND NOT ("sg"."confidence" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."confidence" ASC, "sg"."sentence_id" LIMIT 1
@@ -162,8 +189,11 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
     AND NOT ("sg"."margin" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."margin" ASC, "sg"."sentence_id" LIMIT 1
@@ -174,8 +204,11 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
     AND NOT ("sg"."entropy" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) < %(overlap)s
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."entropy" DESC, "sg"."sentence_id" LIMIT 1
@@ -186,10 +219,13 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
     AND NOT ("sg"."confidence" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."confidence" ASC, "sg"."sentence_id" LIMIT 1
@@ -200,10 +236,13 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
     AND NOT ("sg"."margin" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."margin" ASC, "sg"."sentence_id" LIMIT 1
@@ -214,10 +253,13 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
     AND NOT ("sg"."entropy" = %(score)s AND "sg"."sentence_id" < %(from_sentence)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = "sg"."sentence_id"
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sg"."sentence_id")
 ORDER BY "sg"."entropy" DESC, "sg"."sentence_id" LIMIT 1
@@ -232,10 +274,13 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
         AND "own"."expires_at" > %(now)s)
     OR EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = %(sentence)s)
-    OR (SELECT COUNT(*) FROM "annotate_annotation" "label" WHERE "label"."sentence_id" = %(sentence)s
-        AND "label"."target_id" = %(target)s AND "label"."label" <> %(skip)s) + (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
+    OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < %(overlap)s)
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- INSERT_SKIP
@@ -246,13 +291,13 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- LOCK_TARGET
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
 
 -- LOCK_TARGET_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
 
 -- TARGET_AND_SENTENCE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "s"."id")
@@ -263,7 +308,7 @@ LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_ve
 WHERE "t"."id" = %(target)s
 
 -- TARGET_AND_SENTENCE_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "s"."id")

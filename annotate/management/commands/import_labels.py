@@ -19,8 +19,8 @@ class Command(BaseCommand):
         "Load labelled texts (CSV or JSONL with a text and a label column) as one annotator's "
         "labels. Texts that match a sentence label it; others become sentences of an article "
         "named after the file. The whole file is checked first: a bad row, a text given twice with "
-        "different labels, or a sentence that already has the target's overlap of other annotators' "
-        "labels aborts the run and nothing is written. A text repeated with the same label is "
+        "different labels, or a sentence that wants no more labels (it has the target's overlap of "
+        "other annotators' labels, or with dynamic overlap agreeing ones or the maximum) aborts the run and nothing is written. A text repeated with the same label is "
         "recorded once and reported. Labels are then written in batches, so annotators keep "
         "labelling meanwhile; a stopped run can be started again (what it stored is matched)."
     )
