@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0024_suggestion_mode'),
+        ('annotate', '0026_invite'),
     ]
 
     operations = [
