@@ -1,0 +1,21 @@
+"""Full-text search over sentences (annotate/search_index.py): SQLite's FTS5 table and its
+triggers, or PostgreSQL's generated tsvector column and GIN index, filled from the
+sentences there are in one pass."""
+
+from django.db import migrations
+
+from annotate import search_index
+
+
+def forwards(apps, schema_editor):
+    search_index.install(schema_editor.connection)
+
+
+def backwards(apps, schema_editor):
+    search_index.uninstall(schema_editor.connection)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("annotate", "0024_suggestion_mode")]
+
+    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
