@@ -209,7 +209,7 @@ class Disagreement:
     sentence_id: int
     votes: list[tuple[int, str]]  # (annotator id, label), in annotator order
     counts: dict[str, int]
-    agreement: float
+    agreement: float | None  # None below two labels (only a sentence opened by its id)
 
 
 def open_disagreements(*, target: Target) -> QuerySet[SentenceTally]:
@@ -221,7 +221,21 @@ def open_disagreements(*, target: Target) -> QuerySet[SentenceTally]:
 
 def disagreements(*, target: Target, limit: int) -> list[Disagreement]:
     """The first `limit` open disagreements with their labels (two queries)."""
-    tallies = list(open_disagreements(target=target)[:limit])
+    return _with_votes(target=target, tallies=list(open_disagreements(target=target)[:limit]))
+
+
+def disagreement_of(*, target: Target, sentence: Sentence) -> Disagreement:
+    """One sentence as the adjudication card shows it, whatever its labels (the search
+    links here): agreed, settled or unlabelled too (two queries)."""
+    tally = SentenceTally.objects.filter(target=target, sentence=sentence).first()
+    if tally is None:
+        return Disagreement(sentence_id=sentence.pk, votes=[], counts={}, agreement=None)
+    return _with_votes(target=target, tallies=[tally], keep_agreement=True)[0]
+
+
+def _with_votes(
+    *, target: Target, tallies: list[SentenceTally], keep_agreement: bool = False
+) -> list[Disagreement]:
     votes: dict[int, list[tuple[int, str]]] = defaultdict(list)
     rows = (
         Annotation.objects.filter(target=target, sentence_id__in=[t.sentence_id for t in tallies])
@@ -236,7 +250,7 @@ def disagreements(*, target: Target, limit: int) -> list[Disagreement]:
             sentence_id=t.sentence_id,
             votes=votes[t.sentence_id],
             counts={label: n for label in STANCE_LABELS if (n := getattr(t, label))},
-            agreement=t.agreement or 0.0,
+            agreement=t.agreement if keep_agreement else (t.agreement or 0.0),
         )
         for t in tallies
     ]

@@ -2,8 +2,18 @@ from __future__ import annotations
 
 from django import forms
 
-from annotate.models import MAX_ID, MAX_OVERLAP, STANCE_LABELS, Label, Shortcuts, SuggestionMode, Target
+from annotate.models import (
+    MAX_ID,
+    MAX_OVERLAP,
+    STANCE_LABELS,
+    Article,
+    Label,
+    Shortcuts,
+    SuggestionMode,
+    Target,
+)
 from annotate.queue.record import ACCEPT
+from annotate.search import QUERY_MAX_LENGTH, Agreement
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
 
 MAX_ALIASES = 50
@@ -74,6 +84,12 @@ class ActivateForm(forms.Form):
 class AdjudicateForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
+
+
+class OpenSentenceForm(forms.Form):
+    """?sentence=<id> on the adjudication page: open that sentence first."""
+
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class PromoteForm(forms.Form):
@@ -211,3 +227,32 @@ def examples_of(formset: forms.BaseFormSet) -> list[ExampleInput]:
 
 class ArchiveForm(forms.Form):
     archived = forms.TypedChoiceField(choices=[("1", "archive"), ("0", "restore")], coerce=lambda v: v == "1")
+
+
+class SearchForm(ErrorsDescribed, forms.Form):
+    """The search page's GET form: a query, the filters, and where the page starts."""
+
+    q = forms.CharField(
+        label="Search sentences",
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        help_text='Words find sentences with all of them; "quoted words" a phrase; -word leaves sentences out.',
+    )
+    label = forms.ChoiceField(
+        label="Gold label",
+        required=False,
+        choices=[("", "any"), *((label, label) for label in STANCE_LABELS)],
+        help_text="A curator's label, else the annotators' strict majority.",
+    )
+    agreement = forms.ChoiceField(
+        label="Agreement", required=False, choices=[("", "any"), *Agreement.choices]
+    )
+    source = forms.CharField(
+        label="Source",
+        required=False,
+        max_length=Article._meta.get_field("source").max_length,
+        widget=forms.TextInput(attrs={"list": "source-list"}),
+    )
+    article = forms.IntegerField(label="Article id", required=False, min_value=1, max_value=MAX_ID)
+    after = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)

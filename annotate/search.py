@@ -41,6 +41,7 @@ PAGE_SIZE = 20
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
 _WORD = re.compile(r"[^\W_]+")
+Param = int | float | str | None
 
 
 class Agreement(TextChoices):
@@ -173,12 +174,12 @@ def marked(text: str) -> SafeString:
     return mark_safe("".join(out))  # escaped above, piece by piece
 
 
-def _sql_parts(terms: Terms, filters: Filters, target: Target) -> tuple[str, str, str, list[object]]:
+def _sql_parts(terms: Terms, filters: Filters, target: Target) -> tuple[str, str, str, list[Param]]:
     """(id expression, score expression, FROM ... WHERE ..., its parameters) of the hits."""
     joins: list[str] = []
-    join_params: list[object] = []
+    join_params: list[Param] = []
     where: list[str] = []
-    where_params: list[object] = []
+    where_params: list[Param] = []
     if connection.vendor == "postgresql":
         sentence_id, score = "s.id", "(-ts_rank(s.search_vector, q))::float8"
         joins.append(f"annotate_sentence s CROSS JOIN websearch_to_tsquery('{search_index.PG_CONFIG}', %s) q")
@@ -257,7 +258,7 @@ def _details(terms: Terms, target: Target, ids: list[int]) -> dict[int, tuple]:
             source=f"annotate_sentence s CROSS JOIN websearch_to_tsquery('{search_index.PG_CONFIG}', %s) q",
         )
         options = f"StartSel={_OPEN}, StopSel={_CLOSE}, HighlightAll=true"
-        params: list[object] = [options, terms.websearch(), target.pk, *ids]
+        params: list[Param] = [options, terms.websearch(), target.pk, *ids]
         sql += f"WHERE s.id IN ({marks})"
     else:
         fts = search_index.FTS_TABLE

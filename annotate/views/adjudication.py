@@ -16,6 +16,7 @@ from annotate.adjudication import (
     GoldChange,
     adjudication_record,
     adjudication_undo,
+    disagreement_of,
     disagreements,
     gold_histories,
     open_count,
@@ -26,6 +27,7 @@ from annotate.forms import (
     AdjudicateForm,
     AdjudicationUndoForm,
     EvaluationToggleForm,
+    OpenSentenceForm,
     PromoteForm,
     form_errors,
 )
@@ -55,20 +57,26 @@ def _with_texts(items: list[Disagreement]) -> list[tuple[Disagreement, str]]:
     return [(item, texts.get(item.sentence_id, "")) for item in items]
 
 
-def _card(target: Target) -> dict[str, object]:
+def _card(target: Target, opened: Sentence | None = None) -> dict[str, object]:
     """The worst open disagreement, the next QUEUE_SHOWN and how many there are: read from
-    the sentence tallies' index, so a settle costs the same at any number of labels."""
+    the sentence tallies' index, so a settle costs the same at any number of labels.
+    `opened`: a sentence asked for by id (a search result's link), shown first instead."""
     open_items = disagreements(target=target, limit=QUEUE_SHOWN + 1)
     current = open_items[0] if open_items else None
+    upcoming = open_items[1 : QUEUE_SHOWN + 1]
+    if opened is not None:
+        current = disagreement_of(target=target, sentence=opened)
+        upcoming = [item for item in open_items if item.sentence_id != opened.pk][:QUEUE_SHOWN]
     context: dict[str, object] = {
         "target": target,
         "current": current,
+        "opened": opened is not None,
         "remaining": open_count(target=target) if open_items else 0,
-        "upcoming": _with_texts(open_items[1 : QUEUE_SHOWN + 1]),
+        "upcoming": _with_texts(upcoming),
         "label_keys": [("pro", "1"), ("contra", "2"), ("neutral", "3")],
     }
     if current is not None:
-        sentence = Sentence.objects.select_related("article").get(pk=current.sentence_id)
+        sentence = opened or Sentence.objects.select_related("article").get(pk=current.sentence_id)
         names = dict(
             get_user_model()
             .objects.filter(pk__in=[a for a, _ in current.votes])
@@ -134,11 +142,20 @@ def _said(change: GoldChange, sentence: Sentence, label: str) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def adjudicate_page(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """The queue's worst disagreement, or with ?sentence=<id> that sentence first."""
     require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
+    opened = None
+    if "sentence" in request.GET:
+        form = OpenSentenceForm(request.GET)
+        if not form.is_valid():
+            return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+        opened = get_object_or_404(
+            Sentence.objects.select_related("article"), pk=form.cleaned_data["sentence"]
+        )
     if request.htmx:
-        return render(request, "annotate/adjudicate.html#adjudication-card", _card(target))
-    return render(request, "annotate/adjudicate.html", {**_card(target), **_settled(target)})
+        return render(request, "annotate/adjudicate.html#adjudication-card", _card(target, opened))
+    return render(request, "annotate/adjudicate.html", {**_card(target, opened), **_settled(target)})
 
 
 @require_POST
