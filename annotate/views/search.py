@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -22,7 +22,9 @@ def _results(form: SearchForm, target: Target) -> dict[str, object]:
     if not form.is_bound:
         return {"page": SearchPage(), "searched": False}
     if not form.is_valid():
-        problems = [f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+        problems = [
+            f"{form[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()
+        ]
         return {"page": SearchPage(), "searched": False, "refused": "Check the search. " + " ".join(problems)}
     data = form.cleaned_data
     filters = Filters(
@@ -36,7 +38,8 @@ def _results(form: SearchForm, target: Target) -> dict[str, object]:
         page = sentences_search(target=target, query=data["q"], filters=filters, after=after)
     except BadQuery as refused:
         return {"page": SearchPage(), "searched": False, "refused": str(refused)}
-    following = form.data.copy()
+    following = QueryDict(mutable=True)
+    following.update({name: str(value) for name, value in data.items() if value not in ("", None)})
     if page.next_cursor is not None:
         following["after"] = str(page.next_cursor)
     return {
