@@ -31,8 +31,11 @@ its seconds printed), then times --repeat requests of each page and counts their
   label-admin      GET /label/<t>/                          admin
   api-agreement    GET /api/targets/<t>/agreement/          curator (session)
   card             GET /export/<t>/card/?level=gold&split=1 admin
-  search           GET /search/<t>/?q=huawei                curator (a word in a third of the sentences)
-  search-filtered  GET /search/<t>/?q=trusted+partner&agreement=disagreement&label=contra   curator
+  search           GET /search/<t>/?q=huawei                curator (a word in a third of the
+                   sentences: ranked at 10,000 labels, past annotate.search.RANK_LIMIT in corpus order)
+  search-filtered  GET /search/<t>/?q=trusted+partner&agreement=agreed   curator (ranked, filtered)
+  search-rare      GET /search/<t>/?q=huawei&label=contra&agreement=disagreement   curator (a filter
+                   that keeps a few of the word's matches: all of them read)
   search-next      GET /search/<t>/?q=huawei&after=...      curator (htmx; the page after the first)
   command          manage.py agreement --target NAME        call_command, output to a StringIO
 A request that runs longer than --timeout seconds ends its page's child (killed; on
@@ -108,7 +111,8 @@ PAGES = [
     Page("api-agreement", CURATOR, "GET /api/targets/<t>/agreement/"),
     Page("card", ADMIN, "GET /export/<t>/card/?level=gold&split=1"),
     Page("search", CURATOR, "GET /search/<t>/?q=huawei"),
-    Page("search-filtered", CURATOR, "GET /search/<t>/?q=trusted+partner&agreement=...&label=..."),
+    Page("search-filtered", CURATOR, "GET /search/<t>/?q=trusted+partner&agreement=agreed"),
+    Page("search-rare", CURATOR, "GET /search/<t>/?q=huawei&label=contra&agreement=disagreement"),
     Page("search-next", CURATOR, "GET /search/<t>/?q=huawei&after=... (htmx)"),
     Page("command", "-", "manage.py agreement --target"),
 ]
@@ -398,7 +402,8 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
         "api-agreement": f"/api/targets/{t}/agreement/",
         "card": f"/export/{t}/card/?level=gold&split=1",
         "search": f"/search/{t}/?q=huawei",
-        "search-filtered": f"/search/{t}/?q=trusted+partner&agreement=disagreement&label=contra",
+        "search-filtered": f"/search/{t}/?q=trusted+partner&agreement=agreed",
+        "search-rare": f"/search/{t}/?q=huawei&label=contra&agreement=disagreement",
     }
     if name in gets:
         url = gets[name]

@@ -11,7 +11,7 @@ from annotate import search_index
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.models import Adjudication, Article, Sentence
 from annotate.search import (
-    COUNT_CAP,
+    RANK_LIMIT,
     Agreement,
     BadQuery,
     Cursor,
@@ -196,19 +196,32 @@ def test_pages_follow_the_cursor_without_repeats_or_gaps(huawei):
     assert scores == sorted(scores)
 
 
-@pytest.mark.parametrize("cursor", ["", "x", "1.0", "1.0_", "nan_3", "1.0_-4", "1.0_99999999999999999999"])
+@pytest.mark.parametrize(
+    "cursor", ["", "x", "1.0", "1.0_", "nan_3", "1.0_-4", "1.0_99999999999999999999", "n_", "n_x", "N_3"]
+)
 def test_a_cursor_that_is_not_one_is_refused(cursor):
     with pytest.raises(BadQuery):
         Cursor.parse(cursor)
 
 
-def test_the_count_stops_at_its_cap(huawei, monkeypatch):
-    monkeypatch.setattr("annotate.search.COUNT_CAP", 3)
-    for _ in range(5):
-        SentenceFactory(text="Huawei again.")
+def test_past_the_rank_limit_results_come_in_corpus_order_and_keep_it(huawei, monkeypatch):
+    monkeypatch.setattr("annotate.search.RANK_LIMIT", 3)
+    article = ArticleFactory()
+    for position in range(5):  # the last ones would rank first: more words matched
+        text = "Huawei " * (position + 1) + "again."
+        SentenceFactory(article=article, position=position, text=text, end=len(text))
+    ids = sorted(Sentence.objects.values_list("pk", flat=True))
     page = sentences_search(target=huawei, query="huawei", limit=2)
-    assert (page.total, page.more) == (3, True)
-    assert COUNT_CAP == 1000
+    assert (page.total, page.more, page.ranked) == (3, True, False)
+    assert [hit.sentence_id for hit in page.hits] == ids[:2]
+    assert str(page.next_cursor) == f"n_{ids[1]}"
+    monkeypatch.setattr("annotate.search.RANK_LIMIT", 10)  # the cursor keeps the order
+    rest = sentences_search(target=huawei, query="huawei", limit=5, after=page.next_cursor)
+    assert [hit.sentence_id for hit in rest.hits] == ids[2:]
+    assert not rest.ranked
+    ranked = sentences_search(target=huawei, query="huawei", limit=5)
+    assert ranked.ranked and [hit.sentence_id for hit in ranked.hits] != ids
+    assert RANK_LIMIT == 10_000
 
 
 def test_the_index_follows_every_write_of_a_sentence(huawei):
