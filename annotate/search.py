@@ -14,9 +14,9 @@ page continues after a cursor of (score, id), so paging never repeats or skips a
 an unchanged corpus. Ranking scores every match, so it is done up to RANK_LIMIT matches: a
 broader search (a common word alone) comes in corpus order (sentence id), which both
 engines walk without scoring, and the page says so; its cursor is the id alone, so a
-search keeps its order from page to page. Three queries a page whatever the corpus: the
-count capped at RANK_LIMIT + 1 (which decides the order), the page's ids, and their
-sentences (with the match marked, the article, the tally). The filters read the per-sentence tallies the triggers keep
+search keeps its order from page to page. Two queries a page whatever the corpus: the
+first RANK_LIMIT + 1 matches' ids and scores (counted, and ranked when they are all, in
+Python), and the page's sentences (with the match marked, the article, the tally). The filters read the per-sentence tallies the triggers keep
 (annotate/tally_sql.py): the gold label is the tallies' rule (annotate.gold.decide: a
 curator's label, else a strict majority), agreement their agreement column.
 """
@@ -225,35 +225,20 @@ def _sql_parts(terms: Terms, filters: Filters, target: Target) -> tuple[str, str
     return sentence_id, score, sql, join_params + where_params
 
 
-def _page_ids(
-    terms: Terms, filters: Filters, target: Target, limit: int, after: Cursor | None, *, ranked: bool
-) -> list[tuple[int, float | None]]:
-    """(sentence id, score) of the page's hits and one more: best first, or by id."""
+def _candidates(
+    terms: Terms, filters: Filters, target: Target, after: Cursor | None
+) -> list[tuple[int, float]]:
+    """(sentence id, score) of the first RANK_LIMIT + 1 matches by id (after the cursor's
+    id in corpus order): one pass over the matches, which stops there, so a broad search
+    scores no more than that and a narrow one is counted and ranked from the same rows."""
     sentence_id, score, body, params = _sql_parts(terms, filters, target)
-    if not ranked:
-        sql = f"SELECT {sentence_id} {body}"
-        if after is not None:
-            sql += f" AND {sentence_id} > %s"
-            params.append(after.sentence_id)
-        with connection.cursor() as cursor:
-            cursor.execute(sql + f" ORDER BY {sentence_id} LIMIT %s", [*params, limit + 1])
-            return [(int(row[0]), None) for row in cursor.fetchall()]
-    sql = f"SELECT id, score FROM (SELECT {sentence_id} AS id, {score} AS score {body}) hits"
-    if after is not None:
-        sql += " WHERE score > %s OR (score = %s AND id > %s)"
-        params += [after.score, after.score, after.sentence_id]
-    sql += " ORDER BY score, id LIMIT %s"
+    sql = f"SELECT {sentence_id}, {score} {body}"
+    if after is not None and after.score is None:
+        sql += f" AND {sentence_id} > %s"
+        params.append(after.sentence_id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit + 1])
+        cursor.execute(sql + f" ORDER BY {sentence_id} LIMIT %s", [*params, RANK_LIMIT + 1])
         return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
-
-
-def _count(terms: Terms, filters: Filters, target: Target) -> int:
-    """How many sentences match, counted up to RANK_LIMIT + 1."""
-    _, _, body, params = _sql_parts(terms, filters, target)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 {body} LIMIT %s) capped", [*params, RANK_LIMIT + 1])
-        return int(cursor.fetchone()[0])
 
 
 _DETAILS = (
@@ -323,11 +308,25 @@ def sentences_search(
     if not terms.find:
         return SearchPage()
     filters = filters or Filters()
-    total = _count(terms, filters, target)
-    # A continued search keeps the order its first page had.
-    ranked = total <= RANK_LIMIT if after is None else after.score is not None
-    rows = _page_ids(terms, filters, target, limit, after, ranked=ranked)
-    page, further = rows[:limit], len(rows) > limit
+    rows = _candidates(terms, filters, target, after)
+    page: list[tuple[int, float | None]]
+    if after is not None and after.score is None:
+        # Corpus order, as the first page was: it had more than RANK_LIMIT matches.
+        ranked, total = False, RANK_LIMIT + 1
+        page = [(sentence_id, None) for sentence_id, _ in rows[: limit + 1]]
+    elif len(rows) > RANK_LIMIT and after is None:
+        ranked, total = False, len(rows)
+        page = [(sentence_id, None) for sentence_id, _ in rows[: limit + 1]]
+    else:
+        # Ranked: every match is among the rows (a ranked cursor ranks the rows it finds,
+        # should the corpus have grown past RANK_LIMIT matches since its first page).
+        ranked, total = True, len(rows)
+        rows.sort(key=lambda row: (row[1], row[0]))
+        if after is not None and after.score is not None:
+            mark = (after.score, after.sentence_id)
+            rows = [row for row in rows if (row[1], row[0]) > mark]
+        page = [(sentence_id, score) for sentence_id, score in rows[: limit + 1]]
+    page, further = page[:limit], len(page) > limit
     details = _details(terms, target, [sentence_id for sentence_id, _ in page]) if page else {}
     hits = [_hit(details[sentence_id], score) for sentence_id, score in page if sentence_id in details]
     last = page[-1] if page else None

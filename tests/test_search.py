@@ -252,3 +252,17 @@ def test_sqlite_index_holds_exactly_the_sentences(huawei, corpus):
         )
         cursor.execute(f"SELECT COUNT(*) FROM {search_index.FTS_TABLE}")
         assert cursor.fetchone()[0] == Sentence.objects.count()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite drops a rebuilt table's triggers")
+def test_a_migrate_puts_back_the_index_triggers_a_table_rebuild_dropped(huawei):
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        for name, _, _ in search_index.SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+    call_command("migrate", verbosity=0)
+    sentence = SentenceFactory(text="Ericsson after the migrate.")
+    assert [hit.sentence_id for hit in sentences_search(target=huawei, query="ericsson").hits] == [
+        sentence.pk
+    ]

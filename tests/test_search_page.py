@@ -149,11 +149,11 @@ def test_a_search_takes_the_same_queries_at_two_sizes(
     huawei, curator_client, articles, django_assert_num_queries
 ):
     build(huawei, articles=articles, per_article=10)
-    # Session, user, role check, target; the page's ids, details and capped count; then the
-    # header's group names, default target, target picker, and the source suggestions.
-    with django_assert_num_queries(11):
+    # Session, user, role check, target; the matches' ids and scores, the page's sentences;
+    # then the header's group names, default target, target picker, the source suggestions.
+    with django_assert_num_queries(10):
         curator_client.get(url(huawei, q="huawei network", agreement="disagreement"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         curator_client.get(url(huawei, q="huawei network", label="pro"), HTTP_HX_REQUEST="true")
 
 
