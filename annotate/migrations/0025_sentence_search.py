@@ -1,8 +1,8 @@
 """Full-text search over sentences (annotate/search_index.py): SQLite's FTS5 table and its
 triggers, or PostgreSQL's generated tsvector column and GIN index, filled from the
-sentences there are in one pass."""
+sentences there are in one pass; and an index the search's filters read the tallies from."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 from annotate import search_index
 
@@ -18,4 +18,12 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("annotate", "0024_suggestion_mode")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [
+        migrations.RunPython(forwards, backwards, elidable=False),
+        migrations.AddIndex(
+            model_name="sentencetally",
+            index=models.Index(
+                fields=["target", "sentence", "gold", "agreement", "votes"], name="tally_search"
+            ),
+        ),
+    ]
