@@ -266,3 +266,23 @@ def test_a_migrate_puts_back_the_index_triggers_a_table_rebuild_dropped(huawei):
     assert [hit.sentence_id for hit in sentences_search(target=huawei, query="ericsson").hits] == [
         sentence.pk
     ]
+
+
+def test_sentences_posted_to_the_api_and_edited_in_the_admin_are_found(huawei, admin_user):
+    from django.test import Client
+
+    from tests.factories import api_client
+
+    body = {"title": "Posted", "body": "Nokia won the contract. Ericsson did not.", "source": "Wire"}
+    assert api_client(admin_user).post("/api/articles/", body, format="json").status_code == 201
+    [hit] = sentences_search(target=huawei, query="nokia").hits
+    sentence = Sentence.objects.get(pk=hit.sentence_id)
+    admin = Client()
+    admin.force_login(admin_user)
+    url = f"/admin/annotate/sentence/{sentence.pk}/change/"
+    form = admin.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    response = admin.post(url, {**data, "text": "Samsung won the contract."})
+    assert response.status_code == 302
+    assert sentences_search(target=huawei, query="nokia").hits == []
+    assert [h.sentence_id for h in sentences_search(target=huawei, query="samsung").hits] == [sentence.pk]
