@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from annotate.splits import (
     counts_by_split,
     split_warnings,
 )
-from annotate.summary import EXPORTED_GOLD, article_label_counts, fresh_summary
+from annotate.summary import EXPORTED_GOLD, article_label_counts, fresh_summary, summary_for
 from annotate.summary import Summary as TargetFigures
 
 
@@ -87,6 +88,26 @@ def card_warnings(*, spec: ExportSpec, summary: ExportSummary) -> list[str]:
     if not spec.split:
         return []
     return split_warnings(summary.labels, labels=STANCE_LABELS)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A dataset card and the warnings the command prints beside it."""
+
+    text: str
+    warnings: list[str]
+
+
+def card_of(*, spec: ExportSpec) -> Card:
+    """The card of the browser's card download and the export form's preview. The target's
+    summary holds its counts: the card reads a few numbers however many labels there are,
+    and only a large target's very first card waits for the summary to be made."""
+    figures = summary_for(target=spec.target) or fresh_summary(target=spec.target)
+    summary = card_counts(spec=spec, figures=figures)
+    return Card(
+        text=dataset_card(spec=spec, summary=summary, figures=figures),
+        warnings=card_warnings(spec=spec, summary=summary),
+    )
 
 
 def _figure(value: float | None) -> str:

@@ -19,7 +19,7 @@ import io
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -40,10 +40,22 @@ from annotate.models import (
     Suggestion,
     Target,
 )
-from annotate.splits import DEFAULT_SEED, article_splits
+from annotate.splits import DEFAULT_SEED, article_splits, parse_seed
 
 FORMATS = ("jsonl", "csv")
 LEVELS = ("annotations", "gold")
+#: Each option's help, as the command (manage.py export_dataset) and the export form show it.
+OPTION_HELP = {
+    "format": "JSON Lines (one object a line) or CSV with a header row.",
+    "level": "Every annotator's label (annotations) or one gold label per sentence (gold).",
+    "split": "Add a train/dev/test split column: 80/10/10 by article, stratified, no duplicate in two splits.",
+    "seed": "Seed of the split (ASCII digits).",
+    "names": "Usernames instead of pseudonyms.",
+}
+#: What the browser's download, card and export form take for an option the query leaves out.
+QUERY_DEFAULTS = {"level": "gold", "format": "jsonl", "split": "0", "seed": str(DEFAULT_SEED), "names": "0"}
+#: The spellings of a flag in a query string (a checkbox sends "on").
+TRUE, FALSE = frozenset({"1", "true", "on", "yes"}), frozenset({"0", "false", "off", "no", ""})
 CHUNK_SIZE = 2000
 CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
@@ -96,7 +108,25 @@ POSTERIOR_AFTER = "label_counts"
 
 
 class ExportError(ValueError):
-    """An export that cannot be made as asked (unknown level or format)."""
+    """An export that cannot be made as asked (unknown level or format, a flag that is not 1 or 0)."""
+
+
+_CHOICES = {"level": LEVELS, "format": FORMATS}
+
+
+def check_choice(option: str, value: str) -> str:
+    """The value of the level or format option, if it is one of its choices."""
+    choices = _CHOICES[option]
+    if value not in choices:
+        raise ExportError(f"{option} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def parse_flag(option: str, value: str) -> bool:
+    """A yes/no option (split, names) in a query string: 1 or 0 and their spellings."""
+    if value.lower() not in TRUE | FALSE:
+        raise ExportError(f"{option} must be 1 or 0, not {value!r}.")
+    return value.lower() in TRUE
 
 
 @dataclass(frozen=True)
@@ -111,10 +141,8 @@ class ExportSpec:
     names: bool = False
 
     def __post_init__(self) -> None:
-        if self.level not in LEVELS:
-            raise ExportError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}.")
-        if self.format not in FORMATS:
-            raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.")
+        check_choice("level", self.level)
+        check_choice("format", self.format)
 
     @property
     def fields(self) -> list[str]:
@@ -134,6 +162,23 @@ class ExportSpec:
     @property
     def card_filename(self) -> str:
         return f"{self.stem}.card.md"
+
+
+def spec_from_query(*, target: Target, query: Mapping[str, str]) -> ExportSpec:
+    """The export a query string asks for (?format=jsonl&level=gold&split=1&names=0&seed=13),
+    QUERY_DEFAULTS for what it leaves out. Raises ExportError or annotate.splits.SeedError."""
+
+    def given(option: str) -> str:
+        return query.get(option, QUERY_DEFAULTS[option])
+
+    return ExportSpec(
+        target=target,
+        level=given("level"),
+        format=given("format"),
+        split=parse_flag("split", given("split")),
+        seed=parse_seed(given("seed")),
+        names=parse_flag("names", given("names")),
+    )
 
 
 @dataclass

@@ -1,8 +1,8 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, evaluation, labelling, models, search, targets
+from annotate.views import adjudication, articles, evaluation, labelling, models, my_labels, search, targets
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
-from annotate.views.export import export_card, export_download
+from annotate.views.export import export_card, export_download, export_form
 
 
 class IdConverter:
@@ -28,6 +28,8 @@ urlpatterns = [
     path("label/<id:target_id>/", labelling.label_page, name="label"),
     path("label/<id:target_id>/submit/", labelling.label_submit, name="label-submit"),
     path("label/<id:target_id>/undo/", labelling.label_undo, name="label-undo"),
+    path("label/<id:target_id>/mine/", my_labels.my_labels, name="my-labels"),
+    path("label/<id:target_id>/mine/<id:annotation_id>/", my_labels.my_label_change, name="my-label-change"),
     path("annotations/<id:annotation_id>/label/", labelling.annotation_relabel, name="annotation-relabel"),
     path("settings/shortcuts/", labelling.shortcuts_save, name="shortcuts-save"),
     path("targets/", targets.target_list, name="target-list"),
@@ -64,4 +66,5 @@ urlpatterns = [
     path("models/<id:target_id>/policy/", models.retrain_policy, name="retrain-policy"),
     path("export/<id:target_id>/", export_download, name="export"),
     path("export/<id:target_id>/card/", export_card, name="export-card"),
+    path("export/<id:target_id>/form/", export_form, name="export-form"),
 ]

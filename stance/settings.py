@@ -378,6 +378,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The views' documentation is applied here, not where they are defined (annotate.api.docs).
+    "PREPROCESSING_HOOKS": ["annotate.api.schema.documentation_hook"],
 }
 
 LOGGING = {

@@ -101,6 +101,10 @@ def corpus(request, huawei):
         ("admin", "export-card", "?level=gold&split=1", 7),
         ("admin", "export-card", "?level=annotations", 7),
         ("admin", "export-card", "?level=annotations&names=1&format=csv", 8),
+        # The card's queries, and the navigation's groups, first target and target picker.
+        ("admin", "export-form", "", 10),
+        ("admin", "export-form", "?level=annotations&names=on&split=on&seed=5&format=csv", 12),
+        ("admin", "export-form", "?level=gold&split=on&seed=13", 10),
     ],
 )
 def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
@@ -112,12 +116,27 @@ def test_each_page_takes_a_bounded_number_of_queries_at_any_size(
     with django_assert_max_num_queries(bound):
         response = client.get(url)
     assert response.status_code in (200, 204), response.content[:500]
-    if name == "export-card":  # the card holds every figure it has, at either size
+    if name in ("export-card", "export-form"):  # the card holds every figure it has, at either size
         card = response.content.decode()
         pairs = Sentence.objects.filter(duplicate_group__isnull=False).count() // 2
         assert f"- **Found**: {pairs} group{'s' if pairs != 1 else ''} of two or more sentences" in card
         assert "- **Score** on 12 sentences: F_avg 0.500" in card
         assert "95% bootstrap confidence interval" in card
+
+
+@pytest.mark.parametrize(
+    ("query", "bound"),
+    [("?level=gold&split=on&seed=13", 7), ("?level=annotations&names=on&split=on&seed=5", 9)],
+)
+def test_the_export_forms_card_preview_takes_the_cards_queries_at_any_size(
+    corpus, query, bound, django_assert_max_num_queries
+):
+    client = client_for("admin")
+    url = reverse("export-form", args=[corpus.pk]) + query
+    client.get(url)
+    with django_assert_max_num_queries(bound):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+    assert "Card updated" in response.content.decode()
 
 
 def test_each_settle_key_takes_a_bounded_number_of_queries_at_any_size(corpus, django_assert_max_num_queries):

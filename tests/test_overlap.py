@@ -344,11 +344,11 @@ def test_annotators_labelling_undoing_relabelling_and_skipping_at_random_never_e
 
 
 #: A label on a sentence other than the one shown: the one shown stays reserved, so nothing
-#: is found and reserved, one query fewer than LABEL_QUERIES["label"]. A refusal: the
-#: transaction, the target, the INSERT whose room test refused, the read of why it did
+#: is found and reserved, one query fewer than LABEL_QUERIES["label"]. A refusal: the role
+#: check (the user's groups), the transaction, the target, the INSERT whose room test refused, the read of why it did
 #: nothing (no label of the annotator's there), rolled back; no event, cursor or card.
 UNRESERVED_LABEL_QUERIES = LABEL_QUERIES["label"] - 1
-REFUSED_LABEL_QUERIES = 8
+REFUSED_LABEL_QUERIES = 9
 
 
 def test_the_room_test_costs_the_label_form_no_extra_query(

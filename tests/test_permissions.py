@@ -28,8 +28,10 @@ A, F, L = "allowed", "forbidden", "login"
 MATRIX = [
     ("home", "get", (), L, A, A, A),
     ("label", "get", ("target",), L, A, A, A),
-    ("label-submit", "post", ("target",), L, A, A, A),
-    ("label-undo", "post", ("target",), L, A, A, A),
+    ("label-submit", "post", ("target",), L, A, F, F),  # only annotators label
+    ("label-undo", "post", ("target",), L, A, F, F),
+    ("my-labels", "get", ("target",), L, A, A, A),  # everyone's own labels
+    ("my-label-change", "post", ("target", "own-annotation"), L, A, A, A),
     ("annotation-relabel", "post", ("own-annotation",), L, A, A, A),
     ("shortcuts-save", "post", (), L, A, A, A),
     ("target-list", "get", (), L, A, A, A),
@@ -54,6 +56,7 @@ MATRIX = [
     ("queue-settings", "post", ("target",), L, F, F, A),
     ("export", "get", ("target",), L, F, F, A),
     ("export-card", "get", ("target",), L, F, F, A),
+    ("export-form", "get", ("target",), L, F, F, A),
     ("api:target-list", "get", (), L, A, A, A),
     ("api:annotation-list", "get", (), L, A, A, A),
     ("api:sentence-list", "get", (), L, A, A, A),

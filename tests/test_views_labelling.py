@@ -795,7 +795,8 @@ def test_the_keyboard_setting_refuses_get_and_anonymous_users(annotator_client):
 
 #: Every query of each labelling request, the same on SQLite and PostgreSQL, for 10 and
 #: 10,000 sentences, pinned exactly so that one more fails. Each begins with the session and
-#: the user. A label or a skip: the transaction (a savepoint in a test), the target (locked)
+#: the user; a label, a skip or an undo then asks whether the user is an annotator (their
+#: groups: only annotators label and take reservations). A label or a skip: the transaction (a savepoint in a test), the target (locked)
 #: and the sentence, the label (with its room test), its event, the cursor move,
 #: find-and-reserve (which replaces the used reservation), the commit, and the card in one
 #: read. A change in the history panel: the annotation, the target (locked), the room test
@@ -807,7 +808,7 @@ def test_the_keyboard_setting_refuses_get_and_anonymous_users(annotator_client):
 #: label, skip or undo, background retraining reads its gold counter (one primary-key read,
 #: annotate/retrain_policy.py; a target with its policy off or a retrain queued within the
 #: floor's minutes does not).
-LABEL_QUERIES = {"label": 11, "skip": 11, "relabel": 9, "undo": 16}
+LABEL_QUERIES = {"label": 12, "skip": 12, "relabel": 9, "undo": 17}
 #: The label's count, for tests of other label paths.
 LABEL_ACTION_MAX_QUERIES = LABEL_QUERIES["label"]
 

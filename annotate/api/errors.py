@@ -19,6 +19,17 @@ from annotate.middleware import DatabaseUnavailableMiddleware, database_unreacha
 logger = logging.getLogger(__name__)
 
 
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in one message.")
+    # The serializer's metaclass moves declared fields off the class, so the `errors`
+    # property stays; the stubs only see a field assigned over it.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For invalid input: the messages of each field.",
+    )
+
+
 def _messages(errors: Any, prefix: str = "") -> list[str]:
     """Field errors flattened to "field: message" lines, nested fields joined with dots."""
     if isinstance(errors, dict):

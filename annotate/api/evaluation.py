@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.api.docs import documented
 from annotate.api.permissions import IsCurator, signed_in
 from annotate.evaluation import AnnotatorEvaluation, evaluation_lift, evaluations
 from annotate.models import EvaluationItem, Target
@@ -71,7 +71,7 @@ def _payload(target: Target, found: list[AnnotatorEvaluation]) -> dict[str, obje
 class AnnotatorEvaluationsView(APIView):
     permission_classes = [IsCurator]
 
-    @extend_schema(
+    @documented(
         summary="Annotators against evaluation items (curators)",
         description="Per annotator: accuracy on the evaluation items with its Wilson 95 % interval, "
         "Cohen's kappa against gold, the confusion matrix, median seconds a label, labels faster than "
@@ -86,7 +86,7 @@ class AnnotatorEvaluationsView(APIView):
 class AnnotatorEvaluationView(APIView):
     permission_classes = [IsCurator]
 
-    @extend_schema(
+    @documented(
         summary="One annotator against evaluation items (curators)",
         operation_id="targets_annotator_retrieve",
         responses=AnnotatorEvaluationsSerializer,
@@ -102,7 +102,7 @@ class AnnotatorEvaluationView(APIView):
 class AnnotatorLiftView(APIView):
     permission_classes = [IsCurator]
 
-    @extend_schema(
+    @documented(
         summary="Lift an annotator's flag and pause (curators)",
         description="Their queue hands out sentences again; only answers from now on count toward a new flag.",
         request=None,

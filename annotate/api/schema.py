@@ -6,7 +6,9 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import Direction
-from rest_framework import serializers
+
+from annotate.api.docs import documentation_apply
+from annotate.api.errors import ErrorSerializer
 
 ERRORS = {
     "400": "Invalid input: `detail` says what is wrong, `errors` lists it field by field.",
@@ -14,17 +16,6 @@ ERRORS = {
     "403": "Your role does not allow this.",
     "404": "No such object (or not yours), or no such page.",
 }
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, in one message.")
-    # The serializer's metaclass moves declared fields off the class, so the `errors`
-    # property stays; the stubs only see a field assigned over it.
-    errors = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="For invalid input: the messages of each field.",
-    )
 
 
 class StanceAutoSchema(AutoSchema):
@@ -40,3 +31,12 @@ class StanceAutoSchema(AutoSchema):
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 responses[code] = {**response, "description": description}
         return responses
+
+
+def documentation_hook(
+    endpoints: list[tuple[str, str, str, Any]], **kwargs: object
+) -> list[tuple[str, str, str, Any]]:
+    """drf-spectacular's preprocessing hook: the views' documentation (annotate.api.docs) is
+    applied before their schemas are read."""
+    documentation_apply(views=[callback.cls for _path, _regex, _method, callback in endpoints])
+    return endpoints

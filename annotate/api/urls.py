@@ -10,8 +10,9 @@ from __future__ import annotations
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from annotate.api import evaluation, views
@@ -28,11 +29,26 @@ router.register("annotations", views.AnnotationViewSet, basename="annotation")
 router.register("suggestions", views.SuggestionViewSet, basename="suggestion")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 
+
+@csrf_exempt
+def schema(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """The OpenAPI schema. drf-spectacular's views are imported on the first request for
+    it, not with the URLconf: its generator pulls in django.test and unittest (through
+    rest_framework.test), several MB in every web process that never serves the schema."""
+    from drf_spectacular.views import SpectacularAPIView
+
+    return SpectacularAPIView.as_view()(request, *args, **kwargs)
+
+
 # drf-spectacular's Swagger template has one inline <style> block; the script comes from
 # its own URL (the split view), so script-src stays 'self'.
-swagger = csp_update({"style-src": [UNSAFE_INLINE]})(
-    SpectacularSwaggerSplitView.as_view(url_name="api:schema")
-)
+@csp_update({"style-src": [UNSAFE_INLINE]})
+def swagger(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """Swagger UI, imported on first use like the schema."""
+    from drf_spectacular.views import SpectacularSwaggerSplitView
+
+    return SpectacularSwaggerSplitView.as_view(url_name="api:schema")(request, *args, **kwargs)
+
 
 urlpatterns = [
     *router.urls,
@@ -55,7 +71,7 @@ urlpatterns = [
     path("export/", views.ExportView.as_view(), name="export"),
     path("tokens/", views.TokenView.as_view(), name="tokens"),
     path("import-tasks/<str:task_id>/", views.ImportTaskView.as_view(), name="import-task"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", login_not_required(schema), name="schema"),
     path("docs/", login_required(swagger), name="docs"),
     re_path(r"^", login_not_required(not_found)),
 ]

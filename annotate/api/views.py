@@ -16,9 +16,9 @@ from django.utils.http import content_disposition_header
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import MethodMapper, action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -29,9 +29,10 @@ from rest_framework.views import APIView
 
 from annotate.adjudication import open_disagreements
 from annotate.api import serializers as io
+from annotate.api.docs import documented, documented_view
+from annotate.api.errors import ErrorSerializer
 from annotate.api.pagination import IdCursorPagination
 from annotate.api.permissions import IsAdmin, IsCurator, signed_in
-from annotate.api.schema import ErrorSerializer
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
@@ -86,15 +87,36 @@ class IntLookup:
     lookup_value_converter = "int"
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Targets", description="Everything annotated is annotated toward a target."),
-    retrieve=extend_schema(summary="One target, with its guidelines"),
+class ActionsFound(viewsets.ViewSetMixin):
+    """Finds a viewset's @action methods without reading its `schema`.
+
+    DRF's get_extra_actions reads every member with inspect.getmembers, and reading
+    `schema` imports DEFAULT_SCHEMA_CLASS: drf-spectacular's generator, with django.test
+    and unittest, in every web process when the router builds its URLs. Only the schema
+    generator needs the schema; the actions are the same.
+    """
+
+    @classmethod
+    def get_extra_actions(cls) -> list[Any]:
+        found = []
+        for name in dir(cls):
+            if name == "schema":
+                continue
+            member = getattr(cls, name)
+            if hasattr(member, "mapping") and isinstance(member.mapping, MethodMapper):
+                found.append(member)
+        return found
+
+
+@documented_view(
+    list=dict(summary="Targets", description="Everything annotated is annotated toward a target."),
+    retrieve=dict(summary="One target, with its guidelines"),
 )
-class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+class TargetViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet):
     queryset = Target.objects.order_by("id")
     serializer_class = io.TargetSerializer
 
-    @extend_schema(
+    @documented(
         summary="Agreement figures (curators)",
         description="Krippendorff's alpha with its bootstrap 95 % interval, Fleiss' and Cohen's kappa "
         "and percent agreement over the non-skipped labels: overall, by source, and with versus "
@@ -149,11 +171,11 @@ class TargetViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         return Response(io.AgreementSerializer(data).data)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Articles (without their bodies)"),
-    retrieve=extend_schema(summary="One article, with its body"),
+@documented_view(
+    list=dict(summary="Articles (without their bodies)"),
+    retrieve=dict(summary="One article, with its body"),
 )
-class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+class ArticleViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Article]:
         articles = Article.objects.annotate(sentence_count=Count("sentences")).order_by("id")
         return articles.defer("body") if self.action == "list" else articles
@@ -164,7 +186,7 @@ class ArticleViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
     def get_permissions(self) -> Sequence[Any]:
         return [IsAdmin()] if self.action == "create" else super().get_permissions()
 
-    @extend_schema(
+    @documented(
         summary="Import an article (admins)",
         description="Stored and split into sentences as `manage.py import_articles` does, or kept "
         "whole as one unit to label with `unit: text` (as `import_articles --unit text`). An article "
@@ -252,7 +274,7 @@ IMPORT_STATES = {
 class ImportTaskView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(
+    @documented(
         summary="An article import queued by POST /api/articles/ (admins)",
         responses={200: io.ImportTaskSerializer, 404: ErrorSerializer},
     )
@@ -260,16 +282,16 @@ class ImportTaskView(APIView):
         return Response(import_task_state(task_id))
 
 
-@extend_schema_view(
-    list=extend_schema(
+@documented_view(
+    list=dict(
         summary="Sentences, a cursor page at a time",
         description="In id order (an article's sentences in their order). Follow `next` for the "
         "following page; a cursor page costs the same however deep it is.",
         parameters=[io.SentenceQuerySerializer],
     ),
-    retrieve=extend_schema(summary="One sentence"),
+    retrieve=dict(summary="One sentence"),
 )
-class SentenceViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+class SentenceViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet):
     serializer_class = io.SentenceSerializer
     pagination_class = IdCursorPagination
 
@@ -299,15 +321,17 @@ class SentenceViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         return sentences
 
 
-@extend_schema_view(
-    list=extend_schema(
+@documented_view(
+    list=dict(
         summary="Your labels",
         description="Only your own, most recently changed first.",
         parameters=[io.AnnotationQuerySerializer],
     ),
-    retrieve=extend_schema(summary="One of your labels"),
+    retrieve=dict(summary="One of your labels"),
 )
-class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AnnotationViewSet(
+    IntLookup, ActionsFound, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your labels. Every write goes through annotate.labelling, as a key press in the browser
     does, and so writes the same history."""
 
@@ -330,7 +354,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
             mine = mine.filter(label=query["label"])
         return mine
 
-    @extend_schema(
+    @documented(
         summary="Label a sentence",
         description="Create, relabel, skip, or repeat your label for a sentence, with its history "
         "row, exactly as a key in the browser does. `accept` takes the model's suggestion (a 409 "
@@ -374,7 +398,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(io.AnnotationSerializer(annotation).data, status=code)
 
-    @extend_schema(
+    @documented(
         summary="Change one of your labels",
         description="As the history panel in the browser does. Another user's label is a 404. "
         "Changing a skip to a stance label on a sentence that already has its labels is a 409.",
@@ -397,7 +421,7 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
             raise Conflict(" ".join(full.messages)) from None
         return Response(io.AnnotationSerializer(annotation).data)
 
-    @extend_schema(
+    @documented(
         summary="Undo your last label",
         description="Your most recent label for the target leaves the current labels and stays in the "
         "history, as `z` does in the browser.",
@@ -414,16 +438,16 @@ class AnnotationViewSet(IntLookup, mixins.ListModelMixin, mixins.RetrieveModelMi
         return Response(io.UndoResultSerializer({"undone": undone, "detail": detail}).data)
 
 
-@extend_schema_view(
-    list=extend_schema(
+@documented_view(
+    list=dict(
         summary="The active models' suggestions",
         description="Curators and admins list them all. Annotators ask for one sentence's "
         "(`?sentence=`), and, as in the browser, get none for the control set.",
         parameters=[io.SuggestionQuerySerializer],
     ),
-    retrieve=extend_schema(summary="One suggestion of an active model"),
+    retrieve=dict(summary="One suggestion of an active model"),
 )
-class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+class SuggestionViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet):
     serializer_class = io.SuggestionSerializer
 
     def get_queryset(self) -> QuerySet[Suggestion]:
@@ -477,11 +501,11 @@ class SuggestionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
         return suggestion
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Model versions (curators)", parameters=[io.ModelVersionQuerySerializer]),
-    retrieve=extend_schema(summary="One model version (curators)"),
+@documented_view(
+    list=dict(summary="Model versions (curators)", parameters=[io.ModelVersionQuerySerializer]),
+    retrieve=dict(summary="One model version (curators)"),
 )
-class ModelVersionViewSet(IntLookup, viewsets.ReadOnlyModelViewSet):
+class ModelVersionViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet):
     serializer_class = io.ModelVersionSerializer
     permission_classes = [IsCurator]
 
@@ -513,7 +537,7 @@ class ExportView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAccept
 
-    @extend_schema(
+    @documented(
         summary="Export a dataset (admins)",
         description="Streamed JSON Lines or CSV, as `manage.py export_dataset` writes: `gold` gives a "
         "row a sentence with a resolved gold label, `annotations` a row a current label. Skips are "
@@ -539,7 +563,7 @@ class ExportView(APIView):
 class TokenView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(
+    @documented(
         summary="Issue a user's API token (admins)",
         description="The user's token: their existing one (200) or a new one (201). A superuser's "
         "token is handed to superusers only (403 for other admins). To replace a token, run "

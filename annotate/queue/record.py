@@ -334,11 +334,15 @@ def annotation_submit(
     )
 
 
-def annotation_change(*, annotator: User, annotation_id: int, label: str) -> Recorded:
-    """Relabel one of the annotator's own annotations (the history panel, the API)."""
+def annotation_change(
+    *, annotator: User, annotation_id: int, label: str, target_id: int | None = None
+) -> Recorded:
+    """Relabel one of the annotator's own annotations (the history panel, My labels, the
+    article page, the API); with `target_id`, only one of that target's."""
     validate_label(label)
     annotation = Annotation.objects.select_related("sentence", "target").filter(pk=annotation_id).first()
-    if annotation is None or annotation.annotator_id != annotator.pk:
+    mismatched = annotation is not None and target_id is not None and annotation.target_id != target_id
+    if annotation is None or annotation.annotator_id != annotator.pk or mismatched:
         # Another user's annotation is indistinguishable from a missing one.
         raise PermissionDenied("No such annotation of yours.")
     return annotation_record(

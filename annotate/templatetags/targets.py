@@ -16,7 +16,9 @@ register = template.Library()
 
 #: The pages that show one target, by URL name: the picker links to the same page for
 #: another target. The article page takes its target from ?target=.
-PER_TARGET_PAGES = frozenset({"label", "adjudicate", "dashboard", "models", "search", "target-edit"})
+PER_TARGET_PAGES = frozenset(
+    {"label", "my-labels", "adjudicate", "dashboard", "models", "search", "target-edit", "export-form"}
+)
 BY_QUERY_PAGES = frozenset({"article-detail"})
 
 

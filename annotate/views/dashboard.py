@@ -17,7 +17,7 @@ from annotate.charts.svg import LABEL_COLOURS, TRACK
 from annotate.dashboard import Dashboard, dashboard_for
 from annotate.evaluation import evaluations
 from annotate.models import STANCE_LABELS, EvaluationItem, Target
-from annotate.roles import is_admin, require_curator
+from annotate.roles import require_curator
 from annotate.summary import queue_recompute, summary_for
 from annotate.tasks import summarise_pending
 
@@ -182,13 +182,6 @@ def dashboard_charts(board: Dashboard) -> dict[str, object]:
     return result
 
 
-def _export_url(request: HttpRequest, target: Target) -> str | None:
-    """The gold-label export, for admins (the only ones it serves)."""
-    if not is_admin(request.user):
-        return None
-    return reverse("export", args=[target.pk]) + "?format=jsonl&level=gold&split=1"
-
-
 @require_GET
 def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
     require_curator(request.user, "The dashboard")
@@ -198,7 +191,6 @@ def dashboard_page(request: HttpRequest, target_id: int) -> HttpResponse:
         "target": target,
         "board": board,
         "charts": dashboard_charts(board),
-        "export_url": _export_url(request, target),
         "evaluations": evaluations(target=target, summary=board.summary),
         "evaluation_items": EvaluationItem.objects.filter(target=target).count(),
     }

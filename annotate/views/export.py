@@ -1,66 +1,75 @@
-"""Admins: download a target's dataset (streamed JSONL or CSV) and its dataset card."""
+"""Admins: download a target's dataset (streamed JSONL or CSV) and its dataset card, from
+the export form or straight from their URLs."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
-from annotate.dataset_card import card_counts, dataset_card
-from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
+from annotate.dataset_card import card_of
+from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream, spec_from_query
+from annotate.forms import ExportForm
 from annotate.models import Target
 from annotate.roles import require_admin
-from annotate.splits import DEFAULT_SEED, SeedError, parse_seed
-from annotate.summary import fresh_summary, summary_for
+from annotate.splits import SeedError
+from annotate.views.request import SignedInRequest
 
-TRUE, FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
-
-
-def _flag(request: HttpRequest, name: str) -> bool:
-    value = request.GET.get(name, "").lower()
-    if value not in TRUE | FALSE:
-        raise ExportError(f"{name} must be 1 or 0, not {value!r}.")
-    return value in TRUE
+EXPORTING = "Exporting datasets"
 
 
-def _spec(request: HttpRequest, target: Target) -> ExportSpec:
-    """The export asked for in the query string: ?format=jsonl&level=gold&split=1&names=0&seed=13."""
-    return ExportSpec(
-        target=target,
-        level=request.GET.get("level", "gold"),
-        format=request.GET.get("format", "jsonl"),
-        split=_flag(request, "split"),
-        seed=parse_seed(request.GET.get("seed", str(DEFAULT_SEED))),
-        names=_flag(request, "names"),
-    )
-
-
-@require_GET
-def export_download(request: HttpRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
-    require_admin(request.user, "Exporting datasets")
-    target = get_object_or_404(Target, pk=target_id)
-    try:
-        spec = _spec(request, target)
-    except (ExportError, SeedError) as error:
-        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+def _download(spec: ExportSpec) -> StreamingHttpResponse:
     response = StreamingHttpResponse(export_stream(spec), content_type=CONTENT_TYPES[spec.format])
     response["Content-Disposition"] = content_disposition_header(True, spec.filename)
     return response
 
 
-@require_GET
-def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
-    require_admin(request.user, "Exporting datasets")
-    target = get_object_or_404(Target, pk=target_id)
-    try:
-        spec = _spec(request, target)
-    except (ExportError, SeedError) as error:
-        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    # The target's summary holds the card's counts: the card reads a few numbers however
-    # many labels there are. Only a large target's very first card waits for it.
-    figures = summary_for(target=target) or fresh_summary(target=target)
-    card = dataset_card(spec=spec, summary=card_counts(spec=spec, figures=figures), figures=figures)
-    response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
+def _card_download(spec: ExportSpec) -> HttpResponse:
+    response = HttpResponse(card_of(spec=spec).text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, spec.card_filename)
     return response
+
+
+def _query_spec(request: HttpRequest, target_id: int) -> ExportSpec | HttpResponse:
+    """The export the query string asks for (annotate.export.spec_from_query), or a 400 that says why."""
+    require_admin(request.user, EXPORTING)
+    target = get_object_or_404(Target, pk=target_id)
+    try:
+        return spec_from_query(target=target, query=request.GET)
+    except (ExportError, SeedError) as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def export_download(request: HttpRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
+    spec = _query_spec(request, target_id)
+    return spec if isinstance(spec, HttpResponse) else _download(spec)
+
+
+@require_GET
+def export_card(request: HttpRequest, target_id: int) -> HttpResponse:
+    spec = _query_spec(request, target_id)
+    return spec if isinstance(spec, HttpResponse) else _card_download(spec)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def export_form(request: SignedInRequest, target_id: int) -> HttpResponse | StreamingHttpResponse:
+    """The command's options with the card they make. Its buttons (?download=data or card)
+    stream what the URLs above stream; htmx asks for the card alone as options change."""
+    require_admin(request.user, EXPORTING)
+    target = get_object_or_404(Target, pk=target_id)
+    form = ExportForm(target=target, query=request.GET)
+    valid = form.is_valid()
+    download = request.GET.get("download")
+    if valid and download == "data":
+        return _download(form.spec())
+    if valid and download == "card":
+        return _card_download(form.spec())
+    card = card_of(spec=form.spec()) if valid else None
+    context = {"target": target, "form": form, "card": card, "preview": bool(request.htmx)}
+    if request.htmx:
+        return render(request, "annotate/export_form.html#card-preview", context)
+    return render(request, "annotate/export_form.html", context, status=200 if valid else 400)

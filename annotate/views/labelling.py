@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -179,8 +179,16 @@ def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     return render(request, "annotate/label.html", context)
 
 
+def _not_an_annotator() -> HttpResponse:
+    """Only annotators label and take reservations (label_page shows others the queue
+    without a sentence): a crafted post from anyone else is refused, nothing written."""
+    return HttpResponseForbidden(NOT_AN_ANNOTATOR, content_type="text/plain")
+
+
 @require_POST
 def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
+    if not is_annotator(request.user):
+        return _not_an_annotator()
     form = LabelForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
@@ -224,6 +232,8 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def label_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
+    if not is_annotator(request.user):  # an undo reserves the next sentence
+        return _not_an_annotator()
     try:
         result = undo_and_next(annotator=request.user, target_id=target_id)
     except Target.DoesNotExist as missing:

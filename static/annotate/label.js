@@ -67,6 +67,18 @@
     var key = shortcutKey(event);
     if (key === null) return;
     var handled = false;
+    // My labels and the article page: 1, 2, 3, s change the row that holds the focus.
+    var row = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("[data-row-keys]") : null;
+    if (row && KEYS[key] && key !== "Enter") {
+      var choice = row.querySelector('.label-change [data-key="' + KEYS[key] + '"]');
+      if (choice && !choice.disabled) {
+        if (window.htmx) window.htmx.process(choice.form);
+        choice.click();
+        event.preventDefault();
+      }
+      return;
+    }
     if (KEYS[key]) {
       // Enter on a focused button or link keeps its native meaning, except in the card.
       var active = document.activeElement;
@@ -111,6 +123,26 @@
   // Whether focus was in the card (a clicked button) or nowhere (a key pressed on the
   // page) before the card was swapped: then it goes to the new card, not the page body.
   var focusWasInCard = false;
+  // A changed row (My labels, the article page) replaces itself: the focus goes to the
+  // new row when it was in the old one, so the next key changes the same row again.
+  var focusedRowId = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.shouldSwap && target && target.hasAttribute && target.hasAttribute("data-row-keys")) {
+      var inRow = document.activeElement && target.contains(document.activeElement);
+      focusedRowId = inRow ? target.id : null;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (focusedRowId === null) return;
+    var row = document.getElementById(focusedRowId);
+    focusedRowId = null;
+    if (!row) return;
+    describeShortcuts();
+    var errors = document.getElementById("errors");
+    if (errors) errors.textContent = "";
+    row.focus({ preventScroll: true });
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "sentence-card") {
       var active = document.activeElement;

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,17 @@ from tqdm import tqdm
 
 from annotate.dataset_card import card_warnings, card_write
 from annotate.duplicate_groups import duplicates_refresh
-from annotate.export import FORMATS, LEVELS, ExportSpec, ExportSummary, export_stream, export_to_path
+from annotate.export import (
+    FORMATS,
+    LEVELS,
+    OPTION_HELP,
+    ExportError,
+    ExportSpec,
+    ExportSummary,
+    check_choice,
+    export_stream,
+    export_to_path,
+)
 from annotate.models import Target
 from annotate.splits import DEFAULT_SEED, SeedError, parse_seed
 
@@ -22,6 +33,19 @@ def seed_argument(value: str) -> int:
         raise ArgumentTypeError(str(error)) from None
 
 
+def choice_argument(option: str) -> Callable[[str], str]:
+    """The export's check of --level or --format, with its message (the form's and the
+    download's), for argparse."""
+
+    def check(value: str) -> str:
+        try:
+            return check_choice(option, value)
+        except ExportError as error:
+            raise ArgumentTypeError(str(error)) from None
+
+    return check
+
+
 class Command(BaseCommand):
     help = (
         "Export a target's labels as JSONL or CSV: every annotator's label (--level annotations) "
@@ -31,17 +55,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--target", required=True, help="Target name, e.g. Huawei.")
-        parser.add_argument("--format", required=True, choices=FORMATS)
-        parser.add_argument("--level", required=True, choices=LEVELS)
-        parser.add_argument(
-            "--split",
-            action="store_true",
-            help="Add a train/dev/test split column: 80/10/10 by article, stratified, no duplicate in two splits.",
-        )
-        parser.add_argument(
-            "--seed", type=seed_argument, default=DEFAULT_SEED, help="Seed of the split (ASCII digits)."
-        )
-        parser.add_argument("--names", action="store_true", help="Usernames instead of pseudonyms.")
+        # The options and their help are the export form's too (annotate.forms.ExportForm).
+        for option, choices in (("format", FORMATS), ("level", LEVELS)):
+            parser.add_argument(
+                f"--{option}",
+                required=True,
+                type=choice_argument(option),
+                choices=choices,
+                help=OPTION_HELP[option],
+            )
+        parser.add_argument("--split", action="store_true", help=OPTION_HELP["split"])
+        parser.add_argument("--seed", type=seed_argument, default=DEFAULT_SEED, help=OPTION_HELP["seed"])
+        parser.add_argument("--names", action="store_true", help=OPTION_HELP["names"])
         parser.add_argument("--output", type=Path, help="File to write; stdout without it.")
         parser.add_argument("--card", action="store_true", help="Write a dataset card beside --output.")
 
