@@ -24,6 +24,7 @@ from annotate.models import (
     MAX_ID,
     MAX_OVERLAP,
     STANCE_LABELS,
+    Article,
     FlagReason,
     Label,
     Shortcuts,
@@ -33,6 +34,7 @@ from annotate.models import (
 from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
 from annotate.roles import ANNOTATOR, ROLES
+from annotate.search import QUERY_MAX_LENGTH, Agreement
 from annotate.splits import SeedError, parse_seed
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
 
@@ -162,6 +164,12 @@ class ActivateForm(forms.Form):
 class AdjudicateForm(forms.Form):
     sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
     label = forms.ChoiceField(choices=[(label, label) for label in STANCE_LABELS])
+
+
+class OpenSentenceForm(forms.Form):
+    """?sentence=<id> on the adjudication page: open that sentence first."""
+
+    sentence = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class PromoteForm(forms.Form):
@@ -403,3 +411,32 @@ class InviteAcceptForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+
+class SearchForm(ErrorsDescribed, forms.Form):
+    """The search page's GET form: a query, the filters, and where the page starts."""
+
+    q = forms.CharField(
+        label="Search sentences",
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        help_text='Words find sentences with all of them; "quoted words" a phrase; -word leaves sentences out.',
+    )
+    label = forms.ChoiceField(
+        label="Gold label",
+        required=False,
+        choices=[("", "any"), *((label, label) for label in STANCE_LABELS)],
+        help_text="A curator's label, else the annotators' strict majority.",
+    )
+    agreement = forms.ChoiceField(
+        label="Agreement", required=False, choices=[("", "any"), *Agreement.choices]
+    )
+    source = forms.CharField(
+        label="Source",
+        required=False,
+        max_length=Article._meta.get_field("source").max_length,
+        widget=forms.TextInput(attrs={"list": "source-list"}),
+    )
+    article = forms.IntegerField(label="Article id", required=False, min_value=1, max_value=MAX_ID)
+    after = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)

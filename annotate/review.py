@@ -107,6 +107,12 @@ def by_disagreement(*, target: Target, limit: int) -> list[ReviewItem]:
     ]
 
 
+def review_item_of(*, target: Target, sentence_id: int) -> ReviewItem:
+    """One sentence as the card shows it, whatever its labels (a search result links to
+    agreed, settled and unlabelled ones too): one query."""
+    return _tallied(target, [ReviewItem(sentence_id=sentence_id)])[0]
+
+
 def by_posterior(*, target: Target, limit: int) -> list[ReviewItem]:
     rows = (
         SentencePosterior.objects.filter(target=target)

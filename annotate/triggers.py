@@ -5,7 +5,8 @@ and the old table's triggers are dropped with it. A migration that adds a field 
 Annotation, Adjudication or SentenceTally therefore removed their tally triggers without a
 word: a target created afterwards had no counter rows, and its open disagreements were
 never counted. So after every `migrate` (and every flush of a test database, which sends
-the same signal) the triggers are dropped and created again, on SQLite, where tables are
+the same signal) the triggers are dropped and created again (the full-text index's on
+annotate_sentence too, annotate/search_index.py), on SQLite, where tables are
 rebuilt; PostgreSQL alters tables in place and keeps them. The counts the triggers keep are
 not recomputed here: each migration that changed a rule counted what was there.
 """
@@ -18,11 +19,13 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
-from annotate import tally_sql
+from annotate import search_index, tally_sql
 
 #: The last migration that installed triggers: before it (a database migrated backwards),
 #: the triggers are that migration's business, not this module's.
 LAST_TRIGGER_MIGRATION = ("annotate", "0023_retrain_policy_and_activation")
+#: The migration that made the full-text index and its triggers on annotate_sentence.
+SEARCH_MIGRATION = ("annotate", "0028_sentence_search")
 
 
 def expected() -> list[tally_sql.Trigger]:
@@ -72,6 +75,10 @@ def after_migrate(*, using: str = "default", **kwargs: Any) -> None:
     if connection.vendor != "sqlite":
         return
     recorder = MigrationRecorder(connection)
-    if not recorder.has_table() or LAST_TRIGGER_MIGRATION not in recorder.applied_migrations():
+    if not recorder.has_table():
         return
-    reinstall(connection=connection)
+    applied = recorder.applied_migrations()
+    if LAST_TRIGGER_MIGRATION in applied:
+        reinstall(connection=connection)
+    if SEARCH_MIGRATION in applied:
+        search_index.reinstall_triggers(connection)

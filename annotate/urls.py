@@ -1,6 +1,16 @@
 from django.urls import path, register_converter
 
-from annotate.views import adjudication, articles, evaluation, labelling, models, my_labels, targets, team
+from annotate.views import (
+    adjudication,
+    articles,
+    evaluation,
+    labelling,
+    models,
+    my_labels,
+    search,
+    targets,
+    team,
+)
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download, export_form
 
@@ -54,6 +64,7 @@ urlpatterns = [
         adjudication.adjudicate_evaluation,
         name="adjudicate-evaluation",
     ),
+    path("search/<id:target_id>/", search.search_page, name="search"),
     path("dashboard/<id:target_id>/", dashboard_page, name="dashboard"),
     path("dashboard/<id:target_id>/summary/", dashboard_summary, name="dashboard-summary"),
     path("dashboard/<id:target_id>/recompute/", dashboard_recompute, name="dashboard-recompute"),

@@ -31,6 +31,12 @@ its seconds printed), then times --repeat requests of each page and counts their
   label-admin      GET /label/<t>/                          admin
   api-agreement    GET /api/targets/<t>/agreement/          curator (session)
   card             GET /export/<t>/card/?level=gold&split=1 admin
+  search           GET /search/<t>/?q=huawei                curator (a word in a third of the
+                   sentences: ranked at 10,000 labels, past annotate.search.RANK_LIMIT in corpus order)
+  search-filtered  GET /search/<t>/?q=trusted+partner&agreement=agreed   curator (ranked, filtered)
+  search-rare      GET /search/<t>/?q=huawei&label=contra&agreement=disagreement   curator (a filter
+                   that keeps a few of the word's matches: all of them read)
+  search-next      GET /search/<t>/?q=huawei&after=...      curator (htmx; the page after the first)
   command          manage.py agreement --target NAME        call_command, output to a StringIO
 A request that runs longer than --timeout seconds ends its page's child (killed; on
 PostgreSQL statement_timeout stops the server's side too) and the page shows TIMEOUT.
@@ -104,6 +110,10 @@ PAGES = [
     Page("label-admin", ADMIN, "GET /label/<t>/"),
     Page("api-agreement", CURATOR, "GET /api/targets/<t>/agreement/"),
     Page("card", ADMIN, "GET /export/<t>/card/?level=gold&split=1"),
+    Page("search", CURATOR, "GET /search/<t>/?q=huawei"),
+    Page("search-filtered", CURATOR, "GET /search/<t>/?q=trusted+partner&agreement=agreed"),
+    Page("search-rare", CURATOR, "GET /search/<t>/?q=huawei&label=contra&agreement=disagreement"),
+    Page("search-next", CURATOR, "GET /search/<t>/?q=huawei&after=... (htmx)"),
     Page("command", "-", "manage.py agreement --target"),
 ]
 BY_NAME = {page.name: page for page in PAGES}
@@ -391,6 +401,9 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
         "label-admin": f"/label/{t}/",
         "api-agreement": f"/api/targets/{t}/agreement/",
         "card": f"/export/{t}/card/?level=gold&split=1",
+        "search": f"/search/{t}/?q=huawei",
+        "search-filtered": f"/search/{t}/?q=trusted+partner&agreement=agreed",
+        "search-rare": f"/search/{t}/?q=huawei&label=contra&agreement=disagreement",
     }
     if name in gets:
         url = gets[name]
@@ -407,6 +420,14 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
             ).status_code
 
         return settle
+    if name == "search-next":
+        # The first page's cursor, found before the clock starts.
+        import html
+        import re
+
+        first = client.get(f"/search/{t}/?q=huawei", HTTP_HX_REQUEST="true").content.decode()
+        url = html.unescape(re.search(r'class="button search-next" href="([^"]+)"', first)[1])
+        return lambda: client.get(url, HTTP_HX_REQUEST="true").status_code
     if name == "command":
 
         def command() -> int:

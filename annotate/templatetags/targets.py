@@ -17,7 +17,7 @@ register = template.Library()
 #: The pages that show one target, by URL name: the picker links to the same page for
 #: another target. The article page takes its target from ?target=.
 PER_TARGET_PAGES = frozenset(
-    {"label", "my-labels", "adjudicate", "dashboard", "models", "target-edit", "export-form"}
+    {"label", "my-labels", "adjudicate", "dashboard", "models", "search", "target-edit", "export-form"}
 )
 BY_QUERY_PAGES = frozenset({"article-detail"})
 

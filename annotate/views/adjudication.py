@@ -28,6 +28,7 @@ from annotate.forms import (
     AdjudicationUndoForm,
     EvaluationToggleForm,
     FlagResolveForm,
+    OpenSentenceForm,
     PromoteForm,
     ReturnForm,
     form_errors,
@@ -54,6 +55,7 @@ from annotate.review import (
     ReviewOrder,
     flags_of,
     open_flag_count,
+    review_item_of,
     review_items,
 )
 from annotate.roles import require_curator
@@ -95,10 +97,13 @@ def _remaining(target: Target, order: str, items: list[ReviewItem]) -> dict[str,
     return {"suspicious_confidence": SUSPICIOUS_CONFIDENCE}
 
 
-def _card(target: Target, order: str = ReviewOrder.DISAGREEMENTS) -> dict[str, object]:
+def _card(
+    target: Target, order: str = ReviewOrder.DISAGREEMENTS, opened: Sentence | None = None
+) -> dict[str, object]:
     """The first sentence of the review order, the next QUEUE_SHOWN and what the order
     says of them: each order read through its index, so a settle costs the same at any
-    number of labels. In the flagged order the card is the first open flag's."""
+    number of labels. In the flagged order the card is the first open flag's. `opened`: a
+    sentence asked for by id (a search result's link), shown first whatever its labels."""
     items = review_items(target=target, order=order, limit=QUEUE_SHOWN + 1)
     first = items[0] if items else None
     if (
@@ -109,17 +114,21 @@ def _card(target: Target, order: str = ReviewOrder.DISAGREEMENTS) -> dict[str, o
     ):
         first = None  # open flags first: with none left, the list shows the resolved ones
     upcoming = items[1:] if first is not None else items
+    if opened is not None:
+        first = review_item_of(target=target, sentence_id=opened.pk)
+        upcoming = [item for item in items if item.sentence_id != opened.pk]
     context: dict[str, object] = {
         "target": target,
         "order": order,
         "orders": ReviewOrder.choices,
         "current": first,
+        "opened": opened is not None,
         "upcoming": _with_texts(upcoming[:QUEUE_SHOWN]),
         "label_keys": [("pro", "1"), ("contra", "2"), ("neutral", "3")],
         **_remaining(target, order, items),
     }
     if first is not None:
-        sentence = Sentence.objects.select_related("article").get(pk=first.sentence_id)
+        sentence = opened or Sentence.objects.select_related("article").get(pk=first.sentence_id)
         votes = (
             Annotation.objects.filter(target=target, sentence=sentence)
             .exclude(label=Label.SKIP)
@@ -208,14 +217,24 @@ def _said(change: GoldChange, sentence: Sentence, label: str) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def adjudicate_page(request: SignedInRequest, target_id: int) -> HttpResponse:
+    """The review order's first sentence, or with ?sentence=<id> that sentence first."""
     require_curator(request.user, "Adjudication")
     target = get_object_or_404(Target, pk=target_id)
     order = _order(request.GET)
     if order is None:
         return _no_such_order()
+    opened = None
+    if "sentence" in request.GET:
+        form = OpenSentenceForm(request.GET)
+        if not form.is_valid():
+            return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+        opened = get_object_or_404(
+            Sentence.objects.select_related("article"), pk=form.cleaned_data["sentence"]
+        )
+    card = _card(target, order, opened)
     if request.htmx:
-        return render(request, "annotate/adjudicate.html#adjudication-card", _card(target, order))
-    return render(request, "annotate/adjudicate.html", {**_card(target, order), **_settled(target)})
+        return render(request, "annotate/adjudicate.html#adjudication-card", card)
+    return render(request, "annotate/adjudicate.html", {**card, **_settled(target)})
 
 
 def _back(target: Target, order: str) -> HttpResponse:
