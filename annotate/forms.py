@@ -439,4 +439,10 @@ class SearchForm(ErrorsDescribed, forms.Form):
         widget=forms.TextInput(attrs={"list": "source-list"}),
     )
     article = forms.IntegerField(label="Article id", required=False, min_value=1, max_value=MAX_ID)
+    flag = forms.ChoiceField(
+        label="Flag",
+        required=False,
+        choices=[("", "any"), ("open", "an open flag")],
+        help_text="Sentences an annotator flagged (f) and no curator has resolved yet.",
+    )
     after = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)

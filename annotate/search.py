@@ -104,13 +104,13 @@ def query_terms(text: str) -> Terms:
 
 @dataclass(frozen=True)
 class Filters:
-    """What the hits must also be. None (or "") means any. A flag filter (annotators'
-    flags) waits for the flag model: it belongs here when flags exist."""
+    """What the hits must also be. None (or "") means any."""
 
     label: str = ""  # the gold label (the tallies' rule), one of STANCE_LABELS
     agreement: str = ""  # an Agreement value
     article_id: int | None = None
     source: str | None = None
+    flagged: bool = False  # only sentences with an open annotator's flag on the target
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,13 @@ def _sql_parts(terms: Terms, filters: Filters, target: Target) -> tuple[str, str
         where.append("t.agreement < 1")
     elif filters.agreement == Agreement.UNLABELLED:
         where.append("(t.sentence_id IS NULL OR t.votes = 0)")
+    if filters.flagged:
+        # The flags' sentence index finds a match's flags; open ones are few.
+        where.append(
+            "EXISTS (SELECT 1 FROM annotate_flag f WHERE f.sentence_id = "
+            f"{sentence_id} AND f.target_id = %s AND f.resolved_at IS NULL)"
+        )
+        where_params.append(target.pk)
     sql = "FROM " + " ".join(joins) + " WHERE " + " AND ".join(where)
     return sentence_id, score, sql, join_params + where_params
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from annotate import search_index
 from annotate.corpus import ParsedArticle, articles_import
-from annotate.models import Adjudication, Article, Sentence
+from annotate.models import Adjudication, Article, Flag, Sentence
 from annotate.search import (
     RANK_LIMIT,
     Agreement,
@@ -20,7 +21,7 @@ from annotate.search import (
     query_terms,
     sentences_search,
 )
-from tests.factories import AnnotationFactory, ArticleFactory, SentenceFactory, UserFactory
+from tests.factories import AnnotationFactory, ArticleFactory, SentenceFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,19 @@ def test_it_finds_the_same_sentences_on_either_database(huawei, corpus, query, e
 )
 def test_filters_narrow_the_hits_from_the_tallies(huawei, corpus, filters, expected):
     assert found(huawei, "reported", **filters) == expected
+
+
+def test_the_flag_filter_keeps_sentences_with_an_open_flag_on_the_target(huawei, corpus):
+    ann = UserFactory(role="annotator")
+    Flag.objects.create(sentence=corpus["ban"], target=huawei, annotator=ann, reason="unsure")
+    resolved = Flag.objects.create(sentence=corpus["risk"], target=huawei, annotator=ann, reason="discuss")
+    resolved.resolved_at = timezone.now()
+    resolved.save()
+    other = TargetFactory()
+    Flag.objects.create(sentence=corpus["partner"], target=other, annotator=ann, reason="unsure")
+
+    assert found(huawei, "reported", flagged=True) == {"ban"}
+    assert found(huawei, "reported", flagged=True, agreement=Agreement.AGREED) == set()
 
 
 def test_the_article_filter_keeps_one_articles_sentences(huawei, corpus):

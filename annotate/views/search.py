@@ -32,6 +32,7 @@ def _results(form: SearchForm, target: Target) -> dict[str, object]:
         agreement=data["agreement"],
         article_id=data["article"],
         source=data["source"] or None,
+        flagged=data["flag"] == "open",
     )
     try:
         after = Cursor.parse(data["after"]) if data["after"] else None
