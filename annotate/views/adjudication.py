@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -243,16 +245,35 @@ def _back(target: Target, order: str) -> HttpResponse:
     return redirect(reverse("adjudicate", args=[target.pk]) + query)
 
 
-@require_POST
-def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
-    require_curator(request.user, "Adjudication")
+@dataclass(frozen=True)
+class _Posted:
+    target: Target
+    order: str
+    form: Any
+
+
+def _posted(
+    request: SignedInRequest, target_id: int, form_class: type[forms.Form], what: str
+) -> _Posted | HttpResponse:
+    """What every post on the page begins with: a curator, the target, the review order it
+    came from (400 for an unknown one) and its valid form (400 with the form's errors)."""
+    require_curator(request.user, what)
     target = get_object_or_404(Target, pk=target_id)
     order = _order(request.POST)
     if order is None:
         return _no_such_order()
-    form = AdjudicateForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    return _Posted(target=target, order=order, form=form)
+
+
+@require_POST
+def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
+    posted = _posted(request, target_id, AdjudicateForm, "Adjudication")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     label = form.cleaned_data["label"]
     try:
@@ -267,14 +288,10 @@ def adjudicate_settle(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
-    require_curator(request.user, "Adjudication")
-    target = get_object_or_404(Target, pk=target_id)
-    order = _order(request.POST)
-    if order is None:
-        return _no_such_order()
-    form = AdjudicationUndoForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    posted = _posted(request, target_id, AdjudicationUndoForm, "Adjudication")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     try:
         change = adjudication_undo(
@@ -295,14 +312,10 @@ def adjudicate_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
 @require_POST
 def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Promote a settled sentence to an example of its gold label (key `x`: the newest)."""
-    require_curator(request.user, "Adjudication")
-    target = get_object_or_404(Target, pk=target_id)
-    order = _order(request.POST)
-    if order is None:
-        return _no_such_order()
-    form = PromoteForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    posted = _posted(request, target_id, PromoteForm, "Adjudication")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     try:
         promoted = example_promote(target=target, sentence_id=form.cleaned_data["sentence"])
     except Adjudication.DoesNotExist:
@@ -321,14 +334,10 @@ def adjudicate_example(request: SignedInRequest, target_id: int) -> HttpResponse
 @require_POST
 def adjudicate_evaluation(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Mark a settled sentence as an evaluation item, or unmark it (`e`: the newest settled)."""
-    require_curator(request.user, "Adjudication")
-    target = get_object_or_404(Target, pk=target_id)
-    order = _order(request.POST)
-    if order is None:
-        return _no_such_order()
-    form = EvaluationToggleForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    posted = _posted(request, target_id, EvaluationToggleForm, "Adjudication")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     sentence = get_object_or_404(Sentence, pk=form.cleaned_data["sentence"])
     try:
         item = evaluation_item_toggle(curator=request.user, target=target, sentence=sentence)
@@ -344,14 +353,10 @@ def adjudicate_evaluation(request: SignedInRequest, target_id: int) -> HttpRespo
 @require_POST
 def adjudicate_return(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Return one annotator's label on a sentence to them with a comment."""
-    require_curator(request.user, "Returning labels")
-    target = get_object_or_404(Target, pk=target_id)
-    order = _order(request.POST)
-    if order is None:
-        return _no_such_order()
-    form = ReturnForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    posted = _posted(request, target_id, ReturnForm, "Returning labels")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     try:
         returned = label_return(
             curator=request.user,
@@ -375,14 +380,10 @@ def adjudicate_return(request: SignedInRequest, target_id: int) -> HttpResponse:
 @require_POST
 def adjudicate_flag_resolve(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Mark an annotator's flag resolved: it leaves the open flags."""
-    require_curator(request.user, "Resolving flags")
-    target = get_object_or_404(Target, pk=target_id)
-    order = _order(request.POST)
-    if order is None:
-        return _no_such_order()
-    form = FlagResolveForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
+    posted = _posted(request, target_id, FlagResolveForm, "Resolving flags")
+    if isinstance(posted, HttpResponse):
+        return posted
+    target, order, form = posted.target, posted.order, posted.form
     try:
         flag = flag_resolve(curator=request.user, target=target, flag_id=form.cleaned_data["flag"])
     except Flag.DoesNotExist as missing:
