@@ -12,6 +12,7 @@ the Upload row for the page to poll.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,10 @@ from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, Unit, Up
 PREVIEW_SPLIT_CHARS = 200_000
 #: Sentences (or label rows) the preview shows from the start of the upload.
 PREVIEW_FIRST = 5
+#: A preview not confirmed within this long is dropped (its files' bytes deleted) when the
+#: next upload is stored: the bytes are kept for the confirmation only.
+UNCONFIRMED_KEPT = datetime.timedelta(days=1)
+UNCONFIRMED = "Not confirmed within a day: upload the file again to import it."
 #: How often, at most, a running import writes its progress to the Upload row.
 PROGRESS_EVERY_S = 0.5
 
@@ -256,6 +261,11 @@ def upload_store(
     """Keep a previewed upload (its files and options) until it is confirmed."""
     if not preview.ok:
         raise ValueError("an upload that failed its preview is not stored")
+    stale = Upload.objects.filter(
+        status=Upload.Status.PREVIEWED, created_at__lt=timezone.now() - UNCONFIRMED_KEPT
+    )
+    UploadFile.objects.filter(upload__in=stale).delete()
+    stale.update(status=Upload.Status.FAILED, error=UNCONFIRMED, finished_at=timezone.now())
     upload = Upload.objects.create(
         kind=preview.kind,
         created_by=created_by,

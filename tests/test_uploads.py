@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from annotate.models import Annotation, AnnotationEvent, Article, Sentence, Upload, UploadFile
 from annotate.uploads import (
+    UNCONFIRMED,
     UploadedText,
     articles_preview,
     labels_preview,
@@ -269,3 +272,16 @@ def test_a_failed_preview_is_never_stored():
     preview, texts = preview_articles(("news.csv", b"x"))
     with pytest.raises(ValueError):
         upload_store(preview=preview, files=texts, created_by=UserFactory())
+
+
+def test_a_preview_left_unconfirmed_for_a_day_is_dropped_when_the_next_is_stored():
+    admin = UserFactory(username="boss", role="admin")
+    preview, texts = preview_articles(("news.jsonl", NEWS.encode()))
+    old = upload_store(preview=preview, files=texts, created_by=admin)
+    Upload.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    new = upload_store(preview=preview, files=texts, created_by=admin)
+    old.refresh_from_db()
+    assert (old.status, old.error) == (Upload.Status.FAILED, UNCONFIRMED)
+    assert list(UploadFile.objects.values_list("upload_id", flat=True)) == [new.pk]
+    assert upload_confirm(upload_id=old.pk).status == Upload.Status.FAILED
+    assert Article.objects.count() == 0

@@ -175,8 +175,9 @@ def test_the_import_pages_take_a_bounded_number_of_queries_at_any_size(
     admin_client_.get(reverse("upload-page"))  # the session's first request writes it
     with django_assert_max_num_queries(8):
         assert admin_client_.get(reverse("upload-page")).status_code == 200
-    # The session, the user, savepoints, the stored articles (one query a 500), the upload, its files.
-    with django_assert_max_num_queries(7):
+    # The session, the user, savepoints, the stored articles (one query a 500), the stale
+    # previews dropped, the upload, its files.
+    with django_assert_max_num_queries(9):
         response = post_articles(admin_client_, data=bytes_of(size * 10))
     assert response.status_code == 302
     with django_assert_max_num_queries(5):
