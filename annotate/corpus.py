@@ -343,17 +343,32 @@ def _parse_jsonl(path: Path, text: str, unit: str) -> list[ParsedArticle]:
     return articles
 
 
-def read_articles(path: Path, *, unit: str = Unit.SENTENCE) -> list[ParsedArticle]:
-    """Parse one .txt or .jsonl file, into units as `unit` (one of READ_UNITS) says; raises
-    CorpusError naming the file and line."""
+def _check_article_file(path: Path, unit: str) -> None:
     if unit not in READ_UNITS:
         raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(READ_UNITS)})")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise CorpusError(path, f"unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
+
+
+def read_articles(path: Path, *, unit: str = Unit.SENTENCE) -> list[ParsedArticle]:
+    """Parse one .txt or .jsonl file, into units as `unit` (one of READ_UNITS) says; raises
+    CorpusError naming the file and line."""
+    _check_article_file(path, unit)
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise CorpusError(path, f"cannot read: {error.strerror}") from None
+    return _parse_articles(path, raw, unit)
+
+
+def articles_from_bytes(path: Path, raw: bytes, *, unit: str = Unit.SENTENCE) -> list[ParsedArticle]:
+    """read_articles for a file's bytes already in hand (an upload): `path` is its name, for
+    the messages, which are the ones the command gives for a file of that name."""
+    _check_article_file(path, unit)
+    return _parse_articles(path, raw, unit)
+
+
+def _parse_articles(path: Path, raw: bytes, unit: str) -> list[ParsedArticle]:
     text = decode_text(path, raw)
     if path.suffix.lower() == ".txt":
         return _parse_txt(path, text, unit)
@@ -465,6 +480,30 @@ def _write_batch(
         result.sentences_created += len(created)
         if created:
             sentences_added(first=created[0])
+
+
+def articles_import_summary(result: ImportResult, *, unit: str) -> list[tuple[str, str]]:
+    """What an import says when it is done, as (level, text): "success" or "warning". The
+    command prints these lines and the upload page shows them."""
+    units = "sentences" if unit == Unit.SENTENCE else "texts kept whole"
+    lines = [
+        (
+            "success",
+            f"Imported {result.articles_created} articles ({result.sentences_created} {units}); "
+            f"skipped {result.articles_skipped} already present.",
+        )
+    ]
+    if result.skipped_other_unit:
+        stored = "kept whole" if unit == Unit.SENTENCE else "split into sentences"
+        lines.append(
+            (
+                "warning",
+                f"{result.skipped_other_unit} of the skipped articles are stored {stored}, not as "
+                f"--unit {unit} asks: they keep their units (delete them, and their labels, to import "
+                "them again this way).",
+            )
+        )
+    return lines
 
 
 def sentences_added(*, first: Sentence) -> None:

@@ -23,6 +23,7 @@ from annotate.queue.locks import lock_target
 from annotate.queue.record import SentenceFull, record_locked
 from annotate.queue.reservations import release_locked
 
+LABEL_SUFFIXES = (".csv", ".jsonl")
 MATCH_BATCH = 500
 #: Labels written in one transaction, under the target's lock: annotators wait for one
 #: batch at most (the lock is let go between batches), never for the whole file. A batch
@@ -96,12 +97,35 @@ def read_label_rows(
     mapping: dict[str, str] | None = None,
 ) -> list[LabelRow]:
     """Every row of the file, validated; CorpusError names the first bad line."""
-    if path.suffix.lower() not in (".csv", ".jsonl"):
-        raise CorpusError(path, "unsupported file type (expected .csv or .jsonl)")
+    _check_label_file(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise CorpusError(path, f"cannot read: {error.strerror}") from None
+    return _label_rows(path, raw, text_column=text_column, label_column=label_column, mapping=mapping)
+
+
+def label_rows_from_bytes(
+    path: Path,
+    raw: bytes,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    mapping: dict[str, str] | None = None,
+) -> list[LabelRow]:
+    """read_label_rows for a file's bytes already in hand (an upload), `path` its name."""
+    _check_label_file(path)
+    return _label_rows(path, raw, text_column=text_column, label_column=label_column, mapping=mapping)
+
+
+def _check_label_file(path: Path) -> None:
+    if path.suffix.lower() not in LABEL_SUFFIXES:
+        raise CorpusError(path, "unsupported file type (expected .csv or .jsonl)")
+
+
+def _label_rows(
+    path: Path, raw: bytes, *, text_column: str, label_column: str, mapping: dict[str, str] | None
+) -> list[LabelRow]:
     rows = []
     for line, record in _records(path, decode_text(path, raw).lstrip("\ufeff")):
         text, label = record.get(text_column), record.get(label_column)
@@ -265,6 +289,26 @@ def labels_import(
         )
         if connection.vendor == "sqlite":
             time.sleep(SQLITE_PAUSE_S)
+
+
+def labels_import_summary(
+    result: LabelImportResult, *, path: Path, target: Target, annotator_name: str
+) -> list[tuple[str, str]]:
+    """What a label import says when it is done, as (level, text): "success", "info" or
+    "warning". The command prints these lines and the upload page shows them."""
+    lines = [
+        (
+            "success",
+            f"Imported {result.rows} labels for {target.name} as {annotator_name}: "
+            f"{result.matched} on existing sentences, {result.new_sentences} new sentences.",
+        )
+    ]
+    lines += [
+        ("info", f"{path}:{line}: text already given on line {earlier} (same label, recorded once)")
+        for line, earlier in result.repeats
+    ]
+    lines += [("warning", f"{path}:{line}: not recorded: {reason}") for line, reason in result.not_recorded]
+    return lines
 
 
 def _label_batch(

@@ -1092,3 +1092,67 @@ class SentencePosterior(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sentence_id}: {self.label} ({self.posterior:.2f})"
+
+
+class Upload(models.Model):
+    """Files an admin uploaded to import (annotate/uploads.py): previewed, then confirmed,
+    imported in the request or by the background worker, with its progress and outcome."""
+
+    class Kind(models.TextChoices):
+        ARTICLES = "articles", "Articles"
+        LABELS = "labels", "Labels"
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"  # checked, waiting for the admin's confirmation
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The import's options, as the commands take them.
+    unit = models.CharField(max_length=10, default=Unit.SENTENCE)
+    source = models.CharField(max_length=200, blank=True)
+    licence = models.CharField(max_length=LICENCE_MAX_LENGTH, default=UNKNOWN_LICENCE)
+    target = models.ForeignKey(Target, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    annotator_name = models.CharField(max_length=150, blank=True)
+    label_map = models.CharField(max_length=1000, blank=True)
+    names = models.JSONField(default=list)  # the files' names, kept once their bytes are dropped
+    size = models.PositiveBigIntegerField(default=0)  # bytes, all files together
+    #: The preview as the page shows it (annotate.uploads.Preview, as a dict).
+    preview = models.JSONField(default=dict)
+    total = models.PositiveIntegerField(default=0)  # articles or label rows to go through
+    done = models.PositiveIntegerField(default=0)
+    #: What the import said when it ended, (level, text) pairs: the command's own lines.
+    messages = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} upload {self.pk}: {', '.join(self.names)}"
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class UploadFile(models.Model):
+    """One uploaded file's bytes, until its upload is imported or fails (then deleted)."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=300)
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -114,3 +114,12 @@ def summarise_pending(*, target_id: int) -> bool:
     return DBTaskResult.objects.filter(
         task_path=SUMMARISE_TASK_PATH, status__in=["READY", "RUNNING"], args_kwargs__args=[target_id]
     ).exists()
+
+
+@task()
+def import_upload(upload_id: int) -> dict[str, object]:
+    """Import an admin's confirmed upload (annotate.uploads), its progress on the Upload row."""
+    from annotate.uploads import upload_run
+
+    upload = upload_run(upload_id=upload_id)
+    return {"status": upload.status, "error": upload.error}

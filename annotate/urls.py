@@ -10,6 +10,7 @@ from annotate.views import (
     search,
     targets,
     team,
+    uploads,
 )
 from annotate.views.dashboard import dashboard_page, dashboard_recompute, dashboard_summary
 from annotate.views.export import export_card, export_download, export_form
@@ -49,6 +50,11 @@ urlpatterns = [
     path("targets/<id:target_id>/archive/", targets.target_archive_set, name="target-archive"),
     path("articles/", articles.article_list, name="article-list"),
     path("articles/<id:article_id>/", articles.article_detail, name="article-detail"),
+    path("uploads/", uploads.upload_page, name="upload-page"),
+    path("uploads/articles/", uploads.upload_articles, name="upload-articles"),
+    path("uploads/labels/", uploads.upload_labels, name="upload-labels"),
+    path("uploads/<id:upload_id>/", uploads.upload_detail, name="upload-detail"),
+    path("uploads/<id:upload_id>/confirm/", uploads.upload_confirm_view, name="upload-confirm"),
     path("adjudicate/<id:target_id>/", adjudication.adjudicate_page, name="adjudicate"),
     path("adjudicate/<id:target_id>/settle/", adjudication.adjudicate_settle, name="adjudicate-settle"),
     path("adjudicate/<id:target_id>/undo/", adjudication.adjudicate_undo, name="adjudicate-undo"),

@@ -111,6 +111,13 @@ INSTALLED_APPS = [
 # Background tasks (retraining) are stored in the database and run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Uploads from the browser (/uploads/, annotate/uploads.py): a file larger than
+# UPLOAD_MAX_BYTES is refused; an upload whose files together hold more than
+# UPLOAD_INLINE_MAX_BYTES is imported by the background worker (`manage.py db_worker`), a
+# smaller one within the confirming request.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+UPLOAD_INLINE_MAX_BYTES = env_int("UPLOAD_INLINE_MAX_BYTES", 200_000)
+
 # Trained models are pickled here; only files this app wrote (and whose hash it recorded) are loaded.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", str(BASE_DIR / "models")))
 

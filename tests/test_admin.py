@@ -135,3 +135,23 @@ def test_an_article_added_in_the_admin_keeps_the_licence_given(admin_client_):
     add_article(admin_client_, body="Huawei denies spying.", licence="CC BY 4.0")
 
     assert Article.objects.get().licence == "CC BY 4.0"
+
+
+def test_an_article_added_in_the_admin_goes_through_the_import_service(admin_client_, monkeypatch):
+    from annotate import admin as stance_admin
+
+    seen = []
+    real = stance_admin.article_import_one
+
+    def spy(*, parsed):
+        seen.append(parsed)
+        return real(parsed=parsed)
+
+    monkeypatch.setattr(stance_admin, "article_import_one", spy)
+    add_article(admin_client_, body="Huawei denies spying. Ministers met.")
+    assert [(p.body, p.origin) for p in seen] == [("Huawei denies spying. Ministers met.", "admin")]
+
+
+def test_the_admins_article_list_links_to_the_import_page(admin_client_):
+    page = admin_client_.get(reverse("admin:annotate_article_changelist")).content.decode()
+    assert f'href="{reverse("upload-page")}"' in page

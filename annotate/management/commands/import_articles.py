@@ -11,6 +11,7 @@ from annotate.corpus import (
     READ_UNITS,
     CorpusError,
     articles_import,
+    articles_import_summary,
     licence_problem,
     parse_files,
 )
@@ -68,19 +69,5 @@ class Command(BaseCommand):
             )
         except CorpusError as error:
             raise CommandError(str(error)) from None
-        units = "sentences" if unit == Unit.SENTENCE else "texts kept whole"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Imported {result.articles_created} articles ({result.sentences_created} {units}); "
-                f"skipped {result.articles_skipped} already present."
-            )
-        )
-        if result.skipped_other_unit:
-            stored = "kept whole" if unit == Unit.SENTENCE else "split into sentences"
-            self.stdout.write(
-                self.style.WARNING(
-                    f"{result.skipped_other_unit} of the skipped articles are stored {stored}, not as "
-                    f"--unit {unit} asks: they keep their units (delete them, and their labels, to import "
-                    "them again this way)."
-                )
-            )
+        for level, line in articles_import_summary(result, unit=unit):
+            self.stdout.write(self.style.SUCCESS(line) if level == "success" else self.style.WARNING(line))

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotate.corpus import CorpusError
-from annotate.label_import import labels_import, parse_mapping, read_label_rows
+from annotate.label_import import labels_import, labels_import_summary, parse_mapping, read_label_rows
 from annotate.models import Target, column_size
 from annotate.retrain_policy import retrain_if_due
 
@@ -61,16 +61,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         if retrain_if_due(target=target):
             self.stdout.write("Enough new gold labels: a retrain is queued for the background worker.")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Imported {result.rows} labels for {target.name} as {options['annotator']}: "
-                f"{result.matched} on existing sentences, {result.new_sentences} new sentences."
-            )
+        summary = labels_import_summary(
+            result, path=options["file"], target=target, annotator_name=options["annotator"]
         )
-        path = options["file"]
-        for line, earlier in result.repeats:
-            self.stdout.write(
-                f"{path}:{line}: text already given on line {earlier} (same label, recorded once)"
-            )
-        for line, reason in result.not_recorded:
-            self.stdout.write(self.style.WARNING(f"{path}:{line}: not recorded: {reason}"))
+        styles = {"success": self.style.SUCCESS, "warning": self.style.WARNING}
+        for level, line in summary:
+            self.stdout.write(styles.get(level, str)(line))
