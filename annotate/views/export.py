@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from annotate.dataset_card import card_of
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream, spec_from_query
-from annotate.forms import ExportForm
+from annotate.forms.export import ExportForm
 from annotate.models import Target
 from annotate.roles import require_admin
 from annotate.splits import SeedError

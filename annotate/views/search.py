@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from annotate.forms import SearchForm
+from annotate.forms.search import SearchForm
 from annotate.models import Article, Target
 from annotate.roles import require_curator
 from annotate.search import BadQuery, Cursor, Filters, SearchPage, sentences_search

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from annotate.forms import ActiveForm, InviteAcceptForm, InviteForm, RoleForm, form_errors
+from annotate.forms import form_errors
+from annotate.forms.team import ActiveForm, InviteAcceptForm, InviteForm, RoleForm
 from annotate.invites import (
     InviteRefused,
     invite_accept,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotate.forms import ArticlesUploadForm, LabelsUploadForm
+from annotate.forms.uploads import ArticlesUploadForm, LabelsUploadForm
 from annotate.models import Upload
 from annotate.roles import require_admin
 from annotate.uploads import (

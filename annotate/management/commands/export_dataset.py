@@ -55,7 +55,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--target", required=True, help="Target name, e.g. Huawei.")
-        # The options and their help are the export form's too (annotate.forms.ExportForm).
+        # The options and their help are the export form's too (annotate.forms.export.ExportForm).
         for option, choices in (("format", FORMATS), ("level", LEVELS)):
             parser.add_argument(
                 f"--{option}",

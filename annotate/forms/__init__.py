@@ -1,49 +1,25 @@
+"""The forms of the labelling, adjudication, models and targets pages, and the
+helpers every form module shares (form_errors, ErrorsDescribed). The other pages' forms
+are in this package's modules named for them."""
+
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
-from pathlib import Path
-from typing import Any
-
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
-from django.core.files.uploadedfile import UploadedFile
-from django.utils.datastructures import MultiValueDict
 
-from annotate.corpus import LINE
-from annotate.export import (
-    FORMATS,
-    LEVELS,
-    OPTION_HELP,
-    QUERY_DEFAULTS,
-    TRUE,
-    ExportError,
-    ExportSpec,
-    check_choice,
-    parse_flag,
-)
 from annotate.flags import COMMENT_MAX
 from annotate.models import (
     MAX_ID,
     MAX_OVERLAP,
     STANCE_LABELS,
-    UNKNOWN_LICENCE,
-    Article,
     FlagReason,
     Label,
     Shortcuts,
     SuggestionMode,
     Target,
-    Unit,
-    column_size,
 )
 from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
-from annotate.roles import ANNOTATOR, ROLES
-from annotate.search import QUERY_MAX_LENGTH, Agreement
-from annotate.splits import SeedError, parse_seed
 from annotate.targets import EDITABLE, ExampleInput, clean_aliases
-from annotate.uploads import UploadedText, size_problem
 
 MAX_ALIASES = 50
 ALIAS_MAX_LENGTH = 200
@@ -315,225 +291,3 @@ def examples_of(formset: forms.BaseFormSet) -> list[ExampleInput]:
 
 class ArchiveForm(forms.Form):
     archived = forms.TypedChoiceField(choices=[("1", "archive"), ("0", "restore")], coerce=lambda v: v == "1")
-
-
-class FlagInput(forms.CheckboxInput):
-    """A checkbox that hands the form what was sent, for annotate.export.parse_flag to
-    judge: Django's own reads any value but "false" as ticked ("maybe" included)."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, check_test=lambda value: value is True or str(value).lower() in TRUE)
-
-    def format_value(self, value: Any) -> str | None:
-        return None  # no value attribute: a ticked box sends "on"
-
-    def value_from_datadict(self, data: Mapping[str, Any], files: MultiValueDict[str, Any], name: str) -> Any:
-        return data.get(name, "")
-
-
-def _choices(values: Sequence[str]) -> list[tuple[str, str]]:
-    return [(value, value) for value in values]
-
-
-def _option(widget: forms.Widget, label: str, name: str) -> forms.CharField:
-    """An option as sent (no stripping, never "required"): ExportForm.clean judges it by the
-    export's own rule, so the form says what the download and the API say."""
-    return forms.CharField(
-        required=False, strip=False, widget=widget, label=label, help_text=OPTION_HELP[name]
-    )
-
-
-#: Each option's rule: the export's (annotate.export, annotate.splits), as the command's.
-EXPORT_RULES: dict[str, Callable[[str], object]] = {
-    "format": partial(check_choice, "format"),
-    "level": partial(check_choice, "level"),
-    "split": partial(parse_flag, "split"),
-    "seed": parse_seed,
-    "names": partial(parse_flag, "names"),
-}
-
-
-class ExportForm(forms.Form):
-    """manage.py export_dataset's options but --target (the page's) and --output (the
-    browser's download); its --card is the form's second download button. An option left
-    out of the query takes the download's default (annotate.export.QUERY_DEFAULTS)."""
-
-    format = _option(forms.RadioSelect(choices=_choices(FORMATS)), "Format", "format")
-    level = _option(forms.RadioSelect(choices=_choices(LEVELS)), "Level", "level")
-    split = _option(FlagInput(), "Add a train/dev/test split", "split")
-    seed = _option(
-        forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "size": 20}), "Seed", "seed"
-    )
-    names = _option(FlagInput(), "Usernames instead of pseudonyms", "names")
-
-    def __init__(self, *, target: Target, query: Mapping[str, str]) -> None:
-        super().__init__(data={**QUERY_DEFAULTS, **{name: query[name] for name in query}})
-        self.target = target
-        for name, field in self.fields.items():
-            # The error slot is on the page even when empty: a preview fills it in place.
-            field.widget.attrs["aria-describedby"] = f"id_{name}_error id_{name}_helptext"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name, rule in EXPORT_RULES.items():
-            if name in data:
-                try:
-                    data[name] = rule(data[name])
-                except (ExportError, SeedError) as error:
-                    self.add_error(name, str(error))
-        return data
-
-    def spec(self) -> ExportSpec:
-        """The export the valid form asks for."""
-        return ExportSpec(target=self.target, **self.cleaned_data)
-
-
-ROLE_CHOICES = [(role, role) for role in ROLES]
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
-
-
-class ActiveForm(forms.Form):
-    active = forms.TypedChoiceField(
-        choices=[("1", "reactivate"), ("0", "deactivate")], coerce=lambda v: v == "1"
-    )
-
-
-class InviteForm(forms.Form):
-    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=ANNOTATOR)
-    email = forms.EmailField(required=False, label="E-mail (optional)", help_text="Given to the new account.")
-    note = forms.CharField(
-        required=False,
-        max_length=200,
-        label="Note (optional)",
-        help_text="Who it is for; only admins see it.",
-    )
-
-
-class InviteAcceptForm(UserCreationForm):
-    """Username and password, checked by Django: the username free (in any case), the two
-    passwords the same and passing AUTH_PASSWORD_VALIDATORS."""
-
-    class Meta(UserCreationForm.Meta):
-        fields = ("username",)
-
-
-class SearchForm(ErrorsDescribed, forms.Form):
-    """The search page's GET form: a query, the filters, and where the page starts."""
-
-    q = forms.CharField(
-        label="Search sentences",
-        required=False,
-        max_length=QUERY_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
-        help_text='Words find sentences with all of them; "quoted words" a phrase; -word leaves sentences out.',
-    )
-    label = forms.ChoiceField(
-        label="Gold label",
-        required=False,
-        choices=[("", "any"), *((label, label) for label in STANCE_LABELS)],
-        help_text="A curator's label, else the annotators' strict majority.",
-    )
-    agreement = forms.ChoiceField(
-        label="Agreement", required=False, choices=[("", "any"), *Agreement.choices]
-    )
-    source = forms.CharField(
-        label="Source",
-        required=False,
-        max_length=Article._meta.get_field("source").max_length,
-        widget=forms.TextInput(attrs={"list": "source-list"}),
-    )
-    article = forms.IntegerField(label="Article id", required=False, min_value=1, max_value=MAX_ID)
-    flag = forms.ChoiceField(
-        label="Flag",
-        required=False,
-        choices=[("", "any"), ("open", "an open flag")],
-        help_text="Sentences an annotator flagged (f) and no curator has resolved yet.",
-    )
-    after = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one input (Django's documented pattern): a list of them."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        items = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
-def uploaded_texts(files: list[UploadedFile]) -> list[UploadedText]:
-    """The files' names (without folders) and bytes; a file over the size limit is refused
-    before it is read."""
-    texts = []
-    for file in files:
-        name = Path(file.name or "upload").name[:300]
-        problem = size_problem(name=name, size=file.size or 0)
-        if problem is not None:
-            raise forms.ValidationError(problem)
-        texts.append(UploadedText(name=name, data=file.read()))
-    return texts
-
-
-class ArticlesUploadForm(forms.Form):
-    article_files = MultipleFileField(
-        label="Article files",
-        help_text=".txt (a headline, then paragraphs) or .jsonl (one article a line); several at once.",
-        widget=MultipleFileInput(attrs={"accept": ".txt,.jsonl"}),
-    )
-    unit = forms.ChoiceField(
-        choices=[
-            (Unit.SENTENCE.value, "Sentences: split each text (news articles)"),
-            (Unit.TEXT.value, "Texts kept whole: each record, or each .txt file, one unit"),
-            (LINE, "Lines: each non-empty line of a .txt file a text kept whole"),
-        ],
-        initial=Unit.SENTENCE.value,
-    )
-    source = forms.CharField(
-        max_length=column_size(Article, "source"),
-        required=False,
-        help_text="The outlet, for articles whose record names none.",
-    )
-    licence = forms.CharField(
-        max_length=column_size(Article, "licence"),
-        required=False,
-        initial=UNKNOWN_LICENCE,
-        help_text="The licence the texts were obtained under (e.g. CC-BY-4.0), for records that name none; "
-        "left empty, unknown.",
-    )
-
-    def clean_article_files(self) -> list[UploadedText]:
-        return uploaded_texts(self.cleaned_data["article_files"])
-
-    def clean_licence(self) -> str:
-        return self.cleaned_data.get("licence", "").strip() or UNKNOWN_LICENCE
-
-
-class LabelsUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Label file",
-        help_text=".csv or .jsonl with a text and a label column (pro, contra, neutral, or mapped).",
-        widget=forms.FileInput(attrs={"accept": ".csv,.jsonl"}),
-    )
-    target = forms.ModelChoiceField(queryset=Target.objects.in_use().order_by("id"), empty_label=None)
-    annotator = forms.CharField(
-        max_length=150, help_text="The username the labels are recorded under (made if it is new)."
-    )
-    label_map = forms.CharField(
-        label="Label mapping",
-        max_length=1000,
-        required=False,
-        help_text="Optional, e.g. FAVOR=pro,AGAINST=contra,NONE=neutral.",
-    )
-
-    def clean_file(self) -> UploadedText:
-        return uploaded_texts([self.cleaned_data["file"]])[0]
