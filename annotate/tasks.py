@@ -114,3 +114,16 @@ def summarise_pending(*, target_id: int) -> bool:
     return DBTaskResult.objects.filter(
         task_path=SUMMARISE_TASK_PATH, status__in=["READY", "RUNNING"], args_kwargs__args=[target_id]
     ).exists()
+
+
+@task()
+def embed_sentences() -> dict[str, object]:
+    """Embed every stored sentence that has no vector of the current model yet (queued by
+    each import; annotate/embedding_store.py). Runs in the worker: onnxruntime is loaded here."""
+    import time
+
+    from annotate.embedding_store import embeddings_compute
+
+    started = time.monotonic()
+    done = embeddings_compute()
+    return {"sentences": done, "seconds": round(time.monotonic() - started, 2)}

@@ -111,6 +111,11 @@ INSTALLED_APPS = [
 # Background tasks (retraining) are stored in the database and run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Sentence embeddings (all-MiniLM-L6-v2, int8 ONNX, from the installed wheel; nothing is
+# downloaded): computed once a sentence by the task worker after an import, stored, and a
+# third feature block beside the two TF-IDF blocks in every retrain (annotate/embedding_store.py).
+SENTENCE_EMBEDDINGS = env_bool("SENTENCE_EMBEDDINGS", True)
+
 # Trained models are pickled here; only files this app wrote (and whose hash it recorded) are loaded.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", str(BASE_DIR / "models")))
 
