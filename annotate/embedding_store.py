@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Sentences embedded and written a transaction.
 BATCH_SIZE = 512
+#: Sentence ids a query when vectors are read (SQLite bounds a statement's parameters).
+READ_CHUNK = 5000
 EMBED_TASK_PATH = "annotate.tasks.embed_sentences"
 
 
@@ -77,11 +79,11 @@ def embeddings_compute(
 def embeddings_read(*, sentence_ids: Sequence[int], compute_missing: bool = True) -> np.ndarray:
     """The sentences' vectors, one row a sentence in the order given (missing ones computed
     first, unless `compute_missing` is off: then a sentence without a vector is an error)."""
-    if compute_missing:
-        embeddings_compute(sentence_ids=sentence_ids)
     stored: dict[int, bytes | memoryview] = {}
-    for start in range(0, len(sentence_ids), 5000):
-        chunk = sentence_ids[start : start + 5000]
+    for start in range(0, len(sentence_ids), READ_CHUNK):  # bounded IN lists
+        chunk = sentence_ids[start : start + READ_CHUNK]
+        if compute_missing:
+            embeddings_compute(sentence_ids=chunk)
         stored.update(
             SentenceEmbedding.objects.filter(sentence_id__in=chunk, model_name=MODEL_NAME).values_list(
                 "sentence_id", "vector"

@@ -275,3 +275,26 @@ def test_with_embeddings_off_a_retrain_computes_no_vector(huawei):
     assert result.version is not None
     assert result.version.metrics["features"]["embedding"] is None
     assert not SentenceEmbedding.objects.exists()
+
+
+@pytest.mark.django_db
+def test_vectors_are_read_and_computed_a_chunk_of_ids_at_a_time(monkeypatch):
+    import annotate.embedding_store as store
+
+    monkeypatch.setattr(store, "READ_CHUNK", 2)
+    article = ArticleFactory()
+    sentences = [SentenceFactory(article=article, position=i, text=f"Huawei said {i}.") for i in range(5)]
+    asked: list[int] = []
+    real = store.embeddings_compute
+
+    def counted(**kwargs):
+        asked.append(len(kwargs["sentence_ids"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(store, "embeddings_compute", counted)
+
+    read = store.embeddings_read(sentence_ids=[s.pk for s in reversed(sentences)])
+
+    assert asked == [2, 2, 1]
+    assert read.shape == (5, 384)
+    assert np.allclose(read[0], embeddings.encoder().encode(["Huawei said 4."])[0], atol=2e-3)
