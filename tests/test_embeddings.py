@@ -298,3 +298,24 @@ def test_vectors_are_read_and_computed_a_chunk_of_ids_at_a_time(monkeypatch):
     assert asked == [2, 2, 1]
     assert read.shape == (5, 384)
     assert np.allclose(read[0], embeddings.encoder().encode(["Huawei said 4."])[0], atol=2e-3)
+
+
+def test_a_model_saved_before_the_blocks_existed_still_predicts_from_texts():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    old = Pipeline(
+        [
+            ("features", FeatureUnion([("words", TfidfVectorizer())])),
+            ("classifier", CalibratedClassifierCV(LinearSVC(), cv=2)),
+        ]
+    )
+    old.fit(
+        [f"good fair {i}" for i in range(4)] + [f"risk threat {i}" for i in range(4)],
+        ["pro"] * 4 + ["contra"] * 4,
+    )
+
+    assert not classifier.uses_embeddings(old)
+    assert [p.label for p in classifier.predict(old, ["good fair 9", "risk threat 9"])] == ["pro", "contra"]
