@@ -3,7 +3,7 @@
 The product trains one model a target, so the three persons NewsMTSC mentions most become
 targets (Trump, Clinton, Obama, each its own name as its alias: marked in the text before
 TF-IDF). Each run, in its own process on a throwaway SQLite database:
-  1. `import_articles --unit text` stores the devtest sentences (unlabelled);
+  1. `import_articles --unit text` stores the sentences, each its own article;
   2. `import_labels` gives each target its train-split labels (one annotator, overlap 1,
      no evaluation slice: the devtest splits are the held-out data); a sentence whose
      mentions of one target were given different sentiments is left out;
@@ -64,7 +64,10 @@ def run_one(data: Path, folder: Path) -> dict[str, object]:
     train = examples(data / "train.jsonl")
     devtest = {**examples(data / "devtest_mt.jsonl"), **examples(data / "devtest_rw.jsonl")}
     articles = folder / "devtest.jsonl"
-    texts = sorted({text for _, text in devtest})
+    # Every sentence its own article (unit text), the train ones too: the labels then find
+    # their sentences, and cross-validation groups by sentence (and duplicate group), not by
+    # the one article import_labels would make of a file.
+    texts = sorted({text for _, text in devtest} | {text for name, text in train if name in TARGETS})
     articles.write_text("".join(json.dumps({"title": t[:60], "body": t}) + "\n" for t in texts))
     call_command("import_articles", str(articles), "--unit", "text", verbosity=0, stdout=io.StringIO())
     for name in TARGETS:
