@@ -48,7 +48,8 @@ MAX_FOLDS = 5
 #: sentence moves F_avg by several points.
 MIN_SLICE = 10
 #: The embedding block's scale beside the two TF-IDF blocks (each row of each block has
-#: unit length); tuned on NewsMTSC's training split (benchmarks/newsmtsc.py).
+#: unit length); tuned on NewsMTSC's training split (benchmarks/newsmtsc.py: grouped CV
+#: F_avg 71.1, 71.2, 70.9 at 0.5, 1, 2).
 EMBEDDING_WEIGHT = 1.0
 
 
