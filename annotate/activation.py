@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from annotate import classifier, training
 from annotate.classifier import TrainingError
+from annotate.embedding_store import vectors_for
 from annotate.models import Decision, ModelVersion, Suggestion, Target
 from annotate.queue.locks import lock_target
 from annotate.score_intervals import with_intervals
@@ -108,6 +109,7 @@ def version_compare(
     evaluation: classifier.SliceScore,
     slice_texts: list[str],
     slice_labels: list[str],
+    slice_ids: list[int] | None = None,
 ) -> Comparison:
     """Whether a freshly trained version should replace the target's active one (above)."""
     active = (
@@ -128,7 +130,11 @@ def version_compare(
         why = _slice_is_fair(active, target.control_share)
     if not why and evaluation.metrics is not None:
         try:
-            theirs = classifier.score_slice(training.model_load(active), slice_texts, slice_labels)
+            pipeline = training.model_load(active)
+            vectors = (
+                vectors_for(pipeline=pipeline, sentence_ids=slice_ids) if slice_ids is not None else None
+            )
+            theirs = classifier.score_slice(pipeline, slice_texts, slice_labels, embeddings=vectors)
         except training.ModelFileError as unreadable:
             why = str(unreadable)
         else:

@@ -12,6 +12,14 @@ that has seen a sentence's twin scores it too well. Every fold, here and inside 
 calibration, is shuffled with a fixed seed, and the labels are put in one canonical order
 first, so the same labels give the same model and the same scores in any order.
 
+Two more blocks are optional. A target's mentions (its name and aliases, annotate.mentions,
+the matcher the page highlights them with) are marked in the text before both TF-IDF
+blocks, so n-grams such as "MARK said" tell the target from the other names in a sentence.
+A sentence embedding (annotate.embeddings, computed once a sentence and stored) joins the
+two TF-IDF blocks, scaled by `embedding_weight`, in the same calibrated SVM. A pipeline
+with the embedding block takes (text, vector) pairs; `predict` and `score_slice` are given
+the vectors beside the texts and build them (`uses_embeddings` says which a pipeline is).
+
 scikit-learn (and SciPy and numpy under it) is imported inside the functions that train
 and score, not at the top: importing this module for its names (CLASSES, TrainingError)
 must not cost a process ~100 MB of libraries it never calls. tests/test_lazy_imports.py
@@ -24,7 +32,9 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from annotate.mentions import mark_mentions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +47,10 @@ MAX_FOLDS = 5
 #: Fewest gold labels the evaluation slice needs before its score is shown: below it one
 #: sentence moves F_avg by several points.
 MIN_SLICE = 10
+#: The embedding block's scale beside the two TF-IDF blocks (each row of each block has
+#: unit length); tuned on NewsMTSC's training split (benchmarks/newsmtsc.py: grouped CV
+#: F_avg 71.1, 71.2, 70.9 at 0.5, 1, 2).
+EMBEDDING_WEIGHT = 1.0
 
 
 class TrainingError(ValueError):
@@ -143,29 +157,59 @@ class TrainedModel:
     distribution: dict[str, int] = field(default_factory=dict)
 
 
-def build_pipeline(folds: int = 3, *, random_state: int = 0) -> Pipeline:
+def _texts(inputs: Sequence[Any], aliases: tuple[str, ...] = ()) -> list[str]:
+    """The texts of a pipeline's inputs (texts, or (text, vector) pairs), mentions marked."""
+    texts = [item if isinstance(item, str) else item[0] for item in inputs]
+    return [mark_mentions(text, aliases) for text in texts] if aliases else texts
+
+
+def _vectors(inputs: Sequence[Any], weight: float = EMBEDDING_WEIGHT) -> Any:
+    import numpy as np
+
+    return np.vstack([item[1] for item in inputs]).astype(np.float64) * weight
+
+
+def build_pipeline(
+    folds: int = 3,
+    *,
+    random_state: int = 0,
+    aliases: Sequence[str] = (),
+    embedding_weight: float | None = None,
+) -> Pipeline:
+    """TF-IDF of words and characters (mentions of `aliases` marked first), and with an
+    `embedding_weight` the sentence embedding beside them, into a calibrated linear SVM."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import LinearSVC
 
-    features = FeatureUnion(
-        [
-            (
-                "words",
+    def text(vectoriser: TfidfVectorizer) -> Pipeline:
+        select = FunctionTransformer(_texts, kw_args={"aliases": tuple(aliases)})
+        return Pipeline([("text", select), ("tfidf", vectoriser)])
+
+    blocks: list[tuple[str, Any]] = [
+        (
+            "words",
+            text(
                 TfidfVectorizer(
                     ngram_range=(1, 2), sublinear_tf=True, max_features=200_000, token_pattern=r"(?u)\b\w+\b"
-                ),
+                )
             ),
-            (
-                "chars",
+        ),
+        (
+            "chars",
+            text(
                 TfidfVectorizer(
                     analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=300_000
-                ),
+                )
             ),
-        ]
-    )
+        ),
+    ]
+    if embedding_weight is not None:
+        blocks.append(("embedding", FunctionTransformer(_vectors, kw_args={"weight": embedding_weight})))
+    features = FeatureUnion(blocks)
     # cv=3 would split in the order given, unshuffled: the same labels in another order then
     # calibrate differently (up to 4.6 F_avg points apart, issue 17). The SVM's own
     # coordinate descent shuffles too, so it gets the seed as well.
@@ -174,6 +218,21 @@ def build_pipeline(folds: int = 3, *, random_state: int = 0) -> Pipeline:
         LinearSVC(class_weight="balanced", random_state=random_state), method="sigmoid", cv=calibration_folds
     )
     return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def uses_embeddings(pipeline: Pipeline) -> bool:
+    """Whether the fitted pipeline has the embedding block (and so wants vectors)."""
+    features = pipeline.named_steps.get("features")
+    return any(name == "embedding" for name, _ in getattr(features, "transformer_list", []))
+
+
+def model_inputs(pipeline: Pipeline, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[Any]:
+    """What the pipeline is given: the texts, or (text, vector) pairs for one that embeds."""
+    if not uses_embeddings(pipeline):
+        return list(texts)
+    if embeddings is None or len(embeddings) != len(texts):
+        raise TrainingError("This model uses sentence embeddings: give one vector a text.")
+    return list(zip(texts, embeddings, strict=True))
 
 
 def check_labels(labels: Sequence[str]) -> Counter[str]:
@@ -195,13 +254,10 @@ def _folds(labels: Sequence[str]) -> int:
     return max(2, min(MAX_FOLDS, smallest))
 
 
-def _drop_rare(
-    texts: Sequence[str], labels: Sequence[str], groups: Sequence[int]
-) -> tuple[list[str], list[str], list[int]]:
+def _drop_rare(labels: Sequence[str]) -> list[int]:
     """Leave out a class with a single example: it cannot be cross-validated."""
     counts = Counter(labels)
-    kept = [i for i, y in enumerate(labels) if counts[y] >= MIN_PER_CLASS]
-    return [texts[i] for i in kept], [labels[i] for i in kept], [groups[i] for i in kept]
+    return [i for i, y in enumerate(labels) if counts[y] >= MIN_PER_CLASS]
 
 
 def cv_splits(
@@ -284,14 +340,31 @@ def evaluate(
     )
 
 
-def _fit(texts: Sequence[str], labels: Sequence[str], random_state: int) -> Pipeline:
-    pipeline = build_pipeline(min(3, min(Counter(labels).values())), random_state=random_state)
-    pipeline.fit(list(texts), list(labels))
+@dataclass(frozen=True)
+class Features:
+    """Which blocks a model is built with, beside the two TF-IDF blocks."""
+
+    aliases: tuple[str, ...] = ()  # mentions marked before TF-IDF (none: no marking)
+    embedding_weight: float | None = None  # None: no embedding block
+
+
+def _fit(inputs: Sequence[Any], labels: Sequence[str], random_state: int, features: Features) -> Pipeline:
+    pipeline = build_pipeline(
+        min(3, min(Counter(labels).values())),
+        random_state=random_state,
+        aliases=features.aliases,
+        embedding_weight=features.embedding_weight,
+    )
+    pipeline.fit(list(inputs), list(labels))
     return pipeline
 
 
 def _predict_fold(
-    texts: Sequence[str], labels: Sequence[str], held_out: Sequence[str], random_state: int
+    inputs: Sequence[Any],
+    labels: Sequence[str],
+    held_out: Sequence[Any],
+    random_state: int,
+    features: Features,
 ) -> list[str]:
     """A fold's predictions from a model fitted on its training part.
 
@@ -303,7 +376,7 @@ def _predict_fold(
     kept = [i for i, y in enumerate(labels) if counts[y] >= 2]
     if len({labels[i] for i in kept}) < 2:
         return [counts.most_common(1)[0][0]] * len(held_out)
-    pipeline = _fit([texts[i] for i in kept], [labels[i] for i in kept], random_state)
+    pipeline = _fit([inputs[i] for i in kept], [labels[i] for i in kept], random_state, features)
     return [str(label) for label in pipeline.predict(list(held_out))]
 
 
@@ -314,18 +387,28 @@ def train(
     groups: Sequence[int] | None = None,
     grouped_by: str = "article",
     random_state: int = 0,
+    embeddings: np.ndarray | None = None,
+    features: Features = Features(),
 ) -> TrainedModel:
-    """Cross-validated metrics (grouped when groups are given), then the model fitted on every label."""
+    """Cross-validated metrics (grouped when groups are given), then the model fitted on every label.
+
+    With `features.embedding_weight`, `embeddings` holds one vector a text (same order).
+    """
     if len(texts) != len(labels) or (groups is not None and len(groups) != len(labels)):
         raise TrainingError("texts, labels and groups differ in length")
+    if features.embedding_weight is not None and (embeddings is None or len(embeddings) != len(texts)):
+        raise TrainingError("An embedding block needs one vector a text.")
     counts = check_labels(labels)
     # One canonical order, so that folds, which follow the order of the samples even when
     # shuffled, are the same for the same labels however they were read.
     given = list(groups) if groups is not None else [0] * len(labels)
     order = sorted(range(len(labels)), key=lambda i: (texts[i], labels[i], given[i]))
-    texts, labels, given = _drop_rare(
-        [texts[i] for i in order], [labels[i] for i in order], [given[i] for i in order]
-    )
+    order = [order[i] for i in _drop_rare([labels[i] for i in order])]
+    inputs: list[Any] = [texts[i] for i in order]
+    if features.embedding_weight is not None:
+        assert embeddings is not None
+        inputs = [(texts[i], embeddings[i]) for i in order]
+    labels, given = [labels[i] for i in order], [given[i] for i in order]
     cross_validation = cv_splits(
         labels, given if groups is not None else None, random_state=random_state, grouped_by=grouped_by
     )
@@ -336,19 +419,22 @@ def train(
         warnings.simplefilter("ignore", UserWarning)
         for training, validation in cross_validation.splits:
             fold_predictions = _predict_fold(
-                [texts[i] for i in training],
+                [inputs[i] for i in training],
                 [labels[i] for i in training],
-                [texts[i] for i in validation],
+                [inputs[i] for i in validation],
                 random_state,
+                features,
             )
             for i, label in zip(validation, fold_predictions, strict=True):
                 predicted[i] = label
-        pipeline = _fit(texts, labels, random_state)
+        pipeline = _fit(inputs, labels, random_state, features)
     metrics = evaluate(labels, predicted, cross_validation.validation.folds, cross_validation.validation)
-    return TrainedModel(pipeline=pipeline, metrics=metrics, train_size=len(texts), distribution=dict(counts))
+    return TrainedModel(pipeline=pipeline, metrics=metrics, train_size=len(inputs), distribution=dict(counts))
 
 
-def score_slice(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> SliceScore:
+def score_slice(
+    pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str], *, embeddings: np.ndarray | None = None
+) -> SliceScore:
     """The fitted model's scores on held-out gold labels, or why there are too few to score."""
     distribution = {label: n for label, n in sorted(Counter(labels).items())}
     if len(labels) < MIN_SLICE:
@@ -366,7 +452,7 @@ def score_slice(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str])
             None,
             f"too small to score: no {' or '.join(missing)} sentence among its {len(labels)} gold labels",
         )
-    predicted = [str(label) for label in pipeline.predict(list(texts))]
+    predicted = [str(label) for label in pipeline.predict(model_inputs(pipeline, texts, embeddings))]
     return SliceScore(len(labels), distribution, evaluate(labels, predicted, folds=0))
 
 
@@ -377,13 +463,15 @@ def _entropy(row: np.ndarray) -> float:
     return float(-(nonzero * np.log2(nonzero)).sum())
 
 
-def predict(pipeline: Pipeline, texts: Sequence[str]) -> list[Prediction]:
+def predict(
+    pipeline: Pipeline, texts: Sequence[str], *, embeddings: np.ndarray | None = None
+) -> list[Prediction]:
     """Probabilities for pro, contra and neutral (0 for a class the model never saw)."""
     import numpy as np
 
     if not texts:
         return []
-    probabilities = pipeline.predict_proba(texts)
+    probabilities = pipeline.predict_proba(model_inputs(pipeline, texts, embeddings))
     known = list(pipeline.classes_)
     full = np.zeros((len(texts), len(CLASSES)))
     for j, label in enumerate(CLASSES):

@@ -15,6 +15,7 @@ import pysbd
 from django.db import transaction
 
 from annotate.duplicate_groups import sentences_create
+from annotate.embedding_store import embeddings_enqueue
 from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, Unit, column_size, is_http_url
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
@@ -438,6 +439,8 @@ def articles_import(
             batch, size = [], 0
     if batch:
         _write_batch(batch, source=source, licence=licence, result=result)
+    if result.sentences_created:
+        embeddings_enqueue()  # the task worker embeds the new sentences, once
     return result
 
 

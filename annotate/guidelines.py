@@ -9,11 +9,14 @@ the tags and link schemes below, whatever the Markdown produced.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from xml.etree.ElementTree import Element
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from annotate.mentions import alias_pattern
+
+__all__ = ["alias_pattern", "guidelines_html", "mark_aliases"]
 
 TAGS = {
     "p", "br", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code", "pre",
@@ -42,16 +45,6 @@ def guidelines_html(text: str) -> SafeString:
     converter.treeprocessors.register(ShiftHeadings(converter), "shift_headings", 0)
     html = nh3.clean(converter.convert(text), tags=TAGS, url_schemes=URL_SCHEMES)
     return mark_safe(html)
-
-
-def alias_pattern(aliases: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for all of a target's aliases: whole words, any case, the longest
-    first (so "Huawei Technologies" is one mark, not "Huawei" and a word)."""
-    words = sorted({a.strip() for a in aliases if a.strip()}, key=lambda a: (-len(a), a))
-    if not words:
-        return None
-    joined = "|".join(r"\s+".join(map(re.escape, word.split())) for word in words)
-    return re.compile(rf"(?<!\w)(?:{joined})(?!\w)", re.IGNORECASE)
 
 
 def mark_aliases(text: str, pattern: re.Pattern[str] | None) -> SafeString:

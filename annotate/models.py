@@ -359,6 +359,21 @@ class Sentence(models.Model):
         return self.text[:80]
 
 
+class SentenceEmbedding(models.Model):
+    """A sentence's vector from the embedding model (annotate.embeddings), computed once by
+    the task worker after an import (annotate/embedding_store.py) and read by training and
+    suggestions: float16 bytes, 768 for all-MiniLM-L6-v2."""
+
+    sentence = models.OneToOneField(
+        Sentence, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    model_name = models.CharField(max_length=100)
+    vector = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.model_name} vector of sentence {self.sentence_id}"
+
+
 class Annotation(models.Model):
     """An annotator's current label for one sentence and target.
 

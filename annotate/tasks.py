@@ -123,3 +123,16 @@ def import_upload(upload_id: int) -> dict[str, object]:
 
     upload = upload_run(upload_id=upload_id)
     return {"status": upload.status, "error": upload.error}
+
+
+@task()
+def embed_sentences() -> dict[str, object]:
+    """Embed every stored sentence that has no vector of the current model yet (queued by
+    each import; annotate/embedding_store.py). Runs in the worker: onnxruntime is loaded here."""
+    import time
+
+    from annotate.embedding_store import embeddings_compute
+
+    started = time.monotonic()
+    done = embeddings_compute()
+    return {"sentences": done, "seconds": round(time.monotonic() - started, 2)}

@@ -31,10 +31,14 @@ from django.conf import settings
 
 from annotate import classifier
 from annotate.classifier import TrainingError
+from annotate.embedding_store import embeddings_read, vectors_for
+from annotate.embedding_store import enabled as embeddings_enabled
+from annotate.embeddings import MODEL_NAME as embedding_model_name
 from annotate.gold import gold_labels
 from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
 from annotate.splits import cv_groups
 from annotate.suggestions import in_control_set
+from annotate.targets import clean_aliases
 
 if TYPE_CHECKING:
     from annotate.activation import Comparison
@@ -134,11 +138,13 @@ class TrainingSet:
 
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    sentence_ids: list[int] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
     #: Each training sentence's Sentence.duplicate_group (None: no copies known).
     duplicate_groups: list[int | None] = field(default_factory=list)
     slice_texts: list[str] = field(default_factory=list)
     slice_labels: list[str] = field(default_factory=list)
+    slice_ids: list[int] = field(default_factory=list)
     #: Slice sentences with a label given while a suggestion was on screen (the control
     #: share was raised after they were labelled): kept out of training and out of the score.
     slice_left_out: int = 0
@@ -200,6 +206,7 @@ def training_set(*, target: Target, golds: dict[int, str] | None = None) -> Trai
                 data.slice_left_out += 1
             else:
                 data.slice_texts.append(text)
+                data.slice_ids.append(sentence_id)
                 data.slice_labels.append(golds[sentence_id])
                 # A sentence without a stored group is its own group (Sentence.duplicate_group).
                 slice_groups.add(sentence_id if group is None else group)
@@ -209,6 +216,7 @@ def training_set(*, target: Target, golds: dict[int, str] | None = None) -> Trai
             continue
         data.texts.append(text)
         data.labels.append(golds[sentence_id])
+        data.sentence_ids.append(sentence_id)
         data.article_ids.append(article_id)
         data.duplicate_groups.append(group)
     return data
@@ -218,6 +226,15 @@ def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tup
     """Texts and gold labels the target's model trains on: the evaluation slice left out."""
     data = training_set(target=target, golds=golds)
     return data.texts, data.labels
+
+
+def model_features(*, target: Target) -> classifier.Features:
+    """The blocks a retrain builds beside TF-IDF: the target's name and aliases marked in
+    the text, and the sentence embedding when SENTENCE_EMBEDDINGS is on."""
+    return classifier.Features(
+        aliases=tuple(clean_aliases([target.name, *target.aliases])),
+        embedding_weight=classifier.EMBEDDING_WEIGHT if embeddings_enabled() else None,
+    )
 
 
 def _sentence_batches(batch_size: int) -> Iterator[list[tuple[int, str]]]:
@@ -247,7 +264,8 @@ def suggestions_write(
     total = Sentence.objects.count()
     predicted = 0
     for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
-        predictions = classifier.predict(pipeline, [text for _, text in batch])
+        vectors = vectors_for(pipeline=pipeline, sentence_ids=[sentence_id for sentence_id, _ in batch])
+        predictions = classifier.predict(pipeline, [text for _, text in batch], embeddings=vectors)
         Suggestion.objects.bulk_create(
             [
                 Suggestion(
@@ -312,8 +330,21 @@ def retrain(
             )
         )
     classifier.check_labels(data.labels)
-    trained = classifier.train(data.texts, data.labels, groups=data.groups(), grouped_by=GROUPED_BY)
-    evaluation = classifier.score_slice(trained.pipeline, data.slice_texts, data.slice_labels)
+    features = model_features(target=target)
+    trained = classifier.train(
+        data.texts,
+        data.labels,
+        groups=data.groups(),
+        grouped_by=GROUPED_BY,
+        embeddings=embeddings_read(sentence_ids=data.sentence_ids) if features.embedding_weight else None,
+        features=features,
+    )
+    evaluation = classifier.score_slice(
+        trained.pipeline,
+        data.slice_texts,
+        data.slice_labels,
+        embeddings=vectors_for(pipeline=trained.pipeline, sentence_ids=data.slice_ids),
+    )
     if dry_run:
         return RetrainResult(
             None,
@@ -332,6 +363,12 @@ def retrain(
         label_distribution=trained.distribution,
         metrics={
             **trained.metrics.as_dict(),
+            # Which blocks the model has beside word and character TF-IDF.
+            "features": {
+                "mentions_marked": list(features.aliases),
+                "embedding": embedding_model_name if features.embedding_weight else None,
+                "embedding_weight": features.embedding_weight,
+            },
             "evaluation_slice": {
                 **evaluation.as_dict(),
                 "share": target.control_share,
@@ -349,6 +386,7 @@ def retrain(
         train_size=trained.train_size,
         evaluation=evaluation,
         slice_texts=data.slice_texts,
+        slice_ids=data.slice_ids,
         slice_labels=data.slice_labels,
     )
     predicted, suggest_started = 0, time.monotonic()

@@ -194,15 +194,35 @@ def train_once(
     groups: list[int] | None = None,
     grouped_by: str = "article",
     random_state: int = 0,
+    embeddings: object = None,
+    features: classifier.Features | None = None,
 ) -> classifier.TrainedModel:
     """classifier.train, run once per distinct training set and then reused.
 
     Training is deterministic and takes most of a retrain test's time; labelled_corpus gives
     many tests the same set. Patch it in with monkeypatch.setattr(classifier, "train", train_once).
     """
-    key = (tuple(texts), tuple(labels), None if groups is None else tuple(groups), grouped_by, random_state)
+    features = features or classifier.Features()
+    vectors = None if embeddings is None else embeddings.tobytes()  # type: ignore[attr-defined]
+    key = (
+        tuple(texts),
+        tuple(labels),
+        None if groups is None else tuple(groups),
+        grouped_by,
+        random_state,
+        vectors,
+        features,
+    )
     if key not in _trained:
-        _trained[key] = _train(texts, labels, groups=groups, grouped_by=grouped_by, random_state=random_state)
+        _trained[key] = _train(
+            texts,
+            labels,
+            groups=groups,
+            grouped_by=grouped_by,
+            random_state=random_state,
+            embeddings=embeddings,  # type: ignore[arg-type]
+            features=features,
+        )
     return _trained[key]
 
 

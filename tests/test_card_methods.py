@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 import joblib
 import pytest
 
-from annotate import agreement, training
+from annotate import agreement, classifier, training
 from annotate.corpus import ParsedArticle, articles_import
 from annotate.dataset_card import dataset_card
+from annotate.embedding_store import embeddings_read
 from annotate.export import ExportSpec, export_summary
 from annotate.models import STANCE_LABELS, Sentence
 from annotate.suggestions import in_control_set
@@ -116,7 +117,8 @@ def test_the_card_gives_the_active_models_evaluation_slice_score_with_its_size(r
     version = reprinted.active_version
     pipeline = joblib.load(model_dir / version.file_name)
     true = [golds[s.pk] for s in held]
-    predicted = list(pipeline.predict([s.text for s in held]))
+    vectors = embeddings_read(sentence_ids=[s.pk for s in held], compute_missing=False)
+    predicted = list(pipeline.predict(classifier.model_inputs(pipeline, [s.text for s in held], vectors)))
     pro, contra = f1_score(true, predicted, labels=["pro", "contra"], average=None)
     assert len(held) >= 10 and copies
 

@@ -1,4 +1,5 @@
-"""The web processes leave numpy, scikit-learn, SciPy, pandas and statsmodels on disk.
+"""The web processes leave numpy, scikit-learn, SciPy, pandas, statsmodels and the
+embedding runtime (onnxruntime, tokenizers) on disk.
 
 Each gunicorn worker that imports them carries tens of MB it never uses to serve a label
 (numpy alone ~30 MB a worker). They are imported where they are used (training, the
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("numpy", "sklearn", "scipy", "pandas", "statsmodels")
+HEAVY = ("numpy", "sklearn", "scipy", "pandas", "statsmodels", "onnxruntime", "tokenizers", "huggingface_hub")
 
 # Settings, URLconf (the app's and the API's), the WSGI handler (and so every middleware),
 # migrations on an empty SQLite file, the login page, then an annotator's label round trip
@@ -71,6 +72,17 @@ posted = client.post(
 assert posted.status_code == 200, posted.status_code
 assert Annotation.objects.filter(sentence=sentences[0], label="pro").count() == 1
 loaded("label round trip")
+
+# An import stores sentences and queues their embedding; the worker computes it, not this process.
+from django.db import transaction  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+from annotate.corpus import ParsedArticle, articles_import  # noqa: E402
+
+with transaction.atomic():
+    articles_import(articles=[ParsedArticle(title="t", body="Huawei said so. It left.", origin="test")])
+assert DBTaskResult.objects.filter(task_path="annotate.tasks.embed_sentences").count() == 1
+loaded("import")
 print(json.dumps(stages))
 """
 
@@ -141,11 +153,29 @@ def run_fresh(code: str, tmp_path: Path, *args: str) -> object:
 def test_the_urlconf_the_login_page_and_a_label_round_trip_import_none_of_the_heavy_libraries(tmp_path):
     stages = run_fresh(ROUND_TRIP, tmp_path)
 
-    assert list(stages) == ["urlconf", "login page", "label round trip"]
+    assert list(stages) == ["urlconf", "login page", "label round trip", "import"]
     assert "django" in stages["urlconf"] and "annotate" in stages["urlconf"]
     assert {stage: [name for name in HEAVY if name in imported] for stage, imported in stages.items()} == {
         stage: [] for stage in stages
     }
+
+
+EMBEDDING = """
+import json, sys
+
+from annotate import embeddings
+imported = sorted({name.partition(".")[0] for name in sys.modules})
+embeddings.encoder().encode(["Huawei said so."])
+embedded = sorted({name.partition(".")[0] for name in sys.modules})
+print(json.dumps([imported, embedded]))
+"""
+
+
+def test_embedding_a_sentence_does_import_onnxruntime_and_tokenizers(tmp_path):
+    before, after = run_fresh(EMBEDDING, tmp_path)
+
+    assert [name for name in HEAVY if name in before] == []
+    assert {"onnxruntime", "tokenizers", "numpy"} <= set(after)
 
 
 def test_training_a_model_does_import_scikit_learn(tmp_path):

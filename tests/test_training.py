@@ -7,8 +7,9 @@ import joblib
 import pytest
 from django.db import connection
 
-from annotate import classifier, training
+from annotate import classifier, embeddings, training
 from annotate.classifier import CLASSES, TrainingError
+from annotate.embedding_store import embeddings_read
 from annotate.models import Adjudication, Annotation, ModelVersion, Sentence, Suggestion, Target
 from annotate.queue.record import annotation_record
 from annotate.suggestions import in_control_set
@@ -111,7 +112,9 @@ def test_retrain_saves_the_model_in_model_dir_with_its_hash(huawei, model_dir):
     assert files(model_dir) == [version.file_name]
     assert version.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     pipeline = joblib.load(path)
-    assert list(pipeline.predict([stance_text("contra", 999)])) == ["contra"]
+    text = stance_text("contra", 999)
+    inputs = classifier.model_inputs(pipeline, [text], embeddings.encoder().encode([text]))
+    assert list(pipeline.predict(inputs)) == ["contra"]
 
 
 def test_retrain_writes_one_suggestion_per_sentence_for_the_new_version(huawei):
@@ -342,11 +345,11 @@ def test_clearing_an_interrupted_run_leaves_the_active_model_serving(huawei, pre
     calls = []
     real_predict = classifier.predict
 
-    def predict_then_fail(pipeline, texts):
+    def predict_then_fail(pipeline, texts, **vectors):
         calls.append(len(texts))
         if len(calls) > 1:
             raise MemoryError("the machine ran out of memory")
-        return real_predict(pipeline, texts)
+        return real_predict(pipeline, texts, **vectors)
 
     monkeypatch.setattr(training.classifier, "predict", predict_then_fail)
 
@@ -467,7 +470,8 @@ def test_the_evaluation_slice_score_is_scikit_learns_f1_of_the_saved_model_on_it
 
     pipeline = joblib.load(model_dir / version.file_name)
     true = [golds[s.pk] for s in held]
-    predicted = list(pipeline.predict([s.text for s in held]))
+    vectors = embeddings_read(sentence_ids=[s.pk for s in held], compute_missing=False)
+    predicted = list(pipeline.predict(classifier.model_inputs(pipeline, [s.text for s in held], vectors)))
     pro, contra = f1_score(true, predicted, labels=["pro", "contra"], average=None)
     figures = version.metrics["evaluation_slice"]
     assert figures["scored"] is True
