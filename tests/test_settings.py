@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from stance.settings import env_bool, env_choice, env_int
+from stance.settings import env_bool, env_choice, env_float, env_int
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -150,6 +150,29 @@ def test_env_int_refuses_what_is_not_a_count(monkeypatch, value, message):
     monkeypatch.setenv("SQLITE_TIMEOUT", value)
     with pytest.raises(ImproperlyConfigured, match=f"^SQLITE_TIMEOUT must be {message}"):
         env_int("SQLITE_TIMEOUT", 30)
+
+
+@pytest.mark.parametrize("value", ["fast", "nan", "inf", "0", "-1"])
+def test_env_float_refuses_what_is_not_a_positive_number(monkeypatch, value):
+    monkeypatch.setenv("PG_RANDOM_PAGE_COST", value)
+    with pytest.raises(ImproperlyConfigured, match=r"^PG_RANDOM_PAGE_COST must be a number"):
+        env_float("PG_RANDOM_PAGE_COST", 1.1, minimum=0.01)
+
+
+def test_env_float_reads_a_number(monkeypatch):
+    monkeypatch.setenv("PG_RANDOM_PAGE_COST", " 2.5 ")
+    assert env_float("PG_RANDOM_PAGE_COST", 1.1) == 2.5
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_plan_for_random_reads_as_cheap_as_on_an_ssd():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
 
 
 def test_env_choice_refuses_an_unknown_word(monkeypatch):
