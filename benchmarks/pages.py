@@ -43,7 +43,9 @@ PostgreSQL statement_timeout stops the server's side too) and the page shows TIM
 Prints p50 and the first request at each size, the ratio largest / smallest, the queries,
 and a verdict against the targets: p50 under 1 s at the largest size, ratio at most 2.
 
-The server's idle memory is measured by benchmarks/memory.py.
+Then, unless --no-memory, it runs benchmarks/memory.py (gunicorn with 3 workers serving
+Stance beside a bare Django project, the idle RSS of each process tree, target at most
+1.5x; --memory-venv DIR keeps its production environment between runs), in the same run.
 
     .venv/bin/python benchmarks/pages.py                           # 10,000 and 1,000,000 labels
     .venv/bin/python benchmarks/pages.py --keep /tmp/stance-pages  # keep the databases, reuse them
@@ -706,6 +708,8 @@ def main() -> None:
         "--keep", type=Path, help="keep (and reuse) the databases: SQLite files in this folder"
     )
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--no-memory", action="store_true", help="leave out benchmarks/memory.py")
+    parser.add_argument("--memory-venv", help="memory.py's production environment, kept here")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument(
@@ -773,6 +777,12 @@ def main() -> None:
         f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
         f"whole run {time.monotonic() - started:.0f} s"
     )
+    if not args.no_memory:
+        print("\nidle memory (benchmarks/memory.py) ...", flush=True)
+        command = [sys.executable, str(Path(__file__).resolve().parent / "memory.py")]
+        if args.memory_venv:
+            command += ["--venv", args.memory_venv]
+        ok &= subprocess.run(command, cwd=ROOT).returncode == 0
     sys.exit(0 if ok else 1)
 
 
