@@ -7,6 +7,9 @@ a page for people, so a stranger is sent to the login form instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required, login_required
@@ -30,24 +33,28 @@ router.register("suggestions", views.SuggestionViewSet, basename="suggestion")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 
 
+@cache
+def _schema_views() -> tuple[Callable[..., HttpResponse], Callable[..., HttpResponse]]:
+    """drf-spectacular's schema and Swagger views, imported on the first request for one of
+    them, not with the URLconf: its generator pulls in django.test and unittest (through
+    rest_framework.test), several MB in every web process that never serves the schema."""
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+    return SpectacularAPIView.as_view(), SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+
+
 @csrf_exempt
 def schema(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    """The OpenAPI schema. drf-spectacular's views are imported on the first request for
-    it, not with the URLconf: its generator pulls in django.test and unittest (through
-    rest_framework.test), several MB in every web process that never serves the schema."""
-    from drf_spectacular.views import SpectacularAPIView
-
-    return SpectacularAPIView.as_view()(request, *args, **kwargs)
+    """The OpenAPI schema."""
+    return _schema_views()[0](request, *args, **kwargs)
 
 
 # drf-spectacular's Swagger template has one inline <style> block; the script comes from
 # its own URL (the split view), so script-src stays 'self'.
 @csp_update({"style-src": [UNSAFE_INLINE]})
 def swagger(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    """Swagger UI, imported on first use like the schema."""
-    from drf_spectacular.views import SpectacularSwaggerSplitView
-
-    return SpectacularSwaggerSplitView.as_view(url_name="api:schema")(request, *args, **kwargs)
+    """Swagger UI."""
+    return _schema_views()[1](request, *args, **kwargs)
 
 
 urlpatterns = [
