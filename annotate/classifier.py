@@ -307,6 +307,25 @@ def _predict_fold(
     return [str(label) for label in pipeline.predict(list(held_out))]
 
 
+def canonical(
+    texts: Sequence[str], labels: Sequence[str], groups: Sequence[int]
+) -> tuple[list[str], list[str], list[int]]:
+    """The labels in one canonical order, a class with too few examples left out: the same
+    labels give the same folds and the same model however they were read."""
+    order = sorted(range(len(labels)), key=lambda i: (texts[i], labels[i], groups[i]))
+    return _drop_rare([texts[i] for i in order], [labels[i] for i in order], [groups[i] for i in order])
+
+
+def fit(texts: Sequence[str], labels: Sequence[str], *, random_state: int = 0) -> Pipeline:
+    """The model `train` ends with, fitted on every label, without the cross-validation
+    (benchmarks/active_learning.py retrains with it as often as the product would)."""
+    check_labels(labels)
+    kept_texts, kept_labels, _ = canonical(texts, labels, [0] * len(labels))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _fit(kept_texts, kept_labels, random_state)
+
+
 def train(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -322,10 +341,7 @@ def train(
     # One canonical order, so that folds, which follow the order of the samples even when
     # shuffled, are the same for the same labels however they were read.
     given = list(groups) if groups is not None else [0] * len(labels)
-    order = sorted(range(len(labels)), key=lambda i: (texts[i], labels[i], given[i]))
-    texts, labels, given = _drop_rare(
-        [texts[i] for i in order], [labels[i] for i in order], [given[i] for i in order]
-    )
+    texts, labels, given = canonical(texts, labels, given)
     cross_validation = cv_splits(
         labels, given if groups is not None else None, random_state=random_state, grouped_by=grouped_by
     )
