@@ -554,14 +554,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         source = f"generated (seed {args.corpus_seed}, noise {args.noise:.0%})"
     if args.pool:
         pool = sample_articles(pool, size=args.pool, seed=args.corpus_seed)
-    if set(pool.texts) & set(test.texts):
-        print(f"note: {len(set(pool.texts) & set(test.texts))} texts are in both pool and test")
+    held_out = set(test.texts)
+    copies = [i for i, text in enumerate(pool.texts) if text in held_out]
+    if copies:  # a test sentence is never trained on, not even as its copy in the pool
+        pool = pool.subset([i for i in range(len(pool)) if pool.texts[i] not in held_out])
     orders = [o for o in all_orders() if not args.orders or o.name in args.orders]
     if "random" not in {o.name for o in orders}:
         orders.insert(0, all_orders()[0])
     points = sorted(args.points)
     print(f"corpus: {source}")
-    print(f"pool: {describe(pool)}")
+    print(
+        f"pool: {describe(pool)}" + (f"; {len(copies)} copies of test sentences left out" if copies else "")
+    )
     print(f"test: {describe(test)}")
     print(f"retrain every {args.retrain_every} labels; seeds {args.seeds}; load before {load()}")
     started, cpu = time.monotonic(), time.process_time()
