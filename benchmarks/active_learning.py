@@ -308,6 +308,10 @@ class Run:
     predictions: dict[int, list[str]] = field(default_factory=dict)  # labels -> test predictions
     picked: list[int] = field(default_factory=list)  # pool indices in the order labelled
     retrains: list[int] = field(default_factory=list)  # label counts at which a model ranked anew
+    #: labels -> F_avg of that point's model on the next `retrain_every` sentences handed
+    #: out (those its ranking chose, under an uncertainty order): what a slice labelled in
+    #: this order would score.
+    next_batch: dict[int, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -352,6 +356,7 @@ def simulate(
     labelled: list[int] = []
     ranking: list[int] = []
     walk = in_order = shuffled = 0
+    waiting: dict[int, Pipeline] = {}  # a point's model, until the next batch is labelled
     last = max(points)
 
     def next_open(sequence: Sequence[int], start: int) -> tuple[int, int] | None:
@@ -371,6 +376,15 @@ def simulate(
     while True:
         count = len(labelled)
         retrain = order.kind == "uncertainty" and count > 0 and count % retrain_every == 0 and count < last
+        scored = count - retrain_every
+        if scored in waiting:  # the next batch after a point is labelled: score it
+            batch = labelled[scored:]
+            predicted = [
+                p.label for p in classifier.predict(waiting.pop(scored), [pool.texts[i] for i in batch])
+            ]
+            run.next_batch[scored] = classifier.evaluate(
+                [pool.labels[i] for i in batch], predicted, folds=0
+            ).f_avg
         if retrain or count in points:
             model = _fitted(fit, [pool.texts[i] for i in labelled], [pool.labels[i] for i in labelled])
             if count in points:
@@ -380,6 +394,8 @@ def simulate(
                     predicted = [p.label for p in classifier.predict(model, test.texts)]
                 run.predictions[count] = predicted
                 run.f_avg[count] = classifier.evaluate(test.labels, predicted, folds=0).f_avg
+                if model is not None and count < last:
+                    waiting[count] = model
             if retrain and model is not None:
                 open_ids = [i for i in range(len(pool)) if is_open[i]]
                 predictions = classifier.predict(model, [pool.texts[i] for i in open_ids])
@@ -490,6 +506,18 @@ def curve_table(results: dict[str, list[Run]], points: Sequence[int]) -> str:
     return "\n".join(lines)
 
 
+def next_batch_table(results: dict[str, list[Run]], points: Sequence[int]) -> str:
+    width = max(len(name) for name in results) + 2
+    lines = [" " * width + "".join(f"{p:>10}" for p in points)]
+    for name, runs in results.items():
+        cells = []
+        for p in points:
+            values = [run.next_batch[p] * 100 for run in runs if p in run.next_batch]
+            cells.append(f"{sum(values) / len(values):>10.1f}" if values else f"{'-':>10}")
+        lines.append(f"{name:<{width}}" + "".join(cells))
+    return "\n".join(lines)
+
+
 def difference_table(test: Corpus, results: dict[str, list[Run]], points: Sequence[int]) -> str:
     weights = resample_weights(len(test))
     baseline = results["random"]
@@ -585,6 +613,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print("F_avg x 100 on the test split, mean [min-max over seeds]:")
     print(curve_table(results, points))
+    print()
+    print(
+        f"F_avg x 100 of each point's model on the next {args.retrain_every} sentences handed out, mean over seeds:"
+    )
+    print(next_batch_table(results, points))
     print()
     print("Difference from random (F_avg x 100), mean over seeds [paired bootstrap 95 %]:")
     print(difference_table(test, results, [p for p in COMPARED_AT if p in points]))

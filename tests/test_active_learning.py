@@ -76,6 +76,7 @@ def test_the_curve_has_a_score_at_every_point_and_retrains_every_50_labels(split
     assert all(len(p) == len(test) for p in run.predictions.values())
     assert len(run.picked) == 100 == len(set(run.picked))
     assert run.retrains == retrains
+    assert list(run.next_batch) == [50] and 0 <= run.next_batch[50] <= 1
 
 
 def test_the_score_is_f_avg_on_the_test_split(split):
@@ -101,6 +102,18 @@ def test_after_a_retrain_the_queues_ranking_is_handed_out(split, measure):
         measure, sentence_ids=rest, predictions=classifier.predict(model, [pool.texts[i] for i in rest])
     )
     assert run.picked[50:100] == ranking[:50]
+
+
+def test_the_next_batch_is_scored_by_the_model_that_chose_it(split):
+    pool, test = split
+    run = al.simulate(pool, test, order=order("least confident, random start"), seed=0, points=POINTS)
+    model = al.product_fit(
+        [pool.texts[i] for i in run.picked[:50]], [pool.labels[i] for i in run.picked[:50]]
+    )
+    batch = run.picked[50:100]
+    predicted = [p.label for p in classifier.predict(model, [pool.texts[i] for i in batch])]
+    expected = classifier.evaluate([pool.labels[i] for i in batch], predicted, folds=0).f_avg
+    assert run.next_batch[50] == expected
 
 
 def test_the_first_batch_is_random_or_in_order_and_the_same_for_each_order_of_a_seed(split):
