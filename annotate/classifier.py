@@ -380,6 +380,44 @@ def _predict_fold(
     return [str(label) for label in pipeline.predict(list(held_out))]
 
 
+def canonical_order(texts: Sequence[str], labels: Sequence[str], groups: Sequence[int]) -> list[int]:
+    """The labels' indexes in one canonical order, a class with too few examples left out:
+    the same labels give the same folds and the same model however they were read."""
+    order = sorted(range(len(labels)), key=lambda i: (texts[i], labels[i], groups[i]))
+    return [order[i] for i in _drop_rare([labels[i] for i in order])]
+
+
+def _inputs(
+    texts: Sequence[str], embeddings: np.ndarray | None, order: Sequence[int], features: Features
+) -> list[Any]:
+    """The pipeline's inputs in that order: texts, or (text, vector) with an embedding block."""
+    if features.embedding_weight is None:
+        return [texts[i] for i in order]
+    assert embeddings is not None
+    return [(texts[i], embeddings[i]) for i in order]
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    random_state: int = 0,
+    embeddings: np.ndarray | None = None,
+    features: Features = Features(),
+) -> Pipeline:
+    """The model `train` ends with, fitted on every label, without the cross-validation
+    (benchmarks/active_learning.py retrains with it as often as the product would)."""
+    if features.embedding_weight is not None and (embeddings is None or len(embeddings) != len(texts)):
+        raise TrainingError("An embedding block needs one vector a text.")
+    check_labels(labels)
+    order = canonical_order(texts, labels, [0] * len(labels))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _fit(
+            _inputs(texts, embeddings, order, features), [labels[i] for i in order], random_state, features
+        )
+
+
 def train(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -402,12 +440,8 @@ def train(
     # One canonical order, so that folds, which follow the order of the samples even when
     # shuffled, are the same for the same labels however they were read.
     given = list(groups) if groups is not None else [0] * len(labels)
-    order = sorted(range(len(labels)), key=lambda i: (texts[i], labels[i], given[i]))
-    order = [order[i] for i in _drop_rare([labels[i] for i in order])]
-    inputs: list[Any] = [texts[i] for i in order]
-    if features.embedding_weight is not None:
-        assert embeddings is not None
-        inputs = [(texts[i], embeddings[i]) for i in order]
+    order = canonical_order(texts, labels, given)
+    inputs = _inputs(texts, embeddings, order, features)
     labels, given = [labels[i] for i in order], [given[i] for i in order]
     cross_validation = cv_splits(
         labels, given if groups is not None else None, random_state=random_state, grouped_by=grouped_by

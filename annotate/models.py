@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan
 
+from annotate import uncertainty
 from annotate.roles import ROLES
 
 
@@ -49,9 +50,11 @@ class SuggestionMode(models.TextChoices):
 
 
 class Uncertainty(models.TextChoices):
-    LEAST_CONFIDENT = "least_confident", "Least confident"
-    MARGIN = "margin", "Smallest margin"
-    ENTROPY = "entropy", "Highest entropy"
+    """The uncertainty measures; how each ranks is annotate/uncertainty.py's RANKING."""
+
+    LEAST_CONFIDENT = uncertainty.LEAST_CONFIDENT, "Least confident"
+    MARGIN = uncertainty.MARGIN, "Smallest margin"
+    ENTROPY = uncertainty.ENTROPY, "Highest entropy"
 
 
 #: The largest id a database column holds (a signed 64-bit integer). Forms and serializers

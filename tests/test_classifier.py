@@ -229,3 +229,22 @@ def test_a_slice_missing_a_class_the_model_knows_is_not_scored():
 
     assert score.metrics is None
     assert score.reason == "too small to score: no contra sentence among its 12 gold labels"
+
+
+def test_fit_is_the_model_train_ends_with():
+    from annotate.classifier import fit
+
+    texts, labels = corpus()
+    trained = train(texts, labels).pipeline
+    fitted = fit(list(reversed(texts)), list(reversed(labels)))
+    probe = ["good safe report", "danger ban week", "said monday council"]
+    assert [p.probabilities for p in predict(fitted, probe)] == [
+        p.probabilities for p in predict(trained, probe)
+    ]
+
+
+def test_fit_refuses_what_train_refuses():
+    from annotate.classifier import fit
+
+    with pytest.raises(TrainingError):
+        fit(["a", "b", "c", "d"], ["pro"] * 4)

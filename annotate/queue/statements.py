@@ -15,7 +15,8 @@ IMMEDIATE transaction holds the write lock already).
 
 from __future__ import annotations
 
-from annotate.models import Target, Uncertainty
+from annotate import uncertainty
+from annotate.models import Target
 from annotate.progress import PROGRESS_COUNTS_SQL
 from annotate.queue.rule import evaluation_item, mine, open_to, room, unfinished
 
@@ -136,12 +137,9 @@ WHERE "sentence"."id" >= %(start)s AND {open_to('"sentence"."id"')}
 ORDER BY "sentence"."id" LIMIT 1"""
 
 
-#: The suggestion column each uncertainty measure ranks by, and whether high comes first.
-UNCERTAINTY_COLUMNS: dict[str, tuple[str, bool]] = {
-    Uncertainty.LEAST_CONFIDENT: ("confidence", False),
-    Uncertainty.MARGIN: ("margin", False),
-    Uncertainty.ENTROPY: ("entropy", True),
-}
+#: The suggestion column each uncertainty measure ranks by, and whether high comes first:
+#: annotate/uncertainty.py's one rule (benchmarks/active_learning.py ranks by it too).
+UNCERTAINTY_COLUMNS: dict[str, tuple[str, bool]] = uncertainty.RANKING
 
 
 def _ranked(measure: str, *, select: str, condition: str) -> str:
