@@ -117,7 +117,7 @@ class Target(models.Model):
     random_share = models.FloatField(
         default=0.2,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text="In the mixed order, the share of sentences picked at random (against sampling bias).",
+        help_text="In the mixed order, the share of sentences picked at random.",
     )
     control_share = models.FloatField(
         default=0.1,
