@@ -139,6 +139,10 @@ UPLOAD_INLINE_MAX_BYTES = env_int("UPLOAD_INLINE_MAX_BYTES", 200_000)
 # +7.9 with the target's mentions marked (benchmarks/newsmtsc.py). Off: TF-IDF alone.
 SENTENCE_EMBEDDINGS = env_bool("SENTENCE_EMBEDDINGS", True)
 
+# Processes a retrain spreads its work over (cross-validation folds, suggestion chunks):
+# the machine's cores by default, at most 4, since each holds a copy of the model.
+MODEL_WORKERS = env_int("MODEL_WORKERS", min(os.cpu_count() or 1, 4), minimum=1)
+
 # Trained models are pickled here; only files this app wrote (and whose hash it recorded) are loaded.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", str(BASE_DIR / "models")))
 
