@@ -35,12 +35,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import random
 import re
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +76,25 @@ class RunStats:
     fault: str = ""
     fault_window: tuple[float, float] | None = None
     retrain: tuple[int | None, int | None] = (None, None)  # active version, killed version
+    #: (start, seconds) of every acknowledged label in the measured window, to cut into phases.
+    timed: list[tuple[float, float]] = field(default_factory=list)
+    #: The clients stop here if it comes before their deadline (--during-retrain: the task ended).
+    stop_at: float = float("inf")
+    background: BackgroundRetrain | None = None
+    figures: tuple[float, ...] = ()  # --during-retrain: p50, p95 without, p50, p95 during
+
+
+@dataclass
+class BackgroundRetrain:
+    """--during-retrain: when the policy was switched on, and the task's life as polled."""
+
+    enabled_at: float = 0.0
+    queued_at: float | None = None
+    running_at: float | None = None
+    finished_at: float | None = None
+    status: str = ""
+    tasks: int = 0  # retrain tasks of the target queued in all
+    return_value: dict | None = None
 
 
 class Client:
@@ -148,7 +169,7 @@ class Client:
 
     async def label_loop(self, deadline: float, think: float) -> None:
         url = f"/label/{self.target_id}/submit/"
-        while self.sentence is not None and time.monotonic() < deadline:
+        while self.sentence is not None and time.monotonic() < min(deadline, self.stats.stop_at):
             label = "skip" if self.rng.random() < 0.05 else self.rng.choice(LABELS)
             sentence = self.sentence
             data = {
@@ -179,6 +200,7 @@ class Client:
                 continue
             if started >= self.stats.measured_from:
                 self.stats.latencies.append(done - started)
+                self.stats.timed.append((started, done - started))
             self.stats.acked.append((self.username, sentence, label, done))
             self.seen.add(sentence)
             found = SENTENCE_ID.search(text)
@@ -222,11 +244,14 @@ async def run_clients(
         clients_ready = [c for c, ok in zip(clients, ready, strict=True) if ok]
         stats.start = time.monotonic()
         stats.measured_from = stats.start + args.warmup
-        deadline = stats.measured_from + args.seconds
+        # --during-retrain: --seconds without a retrain, then as long as the retrain runs
+        # (bounded by --retrain-timeout); the watcher stops the clients when it has ended.
+        span = args.seconds + (args.retrain_timeout if args.during_retrain else 0)
+        deadline = stats.measured_from + span
         tasks = [asyncio.create_task(c.label_loop(deadline, think)) for c in clients_ready]
         if fault is not None:
             tasks.append(asyncio.create_task(fault(stats, deadline)))
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.warmup + args.seconds + 120)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.warmup + span + 120)
         stats.end = time.monotonic()
     finally:
         await asyncio.gather(*(c.close() for c in clients))
@@ -397,6 +422,18 @@ def main() -> None:
         help="train a first model mid-run, then SIGKILL a second `retrain` while it writes suggestions",
     )
     parser.add_argument(
+        "--during-retrain",
+        action="store_true",
+        help="label --seconds with no retrain, then switch the retrain policy on and go on labelling "
+        "while the retrain the labels queue runs in a `manage.py db_worker` process",
+    )
+    parser.add_argument(
+        "--retrain-every", type=int, default=50, help="with --during-retrain: the policy's N new gold labels"
+    )
+    parser.add_argument(
+        "--retrain-timeout", type=float, default=600.0, help="with --during-retrain: longest wait for it"
+    )
+    parser.add_argument(
         "--restart-shared-server",
         action="store_true",
         help="with --restart-db: restart the machine's cluster (pg_ctlcluster) instead of a private one",
@@ -406,13 +443,16 @@ def main() -> None:
         parser.error("only loopback database hosts")
     if args.restart_db:
         args.postgres = True
-    if max(args.annotators) > 200 or args.seconds > 600:
+    if args.during_retrain and (args.kill_worker or args.restart_db or args.kill_retrain):
+        parser.error("--during-retrain runs without another fault")
+    if max(args.annotators) > 200 or args.seconds > 600 or args.retrain_timeout > 1800:
         parser.error("keep runs bounded: at most 200 annotators and 600 seconds")
 
     workdir = Path(tempfile.mkdtemp(prefix="stance-load-"))
     private_pg: harness.PrivatePostgres | None = None
     all_ok = True
     summaries = []
+    retrain_summaries: list[tuple[str, int, str, tuple[float, ...]]] = []
     server_errors = 0
     try:
         if args.restart_db and not args.restart_shared_server:
@@ -445,10 +485,16 @@ def main() -> None:
             plans = []
             for k, think in runs:
                 target = harness.make_target(name=f"Benchmark k{k} think {think:g}", overlap=args.overlap)
+                # Off until the run switches it on: no background retrain but the one measured.
+                target.retrain_every = 0
+                target.save(update_fields=["retrain_every"])
                 users = harness.make_annotators(k, prefix=f"k{k}-t{think:g}".replace(".", "_"))
                 plans.append((k, think, target.pk, users))
             connections.close_all()
-            with harness.running_gunicorn(database, workdir, workers=args.workers) as server:
+            with (
+                harness.running_gunicorn(database, workdir, workers=args.workers) as server,
+                running_db_worker(database, workdir, enabled=args.during_retrain),
+            ):
                 print(f"gunicorn: {args.workers} workers on {server.url}", flush=True)
                 for _k, think, target_id, users in plans:
                     locked_before = server.stderr_count("database is locked")
@@ -464,6 +510,11 @@ def main() -> None:
                     if args.kill_retrain:
                         fault_ok &= retrain_survived(stats, target_id)
                     ok, summary = report(stats, checks, database.label, locked, fault_ok)
+                    if args.during_retrain:
+                        ok &= during_retrain_report(stats, target_id)
+                        retrain_summaries.append(
+                            (database.label.split()[0], stats.annotators, summary[2], stats.figures)
+                        )
                     all_ok &= ok
                     summaries.append(summary)
                 if args.kill_worker:
@@ -484,11 +535,52 @@ def main() -> None:
     for db, k, mode, rate, p50, p90, p99, errors, ok in summaries:
         print(f"{db:<11}{k:>4}  {mode:<14}{rate:>9.1f}{p50:>9.1f}{p90:>9.1f}{p99:>9.1f}{errors:>8}  {ok}")
     print(f"tracebacks in gunicorn's log: {server_errors}")
+    if retrain_summaries:
+        print()
+        print(
+            f"{'database':<11}{'K':>4}  {'mode':<14}{'p50 / p95 ms, no retrain':>26}{'during it':>16}{'ratio':>14}"
+        )
+        for db, k, mode, figures in retrain_summaries:
+            if len(figures) == 4:
+                b50, b95, d50, d95 = figures
+                print(
+                    f"{db:<11}{k:>4}  {mode:<14}{b50:>15.1f} / {b95:<8.1f}{d50:>8.1f} / {d95:<8.1f}"
+                    f"{d50 / b50:>6.2f} / {d95 / b95:.2f}"
+                )
     print(
         f"targets (PostgreSQL, 32 annotators): think time p99 < {TARGETS['think_p99_ms']:g} ms; "
         f"saturated >= {TARGETS['saturated_per_s']:g} labels/s with p99 < {TARGETS['saturated_p99_ms']:g} ms"
     )
     sys.exit(0 if all_ok else 1)
+
+
+@contextlib.contextmanager
+def running_db_worker(database: harness.Database, workdir: Path, *, enabled: bool) -> Iterator[Path | None]:
+    """`manage.py db_worker` against the run's database, as a server runs it; its log's path."""
+    if not enabled:
+        yield None
+        return
+    import subprocess
+
+    log = workdir / "db_worker.log"
+    worker = subprocess.Popen(
+        [str(harness.VENV_BIN / "python"), "manage.py", "db_worker", "--interval", "0.2"],
+        cwd=harness.ROOT,
+        env=_retrain_env(database, workdir),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield log
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        tracebacks = log.read_text().count("Traceback")
+        print(f"db_worker stopped (exit {worker.returncode}); tracebacks in its log: {tracebacks}")
 
 
 def _retrain_command(database: harness.Database, target_id: int, workdir: Path, *extra: str) -> list[str]:
@@ -518,6 +610,34 @@ def make_fault(
     workdir: Path | None = None,
 ):
     """A coroutine run beside the clients that injects the requested fault, or None."""
+    if args.during_retrain:
+
+        async def watch_retrain(stats: RunStats, deadline: float) -> None:
+            stats.background = watched = BackgroundRetrain()
+            await asyncio.sleep(max(0.0, stats.measured_from + args.seconds - time.monotonic()))
+            watched.enabled_at = time.monotonic()
+            # The real path: the next label that makes --retrain-every new gold labels queues
+            # the task in the annotator's request, and the db_worker process picks it up.
+            await asyncio.to_thread(policy_on, target_id, args.retrain_every)
+            print(f"  retrain policy on at {watched.enabled_at - stats.start:.1f} s", flush=True)
+            while time.monotonic() < deadline:
+                task = await asyncio.to_thread(retrain_task_state, target_id)
+                now = time.monotonic()
+                if task is not None:
+                    status, watched.tasks, watched.return_value = task
+                    if watched.queued_at is None:
+                        watched.queued_at = now
+                    if status == "RUNNING" and watched.running_at is None:
+                        watched.running_at = now
+                    if status in ("SUCCESSFUL", "FAILED"):
+                        watched.finished_at, watched.status = now, status
+                        watched.running_at = watched.running_at or watched.queued_at
+                        break
+                await asyncio.sleep(0.1)
+            # A second of labels after it, then stop: the run lasts as long as the retrain.
+            stats.stop_at = time.monotonic() + 1.0
+
+        return watch_retrain, ""
     if args.kill_retrain:
 
         async def kill_retrain(stats: RunStats, deadline: float) -> None:
@@ -594,6 +714,75 @@ def make_fault(
 
         return restart, "database restarted"
     return None, ""
+
+
+def policy_on(target_id: int, every: int) -> None:
+    """Retrain after `every` new gold labels; the floor is long, so one task for the run."""
+    from annotate.models import Target
+
+    Target.objects.filter(pk=target_id).update(retrain_every=every, retrain_floor_minutes=60)
+
+
+def retrain_task_state(target_id: int) -> tuple[str, int, dict | None] | None:
+    """The first retrain task of the target: status, how many there are, its result."""
+    from django_tasks_db.models import DBTaskResult
+
+    from annotate.retrain_policy import RETRAIN_TASK_PATH
+
+    tasks = DBTaskResult.objects.filter(task_path=RETRAIN_TASK_PATH, args_kwargs__args__0=target_id)
+    first = tasks.order_by("enqueued_at").first()
+    if first is None:
+        return None
+    return first.status, tasks.count(), first.return_value if first.status == "SUCCESSFUL" else None
+
+
+def during_retrain_report(stats: RunStats, target_id: int) -> bool:
+    """The label round trip before the retrain against while it ran; the retrain's checks."""
+    from annotate.models import ModelVersion, Target
+
+    watched = stats.background
+    assert watched is not None
+    baseline_end = watched.enabled_at
+    before = [d * 1000 for t, d in stats.timed if t < baseline_end]
+    running_from = watched.running_at or float("inf")
+    running_to = watched.finished_at or stats.end
+    during = [d * 1000 for t, d in stats.timed if running_from <= t <= running_to]
+    errors_before = sum(1 for t in stats.error_times if t < baseline_end)
+    errors_during = sum(1 for t in stats.error_times if running_from <= t <= running_to)
+    versions = list(ModelVersion.objects.filter(target_id=target_id).values_list("pk", "status"))
+    active = Target.objects.get(pk=target_id).active_version_id
+    b50, b95 = (harness.percentile(before, p) for p in (50, 95))
+    d50, d95 = (harness.percentile(during, p) for p in (50, 95))
+    print(
+        f"  no retrain:    p50 {b50:6.1f} ms   p95 {b95:6.1f} ms   max {max(before, default=float('nan')):6.1f} ms"
+        f"   {len(before)} labels, {errors_before} errors"
+    )
+    if watched.running_at is not None:
+        ran = running_to - running_from
+        print(
+            f"  retrain runs:  p50 {d50:6.1f} ms   p95 {d95:6.1f} ms   max {max(during, default=float('nan')):6.1f} ms"
+            f"   {len(during)} labels, {errors_during} errors, over {ran:.1f} s"
+        )
+        print(f"  ratio (retrain / none):  p50 {d50 / b50:.2f}   p95 {d95 / b95:.2f}")
+        queued_after = (watched.queued_at or 0) - watched.enabled_at
+        print(
+            f"  task queued {queued_after:.1f} s after the policy was switched on, "
+            f"picked up {running_from - (watched.queued_at or running_from):.1f} s later, "
+            f"{watched.status or 'still running'} after {ran:.1f} s: {watched.return_value}"
+        )
+    print(f"  model versions of the target: {versions}, active {active}")
+    checks = {
+        "the policy queued a retrain task": watched.queued_at is not None,
+        "exactly one retrain task for the target": watched.tasks == 1,
+        "the db_worker ran it to the end": watched.status == "SUCCESSFUL",
+        "it made a new model version": len(versions) == 1,
+        "labels measured during the retrain": len(during) > 0,
+        "no errors during the retrain": errors_during == 0,
+    }
+    for name, ok in checks.items():
+        print(f"  [{'ok' if ok else 'FAIL'}] {name}")
+    stats.figures = (b50, b95, d50, d95)
+    return all(checks.values())
 
 
 def retrain_survived(stats: RunStats, target_id: int) -> bool:
