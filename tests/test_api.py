@@ -792,6 +792,62 @@ def test_curators_list_model_versions_with_the_active_one_marked(cur, huawei):
     assert rows[0]["metrics"] == {"accuracy": 0.7, "macro_f1": 0.6, "f_avg": 0.55}
 
 
+def test_a_model_version_says_how_it_was_decided_and_who_activated_it(cur, huawei):
+    from django.utils import timezone
+
+    admin = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
+    when = timezone.now()
+    comparison = {
+        "activate": True,
+        "basis": "slice",
+        "figure": "F_avg on the evaluation slice",
+        "new": 0.61,
+        "active": 0.55,
+        "new_n": 40,
+        "active_n": 40,
+        "against": None,
+        "reason": "activated: 0.61 >= 0.55 on the slice",
+    }
+    version = ModelVersionFactory(
+        target=huawei,
+        decision="activated",
+        comparison=comparison,
+        decided_at=when,
+        activated_at=when,
+        activated_by=admin,
+    )
+    untouched = ModelVersionFactory(target=huawei)
+
+    rows = {row["id"]: row for row in cur.get(f"/api/model-versions/?target={huawei.id}").json()["results"]}
+
+    decided = rows[version.id]
+    assert decided["decision"] == "activated"
+    assert decided["comparison"] == comparison
+    assert decided["decided_at"] == decided["activated_at"] == when.isoformat().replace("+00:00", "Z")
+    assert decided["activated_by"] == "root-admin"
+    assert [rows[untouched.id][k] for k in ("decision", "comparison", "decided_at", "activated_by")] == [
+        "",
+        {},
+        None,
+        None,
+    ]
+    assert cur.get(f"/api/model-versions/{version.id}/").json()["activated_by"] == "root-admin"
+
+
+@pytest.mark.parametrize("versions", [2, 20])
+def test_the_model_version_list_reads_a_fixed_number_of_queries(
+    cur, huawei, versions, django_assert_max_num_queries
+):
+    # Each activated by its own admin and of its own target: a lookup a row would show.
+    for i in range(versions):
+        ModelVersionFactory(activated_by=UserFactory(is_staff=True), target=TargetFactory(name=f"t{i}"))
+
+    with django_assert_max_num_queries(6):
+        rows = cur.get("/api/model-versions/?page_size=100").json()["results"]
+
+    assert len(rows) == versions
+
+
 def test_annotators_may_not_read_model_versions(ann, huawei):
     assert ann.get("/api/model-versions/").status_code == 403
 

@@ -237,6 +237,21 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     metrics = serializers.DictField(read_only=True, help_text="Cross-validated metrics of the training run.")
     train_size = _count()
     sentences_predicted = _count()
+    comparison = serializers.DictField(
+        read_only=True,
+        help_text="What the activation decision rests on (annotate/activation.py Comparison): "
+        "activate, basis (slice, cv or none), figure, new and active values and sizes, against "
+        "(the version active then), reason. Empty before the decision.",
+    )
+    # Only admins activate a version by hand, and the endpoint is for curators, who see the
+    # admins' names on the models page too.
+    activated_by = serializers.CharField(
+        source="activated_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The admin who made it active by hand; null when the retrain activated it, or never.",
+    )
 
     class Meta:
         model = ModelVersion
@@ -253,7 +268,13 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "duration_s",
             "sentences_predicted",
             "error",
+            "decision",
+            "comparison",
+            "decided_at",
+            "activated_at",
+            "activated_by",
         ]
+        read_only_fields = fields
 
     def get_active(self, version: ModelVersion) -> bool:
         return version.target.active_version_id == version.pk

@@ -511,7 +511,9 @@ class ModelVersionViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet
     permission_classes = [IsCurator]
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        versions = ModelVersion.objects.select_related("target").order_by("-created_at", "-id")
+        versions = ModelVersion.objects.select_related("target", "activated_by").order_by(
+            "-created_at", "-id"
+        )
         if self.action != "list" or getattr(self, "swagger_fake_view", False):
             return versions
         query = _query(io.ModelVersionQuerySerializer, self.request)
