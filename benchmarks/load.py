@@ -431,6 +431,9 @@ def main() -> None:
         "--retrain-every", type=int, default=50, help="with --during-retrain: the policy's N new gold labels"
     )
     parser.add_argument(
+        "--worker-nice", type=int, default=0, help="with --during-retrain: run the db_worker under nice -n N"
+    )
+    parser.add_argument(
         "--retrain-timeout", type=float, default=600.0, help="with --during-retrain: longest wait for it"
     )
     parser.add_argument(
@@ -493,7 +496,7 @@ def main() -> None:
             connections.close_all()
             with (
                 harness.running_gunicorn(database, workdir, workers=args.workers) as server,
-                running_db_worker(database, workdir, enabled=args.during_retrain),
+                running_db_worker(database, workdir, enabled=args.during_retrain, niceness=args.worker_nice),
             ):
                 print(f"gunicorn: {args.workers} workers on {server.url}", flush=True)
                 for _k, think, target_id, users in plans:
@@ -555,7 +558,9 @@ def main() -> None:
 
 
 @contextlib.contextmanager
-def running_db_worker(database: harness.Database, workdir: Path, *, enabled: bool) -> Iterator[Path | None]:
+def running_db_worker(
+    database: harness.Database, workdir: Path, *, enabled: bool, niceness: int = 0
+) -> Iterator[Path | None]:
     """`manage.py db_worker` against the run's database, as a server runs it; its log's path."""
     if not enabled:
         yield None
@@ -563,8 +568,11 @@ def running_db_worker(database: harness.Database, workdir: Path, *, enabled: boo
     import subprocess
 
     log = workdir / "db_worker.log"
+    # The worker's processes (and onnxruntime's threads) at a lower CPU priority, as a
+    # deployment may start it: the figure with and without says what CPU contention costs.
+    nice = ["nice", "-n", str(niceness)] if niceness else []
     worker = subprocess.Popen(
-        [str(harness.VENV_BIN / "python"), "manage.py", "db_worker", "--interval", "0.2"],
+        [*nice, str(harness.VENV_BIN / "python"), "manage.py", "db_worker", "--interval", "0.2"],
         cwd=harness.ROOT,
         env=_retrain_env(database, workdir),
         stdout=log.open("w"),

@@ -848,6 +848,69 @@ def test_the_model_version_list_reads_a_fixed_number_of_queries(
     assert len(rows) == versions
 
 
+def activation_tasks() -> list[list]:
+    from annotate.retrain_policy import ACTIVATE_TASK_PATH
+
+    return [t.args_kwargs["args"] for t in DBTaskResult.objects.filter(task_path=ACTIVATE_TASK_PATH)]
+
+
+def test_an_admin_queues_a_rollback_to_a_ready_version(boss, admin_user, huawei):
+    old = ModelVersionFactory(target=huawei)
+    SuggestionFactory(target=huawei)  # a newer version, active
+
+    response = boss.post(f"/api/model-versions/{old.id}/activate/")
+
+    assert response.status_code == 202
+    assert response.json() == {"version": old.id, "target": huawei.id, "detail": "Activation queued."}
+    # The same task as the models page's button (its work is tested in tests/test_activation.py):
+    # the active version stays until the worker has written the old one's suggestions.
+    assert activation_tasks() == [[huawei.id, old.id, admin_user.id]]
+    huawei.refresh_from_db()
+    assert huawei.active_version_id != old.id
+
+
+def test_activating_a_version_that_is_not_ready_is_a_400_and_queues_nothing(boss, huawei):
+    failed = ModelVersionFactory(target=huawei, status="failed")
+
+    response = boss.post(f"/api/model-versions/{failed.id}/activate/")
+
+    assert response.status_code == 400
+    assert (
+        response.json()["detail"] == f"v{failed.id} was not activated: v{failed.id} is not a trained version."
+    )
+    assert activation_tasks() == []
+
+
+def test_activating_the_active_version_is_a_400_and_a_second_while_one_is_queued_a_409(boss, huawei):
+    old = ModelVersionFactory(target=huawei)
+    active = SuggestionFactory(target=huawei).model_version
+
+    assert boss.post(f"/api/model-versions/{active.id}/activate/").status_code == 400
+    assert boss.post(f"/api/model-versions/{old.id}/activate/").status_code == 202
+    busy = boss.post(f"/api/model-versions/{old.id}/activate/")
+    assert busy.status_code == 409
+    assert "already queued or running" in busy.json()["detail"]
+    assert len(activation_tasks()) == 1
+
+
+def test_only_admins_activate_and_an_unknown_version_is_a_404(ann, cur, boss, huawei):
+    version = ModelVersionFactory(target=huawei)
+
+    assert ann.post(f"/api/model-versions/{version.id}/activate/").status_code == 403
+    assert cur.post(f"/api/model-versions/{version.id}/activate/").status_code == 403
+    assert boss.post(f"/api/model-versions/{version.id + 999}/activate/").status_code == 404
+    assert activation_tasks() == []
+
+
+def test_a_session_activation_needs_the_csrf_token(admin_user, huawei):
+    version = ModelVersionFactory(target=huawei)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    assert client.post(f"/api/model-versions/{version.id}/activate/").status_code == 403
+    assert activation_tasks() == []
+
+
 def test_annotators_may_not_read_model_versions(ann, huawei):
     assert ann.get("/api/model-versions/").status_code == 403
 

@@ -45,7 +45,7 @@ from annotate.queue.record import (
     annotation_submit,
     annotation_undo,
 )
-from annotate.retrain_policy import retrain_if_due
+from annotate.retrain_policy import BUSY, activation_enqueue, retrain_if_due
 from annotate.roles import is_curator
 from annotate.summary import summary_for
 from annotate.tasks import import_article
@@ -520,6 +520,29 @@ class ModelVersionViewSet(IntLookup, ActionsFound, viewsets.ReadOnlyModelViewSet
         if query.get("target") is not None:
             versions = versions.filter(target_id=query["target"])
         return versions
+
+    @documented(
+        summary="Activate or roll back to a ready version (admins)",
+        description="Queues making this ready version its target's active one, as the models page's "
+        "button does (annotate.activation): an older version is a rollback. Its suggestions are "
+        "written again by the worker (`manage.py db_worker`) before it becomes active; until then "
+        "the active version stays. 202 when queued; 400 when the version is not a trained (ready) "
+        "one or is already active; 409 when a retrain or an activation of the target is already "
+        "queued or running.",
+        request=None,
+        responses={202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAdmin])
+    def activate(self, request: Request, pk: int) -> Response:
+        version = self.get_object()
+        queued = activation_enqueue(version=version, by_id=signed_in(request).pk)
+        if not queued.queued:
+            code = status.HTTP_409_CONFLICT if queued.reason == BUSY else status.HTTP_400_BAD_REQUEST
+            return Response({"detail": f"v{version.pk} was not activated: {queued.reason}."}, status=code)
+        return Response(
+            {"version": version.pk, "target": version.target_id, "detail": "Activation queued."},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class IgnoreAccept(BaseContentNegotiation):
