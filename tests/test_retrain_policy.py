@@ -114,6 +114,27 @@ def test_crossing_n_new_gold_labels_enqueues_exactly_one_retrain(annotator_clien
     assert retrain_tasks() == 1
 
 
+def test_labels_crossing_the_line_again_while_the_retrain_runs_queue_no_second_one(
+    annotator_client, huawei, corpus
+):
+    """What a busy target sees: the floor has passed, N more gold labels come in while the
+    worker is still training, and only once it has finished does the next label queue one."""
+    policy(huawei, every=2, floor=0)
+    for sentence in corpus[:2]:
+        label(annotator_client, huawei, sentence)
+    assert retrain_tasks() == 1
+    DBTaskResult.objects.update(status="RUNNING")  # the worker has picked it up
+
+    for sentence in corpus[2:8]:  # three times N more, through the label view
+        assert label(annotator_client, huawei, sentence).status_code == 200
+    assert retrain_tasks() == 1
+
+    DBTaskResult.objects.update(status="SUCCESSFUL")
+    label(annotator_client, huawei, corpus[8])  # the labels since the mark are due at once
+    assert retrain_tasks() == 2
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+
 def test_the_m_minute_floor_holds_and_then_the_next_label_enqueues(huawei, corpus):
     huawei = policy(huawei, every=2, floor=10)
     annotator = UserFactory(password=None)
