@@ -28,6 +28,16 @@ restarts the database server 30 % into each run: while it is down requests must 
 "Database unavailable" and then recover. By default it starts a private PostgreSQL server
 for the run so the restart breaks nobody else's connections; --restart-shared-server
 restarts the machine's cluster with pg_ctlcluster instead.
+
+--during-retrain: a `manage.py db_worker` runs beside gunicorn; the clients label --seconds
+with the target's retrain policy off (no retrain), then the policy is switched on
+(--retrain-every new gold labels, a 60-minute floor), the label that crosses it queues the
+retrain in the annotator's request, the worker runs it, and the clients go on until it has
+ended. Prints p50/p95 of the label round trip without a retrain and while it ran, their
+ratio, and checks that exactly one task was queued, that it succeeded and made a model
+version, and that no label failed meanwhile. --worker-nice N runs the worker under nice.
+
+    .venv/bin/python benchmarks/load.py --during-retrain --annotators 4 --think 0.2 --seconds 15 --sentences 5000
 """
 
 from __future__ import annotations
