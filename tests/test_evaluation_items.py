@@ -188,3 +188,28 @@ def test_labels_on_an_item_do_not_make_it_unsettled(huawei, annotator):
     run()
     annotation_record(annotator=annotator, sentence=sentence, target=huawei, label=Label.PRO)
     assert EvaluationItem.objects.get().adjudication.label == Label.CONTRA
+
+
+def test_an_evaluation_item_trains_once_on_the_curators_gold_however_many_annotators_answer_it(huawei):
+    """Every annotator labels an evaluation item, most of them wrongly here: training still
+    has one row for it, the curator's label, and none for the answers."""
+    from annotate.evaluation_items import evaluation_items_mark
+    from annotate.training import training_set
+
+    curator = UserFactory(role="curator")
+    article = ArticleFactory()
+    item, plain = (SentenceFactory(article=article, position=p) for p in range(2))
+    adjudication_record(curator=curator, sentence=item, target=huawei, label=Label.CONTRA)
+    evaluation_items_mark(curator=curator, target=huawei)
+    people = [UserFactory(role="annotator") for _ in range(4)]
+    for n, person in enumerate(people):
+        annotation_record(
+            annotator=person, sentence=item, target=huawei, label=Label.CONTRA if n == 0 else Label.PRO
+        )
+    for person in people[:2]:
+        annotation_record(annotator=person, sentence=plain, target=huawei, label=Label.NEUTRAL)
+    data = training_set(target=huawei)
+    rows = list(zip(data.sentence_ids, data.labels, strict=True)) + list(
+        zip(data.slice_ids, data.slice_labels, strict=True)
+    )
+    assert sorted(rows) == sorted([(item.pk, Label.CONTRA), (plain.pk, Label.NEUTRAL)])
