@@ -213,3 +213,25 @@ def test_an_evaluation_item_trains_once_on_the_curators_gold_however_many_annota
         zip(data.slice_ids, data.slice_labels, strict=True)
     )
     assert sorted(rows) == sorted([(item.pk, Label.CONTRA), (plain.pk, Label.NEUTRAL)])
+
+
+def test_agreement_leaves_evaluation_items_out(huawei):
+    """Two annotators agree on one ordinary sentence and split on an evaluation item:
+    agreement rests on the ordinary sentence only: two labels, one sentence, every pair
+    agreeing (with the item counted it would be four labels, two sentences, 0.5)."""
+    from annotate.agreement_data import agreement_set
+    from annotate.evaluation_items import evaluation_items_mark
+
+    curator = UserFactory(role="curator")
+    article = ArticleFactory()
+    item, plain = (SentenceFactory(article=article, position=p) for p in range(2))
+    adjudication_record(curator=curator, sentence=item, target=huawei, label=Label.CONTRA)
+    evaluation_items_mark(curator=curator, target=huawei)
+    first, second = UserFactory(role="annotator"), UserFactory(role="annotator")
+    annotation_record(annotator=first, sentence=item, target=huawei, label=Label.CONTRA)
+    annotation_record(annotator=second, sentence=item, target=huawei, label=Label.PRO)
+    for person in (first, second):
+        annotation_record(annotator=person, sentence=plain, target=huawei, label=Label.NEUTRAL)
+    overall = agreement_set(target=huawei).overall
+    assert (overall.labels, overall.alpha_sentences, overall.percent) == (2, 1, 1.0)
+    assert [(p.annotator_a, p.annotator_b, p.sentences) for p in overall.pairs] == [(first.pk, second.pk, 1)]
