@@ -75,6 +75,7 @@ class AnnotatorMatrix:
     annotator_id: int
     accuracy: float  # the diagonal weighted by the estimated share of each stance
     confusion: dict[str, dict[str, float]]
+    labels: int  # the annotator's stance labels the matrix was fitted on
 
 
 def _integers(rows: QuerySet[Any, Any], width: int) -> NDArray[np.int64]:
@@ -106,6 +107,8 @@ class DawidSkeneGold:
 
     fit: Fit
     adjudicated: frozenset[int]  # sentences clamped by an adjudication (the others: `clamped`)
+    # Each annotator's stance labels, in the order of fit.annotator_ids: what their matrix rests on.
+    annotator_labels: tuple[int, ...] = ()
 
     def golds(self) -> Iterator[Gold]:
         """Every labelled or clamped sentence's gold decision, in sentence order."""
@@ -143,6 +146,7 @@ class DawidSkeneGold:
     def annotators(self) -> list[AnnotatorMatrix]:
         """Every annotator's estimated confusion matrix, by annotator id."""
         fit = self.fit
+        counts = self.annotator_labels or (0,) * len(fit.annotator_ids)
         return [
             AnnotatorMatrix(
                 annotator_id=annotator_id,
@@ -151,9 +155,10 @@ class DawidSkeneGold:
                     true: dict(zip(STANCE_LABELS, row, strict=True))
                     for true, row in zip(STANCE_LABELS, matrix, strict=True)
                 },
+                labels=labels,
             )
-            for annotator_id, accuracy, matrix in zip(
-                fit.annotator_ids.tolist(), fit.accuracy.tolist(), fit.confusion.tolist(), strict=True
+            for annotator_id, accuracy, matrix, labels in zip(
+                fit.annotator_ids.tolist(), fit.accuracy.tolist(), fit.confusion.tolist(), counts, strict=True
             )
         ]
 
@@ -179,7 +184,13 @@ def dawid_skene_gold(*, target: Target, clamped: Mapping[int, str] | None = None
         n_classes=len(STANCE_LABELS),
         clamped={sentence_id: CLASS[label] for sentence_id, label in known.items()},
     )
-    return DawidSkeneGold(fit=model, adjudicated=frozenset(decided))
+    import numpy as np
+
+    # fit.annotator_ids is np.unique of the label's annotators: the counts follow its order.
+    _, per_annotator = np.unique(labels.annotators, return_counts=True)
+    return DawidSkeneGold(
+        fit=model, adjudicated=frozenset(decided), annotator_labels=tuple(per_annotator.tolist())
+    )
 
 
 def target_gold(*, target: Target) -> Iterator[Gold]:

@@ -1,6 +1,6 @@
 """Agreement figures of a target, from counts the database aggregates (GROUP BY).
 
-Three aggregate queries, however many labels: the sentence tallies grouped by their label
+Evaluation items are left out (NOT_EVALUATION). Three aggregate queries, however many labels: the sentence tallies grouped by their label
 counts (annotate.models.SentenceTally, kept by triggers), each pair of annotators' labels
 on shared sentences grouped by label pair and by the sentence's label counts, and who
 labelled what. The pairs' rows also give, per annotator, their labels by the count pattern
@@ -100,16 +100,24 @@ class _Counts:
         )
 
 
+#: Evaluation items are left out of every agreement figure: every annotator labels them, so
+#: they would weigh a few hard, settled sentences as many times as there are annotators;
+#: they are scored as accuracy against gold instead (annotate/evaluation.py). One seek of
+#: the items' unique (target, sentence) index a sentence.
+NOT_EVALUATION = """AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev"
+     WHERE "ev"."target_id" = %(target)s AND "ev"."sentence_id" = "s"."id")"""
+
+
 def _rows(template: str, *, target: Target, key: str, articles: Iterable[int] | None) -> list[tuple]:
     params: dict[str, int] = {"target": target.pk}
-    condition = ""
+    condition = NOT_EVALUATION
     if articles is not None:
         ids = sorted(set(articles))
         if not ids:
             return []
         names = [f"a{i}" for i in range(len(ids))]
         params.update(zip(names, ids, strict=True))
-        condition = 'AND "s"."article_id" IN (' + ", ".join(f"%({n})s" for n in names) + ")"
+        condition += ' AND "s"."article_id" IN (' + ", ".join(f"%({n})s" for n in names) + ")"
     with connection.cursor() as cursor:
         cursor.execute(template.format(key=KEYS[key], articles=condition), params)
         return cursor.fetchall()

@@ -213,8 +213,9 @@ def dataset_card(
         "",
         "## Agreement",
         "",
-        f"Over every non-skipped label of the target: {agreement.labels:,} labels by {agreement.annotators} "
-        f"annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Over every non-skipped label of the target but those on evaluation items (which every annotator "
+        f"labels; they are scored as accuracy against gold instead): {agreement.labels:,} labels by "
+        f"{agreement.annotators} annotators, computed {stamp.computed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "| measure | value | sentences |",
         "|---|---:|---:|",

@@ -158,6 +158,9 @@ class AnnotatorEvaluation:
     timed: int | None  # labels and skips with a recorded time (None: not computed yet)
     fast: int | None  # of which faster than the target's minimum
     min_label_ms: int
+    # Their Dawid-Skene confusion matrix from the summary (None: no summary yet, or no
+    # stance label when it was computed).
+    model_matrix: ModelMatrix | None = None
 
     @property
     def accuracy(self) -> float | None:
@@ -205,7 +208,50 @@ class AnnotatorEvaluation:
             "fast_labels": self.fast,
             "too_fast": self.too_fast,
             "min_label_seconds": self.min_label_ms / 1000,
+            "dawid_skene": None if self.model_matrix is None else self.model_matrix.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class ModelMatrix:
+    """An annotator's confusion matrix as the Dawid-Skene model of the target's summary
+    estimated it: rows[true][given] is the estimated chance they give `given` to a sentence
+    whose stance is `true` (STANCE_LABELS order), fitted on `labels` stance labels."""
+
+    labels: int
+    accuracy: float  # the diagonal weighted by the estimated share of each stance
+    rows: list[list[float]]
+    identifiable: bool  # False: no sentence had two labels; the rows are vote shares
+
+    @property
+    def table(self) -> list[tuple[str, list[float]]]:
+        return list(zip(STANCE_LABELS, self.rows, strict=True))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "labels": self.labels,
+            "accuracy": self.accuracy,
+            "identifiable": self.identifiable,
+            "confusion": {
+                true: dict(zip(STANCE_LABELS, row, strict=True))
+                for true, row in zip(STANCE_LABELS, self.rows, strict=True)
+            },
+        }
+
+
+def _matrices(summary: Summary | None) -> dict[int, ModelMatrix]:
+    stored = None if summary is None else summary.annotator_matrices
+    if not stored:
+        return {}
+    return {
+        int(annotator): ModelMatrix(
+            labels=m["labels"],
+            accuracy=m["accuracy"],
+            rows=m["confusion"],
+            identifiable=stored["identifiable"],
+        )
+        for annotator, m in stored["annotators"].items()
+    }
 
 
 def fast_counts(
@@ -264,6 +310,7 @@ def evaluations(
     tallied = list(tallies)
     answers = answers_by_annotator(target=target, annotator_id=annotator_id)
     medians, counts = _speed(target=target, annotator_id=annotator_id, summary=summary)
+    matrices = _matrices(summary)
     found = []
     for annotator, username, labels, skips, paused_at, lifted_at in tallied:
         mine = answers.get(annotator) or Answers()
@@ -289,6 +336,7 @@ def evaluations(
                 timed=None if timed_fast is None else timed_fast[0],
                 fast=None if timed_fast is None else timed_fast[1],
                 min_label_ms=target.min_label_ms,
+                model_matrix=matrices.get(annotator),
             )
         )
     found.sort(key=lambda e: (-e.answered, e.username))

@@ -144,6 +144,9 @@ class Summary:
     # Agreement with the model with and without the suggestion on screen, per annotator
     # (annotate.anchoring); None without an active model.
     anchoring: Anchoring | None = None
+    # Each annotator's Dawid-Skene confusion matrix (annotator_matrices_of); None in a
+    # summary stored before it had them.
+    annotator_matrices: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -287,6 +290,31 @@ def posteriors_of(model: DawidSkeneGold) -> Iterator[Posterior]:
             )
 
 
+#: Decimals a stored Dawid-Skene confusion-matrix cell keeps (the page shows three).
+MATRIX_DECIMALS = 4
+
+
+def annotator_matrices_of(model: DawidSkeneGold) -> dict[str, Any]:
+    """Every annotator's Dawid-Skene confusion matrix (rows the estimated true stance,
+    columns the label given, STANCE_LABELS order) with the stance labels it rests on, by
+    annotator id; `identifiable` False when no sentence had two annotators' labels nor a
+    clamped one a label (the matrices are then the vote shares EM started from)."""
+    return {
+        "identifiable": model.fit.identifiable,
+        "annotators": {
+            str(m.annotator_id): {
+                "labels": m.labels,
+                "accuracy": round(m.accuracy, MATRIX_DECIMALS),
+                "confusion": [
+                    [round(m.confusion[true][given], MATRIX_DECIMALS) for given in STANCE_LABELS]
+                    for true in STANCE_LABELS
+                ],
+            }
+            for m in model.annotators()
+        },
+    }
+
+
 def compute(*, target: Target) -> TargetSummary:
     """Compute and store the target's summary (seconds at a million labels)."""
     started = time.monotonic()
@@ -327,6 +355,7 @@ def compute(*, target: Target) -> TargetSummary:
     # the stored posteriors (annotate/review.py).
     model = dawid_skene_gold(target=target)
     posteriors_store(target=target, posteriors=posteriors_of(model))
+    payload["annotator_matrices"] = annotator_matrices_of(model)
     if target.gold_method == GoldMethod.DAWID_SKENE:
         # The export's gold labels are the model's; the splits stay stratified by the
         # majority rule's ("gold"), so changing the rule moves no article between splits.
@@ -392,6 +421,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         duplicate_groups=data.get("duplicate_groups"),
         speed=data.get("speed"),
         anchoring=Anchoring.from_dict(data["anchoring"]) if data.get("anchoring") else None,
+        annotator_matrices=data.get("annotator_matrices"),
         recomputing=recomputing,
     )
 
@@ -426,9 +456,12 @@ def queue_recompute(*, target: Target) -> None:
 def is_current(stored: TargetSummary, *, changes_now: int) -> bool:
     """Whether a stored summary is as of now: computed at the target's current change count
     (labels, adjudications and duplicate scans that moved a group all count), and with the
-    figures this version stores (one stored before alpha's intervals or the anchoring
-    figures is as good as stale)."""
-    return stored.changes == changes_now and "reliability" in stored.figures and "anchoring" in stored.figures
+    figures this version stores (one stored before alpha's intervals, the anchoring
+    figures or the annotators' Dawid-Skene matrices is as good as stale)."""
+    figures = stored.figures
+    return stored.changes == changes_now and all(
+        key in figures for key in ("reliability", "anchoring", "annotator_matrices")
+    )
 
 
 def _stored(target: Target) -> TargetSummary | None:

@@ -188,3 +188,50 @@ def test_labels_on_an_item_do_not_make_it_unsettled(huawei, annotator):
     run()
     annotation_record(annotator=annotator, sentence=sentence, target=huawei, label=Label.PRO)
     assert EvaluationItem.objects.get().adjudication.label == Label.CONTRA
+
+
+def test_an_evaluation_item_trains_once_on_the_curators_gold_however_many_annotators_answer_it(huawei):
+    """Every annotator labels an evaluation item, most of them wrongly here: training still
+    has one row for it, the curator's label, and none for the answers."""
+    from annotate.evaluation_items import evaluation_items_mark
+    from annotate.training import training_set
+
+    curator = UserFactory(role="curator")
+    article = ArticleFactory()
+    item, plain = (SentenceFactory(article=article, position=p) for p in range(2))
+    adjudication_record(curator=curator, sentence=item, target=huawei, label=Label.CONTRA)
+    evaluation_items_mark(curator=curator, target=huawei)
+    people = [UserFactory(role="annotator") for _ in range(4)]
+    for n, person in enumerate(people):
+        annotation_record(
+            annotator=person, sentence=item, target=huawei, label=Label.CONTRA if n == 0 else Label.PRO
+        )
+    for person in people[:2]:
+        annotation_record(annotator=person, sentence=plain, target=huawei, label=Label.NEUTRAL)
+    data = training_set(target=huawei)
+    rows = list(zip(data.sentence_ids, data.labels, strict=True)) + list(
+        zip(data.slice_ids, data.slice_labels, strict=True)
+    )
+    assert sorted(rows) == sorted([(item.pk, Label.CONTRA), (plain.pk, Label.NEUTRAL)])
+
+
+def test_agreement_leaves_evaluation_items_out(huawei):
+    """Two annotators agree on one ordinary sentence and split on an evaluation item:
+    agreement rests on the ordinary sentence only: two labels, one sentence, every pair
+    agreeing (with the item counted it would be four labels, two sentences, 0.5)."""
+    from annotate.agreement_data import agreement_set
+    from annotate.evaluation_items import evaluation_items_mark
+
+    curator = UserFactory(role="curator")
+    article = ArticleFactory()
+    item, plain = (SentenceFactory(article=article, position=p) for p in range(2))
+    adjudication_record(curator=curator, sentence=item, target=huawei, label=Label.CONTRA)
+    evaluation_items_mark(curator=curator, target=huawei)
+    first, second = UserFactory(role="annotator"), UserFactory(role="annotator")
+    annotation_record(annotator=first, sentence=item, target=huawei, label=Label.CONTRA)
+    annotation_record(annotator=second, sentence=item, target=huawei, label=Label.PRO)
+    for person in (first, second):
+        annotation_record(annotator=person, sentence=plain, target=huawei, label=Label.NEUTRAL)
+    overall = agreement_set(target=huawei).overall
+    assert (overall.labels, overall.alpha_sentences, overall.percent) == (2, 1, 1.0)
+    assert [(p.annotator_a, p.annotator_b, p.sentences) for p in overall.pairs] == [(first.pk, second.pk, 1)]

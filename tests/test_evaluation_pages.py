@@ -179,3 +179,67 @@ def test_agreement_with_annotators_takes_a_bounded_number_of_queries_at_any_size
     call_command("agreement", "--target", "Huawei", stdout=io.StringIO())
     with django_assert_max_num_queries(11):
         call_command("agreement", "--target", "Huawei", "--annotators", stdout=io.StringIO())
+
+
+def settled_by_one_annotator(target):
+    """Six settled sentences, three pro and three contra, all labelled by one annotator:
+    pro, pro, contra on the pro ones, contra on every contra one. Every sentence is clamped
+    to its gold, so Dawid-Skene's matrix is one M step, known by hand: each row's counts
+    plus the one pseudo-label a cell (smoothing 1), normalised. Row pro (2, 1, 0) -> (3, 2,
+    1) / 6; row contra (0, 3, 0) -> (1, 4, 1) / 6; row neutral, no label, 1/3 each. The
+    prior is (3 + 1, 3 + 1, 0 + 1) / 9, so the estimated accuracy is 4/9 * 1/2 + 4/9 * 4/6
+    + 1/9 * 1/3 = 15/27."""
+    curator, person = UserFactory(role="curator"), UserFactory(role="annotator")
+    article = ArticleFactory()
+    given = [Label.PRO, Label.PRO, Label.CONTRA, Label.CONTRA, Label.CONTRA, Label.CONTRA]
+    sentences = [SentenceFactory(article=article, position=p) for p in range(6)]
+    Annotation.objects.bulk_create(
+        Annotation(annotator=person, sentence=s, target=target, label=label)
+        for s, label in zip(sentences, given, strict=True)
+    )
+    for n, sentence in enumerate(sentences):
+        gold = Label.PRO if n < 3 else Label.CONTRA
+        adjudication_record(curator=curator, sentence=sentence, target=target, label=gold)
+    return person
+
+
+DS_ROWS = {
+    "pro": {"pro": 3 / 6, "contra": 2 / 6, "neutral": 1 / 6},
+    "contra": {"pro": 1 / 6, "contra": 4 / 6, "neutral": 1 / 6},
+    "neutral": {"pro": 1 / 3, "contra": 1 / 3, "neutral": 1 / 3},
+}
+
+
+def test_the_annotator_page_shows_their_dawid_skene_matrix_with_what_it_rests_on(curator_client, huawei):
+    person = settled_by_one_annotator(huawei)
+    html = curator_client.get(reverse("annotator", args=[huawei.pk, person.pk])).content.decode()
+    section = html.split('id="model-matrix-heading"')[1].split("</section>")[0]
+    assert "Estimated from all 6 of their stance labels" in section
+    assert "Estimated accuracy 0.556." in section
+    assert '<th scope="col">Estimated stance</th>' in section
+    rows = [row.split("</th>")[1] for row in section.split('<th scope="row">')[1:]]
+    assert rows[0].startswith(
+        '<td class="num">0.500</td><td class="num">0.333</td><td class="num">0.167</td>'
+    )
+    assert rows[1].startswith(
+        '<td class="num">0.167</td><td class="num">0.667</td><td class="num">0.167</td>'
+    )
+    assert rows[2].startswith(
+        '<td class="num">0.333</td><td class="num">0.333</td><td class="num">0.333</td>'
+    )
+
+
+def test_the_api_and_the_agreement_command_give_the_dawid_skene_matrix(huawei, curator):
+    person = settled_by_one_annotator(huawei)
+    data = api_client(curator).get(f"/api/targets/{huawei.pk}/annotators/{person.pk}/").json()
+    matrix = data["annotators"][0]["dawid_skene"]
+    assert matrix["labels"] == 6 and matrix["identifiable"] is True
+    assert matrix["accuracy"] == pytest.approx(15 / 27, abs=1e-4)
+    for true, row in DS_ROWS.items():
+        assert matrix["confusion"][true] == pytest.approx(row, abs=1e-4)
+    out = io.StringIO()
+    call_command("agreement", "--target", "Huawei", "--annotators", stdout=out)
+    text = out.getvalue()
+    assert "Dawid-Skene matrix (6 labels, estimated accuracy 0.556)" in text
+    assert "true pro      gives pro 0.500, contra 0.333, neutral 0.167" in text
+    assert "true contra   gives pro 0.167, contra 0.667, neutral 0.167" in text

@@ -23,6 +23,26 @@ class ConfusionRowSerializer(serializers.Serializer):
     neutral = serializers.IntegerField()
 
 
+class ModelRowSerializer(serializers.Serializer):
+    pro = serializers.FloatField()
+    contra = serializers.FloatField()
+    neutral = serializers.FloatField()
+
+
+class ModelMatrixSerializer(serializers.Serializer):
+    labels = serializers.IntegerField(help_text="The stance labels the matrix was fitted on.")
+    accuracy = serializers.FloatField(
+        help_text="The diagonal weighted by the estimated share of each stance."
+    )
+    identifiable = serializers.BooleanField(
+        help_text="false: no sentence had two annotators' labels; the rows are vote shares, not an estimate."
+    )
+    confusion = serializers.DictField(
+        child=ModelRowSerializer(),
+        help_text="Estimated true stance -> the chance of each label given to such a sentence.",
+    )
+
+
 class AnnotatorEvaluationSerializer(serializers.Serializer):
     annotator = serializers.IntegerField()
     username = serializers.CharField()
@@ -52,6 +72,11 @@ class AnnotatorEvaluationSerializer(serializers.Serializer):
     fast_labels = serializers.IntegerField(allow_null=True, help_text="Faster than min_label_seconds.")
     too_fast = serializers.BooleanField(help_text="The median is below the minimum.")
     min_label_seconds = serializers.FloatField()
+    dawid_skene = ModelMatrixSerializer(
+        allow_null=True,
+        help_text="Their confusion matrix as the summary's Dawid-Skene model estimated it; "
+        "null while the summary is being computed.",
+    )
 
 
 class AnnotatorEvaluationsSerializer(serializers.Serializer):

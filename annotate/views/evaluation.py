@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.evaluation import evaluation_lift, evaluations, recent_answers
 from annotate.models import STANCE_LABELS, EvaluationItem, Target
 from annotate.roles import require_curator
+from annotate.summary import summary_for
 from annotate.views.request import SignedInRequest
 
 #: Answers listed on an annotator's page, newest first.
@@ -20,7 +21,8 @@ ANSWERS_SHOWN = 50
 def annotator_page(request: SignedInRequest, target_id: int, annotator_id: int) -> HttpResponse:
     require_curator(request.user, "Annotator evaluation")
     target = get_object_or_404(Target, pk=target_id)
-    found = evaluations(target=target, annotator_id=annotator_id)
+    summary = summary_for(target=target)
+    found = evaluations(target=target, annotator_id=annotator_id, summary=summary)
     if not found:
         raise Http404("That annotator has no labels on this target.")
     context = {
@@ -30,6 +32,7 @@ def annotator_page(request: SignedInRequest, target_id: int, annotator_id: int) 
         "answers_shown": ANSWERS_SHOWN,
         "items": EvaluationItem.objects.filter(target=target).count(),
         "labels": STANCE_LABELS,
+        "summary_at": None if summary is None else summary.computed_at,
         "status": request.GET.get("lifted") and "Lifted: only answers from now on count toward a new flag.",
     }
     return render(request, "annotate/annotator.html", context)

@@ -132,6 +132,15 @@ class Command(BaseCommand):
                 if any(row):
                     cells = ", ".join(f"{given} {n}" for given, n in zip(STANCE_LABELS, row, strict=True))
                     w(f"    gold {gold:<8} answered {cells}")
+            m = e.model_matrix
+            if m is not None:
+                note = "" if m.identifiable else "; vote shares: no sentence had two labels"
+                w(f"    Dawid-Skene matrix ({m.labels} labels, estimated accuracy {m.accuracy:.3f}{note})")
+                for true, probabilities in m.table:
+                    cells = ", ".join(
+                        f"{given} {p:.3f}" for given, p in zip(STANCE_LABELS, probabilities, strict=True)
+                    )
+                    w(f"    true {true:<8} gives {cells}")
 
     def _reliability(self, overall: Figures, found: Reliability | None, names: dict[int, str]) -> None:
         w = self.stdout.write
