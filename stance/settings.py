@@ -64,6 +64,14 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return number
 
 
+def env_int_between(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole number from `minimum` to `maximum`; unset or empty is the default."""
+    number = env_int(name, default, minimum=minimum)
+    if number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {number}.")
+    return number
+
+
 def env_float(name: str, default: float, minimum: float = 0.0) -> float:
     """A finite number of at least `minimum`; unset or empty is the default."""
     value = os.environ.get(name, "").strip()
@@ -112,11 +120,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # annotate before django_tasks_db: its `db_worker` (niced, WORKER_NICE) overrides theirs.
+    "annotate",
     "django_tasks",
     "django_tasks_db",
     "axes",
     "csp",
-    "annotate",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -142,6 +151,10 @@ SENTENCE_EMBEDDINGS = env_bool("SENTENCE_EMBEDDINGS", True)
 # Processes a retrain spreads its work over (cross-validation folds, suggestion chunks):
 # the machine's cores by default, at most 4, since each holds a copy of the model.
 MODEL_WORKERS = env_int("MODEL_WORKERS", min(os.cpu_count() or 1, 4), minimum=1)
+# The niceness `manage.py db_worker` runs at (0-19): retrains and embeddings take every core
+# for minutes, and at the web's priority they slowed the label round trip 1.5-2.5x
+# (benchmarks/load.py --during-retrain); niced, annotators' requests get the CPU first.
+WORKER_NICE = env_int_between("WORKER_NICE", 10, minimum=0, maximum=19)
 
 # Trained models are pickled here; only files this app wrote (and whose hash it recorded) are loaded.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", str(BASE_DIR / "models")))
