@@ -73,10 +73,14 @@ def test_an_unknown_reason_is_a_400_naming_the_reasons_and_writes_nothing(ann, s
     assert snapshot() == before and not Flag.objects.exists()
 
 
-def test_a_flag_on_a_sentence_never_shown_or_with_a_long_comment_is_a_400_and_writes_nothing(
+def test_a_flag_on_a_sentence_never_shown_is_a_409_and_with_a_long_comment_a_400_and_writes_nothing(
     ann, sentences, labelled
 ):
-    assert flag(ann, sentences[4]).status_code == 400
+    refused = flag(ann, sentences[4])
+    assert (
+        refused.status_code == 409
+        and refused.json()["detail"] == "You can flag only a sentence you were shown."
+    )
     assert flag(ann, sentences[0], comment="x" * 1001).status_code == 400
     assert not Flag.objects.exists()
 

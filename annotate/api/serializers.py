@@ -16,6 +16,7 @@ from annotate.models import (
     Annotation,
     Article,
     Flag,
+    FlagReason,
     Label,
     LabelReturn,
     ModelVersion,
@@ -516,8 +517,15 @@ class FlagSerializer(serializers.ModelSerializer):
 class FlagCreateSerializer(serializers.Serializer):
     target = _id("The target the flag is for (may be left out while there is one).")
     sentence = _id("A sentence you were shown or labelled.", required=True)
-    # A plain string: the service's message names the reasons (flags.flag_create).
-    reason = serializers.CharField(help_text="unsure, bad_split or discuss.")
+    # The service's own message (flags.flag_create) for a reason it does not know.
+    reason = serializers.ChoiceField(
+        choices=FlagReason.choices,
+        error_messages={
+            "invalid_choice": "Unknown reason '{input}'; expected one of "
+            + ", ".join(FlagReason.values)
+            + "."
+        },
+    )
     comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
 

@@ -36,7 +36,7 @@ from annotate.api.permissions import IsAdmin, IsCurator, signed_in
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.flags import flag_create, flag_resolve
+from annotate.flags import NotShown, flag_create, flag_resolve
 from annotate.models import (
     Annotation,
     Article,
@@ -634,19 +634,27 @@ class FlagViewSet(IntLookup, ActionsFound, mixins.ListModelMixin, viewsets.Gener
         "(unsure, bad_split, discuss) and an optional comment. Flagging it again while the flag "
         "is open updates it.",
         request=io.FlagCreateSerializer,
-        responses={201: io.FlagSerializer},
+        responses={
+            201: io.FlagSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="You were never shown the sentence."),
+        },
     )
     def create(self, request: Request) -> Response:
         given = io.FlagCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         target = target_for(given.validated_data.get("target"))
-        flag = flag_create(
-            annotator=signed_in(request),
-            target=target,
-            sentence_id=given.validated_data["sentence"],
-            reason=given.validated_data["reason"],
-            comment=given.validated_data["comment"],
-        )
+        try:
+            flag = flag_create(
+                annotator=signed_in(request),
+                target=target,
+                sentence_id=given.validated_data["sentence"],
+                reason=given.validated_data["reason"],
+                comment=given.validated_data["comment"],
+            )
+        except NotShown as refused:
+            # Well-formed, but the sentence is not one of theirs yet: a conflict with the
+            # state, as a full sentence is for a label.
+            raise Conflict(" ".join(refused.messages)) from None
         flag = Flag.objects.select_related("annotator").get(pk=flag.pk)
         return Response(io.FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
