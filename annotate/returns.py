@@ -6,7 +6,11 @@ comment on the card (annotate/queue/reservations.py reads their oldest open retu
 cursor's statement, so the label round trip costs no extra query); the label they give
 there is written by the card's own path (queue/record.record_locked: a relabel, or a
 repeat when they keep it, with its history event) and resolves the return in the same
-transaction (`resolve_return_locked`). The returned label stays counted (tallies,
+transaction (`resolve_return_locked`). A relabel (or a repeat) by any other path, the
+history panel, My labels or the API, goes through queue/record.annotation_record, which
+resolves the open return the same way in its transaction (`resolve_open_return_locked`).
+Undoing or deleting the label leaves the return as it is, as on the card: an open return
+stays open (the sentence keeps coming first) until a label is given again. The returned label stays counted (tallies,
 agreement, gold) until it is relabelled. The return is in the annotation's history (an
 AnnotationEvent `return`) and, with its comment and what came of it, on the adjudication
 card (`returns_of`).
@@ -74,6 +78,16 @@ def resolve_return_locked(*, returned: LabelReturn, label: str) -> None:
         return
     returned.resolved_at, returned.resolved_label = timezone.now(), label
     returned.save(update_fields=["resolved_at", "resolved_label"])
+
+
+def resolve_open_return_locked(*, annotator: User, target: Target, sentence_id: int, label: str) -> int:
+    """The annotator labelled the sentence by another path than the card (the history
+    panel, My labels, the API): their open return of it, if any, is resolved with that
+    label, as the card resolves it. Under the target's lock, in the label's transaction;
+    the number resolved (0 or 1: a label has one open return at most, `label_return`)."""
+    return LabelReturn.objects.filter(
+        annotator_id=annotator.pk, target_id=target.pk, sentence_id=sentence_id, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now(), resolved_label=label)
 
 
 def returns_of(*, target: Target, sentence_id: int, limit: int) -> list[LabelReturn]:

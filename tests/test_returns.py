@@ -269,3 +269,82 @@ def test_a_label_on_a_returned_card_runs_its_pinned_queries(
             **HTMX,
         )
     assert response.status_code == 200
+
+
+def change_paths():
+    """Every path but the card by which an annotator relabels one of their labels."""
+    from tests.test_api import api_client
+    from tests.test_my_labels import change_url
+    from tests.test_views_labelling import relabel_url
+
+    def history_panel(annotator, annotation, label):
+        client = Client()
+        client.force_login(annotator)
+        return client.post(relabel_url(annotation), {"label": label}, **HTMX)
+
+    def my_labels(annotator, annotation, label):
+        client = Client()
+        client.force_login(annotator)
+        return client.post(change_url(annotation), {"label": label}, **HTMX)
+
+    def api_patch(annotator, annotation, label):
+        return api_client(annotator).patch(
+            f"/api/annotations/{annotation.pk}/", {"label": label}, format="json"
+        )
+
+    return [history_panel, my_labels, api_patch]
+
+
+@pytest.mark.parametrize("change", change_paths(), ids=lambda change: change.__name__)
+@pytest.mark.parametrize("label", ["contra", "pro"])
+def test_relabelling_or_keeping_the_returned_label_off_the_card_resolves_it_with_its_history(
+    annotator, curator, huawei, labelled, change, label
+):
+    returned = label_return(curator=curator, target=huawei, annotation_id=labelled.pk, comment="Look again")
+    response = change(annotator, labelled, label)
+    assert response.status_code == 200
+    returned.refresh_from_db()
+    assert returned.resolved_at is not None and returned.resolved_label == label
+    assert Annotation.objects.get(pk=labelled.pk).label == label
+    action = "relabel" if label == "contra" else "repeat"
+    assert actions(annotator, labelled.sentence)[-1] == (action, "pro", label)
+
+
+@pytest.mark.parametrize("change", change_paths(), ids=lambda change: change.__name__)
+def test_another_label_of_the_annotator_changed_off_the_card_leaves_the_return_open(
+    annotator, curator, huawei, sentences, labelled, change
+):
+    returned = label_return(curator=curator, target=huawei, annotation_id=labelled.pk, comment="Look again")
+    other = Annotation.objects.get(annotator=annotator, sentence=sentences[1])
+    assert change(annotator, other, "contra").status_code == 200
+    returned.refresh_from_db()
+    assert returned.resolved_at is None
+
+
+def test_a_refused_change_off_the_card_leaves_the_return_open(annotator, curator, huawei, labelled):
+    from tests.test_api import api_client
+
+    returned = label_return(curator=curator, target=huawei, annotation_id=labelled.pk, comment="Look again")
+    response = api_client(annotator).patch(
+        f"/api/annotations/{labelled.pk}/", {"label": "maybe"}, format="json"
+    )
+    assert response.status_code == 400
+    returned.refresh_from_db()
+    assert returned.resolved_at is None
+
+
+def test_undoing_the_returned_label_leaves_the_return_open_until_it_is_labelled_again(
+    annotator, curator, huawei, labelled
+):
+    from annotate.queue.record import annotation_undo
+
+    returned = label_return(curator=curator, target=huawei, annotation_id=labelled.pk, comment="Look again")
+    Annotation.objects.filter(annotator=annotator, target=huawei).exclude(pk=labelled.pk).update(
+        updated_at=labelled.updated_at.replace(year=2000)
+    )
+    assert annotation_undo(annotator=annotator, target=huawei).sentence_id == labelled.sentence_id
+    returned.refresh_from_db()
+    assert returned.resolved_at is None
+    annotation_record(annotator=annotator, sentence=labelled.sentence, target=huawei, label="neutral")
+    returned.refresh_from_db()
+    assert returned.resolved_label == "neutral"

@@ -801,14 +801,15 @@ def test_the_keyboard_setting_refuses_get_and_anonymous_users(annotator_client):
 #: find-and-reserve (which replaces the used reservation), the commit, and the card in one
 #: read. A change in the history panel: the annotation, the target (locked), the room test
 #: (an INSERT that does nothing for a label already there), the annotation again (locked),
-#: its UPDATE, its event, and its sentence's reservation let go; no card. An undo: the
+#: its UPDATE, its event, its sentence's reservation let go, and its open return (if any)
+#: resolved (one UPDATE, annotate/returns.py); no card. An undo: the
 #: transaction, the target (locked), the last label, its event, its DELETE, the cursor moved
 #: back (its place and its three ranked scores), the sentence reserved again, the cursor
 #: move, the commit, the card, and the history panel, which loses a row. After the commit of a
 #: label, skip or undo, background retraining reads its gold counter (one primary-key read,
 #: annotate/retrain_policy.py; a target with its policy off or a retrain queued within the
 #: floor's minutes does not).
-LABEL_QUERIES = {"label": 12, "skip": 12, "relabel": 9, "undo": 17}
+LABEL_QUERIES = {"label": 12, "skip": 12, "relabel": 10, "undo": 17}
 #: With dynamic overlap the same, but a change between stance labels may leave labels that
 #: disagree and so ask for one more annotator: it moves the search cursors back to the
 #: sentence (record.py; one update of the in-order cursors, one per uncertainty measure).

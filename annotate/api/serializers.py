@@ -15,7 +15,10 @@ from annotate.models import (
     UNKNOWN_LICENCE,
     Annotation,
     Article,
+    Flag,
+    FlagReason,
     Label,
+    LabelReturn,
     ModelVersion,
     Sentence,
     Suggestion,
@@ -511,3 +514,81 @@ class ExportQuerySerializer(serializers.Serializer):
     split = QueryBooleanField(default=False, help_text="Add train/dev/test by article.")
     seed = SeedField(default=DEFAULT_SEED, help_text="Seed of the split.")
     names = QueryBooleanField(default=False, help_text="Usernames instead of stable pseudonyms.")
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    annotator_name = serializers.CharField(source="annotator.username", read_only=True)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "target",
+            "sentence",
+            "annotator",
+            "annotator_name",
+            "reason",
+            "comment",
+            "created_at",
+            "resolved_at",
+            "resolved_by",
+        ]
+
+
+class FlagCreateSerializer(serializers.Serializer):
+    target = _id("The target the flag is for (may be left out while there is one).")
+    sentence = _id("A sentence you were shown or labelled.", required=True)
+    # The service's own message (flags.flag_create) for a reason it does not know.
+    reason = serializers.ChoiceField(
+        choices=FlagReason.choices,
+        error_messages={
+            "invalid_choice": "Unknown reason '{input}'; expected one of "
+            + ", ".join(FlagReason.values)
+            + "."
+        },
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class FlagQuerySerializer(serializers.Serializer):
+    target = _id("Only this target's flags.")
+    open = QueryBooleanField(
+        required=False, allow_null=True, default=None, help_text="Only open (true) or resolved (false) flags."
+    )
+
+
+class LabelReturnSerializer(serializers.ModelSerializer):
+    annotator_name = serializers.CharField(source="annotator.username", read_only=True)
+
+    class Meta:
+        model = LabelReturn
+        fields = [
+            "id",
+            "target",
+            "sentence",
+            "annotator",
+            "annotator_name",
+            "by",
+            "label",
+            "comment",
+            "created_at",
+            "resolved_at",
+            "resolved_label",
+        ]
+
+
+class LabelReturnCreateSerializer(serializers.Serializer):
+    annotation = _id("The annotator's label to return.", required=True)
+    comment = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text="Why, for the annotator (required)."
+    )
+
+
+class LabelReturnQuerySerializer(serializers.Serializer):
+    target = _id("Only this target's returns.")
+    open = QueryBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only open (true) or resolved (false) returns.",
+    )

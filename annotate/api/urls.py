@@ -29,6 +29,8 @@ router.register("targets", views.TargetViewSet, basename="target")
 router.register("articles", views.ArticleViewSet, basename="article")
 router.register("sentences", views.SentenceViewSet, basename="sentence")
 router.register("annotations", views.AnnotationViewSet, basename="annotation")
+router.register("flags", views.FlagViewSet, basename="flag")
+router.register("returns", views.LabelReturnViewSet, basename="label-return")
 router.register("suggestions", views.SuggestionViewSet, basename="suggestion")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 

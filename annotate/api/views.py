@@ -36,7 +36,18 @@ from annotate.api.permissions import IsAdmin, IsCurator, signed_in
 from annotate.api.tokens import token_issue
 from annotate.corpus import ONLINE_BODY_MAX_CHARS, ParsedArticle, article_import_one, content_hash
 from annotate.export import CONTENT_TYPES, ExportError, ExportSpec, export_stream
-from annotate.models import Annotation, Article, EvaluationItem, ModelVersion, Sentence, Suggestion, Target
+from annotate.flags import NotShown, flag_create, flag_resolve
+from annotate.models import (
+    Annotation,
+    Article,
+    EvaluationItem,
+    Flag,
+    LabelReturn,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
 from annotate.queue.card import Suggested, held_back, suggestion_to_show
 from annotate.queue.record import (
     NoSuggestionToAccept,
@@ -46,6 +57,7 @@ from annotate.queue.record import (
     annotation_undo,
 )
 from annotate.retrain_policy import BUSY, activation_enqueue, retrain_if_due
+from annotate.returns import label_return
 from annotate.roles import is_curator
 from annotate.summary import summary_for
 from annotate.tasks import import_article
@@ -610,3 +622,131 @@ class TokenView(APIView):
         token, created = token_issue(user=user, by=request.user)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(io.TokenSerializer(token).data, status=code)
+
+
+def _open_filter(rows: QuerySet[Any], query: dict[str, Any]) -> QuerySet[Any]:
+    if query.get("target") is not None:
+        rows = rows.filter(target_id=query["target"])
+    if query.get("open") is not None:
+        rows = rows.filter(resolved_at__isnull=query["open"])
+    return rows
+
+
+@documented_view(
+    list=dict(
+        summary="Flags, a cursor page at a time",
+        description="Annotators see only their own flags; curators and admins see everyone's.",
+        parameters=[io.FlagQuerySerializer],
+    ),
+)
+class FlagViewSet(IntLookup, ActionsFound, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Flags (annotate/flags.py), as the `f` key and the adjudication page write them."""
+
+    serializer_class = io.FlagSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self) -> QuerySet[Flag]:
+        flags = Flag.objects.select_related("annotator").order_by("id")
+        if not is_curator(self.request.user):
+            flags = flags.filter(annotator_id=self.request.user.pk)
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return flags
+        return _open_filter(flags, _query(io.FlagQuerySerializer, self.request))
+
+    @documented(
+        summary="Flag a sentence",
+        description="As `f` on the labelling card: a sentence you were shown, with a reason "
+        "(unsure, bad_split, discuss) and an optional comment. Flagging it again while the flag "
+        "is open updates it.",
+        request=io.FlagCreateSerializer,
+        responses={
+            201: io.FlagSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="You were never shown the sentence."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        given = io.FlagCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        target = target_for(given.validated_data.get("target"))
+        try:
+            flag = flag_create(
+                annotator=signed_in(request),
+                target=target,
+                sentence_id=given.validated_data["sentence"],
+                reason=given.validated_data["reason"],
+                comment=given.validated_data["comment"],
+            )
+        except NotShown as refused:
+            # Well-formed, but the sentence is not one of theirs yet: a conflict with the
+            # state, as a full sentence is for a label.
+            raise Conflict(" ".join(refused.messages)) from None
+        flag = Flag.objects.select_related("annotator").get(pk=flag.pk)
+        return Response(io.FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+    @documented(
+        summary="Resolve a flag",
+        description="Curators and admins, as on the adjudication page; a resolved flag stays as it is.",
+        request=None,
+        responses=io.FlagSerializer,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsCurator])
+    def resolve(self, request: Request, pk: int) -> Response:
+        found = Flag.objects.filter(pk=pk).select_related("target").first()
+        if found is None:
+            raise NotFound("No such flag.")
+        flag = flag_resolve(curator=signed_in(request), target=found.target, flag_id=found.pk)
+        flag = Flag.objects.select_related("annotator").get(pk=flag.pk)
+        return Response(io.FlagSerializer(flag).data)
+
+
+@documented_view(
+    list=dict(
+        summary="Returned labels, a cursor page at a time",
+        description="Annotators see only the returns of their own labels, with the curator's "
+        "comment; curators and admins see everyone's.",
+        parameters=[io.LabelReturnQuerySerializer],
+    ),
+)
+class LabelReturnViewSet(IntLookup, ActionsFound, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Returned labels (annotate/returns.py)."""
+
+    serializer_class = io.LabelReturnSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self) -> QuerySet[LabelReturn]:
+        returns = LabelReturn.objects.select_related("annotator").order_by("id")
+        if not is_curator(self.request.user):
+            returns = returns.filter(annotator_id=self.request.user.pk)
+        if self.action != "list" or getattr(self, "swagger_fake_view", False):
+            return returns
+        return _open_filter(returns, _query(io.LabelReturnQuerySerializer, self.request))
+
+    @documented(
+        summary="Return a label to its annotator",
+        description="Curators and admins, as on the adjudication page: the sentence comes first "
+        "in the annotator's queue with the comment (required, at most 1000 characters) until "
+        "they label it again. A label returned and not yet relabelled is a 400.",
+        request=io.LabelReturnCreateSerializer,
+        responses={201: io.LabelReturnSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        if not is_curator(request.user):
+            raise PermissionDenied(IsCurator.message)
+        given = io.LabelReturnCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        found = (
+            Annotation.objects.filter(pk=given.validated_data["annotation"]).select_related("target").first()
+        )
+        if found is None:
+            raise NotFound("No such annotation.")
+        try:
+            returned = label_return(
+                curator=signed_in(request),
+                target=found.target,
+                annotation_id=found.pk,
+                comment=given.validated_data["comment"],
+            )
+        except Annotation.DoesNotExist:
+            raise NotFound("No such annotation.") from None
+        returned = LabelReturn.objects.select_related("annotator").get(pk=returned.pk)
+        return Response(io.LabelReturnSerializer(returned).data, status=status.HTTP_201_CREATED)

@@ -35,6 +35,7 @@ from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
 from annotate.queue.reservations import release_locked
 from annotate.queue.rule import rule_params
+from annotate.returns import resolve_open_return_locked
 
 #: The label value that takes the model's suggestion (Enter in the browser).
 ACCEPT = "accept"
@@ -268,6 +269,11 @@ def annotation_record(
             )
         if recorded is not None:
             release_locked(annotator=annotator, target=target, sentence_id=sentence.pk)
+            # A returned label relabelled (or kept) off the card answers the return just
+            # as the card does, in the same transaction as the label.
+            resolve_open_return_locked(
+                annotator=annotator, target=target, sentence_id=sentence.pk, label=label
+            )
     target.refuse_if_archived()
     if recorded is None:
         # Raised outside the transaction block, which wrote nothing: a caller's own
