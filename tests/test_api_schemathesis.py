@@ -42,6 +42,13 @@ RUN = {"requests": 0, "seconds": 0.0}
 def _schema() -> schemathesis.BaseSchema:
     """The schema the code generates: what /api/schema/ serves and docs/openapi.yaml holds."""
     document = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
+    # A cursor is an opaque token the API hands out in `next`; any other string is rightly a
+    # 400, which schemathesis would count as a valid request refused. Cursors are tested by
+    # following `next` (tests/test_api.py, tests/test_api_reviews.py), so they are left out here.
+    for path in document["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "cursor"]
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,

@@ -15,6 +15,7 @@ from annotate.models import (
     UNKNOWN_LICENCE,
     Annotation,
     Article,
+    Decision,
     Flag,
     FlagReason,
     Label,
@@ -245,6 +246,12 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         help_text="What the activation decision rests on (annotate/activation.py Comparison): "
         "activate, basis (slice, cv or none), figure, new and active values and sizes, against "
         "(the version active then), reason. Empty before the decision.",
+    )
+    decision = serializers.ChoiceField(
+        choices=[("", "Not decided yet"), *Decision.choices],
+        read_only=True,
+        help_text="Whether the retrain made it active (activated) or kept the active one (kept); "
+        "empty before the decision.",
     )
     # Only admins activate a version by hand, and the endpoint is for curators, who see the
     # admins' names on the models page too.
