@@ -166,13 +166,13 @@ def test_a_bad_return_is_refused_and_writes_nothing(cur, labelled, data, status)
     assert snapshot() == before and not LabelReturn.objects.exists()
 
 
-def test_a_label_returned_twice_before_its_relabel_is_a_400(cur, labelled):
+def test_a_label_returned_twice_before_its_relabel_is_a_409(cur, labelled):
     assert (
         cur.post("/api/returns/", {"annotation": labelled[0].pk, "comment": "A"}, format="json").status_code
         == 201
     )
     response = cur.post("/api/returns/", {"annotation": labelled[0].pk, "comment": "B"}, format="json")
-    assert response.status_code == 400 and "returned already" in response.json()["detail"]
+    assert response.status_code == 409 and "returned already" in response.json()["detail"]
     assert LabelReturn.objects.count() == 1
 
 

@@ -57,7 +57,7 @@ from annotate.queue.record import (
     annotation_undo,
 )
 from annotate.retrain_policy import BUSY, activation_enqueue, retrain_if_due
-from annotate.returns import label_return
+from annotate.returns import AlreadyReturned, label_return
 from annotate.roles import is_curator
 from annotate.summary import summary_for
 from annotate.tasks import import_article
@@ -725,9 +725,9 @@ class LabelReturnViewSet(IntLookup, ActionsFound, mixins.ListModelMixin, viewset
         summary="Return a label to its annotator",
         description="Curators and admins, as on the adjudication page: the sentence comes first "
         "in the annotator's queue with the comment (required, at most 1000 characters) until "
-        "they label it again. A label returned and not yet relabelled is a 400.",
+        "they label it again. A label returned and not yet relabelled is a 409.",
         request=io.LabelReturnCreateSerializer,
-        responses={201: io.LabelReturnSerializer},
+        responses={201: io.LabelReturnSerializer, 409: OpenApiTypes.OBJECT},
     )
     def create(self, request: Request) -> Response:
         if not is_curator(request.user):
@@ -748,5 +748,7 @@ class LabelReturnViewSet(IntLookup, ActionsFound, mixins.ListModelMixin, viewset
             )
         except Annotation.DoesNotExist:
             raise NotFound("No such annotation.") from None
+        except AlreadyReturned as twice:  # a 409, as on the adjudication page
+            raise Conflict(" ".join(twice.messages)) from None
         returned = LabelReturn.objects.select_related("annotator").get(pk=returned.pk)
         return Response(io.LabelReturnSerializer(returned).data, status=status.HTTP_201_CREATED)
