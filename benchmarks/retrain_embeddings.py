@@ -1,0 +1,162 @@
+"""Retrain with stored embeddings against today's TF-IDF retrain, at two sizes.
+
+The issue's target: with every sentence's embedding stored, a retrain costs at most 1.5x
+the TF-IDF-only retrain at 100,000 labels. For each size this builds a throwaway SQLite
+database (or uses DATABASE_URL) of LABELLED labelled and as many unlabelled synthetic
+sentences (benchmarks/retrain.py's generator), stores a vector for every sentence, brings
+the duplicate groups up to date, then runs `training.retrain` in its own process twice:
+with SENTENCE_EMBEDDINGS=0 (TF-IDF and the target marked: what a retrain cost before
+embeddings) and =1 (the default: the same plus the embedding block, read from the store).
+Each run includes everything a retrain does: reading the gold labels, grouped
+cross-validation, the calibrated fit, predicting and writing every sentence's suggestion,
+the switch. Prints the wall time, CPU time and peak memory of each, and their ratio.
+
+The vectors are synthetic (embedding 200,000 sentences with the real model takes about 45
+minutes on two cores, and that cost is paid once a sentence, at import, not by a
+retrain): each is the normalised sum of a fixed random vector per word, so it carries the
+sentence's words the way a real embedding carries its meaning, at the real model's
+dimension and float16 storage. The block's fitting cost depends on that shape, not on the
+values.
+
+    .venv/bin/python benchmarks/retrain_embeddings.py                    # 10,000 and 100,000
+    .venv/bin/python benchmarks/retrain_embeddings.py --sizes 2000 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(database: str | None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stance.settings")
+    os.environ["DEBUG"] = "1"
+    if database:
+        os.environ["SQLITE_PATH"] = database
+    import django
+
+    django.setup()
+
+
+def store_vectors(args: argparse.Namespace) -> None:
+    """A vector for every sentence, and the duplicate groups brought up to date, so the
+    timed retrains do neither."""
+    setup_django(args.database)
+    import numpy as np
+    from django.db import transaction
+
+    from annotate.duplicate_groups import duplicates_refresh
+    from annotate.embeddings import DIMENSION, MODEL_NAME, to_bytes
+    from annotate.models import Sentence, SentenceEmbedding
+
+    rng = np.random.default_rng(11)
+    word_vectors: dict[str, np.ndarray] = {}
+    last, stored = 0, 0
+    while True:
+        batch = list(Sentence.objects.filter(id__gt=last).order_by("id").values_list("id", "text")[:5000])
+        if not batch:
+            break
+        rows = []
+        for sentence_id, text in batch:
+            vector = np.zeros(DIMENSION, dtype=np.float32)
+            for word in text.lower().rstrip(".").split():
+                if word not in word_vectors:
+                    word_vectors[word] = rng.standard_normal(DIMENSION).astype(np.float32)
+                vector += word_vectors[word]
+            vector /= np.linalg.norm(vector) or 1.0
+            rows.append(SentenceEmbedding(sentence_id=sentence_id, model_name=MODEL_NAME, vector=to_bytes(vector)))
+        with transaction.atomic():
+            SentenceEmbedding.objects.bulk_create(rows)
+        stored += len(rows)
+        last = batch[-1][0]
+    duplicates_refresh(force=True)
+    print(f"  stored {stored:,} vectors", flush=True)
+
+
+def run_retrain(args: argparse.Namespace) -> None:
+    setup_django(args.database)
+    from annotate.models import Target
+    from annotate.training import retrain
+
+    started, cpu = time.monotonic(), time.process_time()
+    result = retrain(target=Target.objects.get(name="Benchmark"), min_labels=1)
+    print(
+        json.dumps(
+            {
+                "seconds": time.monotonic() - started,
+                "cpu": time.process_time() - cpu,
+                "suggest_seconds": result.suggest_seconds,
+                "predicted": result.sentences_predicted,
+                "train_size": result.train_size,
+                "f_avg": result.metrics.f_avg,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def child(command: list[str], *, embeddings: str = "0", capture: bool = True) -> dict:
+    env = {**os.environ, "SENTENCE_EMBEDDINGS": embeddings}
+    result = subprocess.run(command, check=True, capture_output=capture, text=True, cwd=ROOT, env=env)
+    return json.loads(result.stdout.strip().splitlines()[-1]) if capture else {}
+
+
+def measure(size: int, workdir: Path) -> dict[str, dict]:
+    database = None if os.environ.get("DATABASE_URL") else str(workdir / f"bench-{size}.sqlite3")
+    where = ["--database", database] if database else []
+    retrain_py = [sys.executable, str(ROOT / "benchmarks" / "retrain.py"), "--workdir", str(workdir)]
+    sizes = ["--labelled", str(size), "--unlabelled", str(size)]
+    print(f"Building {size:,} labelled + {size:,} unlabelled sentences ...", flush=True)
+    child([*retrain_py, "--phase", "build", *sizes, *where], capture=False)
+    this = [sys.executable, __file__, "--workdir", str(workdir), *where]
+    child([*this, "--phase", "vectors"], capture=False)
+    runs = {}
+    for name, flag in (("tfidf", "0"), ("embedding", "1")):
+        print(f"  retrain, SENTENCE_EMBEDDINGS={flag} ...", flush=True)
+        runs[name] = child([*this, "--phase", "retrain"], embeddings=flag)
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[10_000, 100_000], help="labelled sentences")
+    parser.add_argument("--phase", choices=["vectors", "retrain"], help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        {"vectors": store_vectors, "retrain": run_retrain}[args.phase](args)
+        return
+    if os.environ.get("DATABASE_URL"):
+        sys.exit("Run it on SQLite (it builds one database per size), or drop DATABASE_URL.")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="stance-bench-") as workdir:
+        for size in args.sizes:
+            results[size] = measure(size, Path(workdir))
+    print()
+    print(f"{'labels':>8} {'features':<10}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'F_avg':>7}{'ratio':>7}")
+    for size, runs in results.items():
+        base = runs["tfidf"]
+        for name, run in runs.items():
+            ratio = run["seconds"] / base["seconds"]
+            print(
+                f"{size:>8,} {name:<10}{run['seconds']:>8.1f}{run['cpu']:>8.1f}{run['peak_mb']:>9.0f}"
+                f"{run['f_avg']:>7.3f}{ratio:>7.2f}"
+            )
+    ratios = [runs["embedding"]["seconds"] / runs["tfidf"]["seconds"] for runs in results.values()]
+    print(f"embedding / TF-IDF retrain wall time: {' and '.join(f'{r:.2f}' for r in ratios)} (target <= 1.5)")
+    print(f"load: {Path('/proc/loadavg').read_text().split()[:3]}")
+
+
+if __name__ == "__main__":
+    main()
