@@ -74,7 +74,9 @@ def store_vectors(args: argparse.Namespace) -> None:
                     word_vectors[word] = rng.standard_normal(DIMENSION).astype(np.float32)
                 vector += word_vectors[word]
             vector /= np.linalg.norm(vector) or 1.0
-            rows.append(SentenceEmbedding(sentence_id=sentence_id, model_name=MODEL_NAME, vector=to_bytes(vector)))
+            rows.append(
+                SentenceEmbedding(sentence_id=sentence_id, model_name=MODEL_NAME, vector=to_bytes(vector))
+            )
         with transaction.atomic():
             SentenceEmbedding.objects.bulk_create(rows)
         stored += len(rows)
@@ -128,7 +130,9 @@ def measure(size: int, workdir: Path) -> dict[str, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs=2, default=[10_000, 100_000], help="labelled sentences")
     parser.add_argument("--phase", choices=["vectors", "retrain"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
