@@ -121,12 +121,13 @@ def reopen_locked(*, target: Target, sentence_ids: Collection[int]) -> int:
     reopened = _may_ask(target=target, sentence_ids=sorted(set(sentence_ids)))
     if not reopened:
         return 0
-    rankings = {
+    # The rankings the target's cursors stand in (a version, and a measure of it).
+    rankings: set[tuple[int, str]] = {
         (version, measure)
         for version, measure in QueueCursor.objects.filter(target=target, ranked_version_id__isnull=False)
         .values_list("ranked_version_id", "ranked_measure")
         .distinct()
-        if measure in statements.UNCERTAINTY_COLUMNS
+        if version is not None and measure in statements.UNCERTAINTY_COLUMNS
     }
     in_order: tuple[int, int, int] | None = None
     ranked: dict[tuple[int, str], tuple[float, int]] = {}
