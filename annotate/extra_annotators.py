@@ -23,14 +23,21 @@ _MAY_ASK = rule.may_ask('"tally"').replace('"tally"."votes"', '+"tally"."votes"'
 #: the planner uses it (labels that are not unanimous and no gold label imply it).
 _SPLIT = f"""{_TALLY} AND "tally"."agreement" < 1.0 AND "tally"."adjudicated" = ''
     AND {_MAY_ASK} AND {rule.split_vote('"tally"')}"""
-#: DISAGREED by a low posterior alone (unanimous labels): a range of the stored posteriors'
-#: index below the threshold (empty without one: the threshold is then 0), each with its
-#: tally row.
-_LOW = f"""FROM "annotate_sentenceposterior" "post"
-    JOIN "annotate_sentencetally" "tally" ON "tally"."target_id" = "post"."target_id"
-        AND "tally"."sentence_id" = "post"."sentence_id"
+
+
+#: DISAGREED by a low posterior alone (unanimous labels, `extra` besides): a range of the
+#: stored posteriors' index below the threshold (empty without one: the threshold is then
+#: 0), each with one seek of its tally row. A scalar subquery, not a join: no planner turns
+#: it into a read of every tally row of the target.
+def _low(extra: str = "") -> str:
+    return f"""FROM "annotate_sentenceposterior" "post"
     WHERE "post"."target_id" = %(target)s AND "post"."posterior" < %(threshold)s
-    AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')})"""
+    AND (SELECT 1 FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "post"."sentence_id"
+        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}){extra}) IS NOT NULL"""
+
+
+_AT_OVERLAP = ' AND +"tally"."votes" = %(overlap)s'
 
 #: Sentences with more stance labels than the overlap; sentences asking for one more now
 #: (split, then unanimous with a low posterior); of them, those still at the overlap
@@ -39,9 +46,8 @@ _LOW = f"""FROM "annotate_sentenceposterior" "post"
 EXTRA_ANNOTATORS = f"""SELECT
     (SELECT COUNT(*) {_TALLY} AND "tally"."votes" > %(overlap)s
         AND NOT {rule.evaluation_item('"tally"."sentence_id"')}),
-    (SELECT COUNT(*) {_SPLIT}) + (SELECT COUNT(*) {_LOW}),
-    (SELECT COUNT(*) {_SPLIT} AND +"tally"."votes" = %(overlap)s)
-        + (SELECT COUNT(*) {_LOW} AND +"tally"."votes" = %(overlap)s)"""
+    (SELECT COUNT(*) {_SPLIT}) + (SELECT COUNT(*) {_low()}),
+    (SELECT COUNT(*) {_SPLIT}{_AT_OVERLAP}) + (SELECT COUNT(*) {_low(_AT_OVERLAP)})"""
 
 
 @dataclass(frozen=True)
