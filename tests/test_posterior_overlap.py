@@ -536,3 +536,22 @@ def test_a_summary_racing_labels_leaves_the_reopened_sentence_to_one_more_annota
     assert not outcome.errors, outcome.errors
     assert len(stance_labels(target, sentences[0])) <= 3
     assert SentencePosterior.objects.filter(target=target).count() == 1
+
+
+def test_the_admin_saves_a_threshold_and_queues_a_summary(
+    admin_client_, huawei, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    url = reverse("admin:annotate_target_change", args=[huawei.pk])
+    data = {
+        "name": "Huawei",
+        "description": "",
+        "guidelines": "",
+        **target_settings(posterior_threshold="0.9"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Target.objects.get(pk=huawei.pk).posterior_threshold == 0.9
+    assert DBTaskResult.objects.filter(task_path="annotate.tasks.summarise_target").count() == 1
