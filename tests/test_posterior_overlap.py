@@ -312,9 +312,10 @@ def test_reopening_many_sentences_takes_a_bounded_number_of_queries(
             Annotation.objects.create(annotator=annotator, sentence=sentence, target=dynamic, label="pro")
     next_sentence(annotator=crowd[2], target=dynamic)  # a cursor past all of them
     low = posteriors(*((s, 0.5) for s in sentences))
-    # The lock, the old rows, the delete, one insert, 4 batches of tallies and of first
-    # sentences, the rankings in use, the firsts, one rewind (4 updates); SAVEPOINTs aside.
-    with django_assert_max_num_queries(20):
+    # The lock, the old rows, the delete, one insert, 4 batches of tallies, whether a cursor
+    # exists, the rankings in use, 4 batches of first sentences, the firsts, one rewind (4
+    # updates), and the SAVEPOINT pair inside the test's transaction: 21, for 40 sentences.
+    with django_assert_max_num_queries(21):
         result = posteriors_store(target=dynamic, posteriors=low)
     assert result.reopened == 40
     cursor = QueueCursor.objects.get(annotator=crowd[2], target=dynamic)
@@ -555,3 +556,15 @@ def test_the_admin_saves_a_threshold_and_queues_a_summary(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Target.objects.get(pk=huawei.pk).posterior_threshold == 0.9
     assert DBTaskResult.objects.filter(task_path="annotate.tasks.summarise_target").count() == 1
+
+
+def test_without_a_cursor_reopening_reads_only_the_tallies(
+    dynamic, sentences, crowd, django_assert_num_queries
+):
+    label(crowd[0], sentences[0], dynamic)
+    label(crowd[1], sentences[0], dynamic)
+    assert not QueueCursor.objects.filter(target=dynamic).exists()
+    # The lock, the old rows, the delete, the insert, the tallies, whether a cursor exists,
+    # and the SAVEPOINT pair inside the test's transaction.
+    with django_assert_num_queries(8):
+        assert posteriors_store(target=dynamic, posteriors=posteriors((sentences[0], 0.6))).reopened == 1

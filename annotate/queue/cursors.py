@@ -112,15 +112,18 @@ def reopen_locked(*, target: Target, sentence_ids: Collection[int]) -> int:
     cursors to the first in queue order and each ranked cursor to the first in its ranking.
     The same as rewinding to each of them, in a bounded number of statements: a batch of
     ids costs a read of their tallies, one for the queue order and one per ranking a cursor
-    stands in; then one rewind for each first found. How many sentences reopened.
+    stands in; then one rewind for each first found. So the cost follows the sentences newly
+    below the threshold since the last summary, not the corpus. How many sentences reopened.
 
     The caller holds the target's lock (step 1 of the one lock order); this is step 3.
     """
     if target.most_labels == target.overlap or not sentence_ids:
         return 0
     reopened = _may_ask(target=target, sentence_ids=sorted(set(sentence_ids)))
-    if not reopened:
-        return 0
+    # No cursor, nothing to move back (the first summary after a new threshold, which
+    # dropped them, finds many sentences newly below it).
+    if not reopened or not QueueCursor.objects.filter(target=target).exists():
+        return len(reopened)
     # The rankings the target's cursors stand in (a version, and a measure of it).
     rankings: set[tuple[int, str]] = {
         (version, measure)
