@@ -66,9 +66,9 @@ class TargetAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         with transaction.atomic():
-            lock_target(obj.pk, archived_ok=True)
+            before = lock_target(obj.pk, archived_ok=True)
             super().save_model(request, obj, form, change)
-            if "posterior_threshold" in form.changed_data and obj.posterior_threshold is not None:
+            if obj.posterior_threshold not in (None, before.posterior_threshold):
                 # As the app's form: the stored posteriors need a summary at the new threshold.
                 transaction.on_commit(lambda: queue_recompute(target=obj))
 
