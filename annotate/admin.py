@@ -44,6 +44,7 @@ from annotate.models import (
 )
 from annotate.queue.locks import lock_target
 from annotate.roles import is_admin
+from annotate.summary import queue_recompute
 
 
 @admin.register(Target)
@@ -65,8 +66,11 @@ class TargetAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         with transaction.atomic():
-            lock_target(obj.pk, archived_ok=True)
+            before = lock_target(obj.pk, archived_ok=True)
             super().save_model(request, obj, form, change)
+            if obj.posterior_threshold not in (None, before.posterior_threshold):
+                # As the app's form: the stored posteriors need a summary at the new threshold.
+                transaction.on_commit(lambda: queue_recompute(target=obj))
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return is_admin(request.user)

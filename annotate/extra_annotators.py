@@ -1,12 +1,12 @@
 """Dynamic overlap's figure for the dashboard: the sentences that asked for an extra annotator.
 
-A sentence asks (annotate/queue/rule.py's DISAGREED) when its overlap of labels disagree;
-it gets one more annotator at a time, up to the target's most. Counted from the tally
-rows in one statement, each count a range of an index: the sentences given more labels
-than the overlap a range of `tally_votes`, the ones asking now a part of the open
-disagreements (the partial index `tally_open_disagreements`, the adjudication queue's), so
-the cost follows those sentences, never the corpus.
-"""
+A sentence asks (annotate/queue/rule.py's DISAGREED) when its overlap of labels disagree,
+or agree with a stored posterior below the target's threshold; it gets one more annotator
+at a time, up to the target's most. Counted in one statement, each count a range of an
+index: the sentences given more labels than the overlap a range of `tally_votes`, the ones
+asking now a part of the open disagreements (the partial index `tally_open_disagreements`,
+the adjudication queue's) and of the stored posteriors below the threshold
+(`posterior_lowest`), so the cost follows those sentences, never the corpus."""
 
 from __future__ import annotations
 
@@ -16,22 +16,38 @@ from annotate.models import Target
 from annotate.queue import rule, sql
 
 _TALLY = 'FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s'
-#: The open disagreements' partial index condition, restated so the planner uses it
-#: (DISAGREED implies it: labels that are not unanimous and no gold label). The rule's
-#: tally is read as `+"tally"` columns: a range of `tally_votes` from the overlap would
-#: hold nearly every sentence, and a unary plus keeps SQLite's planner off it.
-_OPEN = f"""{_TALLY} AND "tally"."agreement" < 1.0 AND "tally"."adjudicated" = ''
-    AND {rule.needs_more('"tally"').replace('"tally"."votes"', '+"tally"."votes"')}"""
+#: The rule's tally is read as `+"tally"` columns: a range of `tally_votes` from the overlap
+#: would hold nearly every sentence, and a unary plus keeps SQLite's planner off it.
+_MAY_ASK = rule.may_ask('"tally"').replace('"tally"."votes"', '+"tally"."votes"')
+#: DISAGREED by split labels: the open disagreements' partial index condition, restated so
+#: the planner uses it (labels that are not unanimous and no gold label imply it).
+_SPLIT = f"""{_TALLY} AND "tally"."agreement" < 1.0 AND "tally"."adjudicated" = ''
+    AND {_MAY_ASK} AND {rule.split_vote('"tally"')}"""
 
-#: Sentences with more stance labels than the overlap; sentences asking for one more now;
-#: of them, those still at the overlap (asking for their first extra annotator).
-#: Evaluation items are left out of the first: the evaluation mix hands them to anyone,
-#: with no overlap cap (settled, they never ask).
+
+#: DISAGREED by a low posterior alone (unanimous labels, `extra` besides): a range of the
+#: stored posteriors' index below the threshold (empty without one: the threshold is then
+#: 0), each with one seek of its tally row. A scalar subquery, not a join: no planner turns
+#: it into a read of every tally row of the target.
+def _low(extra: str = "") -> str:
+    return f"""FROM "annotate_sentenceposterior" "post"
+    WHERE "post"."target_id" = %(target)s AND "post"."posterior" < %(threshold)s
+    AND (SELECT 1 FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "post"."sentence_id"
+        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}){extra}) IS NOT NULL"""
+
+
+_AT_OVERLAP = ' AND +"tally"."votes" = %(overlap)s'
+
+#: Sentences with more stance labels than the overlap; sentences asking for one more now
+#: (split, then unanimous with a low posterior); of them, those still at the overlap
+#: (asking for their first extra annotator). Evaluation items are left out of the first:
+#: the evaluation mix hands them to anyone, with no overlap cap (settled, they never ask).
 EXTRA_ANNOTATORS = f"""SELECT
     (SELECT COUNT(*) {_TALLY} AND "tally"."votes" > %(overlap)s
         AND NOT {rule.evaluation_item('"tally"."sentence_id"')}),
-    (SELECT COUNT(*) {_OPEN}),
-    (SELECT COUNT(*) {_OPEN} AND +"tally"."votes" = %(overlap)s)"""
+    (SELECT COUNT(*) {_SPLIT}) + (SELECT COUNT(*) {_low()}),
+    (SELECT COUNT(*) {_SPLIT}{_AT_OVERLAP}) + (SELECT COUNT(*) {_low(_AT_OVERLAP)})"""
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,6 @@ def extra_annotators(*, target: Target) -> ExtraAnnotators | None:
     """The target's figure, in one query; None (and no query) without dynamic overlap."""
     if target.most_labels == target.overlap:
         return None
-    params = {"target": target.pk, "overlap": target.overlap, "most": target.most_labels}
+    params = rule.overlap_params(target)
     given, waiting, first = sql.fetch(EXTRA_ANNOTATORS, params)[0]
     return ExtraAnnotators(given=given, waiting=waiting, waiting_first=first)

@@ -186,9 +186,7 @@ def _full_sentences(*, sentence_ids: list[int], target: Target, annotator_name: 
     labels: each one a row the import would be refused."""
     importer = User.objects.filter(username=annotator_name).values_list("pk", flat=True).first()
     params: dict[str, object] = {
-        "target": target.pk,
-        "overlap": target.overlap,
-        "most": target.most_labels,
+        **rule.overlap_params(target),
         "annotator": -1 if importer is None else importer,
         "skip": Label.SKIP,
     }

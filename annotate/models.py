@@ -66,7 +66,17 @@ MAX_ID = 2**63 - 1
 #: database.
 MAX_OVERLAP = 50
 #: The settings that change which sentences are open: a change drops the search cursors.
-OVERLAP_FIELDS = ("overlap", "dynamic_overlap", "max_overlap")
+#: The posterior threshold is one: a higher one reopens agreed sentences the cursors passed.
+OVERLAP_FIELDS = ("overlap", "dynamic_overlap", "max_overlap", "posterior_threshold")
+
+
+def validate_posterior_threshold(value: float | None) -> None:
+    """A probability above 0 and at most 1 (a threshold of 0 would never ask: say empty)."""
+    if value is not None and not 0 < value <= 1:
+        raise ValidationError(
+            "The posterior threshold must be above 0 and at most 1 (leave it empty for off).",
+            code="posterior_threshold",
+        )
 
 
 class TargetQuerySet(models.QuerySet["Target"]):
@@ -104,6 +114,16 @@ class Target(models.Model):
         null=True,
         blank=True,
         help_text="With dynamic overlap: the most annotators a disagreed sentence may get (empty: overlap + 1).",
+    )
+    # With dynamic overlap, a sentence whose labels agree but whose Dawid-Skene posterior
+    # (as the last summary stored it, annotate/review.py) is below this asks for one more
+    # annotator too (annotate/queue/rule.py's DISAGREED).
+    posterior_threshold = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_posterior_threshold],
+        help_text="With dynamic overlap: also ask for one more annotator while a sentence's Dawid-Skene "
+        "posterior (from the last summary) is below this: above 0, at most 1 (e.g. 0.8; empty: off).",
     )
     queue_order = models.CharField(
         max_length=20,

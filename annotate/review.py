@@ -18,7 +18,7 @@ Each order's list is one or two indexed queries, then one for the sentences' tal
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -37,6 +37,8 @@ from annotate.models import (
     Suggestion,
     Target,
 )
+from annotate.queue.cursors import reopen_locked
+from annotate.queue.locks import lock_target
 
 #: A label is suspicious when the model suggests another with at least this confidence.
 SUSPICIOUS_CONFIDENCE = 0.8
@@ -45,7 +47,8 @@ CHUNK = 5000
 #: How many of a target's lowest posteriors are stored. The order shows the lowest first, a
 #: page at a time, and nobody reviews past thousands; storing every sentence's would rewrite
 #: a row a sentence (500,000 at a million labels) on every summary, inside one transaction
-#: that on SQLite holds the write lock the annotators' labels wait for.
+#: that on SQLite holds the write lock the annotators' labels wait for. Every posterior
+#: below the target's posterior threshold is stored besides (the queue's rule reads them).
 POSTERIORS_KEPT = 5000
 
 
@@ -207,15 +210,59 @@ class Posterior:
     posterior: float
 
 
-def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> int:
-    """Replace the target's stored posteriors by the POSTERIORS_KEPT lowest of these (one
-    transaction, in chunks); how many."""
-    lowest = heapq.nsmallest(POSTERIORS_KEPT, posteriors, key=lambda p: (p.posterior, p.sentence_id))
+@dataclass(frozen=True)
+class Stored:
+    """What posteriors_store wrote: the rows, and the sentences it reopened (dynamic
+    overlap: newly below the target's posterior threshold)."""
+
+    written: int
+    reopened: int
+
+
+def _kept(posteriors: Iterable[Posterior], *, threshold: float | None) -> list[Posterior]:
+    """Every posterior below the threshold (the queue's rule reads them all) and the
+    POSTERIORS_KEPT lowest (the review order's). One pass; memory for those only."""
+    below: list[Posterior] = []
+
+    def above() -> Iterator[Posterior]:
+        for p in posteriors:
+            if threshold is not None and p.posterior < threshold:
+                below.append(p)
+            else:
+                yield p
+
+    rest = heapq.nsmallest(POSTERIORS_KEPT, above(), key=lambda p: (p.posterior, p.sentence_id))
+    # Every one below the threshold is lower than every other: the lowest overall are
+    # those below, topped up from the rest.
+    return below + rest[: max(0, POSTERIORS_KEPT - len(below))]
+
+
+def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stored:
+    """Replace the target's stored posteriors by the POSTERIORS_KEPT lowest of these and,
+    with a posterior threshold, every one below it (one transaction, in chunks).
+
+    Under dynamic overlap a sentence whose posterior falls below the threshold asks for one
+    more annotator (annotate/queue/rule.py), so a search cursor may have passed it: the
+    target's cursors move back to the ones newly below (annotate/queue/cursors.py's
+    `reopen_locked`). The target's lock is taken first (step 1 of the one lock order,
+    annotate/queue/__init__.py), so no label or search sees the new rows before the rewind;
+    the rows are chosen before it, by the threshold as read then (a change of the threshold
+    drops the cursors and queues a new summary, annotate/targets.py)."""
+    kept = _kept(posteriors, threshold=target.posterior_threshold)
     written = 0
     with transaction.atomic():
-        SentencePosterior.objects.filter(target=target).delete()
+        locked = lock_target(target.pk, archived_ok=True)
+        threshold = locked.posterior_threshold
+        stored = SentencePosterior.objects.filter(target=target)
+        # The ones below already: open before this summary, no cursor passed them for that.
+        already: set[int] = (
+            set(stored.filter(posterior__lt=threshold).values_list("sentence_id", flat=True))
+            if threshold is not None
+            else set()
+        )
+        stored.delete()
         batch: list[SentencePosterior] = []
-        for p in lowest:
+        for p in kept:
             batch.append(
                 SentencePosterior(
                     target=target, sentence_id=p.sentence_id, label=p.label, posterior=p.posterior
@@ -225,7 +272,14 @@ def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> int:
                 SentencePosterior.objects.bulk_create(batch)
                 written, batch = written + len(batch), []
         SentencePosterior.objects.bulk_create(batch)
-    return written + len(batch)
+        written += len(batch)
+        newly = (
+            [p.sentence_id for p in kept if p.posterior < threshold and p.sentence_id not in already]
+            if threshold is not None
+            else []
+        )
+        reopened = reopen_locked(target=locked, sentence_ids=newly)
+    return Stored(written=written, reopened=reopened)
 
 
 def flags_of(*, target: Target, sentence_id: int, limit: int) -> list[Flag]:

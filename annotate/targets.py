@@ -1,8 +1,8 @@
 """Creating, editing and archiving targets: the admins' form, the queue settings, the admin.
 
 An edit of a target in use takes its lock first (step 1 of the one lock order,
-annotate/queue/__init__.py), then writes the row, then (a new overlap, dynamic overlap or
-maximum) drops the search cursors (step 3): a label in flight either finishes with the old overlap before the edit,
+annotate/queue/__init__.py), then writes the row, then (a new overlap, dynamic overlap,
+maximum or posterior threshold) drops the search cursors (step 3): a label in flight either finishes with the old overlap before the edit,
 or runs after it with the new one, and no search passes a sentence the new overlap reopens.
 """
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from annotate.models import Adjudication, Assignment, Target, TargetExample
 from annotate.queue.locks import lock_target
+from annotate.summary import queue_recompute
 
 #: The fields an edit may change; the others (the active model) have their own services.
 EDITABLE = (
@@ -26,6 +27,7 @@ EDITABLE = (
     "overlap",
     "dynamic_overlap",
     "max_overlap",
+    "posterior_threshold",
     "queue_order",
     "uncertainty_measure",
     "random_share",
@@ -95,6 +97,10 @@ def target_update(
         if changed:
             # Target.save drops the cursors when an overlap setting is among the fields (step 3).
             target.save(update_fields=changed)
+        if "posterior_threshold" in changed and target.posterior_threshold is not None:
+            # The stored posteriors hold every one below the threshold the last summary
+            # knew (annotate/review.py): a new one needs a new summary to be complete.
+            transaction.on_commit(lambda: queue_recompute(target=target))
         if examples is not None:
             _replace_examples(target=target, examples=examples)
     return target

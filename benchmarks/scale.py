@@ -21,6 +21,8 @@ check fails.
     .venv/bin/python benchmarks/scale.py --postgres
     .venv/bin/python benchmarks/scale.py --small 10000 --large 100000 --labels 50 --rounds 1
     .venv/bin/python benchmarks/scale.py --dynamic   # dynamic overlap on, the prefix agreed
+    .venv/bin/python benchmarks/scale.py --posterior # and a posterior threshold (0.8), the
+                                                     # prefix's stored posteriors above it
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import harness
 SENTENCE_ID = re.compile(rb'data-sentence-id="(\d+)"')
 OTHERS = 10
 HOLDERS = 8
+POSTERIOR_THRESHOLD = 0.8
 PARTS = ["round_trip", "next_sentence", "open_query", "progress", "card", "history"]
 
 
@@ -62,9 +65,10 @@ def build(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     stats = corpus.generate(args.sentences, seed=5)
     target = harness.make_target(name="Scale", overlap=2)
-    if args.dynamic:
+    if args.dynamic or args.posterior:
         target.dynamic_overlap = True
-        target.save(update_fields=["dynamic_overlap"])
+        target.posterior_threshold = POSTERIOR_THRESHOLD if args.posterior else None
+        target.save(update_fields=["dynamic_overlap", "posterior_threshold"])
     others = harness.make_annotators(OTHERS, prefix="other")
     harness.make_annotators(args.rounds, prefix="measured")
     from django.contrib.auth import get_user_model
@@ -81,7 +85,7 @@ def build(args: argparse.Namespace) -> None:
             annotator = other_ids[(i + j) % OTHERS]
             # With --dynamic the pairs agree (a disagreeing one would ask for a third and be
             # handed out at once: the search would not walk the labelled prefix).
-            label = ("pro", "contra", "neutral")[(i + (0 if args.dynamic else j)) % 3]
+            label = ("pro", "contra", "neutral")[(i + (0 if args.dynamic or args.posterior else j)) % 3]
             annotations.append(
                 Annotation(annotator_id=annotator, sentence_id=sentence_id, target=target, label=label)
             )
@@ -95,6 +99,18 @@ def build(args: argparse.Namespace) -> None:
                 )
             )
     Annotation.objects.bulk_create(annotations, batch_size=5000)
+    if args.posterior:
+        # Every prefix sentence has a stored posterior, above the threshold: the search
+        # walking the prefix seeks each one's row and finds it asks for no one more.
+        from annotate.models import SentencePosterior
+
+        SentencePosterior.objects.bulk_create(
+            [
+                SentencePosterior(target=target, sentence_id=sentence_id, label="pro", posterior=0.9)
+                for sentence_id in prefix[: args.prefix]
+            ],
+            batch_size=5000,
+        )
     AnnotationEvent.objects.bulk_create(events, batch_size=5000)
     now = timezone.now()
     Assignment.objects.bulk_create(
@@ -238,9 +254,16 @@ def explain(args: argparse.Namespace) -> None:
             "USING INDEX" in plan or "USING COVERING INDEX" in plan or "USING INTEGER PRIMARY KEY" in plan
         )
     else:
-        for table in ("annotate_sentence", "annotate_annotation", "annotate_article"):
+        for table in (
+            "annotate_sentence",
+            "annotate_annotation",
+            "annotate_article",
+            "annotate_sentenceposterior",
+        ):
             if f"Seq Scan on {table}" in plan:
                 problems.append(f"sequential scan on {table}")
+        if "posterior_lowest" in plan:  # a walk of the range below the threshold a sentence
+            problems.append("reads the posteriors below the threshold instead of the sentence's row")
         if re.search(r"->\s+Sort\b|^\s*Sort\b", plan, re.MULTILINE):
             problems.append("sorts rows instead of walking an index in order")
         uses_index = "Index Scan" in plan or "Index Only Scan" in plan
@@ -253,6 +276,7 @@ def child(phase: str, args: argparse.Namespace, database: harness.Database, **ex
     command = [sys.executable, __file__, "--phase", phase, "--vendor", database.vendor]
     command += ["--env", json.dumps(database.env), "--labels", str(args.labels), "--warmup", str(args.warmup)]
     command += ["--rounds", str(args.rounds)] + (["--dynamic"] if args.dynamic else [])
+    command += ["--posterior"] if args.posterior else []
     extra.setdefault("prefix", args.prefix)
     for key, value in extra.items():
         command += [f"--{key}", str(value)]
@@ -283,6 +307,11 @@ def main() -> None:
     )
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--dynamic", action="store_true", help="the target's dynamic overlap on (most 3)")
+    parser.add_argument(
+        "--posterior",
+        action="store_true",
+        help=f"dynamic overlap with a posterior threshold ({POSTERIOR_THRESHOLD}), the prefix's posteriors above it",
+    )
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--phase", choices=["build", "measure", "explain"], help=argparse.SUPPRESS)

@@ -232,6 +232,7 @@ SETTINGS_POSTED = (
     "overlap",
     "dynamic_overlap",
     "max_overlap",
+    "posterior_threshold",
     "queue_order",
     "uncertainty_measure",
     "random_share",

@@ -23,6 +23,7 @@ from annotate.models import Annotation, EvaluationItem, Label, Target
 from annotate.queue.loop import label_and_next
 from annotate.queue.record import SentenceFull, annotation_change, annotation_record, annotation_submit
 from annotate.queue.reservations import next_sentence
+from annotate.queue.rule import overlap_params
 from annotate.targets import target_update
 from tests.factories import (
     ArticleFactory,
@@ -518,8 +519,7 @@ def test_annotators_labelling_at_random_never_pass_the_maximum_nor_the_overlap_o
 def test_the_dashboards_figure_reads_ranges_of_indexes_not_every_tally(dynamic, crowd, sentences):
     label(crowd[0], sentences[0], dynamic, "pro")
     label(crowd[1], sentences[0], dynamic, "contra")
-    params = {"target": dynamic.pk, "overlap": dynamic.overlap, "most": dynamic.most_labels}
-    plan = plan_of(EXTRA_ANNOTATORS, params)
+    plan = plan_of(EXTRA_ANNOTATORS, overlap_params(dynamic))
     assert plan and not full_scans("EXTRA_ANNOTATORS", plan), "\n".join(plan)
     # Given: a range of tally_votes; waiting: the open disagreements only, never the range
     # of tally_votes from the overlap (nearly every sentence once labelled).

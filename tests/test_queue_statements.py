@@ -67,7 +67,7 @@ def every_parameter(*, annotator, target, sentence, version) -> dict[str, object
 #: Aliases of the tables a statement must not read whole (SQLite's plan names the alias).
 TABLE_ALIASES = {
     "mine", "label", "held", "own", "live", "labelled", "sentence", "last", "s", "x", "a", "sg",
-    "t", "today", "done", "ev", "item", "pause", "tally", "annotate_queuecursor", "annotate_assignment", "annotate_annotation",
+    "t", "today", "done", "ev", "item", "pause", "tally", "post", "annotate_queuecursor", "annotate_assignment", "annotate_annotation",
 }  # fmt: skip
 #: Statements that hand out the first sentence of an order: they must walk an index in
 #: that order and stop, not sort what they found.
@@ -75,7 +75,9 @@ ORDERED = {"MOVE_CURSOR", "OPEN_IN_ORDER", "RESERVE_FIRST_OPEN", "RANDOM_OPEN"}
 
 
 #: PostgreSQL's plan: a scan of a table that grows with the corpus, and the last sentence.
-LARGE_TABLE = re.compile(r" on annotate_(sentence|annotation|suggestion|assignment|sentencetally) ")
+LARGE_TABLE = re.compile(
+    r" on annotate_(sentence|annotation|suggestion|assignment|sentencetally|sentenceposterior) "
+)
 LAST = re.compile(r" on annotate_sentence last(_\d+)? ")
 
 

@@ -47,6 +47,7 @@ QUEUE_SETTINGS = {
         overlap=3,
         dynamic_overlap=True,
         max_overlap=4,
+        posterior_threshold=0.85,
         queue_order="uncertainty",
         uncertainty_measure="entropy",
         random_share=0.3,

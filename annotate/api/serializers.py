@@ -122,6 +122,12 @@ class TargetSerializer(serializers.ModelSerializer):
         help_text="The most stance labels a sentence may get: the overlap, or with dynamic overlap its "
         "maximum (max_overlap, else overlap + 1), reached only while the labels disagree."
     )
+    posterior_threshold = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="With dynamic overlap: a sentence whose labels agree but whose Dawid-Skene posterior (as "
+        "the last summary computed it) is below this asks for one more annotator too; null: off.",
+    )
     aliases = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="Other names the target goes by."
     )
@@ -140,6 +146,7 @@ class TargetSerializer(serializers.ModelSerializer):
             "overlap",
             "dynamic_overlap",
             "most_labels",
+            "posterior_threshold",
             "archived_at",
             "active_version",
         ]

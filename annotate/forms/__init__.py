@@ -111,6 +111,14 @@ class QueueSettingsForm(forms.ModelForm):
         help_text=Target._meta.get_field("max_overlap").help_text,
     )
 
+    # The bound (above 0, at most 1) is the model field's validator, one message for the
+    # form and the admin; the widget only suggests it.
+    posterior_threshold = forms.FloatField(
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 1, "step": "any"}),
+        help_text=Target._meta.get_field("posterior_threshold").help_text,
+    )
+
     def clean_suggestion_mode(self) -> str:
         return self.cleaned_data["suggestion_mode"] or self.instance.suggestion_mode
 
@@ -120,6 +128,7 @@ class QueueSettingsForm(forms.ModelForm):
             "overlap",
             "dynamic_overlap",
             "max_overlap",
+            "posterior_threshold",
             "queue_order",
             "uncertainty_measure",
             "random_share",
@@ -199,6 +208,7 @@ class TargetForm(ErrorsDescribed, forms.ModelForm):
 
     overlap = QueueSettingsForm.base_fields["overlap"]
     max_overlap = QueueSettingsForm.base_fields["max_overlap"]
+    posterior_threshold = QueueSettingsForm.base_fields["posterior_threshold"]
     suggestion_mode = QueueSettingsForm.base_fields["suggestion_mode"]
     clean_suggestion_mode = QueueSettingsForm.clean_suggestion_mode
     aliases = forms.CharField(

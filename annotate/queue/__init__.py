@@ -4,7 +4,8 @@ One key press from the labelling page is `loop.label_and_next`; `z` is `loop.und
 Read the package in this order:
 
     rule.py          which sentence is OPEN for an annotator: the one rule (overlap, dynamic
-                     overlap's extra annotator while labels disagree, others' live
+                     overlap's extra annotator while labels disagree or the stored
+                     posterior is below the target's threshold, others' live
                      reservations, the annotator's own labels and skips), and ROOM, the
                      test a stance label must pass; SQL fragments every statement is built of
     statements.py    every hand-written statement, each readable whole (pinned by
@@ -30,7 +31,8 @@ unmarking evaluation items (annotate/evaluation_items.py) and lifting a pause
 
 LOCK ORDER — one order for every path that changes labels or reservations (label and
 relabel from the card, relabel from the history panel, skip, undo, the API's label, relabel
-and undo, `import_labels`, and corpus imports rewinding cursors):
+and undo, `import_labels`, corpus imports rewinding cursors, and a summary's stored
+posteriors rewinding them, annotate/review.py's `posteriors_store`):
 
     1. the target's row        (`locks.lock_target`, or `locks.target_and_sentence`, which
                                 takes it with its read); several targets in id order

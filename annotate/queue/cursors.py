@@ -9,17 +9,23 @@ The ranked cursor (version, measure, score, sentence) does the same for the unce
 orders. Whatever opens a sentence again moves every cursor of its target back to it
 (`rewind_cursors_locked`): an undo, a label changed to skip, new sentences, and with dynamic
 overlap a change between stance labels or an undone gold label (either may leave labels
-that disagree). A change of the target's overlap settings deletes its cursors (Target.save).
+that disagree), and stored posteriors newly below the target's threshold (many sentences at
+once: `reopen_locked`). A change of the target's overlap settings deletes its cursors
+(Target.save).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, Q, Subquery
 
 from annotate.models import QueueCursor, Sentence, Suggestion, Target
-from annotate.queue import sql, statements
+from annotate.queue import rule, sql, statements
+
+#: Sentence ids a rewind of many reads a statement (SQLite takes at most 999 parameters).
+REWIND_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -82,3 +88,78 @@ def rewind_cursors_locked(*, target: Target, sentence: Sentence) -> None:
         QueueCursor.objects.filter(target=target, ranked_measure=measure).annotate(score=score).filter(
             past
         ).update(ranked_score=score, ranked_sentence_id=sentence.pk)
+
+
+def _may_ask(*, target: Target, sentence_ids: list[int]) -> list[int]:
+    """Of these sentences, the ones whose tally row may ask for one more annotator
+    (rule.py's `may_ask`: the overlap of labels, fewer than the most, no gold label)."""
+    found: list[int] = []
+    for start in range(0, len(sentence_ids), REWIND_BATCH):
+        part = sentence_ids[start : start + REWIND_BATCH]
+        ids = {f"id{number}": sentence_id for number, sentence_id in enumerate(part)}
+        # The one piece built here: the list of ids; the condition is the rule's.
+        query = f"""SELECT "tally"."sentence_id" FROM "annotate_sentencetally" "tally"
+WHERE "tally"."target_id" = %(target)s AND "tally"."sentence_id" IN ({", ".join(f"%({name})s" for name in ids)})
+    AND {rule.may_ask('"tally"')}"""
+        found += [row[0] for row in sql.fetch(query, {**rule.overlap_params(target), **ids})]
+    return found
+
+
+def reopen_locked(*, target: Target, sentence_ids: Collection[int]) -> int:
+    """Sentences that may have opened again all at once (dynamic overlap: their stored
+    posteriors fell below the threshold): every cursor of the target moves back to the
+    first of those that may ask for one more annotator in its own order, the in-order
+    cursors to the first in queue order and each ranked cursor to the first in its ranking.
+    The same as rewinding to each of them, in a bounded number of statements: a batch of
+    ids costs a read of their tallies, one for the queue order and one per ranking a cursor
+    stands in; then one rewind for each first found. So the cost follows the sentences newly
+    below the threshold since the last summary, not the corpus. How many sentences reopened.
+
+    The caller holds the target's lock (step 1 of the one lock order); this is step 3.
+    """
+    if target.most_labels == target.overlap or not sentence_ids:
+        return 0
+    reopened = _may_ask(target=target, sentence_ids=sorted(set(sentence_ids)))
+    # No cursor, nothing to move back (the first summary after a new threshold, which
+    # dropped them, finds many sentences newly below it).
+    if not reopened or not QueueCursor.objects.filter(target=target).exists():
+        return len(reopened)
+    # The rankings the target's cursors stand in (a version, and a measure of it).
+    rankings: set[tuple[int, str]] = {
+        (version, measure)
+        for version, measure in QueueCursor.objects.filter(target=target, ranked_version_id__isnull=False)
+        .values_list("ranked_version_id", "ranked_measure")
+        .distinct()
+        if version is not None and measure in statements.UNCERTAINTY_COLUMNS
+    }
+    in_order: tuple[int, int, int] | None = None
+    ranked: dict[tuple[int, str], tuple[float, int]] = {}
+    for start in range(0, len(reopened), REWIND_BATCH):
+        part = reopened[start : start + REWIND_BATCH]
+        first = (
+            Sentence.objects.filter(pk__in=part)
+            .order_by("article_id", "position")
+            .values_list("article_id", "position", "pk")
+            .first()
+        )
+        if first is not None and (in_order is None or first < in_order):
+            in_order = first
+        for version, measure in rankings:
+            column, descending = statements.UNCERTAINTY_COLUMNS[measure]
+            found = (
+                Suggestion.objects.filter(model_version_id=version, sentence_id__in=part)
+                .order_by(f"-{column}" if descending else column, "sentence_id")
+                .values_list(column, "sentence_id")
+                .first()
+            )
+            if found is None:
+                continue
+            # The ranking's order as a key: high first for a descending measure.
+            key = (-found[0] if descending else found[0], found[1])
+            if (version, measure) not in ranked or key < ranked[(version, measure)]:
+                ranked[(version, measure)] = key
+    firsts = {in_order[2]} if in_order is not None else set()
+    firsts |= {sentence_id for _, sentence_id in ranked.values()}
+    for sentence in Sentence.objects.filter(pk__in=firsts).only("pk", "article_id", "position"):
+        rewind_cursors_locked(target=target, sentence=sentence)
+    return len(reopened)

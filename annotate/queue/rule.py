@@ -5,10 +5,13 @@ For one target, a sentence is
 - MINE when the annotator has labelled or skipped it (their current annotation);
 - WANTING a number of stance labels more: the target's overlap less its stance labels so
   far (everyone's, skips do not count), or, with the target's dynamic overlap on, one while
-  it is DISAGREED: at least the overlap of labels, not unanimous, fewer than the target's
-  most (`Target.most_labels`: max_overlap, or overlap + 1) and no curator's gold label. So
-  agreed sentences stop at the overlap, and a disagreement asks for one more annotator at
-  a time, up to the most. Counted from the sentence's tally row, not from its labels;
+  it is DISAGREED: at least the overlap of labels, fewer than the target's most
+  (`Target.most_labels`: max_overlap, or overlap + 1), no curator's gold label, and labels
+  that are not unanimous or (with the target's posterior threshold set) a stored
+  Dawid-Skene posterior below the threshold (SentencePosterior, as the last summary wrote
+  it: annotate/review.py keeps every one below it). So agreed, confident sentences stop at
+  the overlap, and a disagreement asks for one more annotator at a time, up to the most.
+  Counted from the sentence's tally row, not from its labels;
 - TAKEN by the other annotators' live reservations (a shown sentence is held for
   ASSIGNMENT_TIMEOUT), each one a label to come;
 - OPEN to the annotator when it is not mine and taken fewer times than it wants more
@@ -53,16 +56,37 @@ def mine(sentence: str) -> str:
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)"""
 
 
-def needs_more(tally: str) -> str:
-    """DISAGREED: the tally row `tally` (an alias of annotate_sentencetally) has at least the
-    overlap of stance labels, fewer than the most the target allows (%(most)s: the overlap
-    itself without dynamic overlap, so then never), no curator's gold label, and labels that
-    are not unanimous: the sentence asks for one more annotator."""
+def split_vote(tally: str) -> str:
+    """The tally row's stance labels are not unanimous."""
     return (
-        f'{tally}."votes" >= %(overlap)s AND {tally}."votes" < %(most)s AND {tally}."adjudicated" = \'\'\n'
-        f'        AND {tally}."pro" < {tally}."votes" AND {tally}."contra" < {tally}."votes"'
+        f'{tally}."pro" < {tally}."votes" AND {tally}."contra" < {tally}."votes"'
         f' AND {tally}."neutral" < {tally}."votes"'
     )
+
+
+def low_posterior(sentence: str) -> str:
+    """The sentence's stored Dawid-Skene posterior is below the target's threshold: one seek
+    of the posteriors' unique (target, sentence) index. The posterior is read as
+    `+"post"."posterior"` so no planner walks the (target, posterior) index's whole range
+    below the threshold for each sentence instead. %(threshold)s is 0 when the target has
+    none, and the test before the seek then skips it: no threshold costs nothing."""
+    return f"""%(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = {sentence}
+            AND +"post"."posterior" < %(threshold)s)"""
+
+
+def may_ask(tally: str) -> str:
+    """The tally row `tally` (an alias of annotate_sentencetally) has at least the overlap of
+    stance labels, fewer than the most the target allows (%(most)s: the overlap itself
+    without dynamic overlap, so then never) and no curator's gold label."""
+    return f'{tally}."votes" >= %(overlap)s AND {tally}."votes" < %(most)s AND {tally}."adjudicated" = \'\''
+
+
+def needs_more(tally: str) -> str:
+    """DISAGREED: the tally row may ask (`may_ask`) and its labels are not unanimous or its
+    sentence's posterior is below the threshold: the sentence asks for one more annotator."""
+    sentence = f'{tally}."sentence_id"'
+    return f"{may_ask(tally)}\n        AND ({split_vote(tally)}\n        OR {low_posterior(sentence)})"
 
 
 def wanted(sentence: str) -> str:
@@ -130,14 +154,23 @@ def full_of_labels(sentence: str) -> str:
     return f"{wanted(sentence)} <= 0"
 
 
+def overlap_params(target: Target) -> dict[str, object]:
+    """The parameters of WANTING (and DISAGREED): the target, its overlap, its most, and its
+    posterior threshold (0 without one: `low_posterior` then never seeks)."""
+    return {
+        "target": target.pk,
+        "overlap": target.overlap,
+        "most": target.most_labels,
+        "threshold": target.posterior_threshold or 0.0,
+    }
+
+
 def rule_params(*, annotator: User, target: Target, now: datetime.datetime) -> dict[str, object]:
     """The parameters the rule's conditions read (a statement may add its own beside them)."""
     return {
+        **overlap_params(target),
         "annotator": annotator.pk,
-        "target": target.pk,
         "skip": Label.SKIP,
-        "overlap": target.overlap,
-        "most": target.most_labels,
         "now": sql.moment(now),
         "expires": sql.moment(now + ASSIGNMENT_TIMEOUT),
     }

@@ -11,7 +11,10 @@ UPDATE "annotate_queuecursor" SET
              AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -27,7 +30,10 @@ UPDATE "annotate_queuecursor" SET
              AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -61,7 +67,10 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -77,7 +86,10 @@ SELECT 1 FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -94,7 +106,10 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELEC
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -121,7 +136,10 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
     OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s)) ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
@@ -148,7 +166,10 @@ SELECT 1 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."a
     OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
@@ -160,7 +181,10 @@ WHERE "sentence"."id" >= %(start)s AND NOT EXISTS (SELECT 1 FROM "annotate_annot
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -175,7 +199,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -190,7 +217,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -205,7 +235,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sg"."sentence_id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
     AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -222,7 +255,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -239,7 +275,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -256,7 +295,10 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
     AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sg"."sentence_id"
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -277,7 +319,10 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
     OR (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = %(sentence)s
         AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
         AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND "tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes" THEN 1
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
@@ -291,13 +336,13 @@ SELECT %(annotator)s, %(sentence)s, %(target)s, %(label)s, %(spent_ms)s,
 WHERE 1 = 1 ON CONFLICT ("annotator_id", "sentence_id", "target_id") DO NOTHING RETURNING "id"
 
 -- LOCK_TARGET
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."posterior_threshold", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s
 
 -- LOCK_TARGET_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."posterior_threshold", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at" FROM "annotate_target" "t" WHERE "t"."id" = %(target)s FOR UPDATE
 
 -- TARGET_AND_SENTENCE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."posterior_threshold", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "s"."id")
@@ -308,7 +353,7 @@ LEFT JOIN "annotate_suggestion" "sg" ON "sg"."model_version_id" = "t"."active_ve
 WHERE "t"."id" = %(target)s
 
 -- TARGET_AND_SENTENCE_FOR_UPDATE
-SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
+SELECT "t"."id", "t"."name", "t"."description", "t"."guidelines", "t"."aliases", "t"."archived_at", "t"."overlap", "t"."dynamic_overlap", "t"."max_overlap", "t"."posterior_threshold", "t"."queue_order", "t"."uncertainty_measure", "t"."random_share", "t"."control_share", "t"."gold_method", "t"."suggestion_mode", "t"."active_version_id", "t"."evaluation_rate", "t"."evaluation_onboarding", "t"."min_label_ms", "t"."evaluation_threshold", "t"."evaluation_min_items", "t"."evaluation_pause", "t"."retrain_every", "t"."retrain_floor_minutes", "t"."retrain_gold_mark", "t"."retrain_enqueued_at", "t"."created_at",
     "s"."id", "s"."article_id", "s"."position", "s"."text", "s"."start", "s"."end",
     "sg"."label", "sg"."confidence", EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "s"."id")
