@@ -523,5 +523,12 @@ def test_the_dashboards_figure_reads_ranges_of_indexes_not_every_tally(dynamic, 
     assert plan and not full_scans("EXTRA_ANNOTATORS", plan), "\n".join(plan)
     # Given: a range of tally_votes; waiting: the open disagreements only, never the range
     # of tally_votes from the overlap (nearly every sentence once labelled).
-    assert sum("tally_votes" in line for line in plan) == 1, "\n".join(plan)
+    # (Which index holds that range is the planner's choice: tally_votes, or on PostgreSQL
+    # with few rows tally_search, whose leading columns are the same.)
+    votes_range = [
+        line
+        for line in plan
+        if ("Index Cond" in line or "SEARCH" in line) and "votes >" in line.replace("votes>", "votes >")
+    ]
+    assert len(votes_range) == 1, "\n".join(plan)
     assert sum("tally_open_disagreements" in line for line in plan) == 2, "\n".join(plan)
