@@ -201,13 +201,23 @@ def test_a_label_changed_to_skip_behind_the_shuffle_cursor_reopens_the_sentence(
 
 
 def test_new_sentences_come_back_into_the_walk_of_an_annotator_who_had_finished(annotator, random_target):
+    old = corpus(articles=3)
     handed_out(annotator, random_target)
+    last = max(shuffle_key(s.pk) for s in old)
+    assert shuffle_cursor(annotator, random_target)[0] == last  # past the last sentence
+    # New ids whose first in article order comes late in the shuffle, and others before the
+    # cursor: rewinding to the first in article order would leave those out.
+    ids = range(max(s.pk for s in old) + 1, max(s.pk for s in old) + 40)
+    late = max(ids, key=shuffle_key)
+    early = sorted((i for i in ids if shuffle_key(i) < min(last, shuffle_key(late))), key=shuffle_key)[:5]
+    assert early
     article = ArticleFactory()
     new = sentences_create(
-        [Sentence(article=article, position=i, text=f"New sentence {i}.", start=0, end=1) for i in range(12)]
+        [
+            Sentence(id=sentence_id, article=article, position=i, text=f"New {i}.", start=0, end=1)
+            for i, sentence_id in enumerate([late, *early])
+        ]
     )
-    # The first in article order is not the first in the shuffle: both must rewind.
-    assert in_shuffle(new)[0] != new[0]
     sentences_added(created=new)
 
     assert handed_out(annotator, random_target) == in_shuffle(new)
