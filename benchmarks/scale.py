@@ -233,8 +233,15 @@ def plan_problems(plan: str, vendor: str) -> list[str]:
         for table in ("annotate_sentence", "annotate_annotation", "annotate_article"):
             if f"Seq Scan on {table}" in plan:
                 problems.append(f"sequential scan on {table}")
-        if re.search(r"->\s+Sort\b|^\s*Sort\b", plan, re.MULTILINE):
-            problems.append("sorts rows instead of walking an index in order")
+        lines = plan.splitlines()
+        for i, line in enumerate(lines):
+            if not re.search(r"(->\s+|^\s*)Sort\b", line):
+                continue
+            # What the sort reads: the first scan below it. A sort of the annotator's own
+            # open returns (annotate_labelreturn, a few rows) is bounded; of these, not.
+            scanned = next((below for below in lines[i + 1 :] if " on annotate_" in below), "")
+            if re.search(r" on annotate_(sentence|annotation|suggestion|assignment|sentencetally) ", scanned):
+                problems.append(f"sorts rows instead of walking an index in order: {scanned.strip()}")
         uses_index = "Index Scan" in plan or "Index Only Scan" in plan
     if not uses_index:
         problems.append("no index used")
