@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from annotate.models import Annotation, QueueOrder, Target
 from annotate.roles import ADMIN, ANNOTATOR, CURATOR
@@ -54,7 +55,7 @@ def demo_target_new_default() -> bool:
     leaves existing targets as they are, so a fresh `make run` would otherwise show it in
     article order. Once it has labels its order is a choice made, and kept."""
     unlabelled = Target.objects.filter(name=DEMO_TARGET).exclude(
-        pk__in=Annotation.objects.values("target_id")
+        Exists(Annotation.objects.filter(target=OuterRef("pk")))
     )
     # update(), not save(): the order is not an overlap setting, the cursors stay.
     return bool(unlabelled.exclude(queue_order=QueueOrder.RANDOM).update(queue_order=QueueOrder.RANDOM))
