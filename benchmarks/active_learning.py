@@ -57,6 +57,22 @@ disagree left out (NewsMTSC is sentiment toward a person named in the sentence, 
 stance toward one target, so its figures say how the orders behave on real news text, not
 what a stance target would reach):
 
+The tables below were measured (Dec 2026) before the random order shipped: "random" there
+is a uniform shuffle (now "uniform shuffle"), and mix's random share took the first open
+sentence at or after a random id. The queue's random order against a uniform shuffle,
+generated corpus, --pool 1000 (1,012 sentences), 20 seeds (load 6.6-8.1, 77 s CPU):
+
+    F_avg x 100, mean (sd over seeds)   50           100          200          400
+    random (the queue's key)            16.3 (11.9)  20.4 (13.3)  34.5 (8.6)   43.5 (2.9)
+    uniform shuffle                     17.6 (9.5)   26.9 (8.1)   35.6 (7.4)   44.9 (2.8)
+    uniform - random, 95 % over seeds   +1.2 [-5.5, +7.9]  +6.4 [-0.4, +13.3]
+                                        +1.1 [-3.9, +6.1]  +1.4 [-0.3, +3.2]
+
+No difference the seeds can tell apart at any point (the paired bootstrap counts only the
+test split's sampling error, +1.1 [-0.3, +2.5] at 200 and +1.4 [+0.2, +2.6] at 400 here,
+so it is not the interval to read between two random orders); the grids below have not
+been run again with the queue's key.
+
 Measured (Dec 2026, 2 shared cores, load 0.7-6; generated: 332 s CPU, NewsMTSC: 568 s).
 Orders without randomness (in order, an uncertainty order with an in-order start) are the
 same for every seed, so their min-max is one value. Generated corpus (pool 3,285, test 715):
