@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from annotate.embedding_store import embeddings_enqueue
 from annotate.models import UNKNOWN_LICENCE, Article, Sentence, Target, Unit, column_size, is_http_url
 from annotate.queue.cursors import rewind_cursors_locked
 from annotate.queue.locks import lock_target
+from annotate.shuffle import shuffled
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 #: How an import reads texts into units to label (`import_articles --unit`): `sentence`
@@ -481,8 +482,7 @@ def _write_batch(
         ]
         created = sentences_create(sentences, batch_size=SENTENCE_BATCH)
         result.sentences_created += len(created)
-        if created:
-            sentences_added(first=created[0])
+        sentences_added(created=created)
 
 
 def articles_import_summary(result: ImportResult, *, unit: str) -> list[tuple[str, str]]:
@@ -509,15 +509,19 @@ def articles_import_summary(result: ImportResult, *, unit: str) -> list[tuple[st
     return lines
 
 
-def sentences_added(*, first: Sentence) -> None:
-    """New sentences from `first` on (in queue order): every target's searches must see them.
+def sentences_added(*, created: Sequence[Sentence]) -> None:
+    """New sentences (`created`, in article order): every target's searches must see them,
+    from the first in article order and the first in the random order on.
 
     Call inside the transaction that stores them. Each target's lock is taken (in id
     order, then nothing else: the order annotate/queue/__init__.py documents) before its cursors move back.
     """
+    if not created:
+        return
+    first_shuffled = shuffled([sentence.pk for sentence in created])[0]
     for target_id in Target.objects.order_by("id").values_list("id", flat=True):
         target = lock_target(target_id, archived_ok=True)  # no label is written
-        rewind_cursors_locked(target=target, sentence=first)
+        rewind_cursors_locked(target=target, sentence=created[0], first_shuffled=first_shuffled)
 
 
 def article_import_one(*, parsed: ParsedArticle) -> tuple[Article, bool]:

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
+from annotate.models import Annotation, QueueOrder, Target
 from annotate.roles import ADMIN, ANNOTATOR, CURATOR
+
+#: The target migration 0002 makes, the one `make run` shows.
+DEMO_TARGET = "Huawei"
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,15 @@ def demo_accounts_create() -> list[DemoAccount]:
             user.groups.add(Group.objects.get(name=role))
             accounts.append(DemoAccount(username=username, password=password, role=role, created=created))
     return accounts
+
+
+def demo_target_new_default() -> bool:
+    """Give the demo target the order new targets get (random) while nobody has labelled it;
+    whether it changed. Migration 0002 makes it before the random order's migration, which
+    leaves existing targets as they are, so a fresh `make run` would otherwise show it in
+    article order. Once it has labels its order is a choice made, and kept."""
+    unlabelled = Target.objects.filter(name=DEMO_TARGET).exclude(
+        Exists(Annotation.objects.filter(target=OuterRef("pk")))
+    )
+    # update(), not save(): the order is not an overlap setting, the cursors stay.
+    return bool(unlabelled.exclude(queue_order=QueueOrder.RANDOM).update(queue_order=QueueOrder.RANDOM))

@@ -271,7 +271,7 @@ def labels_import(
             created = sentences_create(_new_sentences(result.article, new_texts, spans))
             known.update((sentence.text, sentence) for sentence in created)
             # New sentences may sit in an older article that annotators' searches have passed.
-            sentences_added(first=created[0])
+            sentences_added(created=created)
             result.new_sentences = len(created)
 
     fresh = set(new_texts)

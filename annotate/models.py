@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan
 
-from annotate import uncertainty
+from annotate import shuffle, uncertainty
 from annotate.roles import ROLES
 
 
@@ -29,6 +29,7 @@ STANCE_LABELS: tuple[str, ...] = (Label.PRO, Label.CONTRA, Label.NEUTRAL)
 
 
 class QueueOrder(models.TextChoices):
+    RANDOM = "random", "Random (one shuffle of the corpus for everyone)"
     IN_ORDER = "in_order", "In order (article, position)"
     UNCERTAINTY = "uncertainty", "Uncertainty first"
     MIX = "mix", "Uncertainty with a share of random picks"
@@ -128,7 +129,8 @@ class Target(models.Model):
     queue_order = models.CharField(
         max_length=20,
         choices=QueueOrder.choices,
-        default=QueueOrder.IN_ORDER,
+        # Random: no order beat it in benchmarks/active_learning.py (README, queue order).
+        default=QueueOrder.RANDOM,
         help_text="Which sentence comes next; takes effect on the next request.",
     )
     uncertainty_measure = models.CharField(
@@ -358,6 +360,13 @@ class Article(models.Model):
         return self.url if is_http_url(self.url) else ""
 
 
+#: annotate/shuffle.py's key as a database expression: the id scrambled, then squared.
+_SCRAMBLED = (
+    models.F("id") % shuffle.SCRAMBLE_MODULUS * shuffle.SCRAMBLE_MULTIPLIER % shuffle.SCRAMBLE_MODULUS
+)
+_SHUFFLE_SQUARED = _SCRAMBLED * _SCRAMBLED
+
+
 class Sentence(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sentences")
     position = models.PositiveIntegerField(help_text="0-based order within the article.")
@@ -370,9 +379,17 @@ class Sentence(models.Model):
     #: copies, annotate/duplicate_groups.py); a group never crosses a split. Null until
     #: set (by the import, or the next `find_duplicates` scan): its own group.
     duplicate_group = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    #: The sentence's place in the random order (annotate/shuffle.py): the database computes
+    #: it from the id, on every insert, whatever inserts.
+    shuffle_key = models.GeneratedField(
+        expression=_SHUFFLE_SQUARED % shuffle.SQUARE_MODULUS,
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["article_id", "position"]
+        indexes = [models.Index(fields=["shuffle_key", "id"], name="sentence_shuffle_order")]
         constraints = [
             models.UniqueConstraint(fields=["article", "position"], name="sentence_unique_position"),
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="sentence_span_ordered"),
@@ -746,7 +763,7 @@ class EvaluationPause(models.Model):
 
 
 class QueueCursor(models.Model):
-    """Where an annotator's in-order search for the next sentence starts.
+    """Where an annotator's searches for the next sentence start (in order, random, ranked).
 
     Every sentence before (article_id, position) is labelled or skipped by the annotator
     or holds its target's full overlap of labels, so the search need not walk them again:
@@ -766,6 +783,11 @@ class QueueCursor(models.Model):
     ranked_measure = models.CharField(max_length=20, blank=True)
     ranked_score = models.FloatField(null=True, blank=True)
     ranked_sentence_id = models.BigIntegerField(null=True, blank=True)
+    # The random order's start (and the mix order's random picks'): everything before
+    # (shuffle_key, shuffle_sentence_id) in (Sentence.shuffle_key, id) order is finished
+    # for the annotator, as before (article_id, position) in article order.
+    shuffle_key = models.BigIntegerField(default=0)
+    shuffle_sentence_id = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

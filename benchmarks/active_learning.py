@@ -11,19 +11,23 @@ ranked. What is the product's own code, not a re-implementation:
 - the refresh: the model ranking the queue is the one trained on the labels so far,
   retrained every 50 new gold labels (Target.retrain_every's default, the background
   policy of annotate/retrain_policy.py), as if each retrain finished at once;
-- mix: uncertainty, with a random open sentence `random_share` (default 0.2) of the time,
-  picked as statements.RANDOM_OPEN does: the first open sentence at or after a random id,
-  else the first of all (mirrored here; it is SQL);
+- random: the queue's random order, the walk by each sentence's shuffle key
+  (annotate/shuffle.py, the Python twin of the database's column, tested to agree): the
+  pool's sentences get ids in corpus order, from 1 for seed 0 and from 1 + 100,000 x seed
+  for the others (as another database would number them), and are handed out by key;
+- mix: uncertainty, with the next open sentence of that same walk `random_share`
+  (default 0.2) of the time, as the queue does;
 - before any model, the queue hands out sentences in order (article, position): each
   uncertainty order is run with that first batch ("in-order start", the product as it is)
-  and with a random first batch ("random start"). The product has no representative
-  (clustered) first batch, so there is none to measure.
+  and with the random order's first batch ("random start"). The product has no
+  representative (clustered) first batch, so there is none to measure.
 
-Also run: random (a uniform random order, the usual baseline) and in order (corpus
-order, the product's default). F_avg is the mean F1 of pro and contra (SemEval-2016), at
-50, 100, 200, 400 and 800 labels, over 3 seeds (a seed draws the random first batch, the
-random order and mix's random picks; the corpus, its split and the model's own seed stay
-fixed). The table gives the mean and, in brackets, the lowest and highest seed. Each
+Also run: in order (corpus order) and a uniform shuffle (Python's random.shuffle, the
+usual baseline, to check that the product's key orders like one). F_avg is the mean F1 of
+pro and contra (SemEval-2016), at 50, 100, 200, 400 and 800 labels, over 3 seeds (a seed
+numbers the pool for the random order, the random first batch and mix's random picks, and
+draws the uniform shuffle and mix's coin; the corpus, its split and the model's own seed
+stay fixed). The table gives the mean and, in brackets, the lowest and highest seed. Each
 order's difference from random at 200 and 400 labels comes with a paired bootstrap 95 %
 interval: test sentences resampled (2,000 times, seed 0), the same resample for both
 orders, the difference averaged over the seeds. It counts the test split's sampling
@@ -52,6 +56,22 @@ negative -> contra, neutral -> neutral, one row per sentence, a sentence whose t
 disagree left out (NewsMTSC is sentiment toward a person named in the sentence, not
 stance toward one target, so its figures say how the orders behave on real news text, not
 what a stance target would reach):
+
+The tables below were measured (Dec 2026) before the random order shipped: "random" there
+is a uniform shuffle (now "uniform shuffle"), and mix's random share took the first open
+sentence at or after a random id. The queue's random order against a uniform shuffle,
+generated corpus, --pool 1000 (1,012 sentences), 20 seeds (load 6.6-8.1, 77 s CPU):
+
+    F_avg x 100, mean (sd over seeds)   50           100          200          400
+    random (the queue's key)            16.3 (11.9)  20.4 (13.3)  34.5 (8.6)   43.5 (2.9)
+    uniform shuffle                     17.6 (9.5)   26.9 (8.1)   35.6 (7.4)   44.9 (2.8)
+    uniform - random, 95 % over seeds   +1.2 [-5.5, +7.9]  +6.4 [-0.4, +13.3]
+                                        +1.1 [-3.9, +6.1]  +1.4 [-0.3, +3.2]
+
+No difference the seeds can tell apart at any point (the paired bootstrap counts only the
+test split's sampling error, +1.1 [-0.3, +2.5] at 200 and +1.4 [+0.2, +2.6] at 400 here,
+so it is not the interval to read between two random orders); the grids below have not
+been run again with the queue's key.
 
 Measured (Dec 2026, 2 shared cores, load 0.7-6; generated: 332 s CPU, NewsMTSC: 568 s).
 Orders without randomness (in order, an uncertainty order with an in-order start) are the
@@ -143,6 +163,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from annotate import classifier, uncertainty  # noqa: E402
+from annotate.shuffle import shuffled as shuffle_order  # noqa: E402
 
 if TYPE_CHECKING:
     import numpy as np
@@ -160,6 +181,8 @@ TEST_SHARE = 0.2
 COMPARED_AT = (200, 400)
 RESAMPLES = 2000
 NEWSMTSC_POLARITY = {2.0: "contra", 4.0: "neutral", 6.0: "pro"}
+#: The first sentence id of a seed's numbering of the pool (seed 0: a fresh database's).
+IDS_A_SEED = 100_000
 
 
 # --- corpora -------------------------------------------------------------------------------
@@ -346,11 +369,15 @@ class Order:
     measure: str | None = None  # an uncertainty measure; None: random or in order
     start: str = "random"  # the first batch, before any model: "random" or "in_order"
     random_share: float = 0.0  # mix: the share of random picks once a model ranks
-    kind: str = "uncertainty"  # or "random", "in_order"
+    kind: str = "uncertainty"  # or "random", "in_order", "uniform"
 
 
 def all_orders() -> list[Order]:
-    orders = [Order("random", kind="random"), Order("in order", kind="in_order")]
+    orders = [
+        Order("random", kind="random"),
+        Order("in order", kind="in_order"),
+        Order("uniform shuffle", kind="uniform"),
+    ]
     for start, said in (("random", "random start"), ("in_order", "in-order start")):
         for measure, name in (
             (uncertainty.LEAST_CONFIDENT, "least confident"),
@@ -410,14 +437,17 @@ def simulate(
     """
     started = time.process_time()
     run = Run(order.name, seed)
-    first = random.Random(seed)  # the same random first batch for every order of a seed
-    permutation = list(range(len(pool)))
-    first.shuffle(permutation)
-    draws = random.Random(seed + 1_000_003)  # mix's coin and random starts
+    # The queue's random order: pool index i is sentence id first_id + i, walked by key; the
+    # same first batch for every order of a seed that starts at random.
+    first_id = 1 + IDS_A_SEED * seed
+    permutation = [i - first_id for i in shuffle_order(list(range(first_id, first_id + len(pool))))]
+    uniform = list(range(len(pool)))
+    random.Random(seed).shuffle(uniform)
+    draws = random.Random(seed + 1_000_003)  # mix's coin
     is_open = [True] * len(pool)
     labelled: list[int] = []
     ranking: list[int] = []
-    walk = in_order = shuffled = 0
+    walk = in_order = shuffled = uniform_walk = 0
     waiting: dict[int, Pipeline] = {}  # a point's model, until the next batch is labelled
     last = max(points)
 
@@ -425,14 +455,6 @@ def simulate(
         for i in range(start, len(sequence)):
             if is_open[sequence[i]]:
                 return sequence[i], i + 1
-        return None
-
-    def random_open() -> int | None:
-        # statements.RANDOM_OPEN: the first open id at or after a random id, else the first.
-        for start in (draws.randint(0, len(pool) - 1), 0):
-            found = next_open(range(len(pool)), start)
-            if found is not None:
-                return found[0]
         return None
 
     while True:
@@ -469,14 +491,17 @@ def simulate(
         if count >= last or not any(is_open):
             break
         picked: int | None = None
-        if order.kind == "random":
+        if order.kind == "uniform":
+            picked, uniform_walk = next_open(uniform, uniform_walk) or (None, uniform_walk)
+        elif order.kind == "random":
             picked, shuffled = next_open(permutation, shuffled) or (None, shuffled)
         elif order.kind == "in_order" or (not ranking and order.start == "in_order"):
             picked, in_order = next_open(range(len(pool)), in_order) or (None, in_order)
         elif not ranking:
             picked, shuffled = next_open(permutation, shuffled) or (None, shuffled)
         elif order.random_share and draws.random() < order.random_share:
-            picked = random_open()
+            # The queue's mix: the next open sentence of the random order's walk (its cursor).
+            picked, shuffled = next_open(permutation, shuffled) or (None, shuffled)
         else:
             found = next_open(ranking, walk)
             if found is None:  # every ranked sentence is labelled: the rest in order

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from annotate import classifier, uncertainty
+from annotate.shuffle import shuffled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,6 +124,33 @@ def test_the_first_batch_is_random_or_in_order_and_the_same_for_each_order_of_a_
     in_order = al.simulate(pool, test, order=order("margin, in-order start"), seed=1, points=(50,))
     assert random_start.picked == baseline.picked != list(range(50))
     assert in_order.picked == list(range(50))
+
+
+def test_the_random_order_is_the_queues_walk_by_shuffle_key(split):
+    pool, test = split
+    run = al.simulate(pool, test, order=order("random"), seed=0, points=(50,))
+    other_seed = al.simulate(pool, test, order=order("random"), seed=2, points=(50,))
+
+    # Seed 0 numbers the pool from id 1, as a fresh database does.
+    ids = list(range(1, len(pool) + 1))
+    assert run.picked == [i - 1 for i in shuffled(ids)][:50]
+    assert other_seed.picked != run.picked
+
+
+def test_mix_takes_its_random_picks_from_the_random_orders_walk(split):
+    pool, test = split
+    mix = al.simulate(pool, test, order=order("mix, random start"), seed=0, points=(50, 150))
+    walk = [i - 1 for i in shuffled(list(range(1, len(pool) + 1)))]
+    assert mix.picked[:50] == walk[:50]  # the random start is the walk
+    labelled = set(mix.picked[:50])
+    next_in_walk = 0
+    for picked in mix.picked[50:]:
+        # A random pick is the walk's next open sentence at that moment.
+        hits = next(i for i in walk if i not in labelled) == picked
+        next_in_walk += hits
+        labelled.add(picked)
+
+    assert 5 <= next_in_walk <= 40  # about a fifth of 100 (share 0.2), and ranked picks rarely
 
 
 def test_mix_hands_out_random_sentences_beside_the_ranking(split):

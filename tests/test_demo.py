@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from annotate.queue.record import annotation_record
+
 pytestmark = pytest.mark.django_db
 
 
@@ -45,3 +47,24 @@ def test_make_run_passes_its_host_and_port_to_the_demo_accounts_and_retrains_onl
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
     assert "create_demo_users --url http://$(HOST):$(PORT)/" in makefile
     assert "retrain --if-possible --if-changed" in makefile
+
+
+def test_the_unlabelled_demo_target_takes_the_random_order_as_new_targets_do(settings, huawei, capsys):
+    settings.DEBUG = True
+    assert huawei.queue_order == "in_order"  # as migration 0002 made it, before the default changed
+
+    call_command("create_demo_users")
+
+    huawei.refresh_from_db()
+    assert huawei.queue_order == "random"
+    assert "Huawei target hands out sentences in the random order" in capsys.readouterr().out
+
+
+def test_a_labelled_demo_target_keeps_its_order(settings, huawei, annotator, sentences):
+    settings.DEBUG = True
+    annotation_record(annotator=annotator, sentence=sentences[0], target=huawei, label="pro")
+
+    call_command("create_demo_users")
+
+    huawei.refresh_from_db()
+    assert huawei.queue_order == "in_order"

@@ -7,6 +7,7 @@ import pytest
 from annotate.models import Assignment, QueueCursor, Sentence, Target
 from annotate.queue.record import annotation_record, annotation_undo
 from annotate.queue.reservations import next_sentence
+from annotate.shuffle import shuffled
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -270,7 +271,7 @@ def test_a_new_version_or_measure_starts_its_ranking_from_the_beginning(annotato
 # The mixed order
 
 
-def test_mix_with_random_share_one_hands_out_open_sentences_in_a_random_order(annotator, huawei):
+def test_mix_with_random_share_one_hands_out_open_sentences_in_the_random_orders_shuffle(annotator, huawei):
     sentences = scored(huawei, [((i * 7) % 20 / 40 + 0.4, (i * 7) % 20 / 20, 1.0) for i in range(20)])
     set_order(huawei, queue_order="mix", uncertainty_measure="margin", random_share=1)
     full = sentences[4:8]
@@ -282,25 +283,38 @@ def test_mix_with_random_share_one_hands_out_open_sentences_in_a_random_order(an
         label(annotator, sentence, huawei)
     open_ones = [s for s in sentences if s not in full and s not in mine]
     by_margin = sorted(open_ones, key=lambda s: ((sentences.index(s) * 7) % 20, s.pk))
-    random.seed(20190428)
+    by_id = {s.pk: s for s in open_ones}
 
     given = handed_out(annotator, huawei)
 
-    assert sorted(given, key=lambda s: s.pk) == open_ones
+    assert given == [by_id[i] for i in shuffled(list(by_id))]
     assert given != open_ones  # not article order
     assert given != by_margin  # not uncertainty order
 
 
-def test_mix_with_random_share_one_varies_with_the_random_draws(huawei):
+def test_the_mix_orders_random_picks_are_the_same_walk_for_every_annotator(huawei):
     sentences = scored(huawei, [(0.5, i / 20, 1.0) for i in range(20)])
-    set_order(huawei, queue_order="mix", random_share=1, overlap=10)
-    firsts = set()
-    for seed in range(8):
-        random.seed(seed)
-        firsts.add(next_for(someone(), huawei))
+    set_order(huawei, queue_order="mix", random_share=1, overlap=3)
+    first = shuffled([s.pk for s in sentences])
 
-    assert len(firsts) > 2
-    assert firsts <= set(sentences)
+    given = [next_for(someone(), huawei).pk for _ in range(6)]
+
+    # Overlap 3: three annotators take the walk's first sentence, the next three its second.
+    assert given == [first[0]] * 3 + [first[1]] * 3
+
+
+def test_the_mix_orders_coin_still_chooses_between_uncertainty_and_the_walk(annotator, huawei):
+    article = ArticleFactory()
+    sentences = [SentenceFactory(article=article, position=i) for i in range(4)]
+    walk = shuffled([s.pk for s in sentences])
+    for sentence in sentences:  # the smallest margin: the walk's last sentence
+        SuggestionFactory(target=huawei, sentence=sentence, margin=0.05 if sentence.pk == walk[-1] else 0.5)
+    set_order(huawei, queue_order="mix", uncertainty_measure="margin", random_share=0.5, overlap=20)
+    random.seed(5)
+
+    firsts = {next_for(someone(), huawei).pk for _ in range(12)}
+
+    assert firsts == {walk[0], walk[-1]}
 
 
 @pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])

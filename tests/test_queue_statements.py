@@ -19,6 +19,7 @@ from annotate.models import Label
 from annotate.progress import start_of_day
 from annotate.queue import sql, statements
 from annotate.queue.rule import rule_params
+from annotate.shuffle import shuffle_key
 from tests.factories import ModelVersionFactory, SuggestionFactory
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "queue_statements.sql"
@@ -50,7 +51,8 @@ def every_parameter(*, annotator, target, sentence, version) -> dict[str, object
         "start_article": sentence.article_id,
         "start_position": sentence.position,
         "sentence": sentence.pk,
-        "start": sentence.pk,
+        "start_key": shuffle_key(sentence.pk),
+        "start_sentence": sentence.pk,
         "version": version.pk,
         "score": 0.5,
         "from_sentence": sentence.pk,
@@ -71,7 +73,10 @@ TABLE_ALIASES = {
 }  # fmt: skip
 #: Statements that hand out the first sentence of an order: they must walk an index in
 #: that order and stop, not sort what they found.
-ORDERED = {"MOVE_CURSOR", "OPEN_IN_ORDER", "RESERVE_FIRST_OPEN", "RANDOM_OPEN"}
+ORDERED = {
+    "MOVE_CURSOR", "MOVE_CURSORS_SHUFFLED", "OPEN_IN_ORDER", "RESERVE_FIRST_OPEN", "OPEN_SHUFFLED",
+    "RESERVE_FIRST_OPEN_SHUFFLED",
+}  # fmt: skip
 
 
 #: PostgreSQL's plan: a scan of a table that grows with the corpus, and the last sentence.

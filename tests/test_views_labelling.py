@@ -12,6 +12,7 @@ from annotate.models import (
     Article,
     Assignment,
     LabellingSettings,
+    QueueOrder,
     Sentence,
     Target,
 )
@@ -883,6 +884,48 @@ def test_each_labelling_request_runs_the_same_pinned_queries_whatever_the_corpus
     else:
         assert current_id(html) == first.id
         assert not Annotation.objects.filter(pk=mine.pk).exists()
+
+
+@pytest.mark.parametrize("path", list(LABEL_QUERIES))
+@pytest.mark.parametrize(("articles", "per_article"), [(1, 10), (100, 100)], ids=["10", "10000"])
+def test_each_labelling_request_in_the_random_order_runs_the_same_pinned_queries(
+    annotator,
+    annotator_client,
+    other_annotator,
+    huawei,
+    django_assert_num_queries,
+    articles,
+    per_article,
+    path,
+):
+    # The random order moves the shuffle cursor in the in-order cursor's statement, reserves
+    # from it in one, and an undo moves both back in one UPDATE: the same count.
+    Target.objects.filter(pk=huawei.pk).update(evaluation_rate=0, queue_order=QueueOrder.RANDOM)
+    huawei.refresh_from_db()
+    corpus = make_corpus(articles, per_article)
+    walk = Sentence.objects.order_by("shuffle_key", "id")
+    first, second, third = walk[:3]
+    annotation_record(annotator=other_annotator, sentence=first, target=huawei, label="pro")
+    mine = annotation_record(annotator=annotator, sentence=first, target=huawei, label="pro").annotation
+    assert corpus.count() == articles * per_article
+    assert current_id(annotator_client.get(label_url(huawei)).content.decode()) == second.id
+    label = {"label": "contra", "skip": "skip"}.get(path)
+
+    with django_assert_num_queries(LABEL_QUERIES[path]):
+        if label is not None:
+            response = annotator_client.post(
+                submit_url(huawei), {"sentence": second.id, "label": label, "spent_ms": 900}, **HTMX
+            )
+        elif path == "relabel":
+            response = annotator_client.post(relabel_url(mine), {"label": "neutral"}, **HTMX)
+        else:
+            response = annotator_client.post(undo_url(huawei), **HTMX)
+
+    assert response.status_code == 200
+    if label is not None:
+        assert current_id(response.content.decode()) == third.id
+    elif path == "undo":
+        assert current_id(response.content.decode()) == first.id
 
 
 def test_after_a_label_the_one_reservation_holds_the_next_sentence_and_none_is_left_at_the_end(

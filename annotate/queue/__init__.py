@@ -12,8 +12,10 @@ Read the package in this order:
                      tests/test_queue_statements.py, with an EXPLAIN check that it walks an index)
     locks.py         the target's lock, taken first by every path (and the target and
                      sentence read with it)
-    cursors.py       where each annotator's searches start, and the rewinds when a sentence opens
-    orders.py        in order, uncertainty (least confident, margin, entropy) and mix
+    cursors.py       where each annotator's searches start (in order, shuffled, ranked), and
+                     the rewinds when a sentence opens
+    orders.py        random (the default: annotate/shuffle.py's fixed shuffle), in order,
+                     uncertainty (least confident, margin, entropy) and mix
     evaluation.py    the evaluation mix: which places of an annotator's stream are evaluation
                      items (onboarding, then a seeded share), and reserving the next item
     reservations.py  holding the shown sentence; handing out the next one

@@ -6,7 +6,9 @@ walk them again. It never passes a sentence that is only held by others' reserva
 they expire without any write. When nothing is unfinished it stands past the last
 sentence, so an annotator with nothing left costs two index seeks, not a walk to the end.
 The ranked cursor (version, measure, score, sentence) does the same for the uncertainty
-orders. Whatever opens a sentence again moves every cursor of its target back to it
+orders, and the shuffle cursor (shuffle key, sentence) for the random order's walk
+(annotate/shuffle.py; the mix order's random picks walk it too). Every annotator walks the
+same shuffle, so a sentence's overlap fills as in article order. Whatever opens a sentence again moves every cursor of its target back to it
 (`rewind_cursors_locked`): an undo, a label changed to skip, new sentences, and with dynamic
 overlap a change between stance labels or an undone gold label (either may leave labels
 that disagree), and stored posteriors newly below the target's threshold (many sentences at
@@ -19,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, Subquery, Value, When
 
 from annotate.models import QueueCursor, Sentence, Suggestion, Target
 from annotate.queue import rule, sql, statements
+from annotate.shuffle import shuffle_key
 
 #: Sentence ids a rewind of many reads a statement (SQLite takes at most 999 parameters).
 REWIND_BATCH = 500
@@ -42,16 +45,31 @@ class Cursors:
     ranked_measure: str
     ranked_score: float | None
     ranked_sentence_id: int | None
+    shuffled: tuple[int, int]  # (shuffle key, sentence id)
 
 
-def move_cursor_locked(params: dict[str, object]) -> Cursors:
-    """Move the annotator's in-order cursor up (creating it at the start the first time)."""
-    moved = sql.fetch(statements.MOVE_CURSOR, params)
+def move_cursor_locked(params: dict[str, object], *, shuffled: bool = False) -> Cursors:
+    """Move the annotator's in-order cursor up, and their shuffle cursor too when the next
+    sentence comes from the random walk (creating their cursors at the start the first time)."""
+    statement = statements.MOVE_CURSORS_SHUFFLED if shuffled else statements.MOVE_CURSOR
+    moved = sql.fetch(statement, params)
     if not moved:
         sql.fetch(statements.CREATE_CURSOR, params)
-        moved = sql.fetch(statements.MOVE_CURSOR, params)
-    article_id, position, reserved, done, paused, returned, *ranked = moved[0]
-    return Cursors((article_id, position), reserved, done, bool(paused), returned, *ranked)
+        moved = sql.fetch(statement, params)
+    article_id, position, reserved, done, paused, returned, *ranked, key, sentence_id = moved[0]
+    version_id, measure, score, ranked_sentence_id = ranked
+    return Cursors(
+        (article_id, position),
+        reserved,
+        done,
+        bool(paused),
+        returned,
+        version_id,
+        measure,
+        score,
+        ranked_sentence_id,
+        (key, sentence_id),
+    )
 
 
 def move_ranked_cursor_locked(
@@ -66,16 +84,33 @@ def move_ranked_cursor_locked(
     )
 
 
-def rewind_cursors_locked(*, target: Target, sentence: Sentence) -> None:
+def _back(past: Q, value: int, column: str) -> Case:
+    """The column set to `value` where the cursor is `past` the sentence, else kept."""
+    return Case(When(past, then=Value(value)), default=F(column), output_field=BigIntegerField())
+
+
+def rewind_cursors_locked(*, target: Target, sentence: Sentence, first_shuffled: int | None = None) -> None:
     """A sentence lost a label (undo, relabel to skip), was added, or (dynamic overlap) may
     disagree anew: searches must see it again.
 
-    The caller holds the target's lock, so no search moves a cursor past the sentence meanwhile.
+    New sentences pass the first of them in article order as `sentence` and the id of the
+    first in the random order as `first_shuffled` (the same sentence otherwise). The caller
+    holds the target's lock, so no search moves a cursor past the sentence meanwhile.
     """
-    QueueCursor.objects.filter(target=target).filter(
-        Q(article_id__gt=sentence.article_id)
-        | Q(article_id=sentence.article_id, position__gt=sentence.position)
-    ).update(article_id=sentence.article_id, position=sentence.position)
+    # The key from the id (annotate/shuffle.py's twin of the column): no read of the sentence.
+    shuffled_id = sentence.pk if first_shuffled is None else first_shuffled
+    key = shuffle_key(shuffled_id)
+    past_in_order = Q(article_id__gt=sentence.article_id) | Q(
+        article_id=sentence.article_id, position__gt=sentence.position
+    )
+    past_shuffled = Q(shuffle_key__gt=key) | Q(shuffle_key=key, shuffle_sentence_id__gt=shuffled_id)
+    # One UPDATE for both: each cursor moves back only where it has passed the sentence.
+    QueueCursor.objects.filter(past_in_order | past_shuffled, target=target).update(
+        article_id=_back(past_in_order, sentence.article_id, "article_id"),
+        position=_back(past_in_order, sentence.position, "position"),
+        shuffle_key=_back(past_shuffled, key, "shuffle_key"),
+        shuffle_sentence_id=_back(past_shuffled, shuffled_id, "shuffle_sentence_id"),
+    )
     for measure, (column, descending) in statements.UNCERTAINTY_COLUMNS.items():
         # The sentence's score in each cursor's own ranking (none: not in that ranking).
         score = Subquery(
@@ -160,6 +195,11 @@ def reopen_locked(*, target: Target, sentence_ids: Collection[int]) -> int:
                 ranked[(version, measure)] = key
     firsts = {in_order[2]} if in_order is not None else set()
     firsts |= {sentence_id for _, sentence_id in ranked.values()}
+    # The random order's first: from the ids alone (annotate/shuffle.py's twin of the key).
+    first_shuffled = min(reopened, key=lambda sentence_id: (shuffle_key(sentence_id), sentence_id))
     for sentence in Sentence.objects.filter(pk__in=firsts).only("pk", "article_id", "position"):
-        rewind_cursors_locked(target=target, sentence=sentence)
+        in_order_first = in_order is not None and sentence.pk == in_order[2]
+        rewind_cursors_locked(
+            target=target, sentence=sentence, first_shuffled=first_shuffled if in_order_first else None
+        )
     return len(reopened)

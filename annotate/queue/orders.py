@@ -1,20 +1,21 @@
 """The orders a target hands out its OPEN sentences in (rule.py decides which are open).
 
+- random (the default): by the sentences' shuffle key (annotate/shuffle.py), from the
+  annotator's shuffle cursor: one fixed shuffle of the corpus, the same for everyone, so
+  a sentence's overlap fills before the walk moves on; needs no model;
 - in order: by article and position, from the annotator's cursor (cursors.py); also what
-  every other order falls back to, before any model and for sentences it has not scored;
+  the uncertainty orders fall back to, before any model and for sentences it has not scored;
 - uncertainty: the active version's suggestions, least confident / smallest margin /
   highest entropy first (Target.uncertainty_measure), from the ranked cursor;
-- mix: uncertainty, with a random open sentence `random_share` of the time.
+- mix: uncertainty, with the next open sentence of the random order's walk `random_share`
+  of the time.
 
 Each runs under the target's lock (`*_locked`) and returns a sentence id or None.
 """
 
 from __future__ import annotations
 
-import random
-
 from annotate.models import Target
-from annotate.progress import sentence_id_bounds
 from annotate.queue import sql, statements
 from annotate.queue.cursors import Cursors, move_ranked_cursor_locked
 
@@ -68,13 +69,16 @@ def most_uncertain_locked(
     return picked[0][0] if picked else None
 
 
-def random_open_locked(params: dict[str, object]) -> int | None:
-    """An open sentence at random: the first from a random id on, else the first of all."""
-    bounds = sentence_id_bounds()
-    if bounds is None:
-        return None
-    for start in (random.randint(*bounds), 0):
-        found = sql.fetch(statements.RANDOM_OPEN, {**params, "start": start})
-        if found:
-            return found[0][0]
-    return None
+def reserve_shuffled_locked(params: dict[str, object], *, cursors: Cursors) -> int | None:
+    """Reserve the first open sentence of the random order from the shuffle cursor; its id.
+
+    Under the random order this is a uniform draw among the open sentences that no one has
+    reached yet, without walking or sorting anything but the index from the cursor: the
+    key is independent of what the sentences say, and everyone walks the same keys.
+    """
+    start_key, start_sentence = cursors.shuffled
+    found = sql.fetch(
+        statements.RESERVE_FIRST_OPEN_SHUFFLED,
+        {**params, "start_key": start_key, "start_sentence": start_sentence},
+    )
+    return found[0][0] if found else None

@@ -38,7 +38,14 @@ def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
     `target` is as read under its lock, which the caller holds.
     """
     params = rule_params(annotator=annotator, target=target, now=timezone.now())
-    cursors = move_cursor_locked(params)
+    order = target.queue_order
+    ranked = order in (QueueOrder.UNCERTAINTY, QueueOrder.MIX) and target.active_version_id is not None
+    # The random order, and the mix order's random share once a model ranks, walk the
+    # shuffle; only they move its cursor.
+    shuffled = order == QueueOrder.RANDOM or (
+        order == QueueOrder.MIX and ranked and random.random() < target.random_share
+    )
+    cursors = move_cursor_locked(params, shuffled=shuffled)
     if cursors.paused:
         # A curator is to look at their evaluation answers first (annotate/evaluation.py).
         release_locked(annotator=annotator, target=target)
@@ -58,19 +65,20 @@ def reserve_next_locked(*, annotator: User, target: Target) -> int | None:
         item = evaluation.reserve_evaluation_locked(params, target_id=target.pk, annotator_id=annotator.pk)
         if item is not None:
             return item
-    order = target.queue_order
-    if order != QueueOrder.IN_ORDER and target.active_version_id is not None:
-        if order == QueueOrder.MIX and random.random() < target.random_share:
-            picked = orders.random_open_locked(params)
-        else:
-            picked = orders.most_uncertain_locked(
+    if shuffled:
+        # Everything before the shuffle cursor is finished: the walk sees every open sentence.
+        found = orders.reserve_shuffled_locked(params, cursors=cursors)
+    else:
+        if ranked:
+            found = orders.most_uncertain_locked(
                 params, annotator_id=annotator.pk, target=target, cursors=cursors
             )
-        if picked is not None:
-            sql.fetch(statements.RESERVE, {**params, "sentence": picked})
-            return picked
-    # Before any model, and for sentences the model has not scored yet: in order.
-    found = orders.reserve_in_order_locked(params, cursors=cursors)
+            if found is not None:
+                sql.fetch(statements.RESERVE, {**params, "sentence": found})
+                return found
+        # The uncertainty orders before any model, and for sentences the model has not
+        # scored yet: in order.
+        found = orders.reserve_in_order_locked(params, cursors=cursors)
     if found is None:
         release_locked(annotator=annotator, target=target)
     return found

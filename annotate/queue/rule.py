@@ -15,7 +15,7 @@ For one target, a sentence is
 - TAKEN by the other annotators' live reservations (a shown sentence is held for
   ASSIGNMENT_TIMEOUT), each one a label to come;
 - OPEN to the annotator when it is not mine and taken fewer times than it wants more
-  labels: the sentence every order (in order, uncertainty, mix) may hand out;
+  labels: the sentence every order (random, in order, uncertainty, mix) may hand out;
 - UNFINISHED when it is not mine and it wants more labels. It leaves reservations out on
   purpose: they expire without any write, so a search cursor may pass only what is finished
   and never a sentence that is merely held;
@@ -26,8 +26,8 @@ For one target, a sentence is
 - FULL (for a label import's check before it writes) when its labels alone leave it
   wanting none;
 - an EVALUATION item when a curator marked it (settled, annotate/evaluation_items.py). It
-  needs no more labels, so it is never OPEN or UNFINISHED: the in-order, uncertainty and
-  mix orders never hand it out, and cursors pass it. Only the evaluation mix does
+  needs no more labels, so it is never OPEN or UNFINISHED: the random, in-order,
+  uncertainty and mix orders never hand it out, and cursors pass it. Only the evaluation mix does
   (annotate/queue/evaluation.py), to anyone for whom it is not MINE, with no overlap cap;
   its labels therefore never count toward any sentence's overlap while it is marked.
 

@@ -34,24 +34,26 @@ _FROM_CURSOR = """"sentence"."article_id" >= "annotate_queuecursor"."article_id"
 _IN_ORDER = 'ORDER BY "sentence"."article_id", "sentence"."position"'
 _LAST = 'FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1'
 
-# --- the in-order search ------------------------------------------------------------------
+#: The same for the random order's walk (annotate/shuffle.py): at or after
+#: (%(start_key)s, %(start_sentence)s) in (shuffle key, id) order, and from the cursor.
+_FROM_SHUFFLE_PARAMS = """"sentence"."shuffle_key" >= %(start_key)s
+    AND NOT ("sentence"."shuffle_key" = %(start_key)s AND "sentence"."id" < %(start_sentence)s)"""
+_FROM_SHUFFLE_CURSOR = """"sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
+    AND NOT ("sentence"."shuffle_key" = "annotate_queuecursor"."shuffle_key"
+             AND "sentence"."id" < "annotate_queuecursor"."shuffle_sentence_id")"""
+_SHUFFLED = 'ORDER BY "sentence"."shuffle_key", "sentence"."id"'
+_LAST_SHUFFLED = (
+    'FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1'
+)
+
+# --- the cursors ----------------------------------------------------------------------------
 
 #: The annotator's cursor for a target, at the start (their first search for it).
-CREATE_CURSOR = """INSERT INTO "annotate_queuecursor" ("annotator_id", "target_id", "article_id", "position", "ranked_measure")
-VALUES (%(annotator)s, %(target)s, 0, 0, '') ON CONFLICT ("annotator_id", "target_id") DO NOTHING"""
+CREATE_CURSOR = """INSERT INTO "annotate_queuecursor" ("annotator_id", "target_id", "article_id", "position", "ranked_measure",
+    "shuffle_key", "shuffle_sentence_id")
+VALUES (%(annotator)s, %(target)s, 0, 0, '', 0, 0) ON CONFLICT ("annotator_id", "target_id") DO NOTHING"""
 
-#: Moves the annotator's cursor up to the first UNFINISHED sentence from where it is, or,
-#: when there is none, past the last sentence (so the next search from it is empty, not a
-#: walk to the end again: what keeps "nothing open" cheap at a million labels). Returns
-#: it, with the annotator's live reservation (unless they have labelled its sentence: a
-#: label from the card leaves its reservation for the next one to replace), their labels
-#: and skips so far (the evaluation mix's position in their stream, from their tally row),
-#: whether their queue is paused (annotate/evaluation.py), the sentence of their oldest
-#: open returned label (annotate/returns.py: shown before anything else), and the
-#: uncertainty orders' ranked cursor. Runs after the target's lock, so it reads what every earlier label and
-#: rewind committed.
-MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
-"article_id" = COALESCE(
+_MOVE_IN_ORDER = f""""article_id" = COALESCE(
     (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
      WHERE {_FROM_CURSOR} AND {unfinished('"sentence"."id"')}
      {_IN_ORDER} LIMIT 1),
@@ -62,8 +64,20 @@ MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
      WHERE {_FROM_CURSOR} AND {unfinished('"sentence"."id"')}
      {_IN_ORDER} LIMIT 1),
     (SELECT "last"."position" + 1 {_LAST}),
-    "position")
-WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
+    "position")"""
+_MOVE_SHUFFLED = f""""shuffle_key" = COALESCE(
+    (SELECT "sentence"."shuffle_key" FROM "annotate_sentence" "sentence"
+     WHERE {_FROM_SHUFFLE_CURSOR} AND {unfinished('"sentence"."id"')}
+     {_SHUFFLED} LIMIT 1),
+    (SELECT "last"."shuffle_key" {_LAST_SHUFFLED}),
+    "shuffle_key"),
+"shuffle_sentence_id" = COALESCE(
+    (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+     WHERE {_FROM_SHUFFLE_CURSOR} AND {unfinished('"sentence"."id"')}
+     {_SHUFFLED} LIMIT 1),
+    (SELECT "last"."id" + 1 {_LAST_SHUFFLED}),
+    "shuffle_sentence_id")"""
+_MOVE_RETURNING = """WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
 RETURNING "article_id", "position",
     (SELECT "live"."sentence_id" FROM "annotate_assignment" "live"
      WHERE "live"."annotator_id" = %(annotator)s AND "live"."target_id" = %(target)s
@@ -78,7 +92,30 @@ RETURNING "article_id", "position",
     (SELECT "ret"."sentence_id" FROM "annotate_labelreturn" "ret"
      WHERE "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s AND "ret"."resolved_at" IS NULL
      ORDER BY "ret"."created_at", "ret"."id" LIMIT 1),
-    "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id\""""
+    "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id",
+    "shuffle_key", "shuffle_sentence_id\""""
+
+#: Moves the annotator's in-order cursor up to the first UNFINISHED sentence from where it
+#: is, or, when there is none, past the last sentence (so the next search from it is empty,
+#: not a walk to the end again: what keeps "nothing open" cheap at a million labels).
+#: Returns it, with the annotator's live reservation (unless they have labelled its
+#: sentence: a label from the card leaves its reservation for the next one to replace),
+#: their labels and skips so far (the evaluation mix's position in their stream, from
+#: their tally row), whether their queue is paused (annotate/evaluation.py), the sentence
+#: of their oldest open returned label (annotate/returns.py: shown before anything else),
+#: the uncertainty orders' ranked cursor and the random order's shuffle cursor. Runs after
+#: the target's lock, so it reads what every earlier label and rewind committed.
+MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
+{_MOVE_IN_ORDER}
+{_MOVE_RETURNING}"""
+
+#: MOVE_CURSOR, and the shuffle cursor moved up the same way in (shuffle key, id) order:
+#: for a search in the random order (or the mix order's random pick), and only then, so
+#: the other orders do not pay for a walk they do not use.
+MOVE_CURSORS_SHUFFLED = f"""UPDATE "annotate_queuecursor" SET
+{_MOVE_IN_ORDER},
+{_MOVE_SHUFFLED}
+{_MOVE_RETURNING}"""
 
 # --- reservations -------------------------------------------------------------------------
 
@@ -103,7 +140,19 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM ({OPEN
 WHERE 1 = 1 {_REPLACE_RESERVATION}
 RETURNING "sentence_id\""""
 
-#: Reserves sentence %(sentence)s, picked by an uncertainty or random order.
+#: The OPEN sentences from %(start_key)s, %(start_sentence)s on, in the random order.
+OPEN_SHUFFLED = f"""SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+    WHERE {_FROM_SHUFFLE_PARAMS} AND {open_to('"sentence"."id"')}
+    {_SHUFFLED}"""
+
+#: Reserves the first OPEN sentence from %(start_key)s, %(start_sentence)s (the moved
+#: shuffle cursor) in the random order, as RESERVE_FIRST_OPEN does in article order.
+RESERVE_FIRST_OPEN_SHUFFLED = f"""INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
+SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM ({OPEN_SHUFFLED} LIMIT 1) "found"
+WHERE 1 = 1 {_REPLACE_RESERVATION}
+RETURNING "sentence_id\""""
+
+#: Reserves sentence %(sentence)s, picked by an uncertainty order.
 RESERVE = f"""INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
 VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) {_REPLACE_RESERVATION}"""
 
@@ -130,12 +179,6 @@ WHERE 1 = 1 {_REPLACE_RESERVATION}
 RETURNING "sentence_id\""""
 
 # --- the other orders ---------------------------------------------------------------------
-
-#: The first OPEN sentence at or after id %(start)s (the mix order's random pick).
-RANDOM_OPEN = f"""SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
-WHERE "sentence"."id" >= %(start)s AND {open_to('"sentence"."id"')}
-ORDER BY "sentence"."id" LIMIT 1"""
-
 
 #: The suggestion column each uncertainty measure ranks by, and whether high comes first:
 #: annotate/uncertainty.py's one rule (benchmarks/active_learning.py ranks by it too).
@@ -244,14 +287,16 @@ ORDER BY "s"."position\""""
 ALL = {
     "CREATE_CURSOR": CREATE_CURSOR,
     "MOVE_CURSOR": MOVE_CURSOR,
+    "MOVE_CURSORS_SHUFFLED": MOVE_CURSORS_SHUFFLED,
     "OPEN_IN_ORDER": OPEN_IN_ORDER,
     "ANY_OPEN": ANY_OPEN,
     "RESERVE_FIRST_OPEN": RESERVE_FIRST_OPEN,
+    "OPEN_SHUFFLED": OPEN_SHUFFLED,
+    "RESERVE_FIRST_OPEN_SHUFFLED": RESERVE_FIRST_OPEN_SHUFFLED,
     "RESERVE": RESERVE,
     "RESERVE_IF_ROOM": RESERVE_IF_ROOM,
     "RESERVE_EVALUATION": RESERVE_EVALUATION,
     "HAS_ROOM": HAS_ROOM,
-    "RANDOM_OPEN": RANDOM_OPEN,
     **{f"RANKED_FRONTIER[{measure}]": text for measure, text in RANKED_FRONTIER.items()},
     **{f"RANKED_OPEN[{measure}]": text for measure, text in RANKED_OPEN.items()},
     "INSERT_STANCE_LABEL": INSERT_STANCE_LABEL,

@@ -1,6 +1,7 @@
 -- CREATE_CURSOR
-INSERT INTO "annotate_queuecursor" ("annotator_id", "target_id", "article_id", "position", "ranked_measure")
-VALUES (%(annotator)s, %(target)s, 0, 0, '') ON CONFLICT ("annotator_id", "target_id") DO NOTHING
+INSERT INTO "annotate_queuecursor" ("annotator_id", "target_id", "article_id", "position", "ranked_measure",
+    "shuffle_key", "shuffle_sentence_id")
+VALUES (%(annotator)s, %(target)s, 0, 0, '', 0, 0) ON CONFLICT ("annotator_id", "target_id") DO NOTHING
 
 -- MOVE_CURSOR
 UPDATE "annotate_queuecursor" SET
@@ -57,7 +58,104 @@ RETURNING "article_id", "position",
     (SELECT "ret"."sentence_id" FROM "annotate_labelreturn" "ret"
      WHERE "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s AND "ret"."resolved_at" IS NULL
      ORDER BY "ret"."created_at", "ret"."id" LIMIT 1),
-    "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id"
+    "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id",
+    "shuffle_key", "shuffle_sentence_id"
+
+-- MOVE_CURSORS_SHUFFLED
+UPDATE "annotate_queuecursor" SET
+"article_id" = COALESCE(
+    (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
+     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
+    AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
+             AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
+    (SELECT "last"."article_id" FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
+    "article_id"),
+"position" = COALESCE(
+    (SELECT "sentence"."position" FROM "annotate_sentence" "sentence"
+     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
+    AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
+             AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
+    (SELECT "last"."position" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
+    "position"),
+"shuffle_key" = COALESCE(
+    (SELECT "sentence"."shuffle_key" FROM "annotate_sentence" "sentence"
+     WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
+    AND NOT ("sentence"."shuffle_key" = "annotate_queuecursor"."shuffle_key"
+             AND "sentence"."id" < "annotate_queuecursor"."shuffle_sentence_id") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+     ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1),
+    (SELECT "last"."shuffle_key" FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1),
+    "shuffle_key"),
+"shuffle_sentence_id" = COALESCE(
+    (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+     WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
+    AND NOT ("sentence"."shuffle_key" = "annotate_queuecursor"."shuffle_key"
+             AND "sentence"."id" < "annotate_queuecursor"."shuffle_sentence_id") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+     ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1),
+    (SELECT "last"."id" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1),
+    "shuffle_sentence_id")
+WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
+RETURNING "article_id", "position",
+    (SELECT "live"."sentence_id" FROM "annotate_assignment" "live"
+     WHERE "live"."annotator_id" = %(annotator)s AND "live"."target_id" = %(target)s
+     AND "live"."expires_at" > %(now)s
+     AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "labelled"
+                     WHERE "labelled"."annotator_id" = %(annotator)s AND "labelled"."target_id" = %(target)s
+                     AND "labelled"."sentence_id" = "live"."sentence_id")),
+    COALESCE((SELECT "done"."labels" + "done"."skips" FROM "annotate_annotatortally" "done"
+              WHERE "done"."annotator_id" = %(annotator)s AND "done"."target_id" = %(target)s), 0),
+    EXISTS (SELECT 1 FROM "annotate_evaluationpause" "pause" WHERE "pause"."annotator_id" = %(annotator)s
+            AND "pause"."target_id" = %(target)s AND "pause"."paused_at" IS NOT NULL),
+    (SELECT "ret"."sentence_id" FROM "annotate_labelreturn" "ret"
+     WHERE "ret"."annotator_id" = %(annotator)s AND "ret"."target_id" = %(target)s AND "ret"."resolved_at" IS NULL
+     ORDER BY "ret"."created_at", "ret"."id" LIMIT 1),
+    "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id",
+    "shuffle_key", "shuffle_sentence_id"
 
 -- OPEN_IN_ORDER
 SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
@@ -120,6 +218,48 @@ WHERE 1 = 1 ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id
     "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
 RETURNING "sentence_id"
 
+-- OPEN_SHUFFLED
+SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+    WHERE "sentence"."shuffle_key" >= %(start_key)s
+    AND NOT ("sentence"."shuffle_key" = %(start_key)s AND "sentence"."id" < %(start_sentence)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+        AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+    ORDER BY "sentence"."shuffle_key", "sentence"."id"
+
+-- RESERVE_FIRST_OPEN_SHUFFLED
+INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
+SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
+    WHERE "sentence"."shuffle_key" >= %(start_key)s
+    AND NOT ("sentence"."shuffle_key" = %(start_key)s AND "sentence"."id" < %(start_sentence)s) AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
+        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
+    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
+        AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
+        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
+        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
+        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
+            AND +"post"."posterior" < %(threshold)s)) THEN 1
+        ELSE %(overlap)s - "tally"."votes" END
+        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
+        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
+    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
+        AND "ev"."sentence_id" = "sentence"."id")
+    ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1) "found"
+WHERE 1 = 1 ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
+    "shown_at" = excluded."shown_at", "expires_at" = excluded."expires_at"
+RETURNING "sentence_id"
+
 -- RESERVE
 INSERT INTO "annotate_assignment" ("annotator_id", "target_id", "sentence_id", "shown_at", "expires_at")
 VALUES (%(annotator)s, %(target)s, %(sentence)s, %(now)s, %(expires)s) ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
@@ -173,24 +313,6 @@ SELECT 1 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."a
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
-
--- RANDOM_OPEN
-SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
-WHERE "sentence"."id" >= %(start)s AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND (SELECT COUNT(*) FROM "annotate_assignment" "held" WHERE "held"."sentence_id" = "sentence"."id"
-        AND "held"."target_id" = %(target)s AND "held"."expires_at" > %(now)s
-        AND "held"."annotator_id" <> %(annotator)s) < COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
-        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s)) THEN 1
-        ELSE %(overlap)s - "tally"."votes" END
-        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
-    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "sentence"."id")
-ORDER BY "sentence"."id" LIMIT 1
 
 -- RANKED_FRONTIER[least_confident]
 SELECT "sg"."confidence", "sg"."sentence_id" FROM "annotate_suggestion" "sg"

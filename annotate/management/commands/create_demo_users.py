@@ -6,11 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.demo import demo_accounts_create
+from annotate.demo import DEMO_TARGET, demo_accounts_create, demo_target_new_default
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (an admin, a curator, two annotators) and print their passwords."
+    help = (
+        "Create the demo accounts (an admin, a curator, two annotators) and print their passwords; "
+        "the demo target takes the random order while it has no labels."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -31,5 +34,9 @@ class Command(BaseCommand):
             state = "created" if account.created else "exists"
             self.stdout.write(
                 f"  {account.role:<10} {account.username:<11} password: {account.password}  ({state})"
+            )
+        if demo_target_new_default():
+            self.stdout.write(
+                f"The {DEMO_TARGET} target hands out sentences in the random order, as new targets do."
             )
         self.stdout.write(self.style.SUCCESS("Demo accounts ready."))
