@@ -14,6 +14,7 @@ from annotate.models import (
     Annotation,
     Article,
     Assignment,
+    CrossValidatedPrediction,
     Label,
     ModelVersion,
     Sentence,
@@ -134,6 +135,21 @@ class SuggestionFactory(factory.django.DjangoModelFactory):
             for label in STANCE_LABELS
         }
     )
+
+
+class CrossValidatedPredictionFactory(factory.django.DjangoModelFactory):
+    """An out-of-fold prediction of the target's active model (made if it has none)."""
+
+    class Meta:
+        model = CrossValidatedPrediction
+
+    class Params:
+        target = factory.SubFactory(TargetFactory)
+
+    sentence = factory.SubFactory(SentenceFactory)
+    model_version = factory.LazyAttribute(lambda prediction: active_version(prediction.target))
+    label = Label.PRO
+    confidence = 0.9
 
 
 #: Words that give each stance away, so a model trained on a few dozen sentences learns them.
