@@ -220,10 +220,14 @@ def train_once(
     """
     features = features or classifier.Features()
     vectors = None if embeddings is None else embeddings.tobytes()  # type: ignore[attr-defined]
+    # The folds depend only on the groups' order, not on their ids (StratifiedGroupKFold
+    # numbers them by np.unique), and the ids are article ids, which on PostgreSQL differ
+    # from test to test (its sequences are not rolled back): keyed by rank, as the same.
+    ranks = None if groups is None else {g: r for r, g in enumerate(sorted(set(groups)))}
     key = (
         tuple(texts),
         tuple(labels),
-        None if groups is None else tuple(groups),
+        None if groups is None or ranks is None else tuple(ranks[g] for g in groups),
         grouped_by,
         random_state,
         vectors,
