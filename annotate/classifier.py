@@ -493,7 +493,10 @@ def train(
     # Every label is in exactly one validation fold, so each has its prediction; `order`
     # maps the canonical position back to the one given.
     out_of_fold = sorted(
-        (OutOfFold(index=order[i], label=predicted[i], confidence=confidences[i]) for i in range(len(labels))),
+        (
+            OutOfFold(index=order[i], label=predicted[i], confidence=confidences[i])
+            for i in range(len(labels))
+        ),
         key=lambda p: p.index,
     )
     return TrainedModel(

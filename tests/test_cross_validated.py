@@ -103,7 +103,9 @@ def test_a_sentence_labelled_after_training_has_no_row_and_is_not_suspicious(hua
 
 def test_an_interrupted_runs_out_of_fold_predictions_are_cleared_by_the_next_run(huawei, corpus):
     stale = ModelVersion.objects.create(target=huawei, status=ModelVersion.Status.TRAINING)
-    CrossValidatedPrediction.objects.create(model_version=stale, sentence=corpus.wrong, label="pro", confidence=1)
+    CrossValidatedPrediction.objects.create(
+        model_version=stale, sentence=corpus.wrong, label="pro", confidence=1
+    )
 
     training.retrain(target=huawei)
 

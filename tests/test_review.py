@@ -180,7 +180,9 @@ def test_only_the_active_versions_out_of_fold_predictions_count(huawei):
     vote(huawei, sentence, "contra")
     CrossValidatedPredictionFactory(target=huawei, sentence=SentenceFactory(), label="pro")
     older = ModelVersionFactory(target=huawei)
-    CrossValidatedPrediction.objects.create(model_version=older, sentence=sentence, label="pro", confidence=0.99)
+    CrossValidatedPrediction.objects.create(
+        model_version=older, sentence=sentence, label="pro", confidence=0.99
+    )
     assert by_suspicion(target=huawei, limit=10) == []
 
 
