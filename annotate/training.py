@@ -264,7 +264,8 @@ def _sentence_batches(batch_size: int) -> Iterator[list[tuple[int, str]]]:
 
 
 def _clear_abandoned(target: Target) -> None:
-    """Versions left in training by a killed or failed run: mark failed, drop suggestions."""
+    """Versions left in training by a killed or failed run: mark failed, drop their
+    suggestions and out-of-fold predictions."""
     stale = ModelVersion.objects.filter(target=target, status=ModelVersion.Status.TRAINING)
     Suggestion.objects.filter(model_version__in=stale).delete()
     CrossValidatedPrediction.objects.filter(model_version__in=stale).delete()
