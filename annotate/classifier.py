@@ -149,12 +149,28 @@ class Prediction:
     entropy: float  # in bits, over the three classes
 
 
+@dataclass(frozen=True)
+class OutOfFold:
+    """A training label's out-of-fold prediction: the label the cross-validation's fold
+    model predicted for it, a model fitted without that label's group, and its probability.
+
+    These are the predictions the cross-validated scores are computed from, so they cost no
+    fitting of their own; the adjudication page's "suspicious labels" order reads them.
+    """
+
+    index: int  # into the texts and labels given to `train`
+    label: str
+    confidence: float  # the fold model's probability of `label`
+
+
 @dataclass
 class TrainedModel:
     pipeline: Pipeline
     metrics: Metrics
     train_size: int
     distribution: dict[str, int] = field(default_factory=dict)
+    #: One a training label (a class left out as too rare has none), in the order given.
+    out_of_fold: list[OutOfFold] = field(default_factory=list)
 
 
 def _texts(inputs: Sequence[Any], aliases: tuple[str, ...] = ()) -> list[str]:
@@ -365,19 +381,27 @@ def _predict_fold(
     held_out: Sequence[Any],
     random_state: int,
     features: Features,
-) -> list[str]:
-    """A fold's predictions from a model fitted on its training part.
+) -> list[tuple[str, float]]:
+    """A fold's predictions, each with its probability, from a model fitted on its training part.
 
-    A grouped fold can hold nearly all of a class, leaving its training part one example
-    or none: such a class is left out of that fold's model (calibration needs two), and a
-    part left with a single class predicts it, which is what a model would learn from it.
+    The label is the most probable one, as `predict` gives it (CalibratedClassifierCV
+    predicts the argmax of its probabilities, the first class of `classes_` on a tie), so
+    the scores are those of `predict`. A grouped fold can hold nearly all of a class,
+    leaving its training part one example or none: such a class is left out of that fold's
+    model (calibration needs two), and a part left with a single class predicts its most
+    common label with that label's share of the part, which is what a model would learn
+    from it.
     """
     counts = Counter(labels)
     kept = [i for i, y in enumerate(labels) if counts[y] >= 2]
     if len({labels[i] for i in kept}) < 2:
-        return [counts.most_common(1)[0][0]] * len(held_out)
+        label, n = counts.most_common(1)[0]
+        return [(label, n / len(labels))] * len(held_out)
     pipeline = _fit([inputs[i] for i in kept], [labels[i] for i in kept], random_state, features)
-    return [str(label) for label in pipeline.predict(list(held_out))]
+    probabilities = pipeline.predict_proba(list(held_out))
+    best = probabilities.argmax(axis=1)
+    classes = [str(label) for label in pipeline.classes_]
+    return [(classes[j], float(row[j])) for row, j in zip(probabilities, best.tolist(), strict=True)]
 
 
 def canonical_order(texts: Sequence[str], labels: Sequence[str], groups: Sequence[int]) -> list[int]:
@@ -431,6 +455,8 @@ def train(
     """Cross-validated metrics (grouped when groups are given), then the model fitted on every label.
 
     With `features.embedding_weight`, `embeddings` holds one vector a text (same order).
+    The result keeps each training label's out-of-fold prediction (`out_of_fold`), the
+    cross-validation's own, so they cost no second round of fitting.
     """
     if len(texts) != len(labels) or (groups is not None and len(groups) != len(labels)):
         raise TrainingError("texts, labels and groups differ in length")
@@ -447,6 +473,7 @@ def train(
         labels, given if groups is not None else None, random_state=random_state, grouped_by=grouped_by
     )
     predicted = [""] * len(labels)
+    confidences = [0.0] * len(labels)
     # Calibration splits each training part again; with few labels a class may be missing
     # from a split, which scikit-learn tolerates with a warning we do not need to show.
     with warnings.catch_warnings():
@@ -459,11 +486,26 @@ def train(
                 random_state,
                 features,
             )
-            for i, label in zip(validation, fold_predictions, strict=True):
-                predicted[i] = label
+            for i, (label, confidence) in zip(validation, fold_predictions, strict=True):
+                predicted[i], confidences[i] = label, confidence
         pipeline = _fit(inputs, labels, random_state, features)
     metrics = evaluate(labels, predicted, cross_validation.validation.folds, cross_validation.validation)
-    return TrainedModel(pipeline=pipeline, metrics=metrics, train_size=len(inputs), distribution=dict(counts))
+    # Every label is in exactly one validation fold, so each has its prediction; `order`
+    # maps the canonical position back to the one given.
+    out_of_fold = sorted(
+        (
+            OutOfFold(index=order[i], label=predicted[i], confidence=confidences[i])
+            for i in range(len(labels))
+        ),
+        key=lambda p: p.index,
+    )
+    return TrainedModel(
+        pipeline=pipeline,
+        metrics=metrics,
+        train_size=len(inputs),
+        distribution=dict(counts),
+        out_of_fold=out_of_fold,
+    )
 
 
 def score_slice(

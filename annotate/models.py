@@ -631,6 +631,38 @@ class Suggestion(models.Model):
         return f"{self.sentence_id}: {self.label} ({self.confidence:.0%})"
 
 
+class CrossValidatedPrediction(models.Model):
+    """A training label's out-of-fold prediction in its version's cross-validation: the
+    label predicted by the fold model that did not see it (nor its article or duplicate
+    group), with that label's probability (annotate.classifier.OutOfFold). One a training
+    label, written with the version and deleted with it; the adjudication page's
+    "suspicious labels" order reads the active version's, most confident first."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="cross_validated_predictions"
+    )
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=10, choices=[(v, v) for v in STANCE_LABELS])
+    confidence = models.FloatField(help_text="The fold model's probability of the label.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "sentence"], name="cross_validated_one_per_sentence"
+            ),
+        ]
+        indexes = [
+            # The suspicious order's own: a version's most confident first, ties by the
+            # newest sentence, so the page walks it and stops.
+            models.Index(
+                fields=["model_version", "-confidence", "-sentence"], name="cross_validated_confident"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id}: {self.label} ({self.confidence:.0%}, cross-validated)"
+
+
 class Adjudication(models.Model):
     """A curator's decision on a sentence's gold label; it overrides the annotators' votes."""
 

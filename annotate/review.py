@@ -6,10 +6,13 @@
   most probable label) is lowest first. The posteriors are stored with the summary
   (`posteriors_store`, SentencePosterior), so the page walks their index instead of
   fitting the model; they are as fresh as the summary.
-- `suspicious`: sentences with a label the model's suggestion contradicts with at least
-  SUSPICIOUS_CONFIDENCE, most confident first (the suggestions' confidence index). No
-  cross-validated predictions are stored, so it is the active version's suggestion, whose
-  model was trained on these labels: the page says so.
+- `suspicious`: sentences with a label the active version's cross-validation contradicts
+  with at least SUSPICIOUS_CONFIDENCE, most confident first: each training label's
+  out-of-fold prediction, made by the fold model that did not see it nor its article or
+  duplicate group (CrossValidatedPrediction, stored at retrain, read through its index).
+  Not the suggestion, whose model was trained on these very labels. A sentence labelled
+  after the version was trained has no such prediction and is not in the order; the page
+  says which version, how many folds and labels it rests on (`suspicion_basis`).
 - `flagged`: annotators' open flags, oldest first, then the newest resolved ones.
 
 Each order's list is one or two indexed queries, then one for the sentences' tallies.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -29,18 +33,20 @@ from annotate.models import (
     STANCE_LABELS,
     Adjudication,
     Annotation,
+    CrossValidatedPrediction,
     Flag,
     Label,
     LabelReturn,
+    ModelVersion,
     SentencePosterior,
     SentenceTally,
-    Suggestion,
     Target,
 )
 from annotate.queue.cursors import reopen_locked
 from annotate.queue.locks import lock_target
 
-#: A label is suspicious when the model suggests another with at least this confidence.
+#: A label is suspicious when the fold model that did not see it predicts another with at
+#: least this probability.
 SUSPICIOUS_CONFIDENCE = 0.8
 #: Rows of posteriors written at a time.
 CHUNK = 5000
@@ -75,7 +81,7 @@ class ReviewItem:
     agreement: float | None = None
     posterior: float | None = None  # `posterior`: its most probable label's probability
     posterior_label: str = ""
-    model_label: str = ""  # `suspicious`: the suggestion that contradicts a label
+    model_label: str = ""  # `suspicious`: the out-of-fold prediction that contradicts a label
     model_confidence: float | None = None
     suspicious: list[tuple[int, str]] = field(default_factory=list)  # (annotator id, label)
     flag: Flag | None = None  # `flagged`
@@ -128,7 +134,7 @@ def by_posterior(*, target: Target, limit: int) -> list[ReviewItem]:
 
 
 def _contradicted(target: Target) -> Exists:
-    """A stance label on the suggestion's sentence other than the suggestion's, not
+    """A stance label on the prediction's sentence other than the prediction's, not
     returned already (an open return waits for the annotator)."""
     returned = LabelReturn.objects.filter(
         annotator_id=OuterRef("annotator_id"),
@@ -145,10 +151,12 @@ def _contradicted(target: Target) -> Exists:
 
 
 def by_suspicion(*, target: Target, limit: int) -> list[ReviewItem]:
+    """The active version's out-of-fold predictions that contradict a current label with
+    at least SUSPICIOUS_CONFIDENCE, most confident first: two queries, then the tallies."""
     if target.active_version_id is None:
         return []
     rows = list(
-        Suggestion.objects.filter(
+        CrossValidatedPrediction.objects.filter(
             model_version_id=target.active_version_id, confidence__gte=SUSPICIOUS_CONFIDENCE
         )
         .filter(_contradicted(target))
@@ -168,6 +176,42 @@ def by_suspicion(*, target: Target, limit: int) -> list[ReviewItem]:
         if label != model[sentence_id].model_label:
             model[sentence_id].suspicious.append((annotator_id, label))
     return _tallied(target, items)
+
+
+@dataclass(frozen=True)
+class SuspicionBasis:
+    """What the suspicious order rests on: the active version's cross-validation."""
+
+    version_id: int
+    folds: int
+    train_size: int  # the labels it was trained on, each with its out-of-fold prediction
+    trained_at: datetime | None
+    stored: bool  # False: trained before out-of-fold predictions were stored
+
+
+def suspicion_basis(*, target: Target) -> SuspicionBasis | None:
+    """The active version's cross-validation, for the page to say what the order rests on
+    (None without an active version): one query."""
+    if target.active_version_id is None:
+        return None
+    stored = CrossValidatedPrediction.objects.filter(model_version_id=OuterRef("pk"))
+    row = (
+        ModelVersion.objects.filter(pk=target.active_version_id)
+        .annotate(stored=Exists(stored))
+        .values_list("pk", "metrics", "train_size", "finished_at", "stored")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, metrics, train_size, finished_at, has_rows = row
+    folds = metrics.get("folds") if isinstance(metrics, dict) else None
+    return SuspicionBasis(
+        version_id=pk,
+        folds=folds if isinstance(folds, int) else 0,
+        train_size=train_size,
+        trained_at=finished_at,
+        stored=bool(has_rows),
+    )
 
 
 def by_flag(*, target: Target, limit: int) -> list[ReviewItem]:

@@ -16,6 +16,12 @@ duplicates (the same or a near-identical text, Sentence.duplicate_group). Cross-
 groups by article and by duplicate group (annotate.splits.cv_groups). The groups are those
 the last scan stored: the retrain command and task bring them up to date first, as the
 export does before it splits.
+
+Each training label's out-of-fold prediction (the label the cross-validation's fold model
+that did not see it predicted, and its probability) is stored with the version
+(CrossValidatedPrediction, cross_validated_write), for every version, winner or not: the
+adjudication page's "suspicious labels" order reads the active version's, so no label is
+called suspicious by a model that was trained on it.
 """
 
 from __future__ import annotations
@@ -35,7 +41,14 @@ from annotate.embedding_store import embeddings_read, vectors_for
 from annotate.embedding_store import enabled as embeddings_enabled
 from annotate.embeddings import MODEL_NAME as embedding_model_name
 from annotate.gold import gold_labels
-from annotate.models import Annotation, ModelVersion, Sentence, Suggestion, Target
+from annotate.models import (
+    Annotation,
+    CrossValidatedPrediction,
+    ModelVersion,
+    Sentence,
+    Suggestion,
+    Target,
+)
 from annotate.splits import cv_groups
 from annotate.suggestions import in_control_set
 from annotate.targets import clean_aliases
@@ -251,9 +264,11 @@ def _sentence_batches(batch_size: int) -> Iterator[list[tuple[int, str]]]:
 
 
 def _clear_abandoned(target: Target) -> None:
-    """Versions left in training by a killed or failed run: mark failed, drop suggestions."""
+    """Versions left in training by a killed or failed run: mark failed, drop their
+    suggestions and out-of-fold predictions."""
     stale = ModelVersion.objects.filter(target=target, status=ModelVersion.Status.TRAINING)
     Suggestion.objects.filter(model_version__in=stale).delete()
+    CrossValidatedPrediction.objects.filter(model_version__in=stale).delete()
     stale.update(status=ModelVersion.Status.FAILED, error="Interrupted before it was activated.")
 
 
@@ -284,6 +299,41 @@ def suggestions_write(
         )
         predicted += len(batch)
     return predicted
+
+
+def cross_validated_write(
+    *,
+    version: ModelVersion,
+    sentence_ids: list[int],
+    out_of_fold: list[classifier.OutOfFold],
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """The version's out-of-fold predictions, one a training label (`sentence_ids[i]` is
+    the sentence of the label at index i given to classifier.train), a chunk at a time; how
+    many.
+
+    Written as the suggestions are, chunk by chunk and not in one transaction (on SQLite
+    that would hold the write lock the annotators' labels wait for): nothing reads them
+    before the version is active, which it becomes only after they are all written, and a
+    run killed half way leaves its version in training, cleared with them by the next run.
+    """
+    written = 0
+    for start in range(0, len(out_of_fold), batch_size):
+        chunk = out_of_fold[start : start + batch_size]
+        CrossValidatedPrediction.objects.bulk_create(
+            [
+                CrossValidatedPrediction(
+                    model_version=version,
+                    sentence_id=sentence_ids[p.index],
+                    label=p.label,
+                    confidence=p.confidence,
+                )
+                for p in chunk
+            ],
+            batch_size=1000,
+        )
+        written += len(chunk)
+    return written
 
 
 def retrain(
@@ -380,6 +430,9 @@ def retrain(
     )
     model_save(version, trained.pipeline)
     version.save(update_fields=["file_name", "file_sha256"])
+    # Written for every version, winner or not: they cannot be made again without refitting
+    # the folds, and an admin may activate a version that lost (annotate.activation).
+    cross_validated_write(version=version, sentence_ids=data.sentence_ids, out_of_fold=trained.out_of_fold)
     comparison = activation.version_compare(
         target=target,
         metrics=trained.metrics,

@@ -87,6 +87,39 @@ def test_a_class_with_one_example_is_left_out_and_predicted_with_zero_probabilit
     assert model.distribution["neutral"] == 1
     [prediction] = predict(model.pipeline, ["anything"])
     assert prediction.probabilities["neutral"] == 0
+    assert [p.index for p in model.out_of_fold] == list(range(1, 12))  # not trained on, not predicted
+
+
+# Out-of-fold predictions
+
+
+def test_each_training_label_keeps_the_out_of_fold_prediction_its_scores_are_computed_from():
+    texts, labels = corpus(30)
+    labels[::4] = ["neutral"] * len(labels[::4])  # noisy, so some predictions are wrong
+    order = list(range(30))
+    random.Random(3).shuffle(order)
+    texts, labels = [texts[i] for i in order], [labels[i] for i in order]
+
+    model = train(texts, labels, groups=[i % 6 for i in range(30)])
+
+    assert [p.index for p in model.out_of_fold] == list(range(30))  # in the order given
+    predicted = [p.label for p in model.out_of_fold]
+    scored = evaluate(labels, predicted, folds=model.metrics.folds)
+    assert (scored.confusion, scored.accuracy) == (model.metrics.confusion, model.metrics.accuracy)
+    assert predicted != labels
+    assert all(1 / 3 <= p.confidence <= 1 for p in model.out_of_fold)  # the most probable label's
+
+
+def test_a_reprints_out_of_fold_prediction_comes_from_a_fold_model_without_its_copies():
+    texts, labels, articles, duplicates = reprinted_corpus(stories=8)
+    groups = cv_groups(article_ids=articles, duplicate_groups=duplicates)
+
+    model = train(texts, labels, groups=groups)
+
+    out_of_fold = sum(p.label == labels[p.index] for p in model.out_of_fold) / len(labels)
+    in_sample = sum(p.label == y for p, y in zip(predict(model.pipeline, texts), labels, strict=True))
+    assert in_sample / len(labels) > 0.9  # the model trained on them knows every story
+    assert out_of_fold < 0.6  # a fold model that never saw the story guesses (chance is 1/3)
 
 
 # Grouped cross-validation on reprinted stories
@@ -177,6 +210,12 @@ def test_the_same_labels_in_another_order_give_the_same_scores_and_model():
     for name in ("accuracy", "macro_f1", "f_avg"):
         assert getattr(first.metrics, name) == pytest.approx(getattr(second.metrics, name), abs=1e-12)
     assert first.metrics.confusion == second.metrics.confusion
+    # Each text keeps the same out-of-fold prediction, wherever it was given.
+    by_text = [
+        sorted((given[p.index], p.label, round(p.confidence, 9)) for p in m.out_of_fold)
+        for m, given in ((first, texts), (second, [texts[i] for i in order]))
+    ]
+    assert by_text[0] == by_text[1]
     probe = ["a spying threat", "a trusted partner", "said on monday", texts[0]]
     for one, other in zip(predict(first.pipeline, probe), predict(second.pipeline, probe), strict=True):
         assert one.probabilities == pytest.approx(other.probabilities, abs=1e-9)

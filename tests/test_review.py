@@ -12,11 +12,18 @@ from django.utils import timezone
 from annotate import summary
 from annotate.adjudication import adjudication_record
 from annotate.flags import flag_resolve
-from annotate.models import Adjudication, Annotation, Flag, SentencePosterior
+from annotate.models import Adjudication, Annotation, CrossValidatedPrediction, Flag, SentencePosterior
 from annotate.queue.record import annotation_record
 from annotate.returns import label_return
 from annotate.review import SUSPICIOUS_CONFIDENCE, by_flag, by_posterior, by_suspicion
-from tests.factories import ArticleFactory, SentenceFactory, SuggestionFactory, UserFactory
+from tests.factories import (
+    ArticleFactory,
+    CrossValidatedPredictionFactory,
+    ModelVersionFactory,
+    SentenceFactory,
+    SuggestionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +133,7 @@ def test_a_settle_in_an_order_answers_with_the_next_card_of_that_order(huawei, c
 # Suspicious labels
 
 
-def test_a_label_the_model_contradicts_with_high_confidence_is_suspicious(huawei, curator):
+def test_a_label_the_cross_validation_contradicts_with_high_confidence_is_suspicious(huawei, curator):
     huawei.overlap = 3
     huawei.save()
     sure, less_sure, borderline, agreeing, settled, returned = (SentenceFactory() for _ in range(6))
@@ -138,7 +145,7 @@ def test_a_label_the_model_contradicts_with_high_confidence_is_suspicious(huawei
         (settled, 0.99),
         (returned, 0.99),
     ):
-        SuggestionFactory(target=huawei, sentence=sentence, label="pro", confidence=confidence)
+        CrossValidatedPredictionFactory(target=huawei, sentence=sentence, label="pro", confidence=confidence)
     _, bob = vote(huawei, sure, "pro", "contra")
     vote(huawei, less_sure, "neutral", "pro")
     vote(huawei, borderline, "contra", "contra")
@@ -161,16 +168,47 @@ def test_a_label_the_model_contradicts_with_high_confidence_is_suspicious(huawei
     )
 
 
-def test_the_suspicious_order_says_it_is_the_models_suggestion_not_a_cross_validated_one(
-    huawei, curator_client
-):
+def test_the_suspicious_order_never_reads_the_suggestions_whose_model_trained_on_the_labels(huawei):
+    sentence = SentenceFactory()
+    SuggestionFactory(target=huawei, sentence=sentence, label="pro", confidence=0.99)
+    vote(huawei, sentence, "contra")
+    assert by_suspicion(target=huawei, limit=10) == []
+
+
+def test_only_the_active_versions_out_of_fold_predictions_count(huawei):
+    sentence = SentenceFactory()
+    vote(huawei, sentence, "contra")
+    CrossValidatedPredictionFactory(target=huawei, sentence=SentenceFactory(), label="pro")
+    older = ModelVersionFactory(target=huawei)
+    CrossValidatedPrediction.objects.create(
+        model_version=older, sentence=sentence, label="pro", confidence=0.99
+    )
+    assert by_suspicion(target=huawei, limit=10) == []
+
+
+def test_the_suspicious_order_says_which_versions_cross_validation_it_rests_on(huawei, curator_client):
+    sentence = SentenceFactory()
+    CrossValidatedPredictionFactory(target=huawei, sentence=sentence, label="pro", confidence=0.95)
+    vote(huawei, sentence, "contra")
+    version = huawei.active_version
+    version.train_size, version.metrics = 120, {**version.metrics, "folds": 5}
+    version.save()
+    html = page(curator_client, huawei, "suspicious").content.decode()
+    assert current(html) == sentence.pk
+    assert f"cross-validated predictions of v{version.pk} (5 folds, trained on 120 labels" in html
+    assert "sentences labelled since then" in html
+    assert "Cross-validated, the model predicts" in html and "95% confidence" in html
+    assert "contradicted" in html
+
+
+def test_a_version_trained_before_out_of_fold_predictions_were_stored_says_to_retrain(huawei, curator_client):
     sentence = SentenceFactory()
     SuggestionFactory(target=huawei, sentence=sentence, label="pro", confidence=0.95)
     vote(huawei, sentence, "contra")
     html = page(curator_client, huawei, "suspicious").content.decode()
-    assert current(html) == sentence.pk
-    assert "not a cross-validated prediction" in html
-    assert "contradicted" in html
+    assert 'id="current-sentence"' not in html
+    assert f"v{huawei.active_version_id}, the active version, was trained before" in html
+    assert "retrain to fill this order" in html
 
 
 # Flagged
@@ -244,16 +282,25 @@ def test_an_unknown_order_is_400_and_a_post_with_one_writes_nothing(huawei, cura
 
 
 def build(target, *, sentences: int) -> None:
-    """Disagreements, suggestions that contradict labels, flags and a return, then the summary."""
+    """Disagreements, suggestions and out-of-fold predictions that contradict labels, flags
+    and a return, then the summary."""
     target.overlap = 3
     target.save()
     ann, bob, carol = (UserFactory(role="annotator") for _ in range(3))
     curator = UserFactory(role="curator")
     article = ArticleFactory()
-    rows, flags = [], []
+    rows, flags, predictions = [], [], []
     for i in range(sentences):
         sentence = SentenceFactory(article=article, position=i)
         SuggestionFactory(target=target, sentence=sentence, label="pro", confidence=0.8 + (i % 20) / 100)
+        predictions.append(
+            CrossValidatedPrediction(
+                model_version_id=target.active_version_id,
+                sentence=sentence,
+                label="pro",
+                confidence=0.8 + (i % 20) / 100,
+            )
+        )
         labels = ["pro", "contra", "neutral"] if i % 2 else ["pro", "pro", "contra"]
         rows += [
             Annotation(annotator=who, sentence=sentence, target=target, label=label)
@@ -264,6 +311,7 @@ def build(target, *, sentences: int) -> None:
             flags[-1].resolved_at, flags[-1].resolved_by = timezone.now(), curator
     Annotation.objects.bulk_create(rows)
     Flag.objects.bulk_create(flags)
+    CrossValidatedPrediction.objects.bulk_create(predictions)
     first = Annotation.objects.filter(target=target).order_by("id").first()
     label_return(curator=curator, target=target, annotation_id=first.pk, comment="look")
     summary.compute(target=target)
@@ -274,8 +322,9 @@ def build(target, *, sentences: int) -> None:
 #: count or its summary's time, the card's sentence, neighbours, votes with names,
 #: suggestion, gold history, returns and flags, the settled panel (two), the navigation and
 #: the guidelines' examples. The flagged order reads the resolved flags too while the open
-#: ones do not fill the list; suspicious labels read the sentences' labels.
-PAGE_QUERIES = {"disagreements": 19, "posterior": 20, "suspicious": 20, "flagged": 21}
+#: ones do not fill the list; suspicious labels read the sentences' labels and the version
+#: whose cross-validation the order rests on.
+PAGE_QUERIES = {"disagreements": 19, "posterior": 20, "suspicious": 21, "flagged": 21}
 #: The card alone (an htmx GET): no settled panel, navigation or guidelines.
 CARD_QUERIES = {order: n - 5 for order, n in PAGE_QUERIES.items()}
 
@@ -301,7 +350,7 @@ def test_each_order_takes_a_bounded_number_of_queries_at_any_size(
     ("read", "index"),
     [
         (by_posterior, "posterior_lowest"),
-        (by_suspicion, "suggestion_least_confident"),
+        (by_suspicion, "cross_validated_confident"),
         (by_flag, "flag_open"),
     ],
     ids=["posterior", "suspicious", "flagged"],

@@ -59,6 +59,7 @@ from annotate.review import (
     open_flag_count,
     review_item_of,
     review_items,
+    suspicion_basis,
 )
 from annotate.roles import require_curator
 from annotate.targets import example_promote
@@ -96,7 +97,7 @@ def _remaining(target: Target, order: str, items: list[ReviewItem]) -> dict[str,
     if order == ReviewOrder.POSTERIOR:
         computed = TargetSummary.objects.filter(target=target).values_list("computed_at", flat=True).first()
         return {"posteriors_at": computed}
-    return {"suspicious_confidence": SUSPICIOUS_CONFIDENCE}
+    return {"suspicious_confidence": SUSPICIOUS_CONFIDENCE, "basis": suspicion_basis(target=target)}
 
 
 def _card(
