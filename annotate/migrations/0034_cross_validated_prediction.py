@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0031_random_share_help'),
+        ('annotate', '0033_random_order'),
     ]
 
     operations = [
