@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from annotate import classifier
+from annotate import classifier, predict_pool
 from annotate.classifier import TrainingError
 from annotate.embedding_store import embeddings_read, vectors_for
 from annotate.embedding_store import enabled as embeddings_enabled
@@ -41,6 +41,8 @@ from annotate.suggestions import in_control_set
 from annotate.targets import clean_aliases
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from annotate.activation import Comparison
 
 DEFAULT_MIN_LABELS = 20
@@ -257,15 +259,42 @@ def _clear_abandoned(target: Target) -> None:
     stale.update(status=ModelVersion.Status.FAILED, error="Interrupted before it was activated.")
 
 
-def suggestions_write(
-    *, version: ModelVersion, pipeline: Any, batch_size: int = BATCH_SIZE, progress: Progress = _no_progress
-) -> int:
-    """A suggestion of the version for every sentence, a batch at a time; how many."""
-    total = Sentence.objects.count()
-    predicted = 0
-    for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
+def _sentence_chunks(
+    pipeline: Any, batch_size: int
+) -> Iterator[tuple[list[tuple[int, str]], list[str], np.ndarray | None]]:
+    """Every sentence a batch at a time, with its text and, for a pipeline that embeds, its
+    stored vector: what predict_pool.predictions reads, one chunk when it needs one."""
+    for batch in _sentence_batches(batch_size):
         vectors = vectors_for(pipeline=pipeline, sentence_ids=[sentence_id for sentence_id, _ in batch])
-        predictions = classifier.predict(pipeline, [text for _, text in batch], embeddings=vectors)
+        yield batch, [text for _, text in batch], vectors
+
+
+def suggestions_write(
+    *,
+    version: ModelVersion,
+    pipeline: Any,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress = _no_progress,
+    workers: int | None = None,
+) -> int:
+    """A suggestion of the version for every sentence, a batch at a time; how many.
+
+    The batches are predicted on `workers` processes (settings.MODEL_WORKERS by default;
+    annotate.predict_pool), never more than there are batches, and written here, in id
+    order, one bulk insert a batch as they come back: a run that fails or is killed leaves
+    the batches before it written, for the next run to clear (_clear_abandoned).
+    """
+    total = Sentence.objects.count()
+    batches = -(-total // batch_size)
+    workers = settings.MODEL_WORKERS if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}.")
+    # A pool costs a second or two to start (each worker imports scikit-learn and loads the
+    # model): one batch, or one worker, is predicted here.
+    workers = max(1, min(workers, batches))
+    predicted = 0
+    written = predict_pool.predictions(pipeline, _sentence_chunks(pipeline, batch_size), workers=workers)
+    for batch, predictions in progress(written, total=batches, desc="Suggesting"):
         Suggestion.objects.bulk_create(
             [
                 Suggestion(
@@ -294,11 +323,13 @@ def retrain(
     batch_size: int = BATCH_SIZE,
     progress: Progress = _no_progress,
     only_if_changed: bool = False,
+    workers: int | None = None,
 ) -> RetrainResult:
     """Train on the target's gold labels; if the new version scores at least as well as
     the active one (annotate.activation), suggest for every sentence, then switch.
 
-    With `only_if_changed`, raises UpToDate instead when the active version was trained on
+    The suggestions are predicted on `workers` processes (settings.MODEL_WORKERS by
+    default, suggestions_write). With `only_if_changed`, raises UpToDate instead when the active version was trained on
     the very gold labels there are now (what a second `make run` relies on).
     """
     # Imported here: both import this module. Activation by evidence and the background
@@ -392,7 +423,11 @@ def retrain(
     predicted, suggest_started = 0, time.monotonic()
     if comparison.activate:  # a version that loses is kept, and its suggestions never written
         predicted = suggestions_write(
-            version=version, pipeline=trained.pipeline, batch_size=batch_size, progress=progress
+            version=version,
+            pipeline=trained.pipeline,
+            batch_size=batch_size,
+            progress=progress,
+            workers=workers,
         )
     suggest_seconds = time.monotonic() - suggest_started
     comparison = activation.retrain_finish(
