@@ -16,12 +16,16 @@ process, as before there was a pool.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import pickle
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from annotate import classifier
@@ -44,8 +48,22 @@ class PredictionError(TrainingError):
 _pipeline: Any = None  # a worker's copy of the fitted pipeline, set once when it starts
 
 
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it ends, however it ended.
+
+    A retrain killed by SIGKILL (or the out-of-memory killer) runs no clean-up, and its
+    idle workers would wait for work forever, each holding a copy of the model.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    wait([parent.sentinel])
+    os._exit(1)
+
+
 def _worker_start(pickled: bytes) -> None:
     global _pipeline
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     _pipeline = pickle.loads(pickled)
 
 
@@ -59,7 +77,7 @@ def predictions(
     *,
     workers: int,
     in_flight: int | None = None,
-) -> Iterator[tuple[Key, list[Prediction]]]:
+) -> Generator[tuple[Key, list[Prediction]], None, None]:
     """Each chunk's key and the predictions for its texts (with their vectors, for a
     pipeline that embeds), in the chunks' order.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,25 +294,27 @@ def suggestions_write(
     # model): one batch, or one worker, is predicted here.
     workers = max(1, min(workers, batches))
     predicted = 0
-    written = predict_pool.predictions(pipeline, _sentence_chunks(pipeline, batch_size), workers=workers)
-    for batch, predictions in progress(written, total=batches, desc="Suggesting"):
-        Suggestion.objects.bulk_create(
-            [
-                Suggestion(
-                    model_version=version,
-                    sentence_id=sentence_id,
-                    target_id=version.target_id,
-                    label=p.label,
-                    confidence=p.confidence,
-                    margin=p.margin,
-                    entropy=p.entropy,
-                    probabilities=p.probabilities,
-                )
-                for (sentence_id, _), p in zip(batch, predictions, strict=True)
-            ],
-            batch_size=1000,
-        )
-        predicted += len(batch)
+    chunks = _sentence_chunks(pipeline, batch_size)
+    # Closed on the way out, an error here included: the workers end with this call.
+    with closing(predict_pool.predictions(pipeline, chunks, workers=workers)) as written:
+        for batch, predictions in progress(written, total=batches, desc="Suggesting"):
+            Suggestion.objects.bulk_create(
+                [
+                    Suggestion(
+                        model_version=version,
+                        sentence_id=sentence_id,
+                        target_id=version.target_id,
+                        label=p.label,
+                        confidence=p.confidence,
+                        margin=p.margin,
+                        entropy=p.entropy,
+                        probabilities=p.probabilities,
+                    )
+                    for (sentence_id, _), p in zip(batch, predictions, strict=True)
+                ],
+                batch_size=1000,
+            )
+            predicted += len(batch)
     return predicted
 
 

@@ -8,6 +8,12 @@ few; the rest of the suite predicts in its own process (MODEL_WORKERS=1, pyproje
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +30,7 @@ from tests.factories import (
 )
 from tests.worker_models import DiesInWorker, RaisesInWorker
 
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_evaluation_slice")]
 
 ROW = ("sentence_id", "target_id", "label", "confidence", "margin", "entropy", "probabilities")
@@ -117,6 +124,50 @@ def test_an_error_in_a_worker_is_raised_with_what_it_said_and_how_far_the_run_go
     ):
         list(predict_pool.predictions(RaisesInWorker(), chunks, workers=2))
     assert multiprocessing.active_children() == []
+
+
+# A retrain's process, stopped by SIGKILL while its workers predict: it prints their ids.
+KILLED_PARENT = """
+import multiprocessing, threading, time
+from annotate import predict_pool
+from tests.worker_models import SleepsInWorker
+
+chunks = ((i, ["a text"], None) for i in range(10))
+given = predict_pool.predictions(SleepsInWorker(), chunks, workers=2)
+threading.Thread(target=next, args=(given,), daemon=True).start()
+while len(multiprocessing.active_children()) < 2:
+    time.sleep(0.05)
+print(*(child.pid for child in multiprocessing.active_children()), flush=True)
+time.sleep(120)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left
+
+
+def test_workers_end_when_the_retrain_that_started_them_is_killed():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]  # type: ignore[union-attr]
+        assert len(workers) >= 2 and all(alive(pid) for pid in workers)
+    finally:
+        parent.kill()  # SIGKILL: no clean-up of the parent's runs
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:  # not to leave them running when the rule is broken
+        os.kill(pid, signal.SIGKILL)
+
+    assert left == []
 
 
 def test_one_worker_predicts_in_the_calling_process(monkeypatch):

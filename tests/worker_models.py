@@ -48,3 +48,14 @@ class RaisesInWorker:
         import numpy as np
 
         return np.full((len(inputs), len(CLASSES)), 1 / 3)
+
+
+class SleepsInWorker(RaisesInWorker):
+    """A stand-in pipeline whose workers take a minute a chunk: still busy when their parent is killed."""
+
+    def predict_proba(self, inputs: Any) -> Any:
+        if _in_worker():
+            import time
+
+            time.sleep(60)
+        return super().predict_proba(inputs)
