@@ -73,6 +73,9 @@ def test_two_workers_write_the_same_suggestions_as_one_with_few_chunks_in_flight
     )
 
     assert rows(two) == rows(one)
+    # Written in id order, as with one process: a run stopped half way leaves the first batches.
+    written_order = Suggestion.objects.filter(model_version=two).order_by("id")
+    assert list(written_order.values_list("sentence_id", flat=True)) == [row[0] for row in rows(one)]
     assert len(rows(two)) == 62
     assert len(read) == 16  # 62 sentences, 4 a chunk
     limit = 2 * (1 + predict_pool.QUEUED_PER_WORKER)
