@@ -214,12 +214,15 @@ class Activated:
     sentences_predicted: int
 
 
-def version_activate(*, target_id: int, version_id: int, by: User | None) -> Activated:
+def version_activate(
+    *, target_id: int, version_id: int, by: User | None, workers: int | None = None
+) -> Activated:
     """Make a ready version active (an admin's choice: activate, or roll back).
 
     Its suggestions are written again from its stored model file (checked against its hash)
     for every sentence there is now, then the target switches to it in one transaction; the
-    previous version's suggestions go. Runs in the background (annotate.tasks).
+    previous version's suggestions go. Runs in the background (annotate.tasks), predicting on
+    `workers` processes (settings.MODEL_WORKERS by default, training.suggestions_write).
     """
     version = ModelVersion.objects.filter(pk=version_id, target_id=target_id).first()
     if version is None or version.status != ModelVersion.Status.READY:
@@ -231,7 +234,7 @@ def version_activate(*, target_id: int, version_id: int, by: User | None) -> Act
     except training.ModelFileError as unreadable:
         raise ActivationError(str(unreadable)) from None
     Suggestion.objects.filter(model_version=version).delete()  # a run killed half way left some
-    predicted = training.suggestions_write(version=version, pipeline=pipeline)
+    predicted = training.suggestions_write(version=version, pipeline=pipeline, workers=workers)
     with transaction.atomic():
         target = lock_target(version.target_id)
         current = ModelVersion.objects.select_for_update().get(pk=version.pk)

@@ -29,13 +29,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from annotate import classifier
+from annotate import classifier, predict_pool
 from annotate.classifier import TrainingError
 from annotate.embedding_store import embeddings_read, vectors_for
 from annotate.embedding_store import enabled as embeddings_enabled
@@ -54,6 +55,8 @@ from annotate.suggestions import in_control_set
 from annotate.targets import clean_aliases
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from annotate.activation import Comparison
 
 DEFAULT_MIN_LABELS = 20
@@ -272,32 +275,61 @@ def _clear_abandoned(target: Target) -> None:
     stale.update(status=ModelVersion.Status.FAILED, error="Interrupted before it was activated.")
 
 
-def suggestions_write(
-    *, version: ModelVersion, pipeline: Any, batch_size: int = BATCH_SIZE, progress: Progress = _no_progress
-) -> int:
-    """A suggestion of the version for every sentence, a batch at a time; how many."""
-    total = Sentence.objects.count()
-    predicted = 0
-    for batch in progress(_sentence_batches(batch_size), total=-(-total // batch_size), desc="Suggesting"):
+def _sentence_chunks(
+    pipeline: Any, batch_size: int
+) -> Iterator[tuple[list[tuple[int, str]], list[str], np.ndarray | None]]:
+    """Every sentence a batch at a time, with its text and, for a pipeline that embeds, its
+    stored vector: what predict_pool.predictions reads, one chunk when it needs one."""
+    for batch in _sentence_batches(batch_size):
         vectors = vectors_for(pipeline=pipeline, sentence_ids=[sentence_id for sentence_id, _ in batch])
-        predictions = classifier.predict(pipeline, [text for _, text in batch], embeddings=vectors)
-        Suggestion.objects.bulk_create(
-            [
-                Suggestion(
-                    model_version=version,
-                    sentence_id=sentence_id,
-                    target_id=version.target_id,
-                    label=p.label,
-                    confidence=p.confidence,
-                    margin=p.margin,
-                    entropy=p.entropy,
-                    probabilities=p.probabilities,
-                )
-                for (sentence_id, _), p in zip(batch, predictions, strict=True)
-            ],
-            batch_size=1000,
-        )
-        predicted += len(batch)
+        yield batch, [text for _, text in batch], vectors
+
+
+def suggestions_write(
+    *,
+    version: ModelVersion,
+    pipeline: Any,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress = _no_progress,
+    workers: int | None = None,
+) -> int:
+    """A suggestion of the version for every sentence, a batch at a time; how many.
+
+    The batches are predicted on `workers` processes (settings.MODEL_WORKERS by default;
+    annotate.predict_pool), never more than there are batches, and written here, in id
+    order, one bulk insert a batch as they come back: a run that fails or is killed leaves
+    the batches before it written, for the next run to clear (_clear_abandoned).
+    """
+    total = Sentence.objects.count()
+    batches = -(-total // batch_size)
+    workers = settings.MODEL_WORKERS if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}.")
+    # A pool costs a second or two to start (each worker imports scikit-learn and loads the
+    # model): one batch, or one worker, is predicted here.
+    workers = max(1, min(workers, batches))
+    predicted = 0
+    chunks = _sentence_chunks(pipeline, batch_size)
+    # Closed on the way out, an error here included: the workers end with this call.
+    with closing(predict_pool.predictions(pipeline, chunks, workers=workers)) as written:
+        for batch, predictions in progress(written, total=batches, desc="Suggesting"):
+            Suggestion.objects.bulk_create(
+                [
+                    Suggestion(
+                        model_version=version,
+                        sentence_id=sentence_id,
+                        target_id=version.target_id,
+                        label=p.label,
+                        confidence=p.confidence,
+                        margin=p.margin,
+                        entropy=p.entropy,
+                        probabilities=p.probabilities,
+                    )
+                    for (sentence_id, _), p in zip(batch, predictions, strict=True)
+                ],
+                batch_size=1000,
+            )
+            predicted += len(batch)
     return predicted
 
 
@@ -344,11 +376,13 @@ def retrain(
     batch_size: int = BATCH_SIZE,
     progress: Progress = _no_progress,
     only_if_changed: bool = False,
+    workers: int | None = None,
 ) -> RetrainResult:
     """Train on the target's gold labels; if the new version scores at least as well as
     the active one (annotate.activation), suggest for every sentence, then switch.
 
-    With `only_if_changed`, raises UpToDate instead when the active version was trained on
+    The suggestions are predicted on `workers` processes (settings.MODEL_WORKERS by
+    default, suggestions_write). With `only_if_changed`, raises UpToDate instead when the active version was trained on
     the very gold labels there are now (what a second `make run` relies on).
     """
     # Imported here: both import this module. Activation by evidence and the background
@@ -445,7 +479,11 @@ def retrain(
     predicted, suggest_started = 0, time.monotonic()
     if comparison.activate:  # a version that loses is kept, and its suggestions never written
         predicted = suggestions_write(
-            version=version, pipeline=trained.pipeline, batch_size=batch_size, progress=progress
+            version=version,
+            pipeline=trained.pipeline,
+            batch_size=batch_size,
+            progress=progress,
+            workers=workers,
         )
     suggest_seconds = time.monotonic() - suggest_started
     comparison = activation.retrain_finish(

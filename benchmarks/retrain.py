@@ -6,10 +6,18 @@ UNLABELLED unlabelled synthetic sentences, then runs, each in its own process:
             sentence and write its suggestion, switch the active model;
   baseline  the same scikit-learn work (annotate.classifier.train and predict in batches)
             on the same texts held in memory, writing nothing.
-Prints wall time and peak memory of each, the ratio, and suggestions written per second.
+The tool runs twice, from the same state (no version, no suggestion): with one worker,
+predicting every suggestion in its own process as before there was a pool, and with
+--workers (settings.MODEL_WORKERS by default) spawned prediction workers
+(annotate.predict_pool). With SENTENCE_EMBEDDINGS on, every sentence is embedded first, as
+the import's task would have, and not timed (at about 40 sentences a second on two cores a
+large corpus takes hours: SENTENCE_EMBEDDINGS=0 leaves the block out). Prints wall time
+and peak memory of each (the retrain's process and its largest worker), the ratio to
+scikit-learn, and suggestions written per second with one worker and with N, and their
+ratio.
 
     .venv/bin/python benchmarks/retrain.py                      # 100,000 + 1,000,000
-    .venv/bin/python benchmarks/retrain.py --labelled 5000 --unlabelled 50000
+    SENTENCE_EMBEDDINGS=0 .venv/bin/python benchmarks/retrain.py --labelled 5000 --unlabelled 50000
 """
 
 from __future__ import annotations
@@ -119,24 +127,51 @@ def build(args: argparse.Namespace) -> None:
 
 def run_tool(args: argparse.Namespace) -> None:
     setup_django(args.database)
+    from django.conf import settings
+
     from annotate.models import Target
     from annotate.training import retrain
 
+    workers = settings.MODEL_WORKERS if args.workers is None else args.workers
     started = time.monotonic()
-    result = retrain(target=Target.objects.get(name="Benchmark"), min_labels=1)
+    result = retrain(target=Target.objects.get(name="Benchmark"), min_labels=1, workers=workers)
     seconds = time.monotonic() - started
     print(
         json.dumps(
             {
+                "workers": workers,
                 "seconds": seconds,
                 "suggest_seconds": result.suggest_seconds,
                 "predicted": result.sentences_predicted,
                 "train_size": result.train_size,
                 "f_avg": result.metrics.f_avg,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                # The largest of the prediction workers (0 with one worker: none is started).
+                "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             }
         )
     )
+
+
+def embed(args: argparse.Namespace) -> None:
+    """Every sentence's embedding stored, as the import's task leaves them, when
+    SENTENCE_EMBEDDINGS is on: both runs then read the same stored vectors."""
+    setup_django(args.database)
+    from annotate.embedding_store import embeddings_compute, enabled
+
+    started = time.monotonic()
+    done = embeddings_compute() if enabled() else 0
+    print(json.dumps({"enabled": enabled(), "embedded": done, "seconds": time.monotonic() - started}))
+
+
+def reset(args: argparse.Namespace) -> None:
+    """Back to the state the first run started from: no version, no suggestion."""
+    setup_django(args.database)
+    from annotate.models import ModelVersion, Suggestion, Target
+
+    Target.objects.update(active_version=None)
+    Suggestion.objects.all().delete()
+    ModelVersion.objects.all().delete()
 
 
 def run_baseline(args: argparse.Namespace) -> None:
@@ -174,11 +209,13 @@ def dump_all_texts(args: argparse.Namespace) -> None:
             out.write(text.replace("\n", " ") + "\n")
 
 
-def child(phase: str, args: argparse.Namespace, capture: bool = True) -> dict:
+def child(phase: str, args: argparse.Namespace, capture: bool = True, workers: int | None = None) -> dict:
     command = [sys.executable, __file__, "--phase", phase, "--workdir", str(args.workdir)]
     command += ["--labelled", str(args.labelled), "--unlabelled", str(args.unlabelled)]
     if args.database:
         command += ["--database", args.database]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     result = subprocess.run(command, check=True, capture_output=capture, text=True, cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1]) if capture else {}
 
@@ -189,12 +226,27 @@ def main() -> None:
     )
     parser.add_argument("--labelled", type=int, default=100_000)
     parser.add_argument("--unlabelled", type=int, default=1_000_000)
-    parser.add_argument("--phase", choices=["build", "dump", "tool", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="prediction workers of the second run (default: settings.MODEL_WORKERS); the first has one",
+    )
+    parser.add_argument(
+        "--phase", choices=["build", "dump", "embed", "tool", "reset", "baseline"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        {"build": build, "dump": dump_all_texts, "tool": run_tool, "baseline": run_baseline}[args.phase](args)
+        phases = {
+            "build": build,
+            "dump": dump_all_texts,
+            "tool": run_tool,
+            "reset": reset,
+            "embed": embed,
+            "baseline": run_baseline,
+        }
+        phases[args.phase](args)
         return
     with tempfile.TemporaryDirectory(prefix="stance-bench-") as workdir:
         args.workdir = Path(workdir)
@@ -204,23 +256,49 @@ def main() -> None:
         )
         child("build", args, capture=False)
         child("dump", args, capture=False)
+        embedded = child("embed", args)
+        if embedded["enabled"]:
+            print(
+                f"Embedded {embedded['embedded']:,} sentences in {embedded['seconds']:.0f} s (not timed below)"
+            )
+        else:
+            print("SENTENCE_EMBEDDINGS is off: TF-IDF blocks only")
         print("Running plain scikit-learn ...", flush=True)
         baseline = child("baseline", args)
-        print("Running retrain ...", flush=True)
-        tool = child("tool", args)
-    ratio = tool["seconds"] / baseline["seconds"]
+        print("Running retrain with one worker ...", flush=True)
+        tool = child("tool", args, workers=1)
+        child("reset", args, capture=False)
+        print(f"Running retrain with {args.workers or 'MODEL_WORKERS'} workers ...", flush=True)
+        pooled = child("tool", args, workers=args.workers)
     print()
-    print(f"{'':<22}{'wall s':>10}{'peak MB':>10}{'F_avg':>8}")
+    print(f"{'':<24}{'wall s':>8}{'suggest s':>11}{'sugg./s':>9}{'peak MB':>9}{'worker MB':>11}{'F_avg':>7}")
     print(
-        f"{'scikit-learn alone':<22}{baseline['seconds']:>10.1f}{baseline['peak_mb']:>10.0f}{baseline['f_avg']:>8.3f}"
+        f"{'scikit-learn alone':<24}{baseline['seconds']:>8.1f}{'':>11}{'':>9}"
+        f"{baseline['peak_mb']:>9.0f}{'':>11}{baseline['f_avg']:>7.3f}"
     )
-    print(f"{'retrain (the tool)':<22}{tool['seconds']:>10.1f}{tool['peak_mb']:>10.0f}{tool['f_avg']:>8.3f}")
-    print(f"ratio tool / scikit-learn: {ratio:.2f} (target <= 1.5)")
-    print(f"peak memory: {max(tool['peak_mb'], baseline['peak_mb']):.0f} MB (target < 4096)")
+    for run in (tool, pooled):
+        name = f"retrain, {run['workers']} worker{'s' if run['workers'] > 1 else ''}"
+        worker_mb = f"{run['worker_peak_mb']:.0f}" if run["worker_peak_mb"] else "-"
+        print(
+            f"{name:<24}{run['seconds']:>8.1f}{run['suggest_seconds']:>11.1f}"
+            f"{run['predicted'] / run['suggest_seconds']:>9,.0f}{run['peak_mb']:>9.0f}"
+            f"{worker_mb:>11}{run['f_avg']:>7.3f}"
+        )
+    print(f"ratio tool / scikit-learn: {tool['seconds'] / baseline['seconds']:.2f} with one worker, ", end="")
+    print(f"{pooled['seconds'] / baseline['seconds']:.2f} with {pooled['workers']} (target <= 1.5)")
+    # Each worker holds its own copy of the model: the machine needs the retrain's process
+    # and every worker at their peak, at worst at once.
+    pooled_total = pooled["peak_mb"] + pooled["workers"] * pooled["worker_peak_mb"]
     print(
-        f"suggestions: {tool['predicted']:,} predicted and written in {tool['suggest_seconds']:.1f} s, "
-        f"{tool['predicted'] / tool['suggest_seconds']:,.0f} sentences/s"
+        f"peak memory: {max(tool['peak_mb'], baseline['peak_mb']):.0f} MB with one worker, at most "
+        f"{pooled_total:.0f} MB with {pooled['workers']} (the retrain and each worker at its peak; target < 4096)"
     )
+    rates = [run["predicted"] / run["suggest_seconds"] for run in (tool, pooled)]
+    print(
+        f"suggestions: {tool['predicted']:,} predicted and written, {rates[0]:,.0f} sentences/s with one "
+        f"worker, {rates[1]:,.0f} with {pooled['workers']}: {rates[1] / rates[0]:.2f}x"
+    )
+    print(f"load average: {Path('/proc/loadavg').read_text().strip()} (the machine may be shared)")
 
 
 if __name__ == "__main__":
