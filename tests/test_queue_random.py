@@ -104,7 +104,11 @@ def test_the_random_order_is_not_article_order_on_a_corpus_the_size_of_the_seeds
     walked = [sentence.pk for sentence in first[::2]]
     assert walked == shuffled([s.pk for s in sentences])[:10]
     assert walked != sorted(walked)
-    assert len({article_of[pk] for pk in walked}) >= 8  # scattered over the articles
+    # Over several articles (in article order all ten would be the first article's). How
+    # evenly the key scatters is tests/test_shuffle.py's, at fixed ids: here the ids depend
+    # on the database's sequences, and a uniform shuffle of them now and then puts ten picks
+    # in few articles (seen on PostgreSQL: 4 of 40).
+    assert len({article_of[pk] for pk in walked}) > 1
 
 
 def test_annotators_walk_the_same_shuffle_so_the_overlap_fills_before_it_moves_on(
