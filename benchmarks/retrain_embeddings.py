@@ -36,16 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-
-def setup_django(database: str | None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stance.settings")
-    os.environ["DEBUG"] = "1"
-    if database:
-        os.environ["SQLITE_PATH"] = database
-    import django
-
-    django.setup()
+from retrain import setup_django  # noqa: E402  (the same settings, one place)
 
 
 def store_vectors(args: argparse.Namespace) -> None:
