@@ -16,7 +16,8 @@ Two more blocks are optional. A target's mentions (its name and aliases, annotat
 the matcher the page highlights them with) are marked in the text before both TF-IDF
 blocks, so n-grams such as "MARK said" tell the target from the other names in a sentence.
 A sentence embedding (annotate.embeddings, computed once a sentence and stored) joins the
-two TF-IDF blocks, scaled by `embedding_weight`, in the same calibrated SVM. A pipeline
+two TF-IDF blocks, scaled by `embedding_weight` and cut to its leading principal components
+(`embedding_components`), in the same calibrated SVM. A pipeline
 with the embedding block takes (text, vector) pairs; `predict` and `score_slice` are given
 the vectors beside the texts and build them (`uses_embeddings` says which a pipeline is).
 
@@ -51,6 +52,12 @@ MIN_SLICE = 10
 #: unit length); tuned on NewsMTSC's training split (benchmarks/newsmtsc.py: grouped CV
 #: F_avg 71.1, 71.2, 70.9 at 0.5, 1, 2).
 EMBEDDING_WEIGHT = 1.0
+#: The embedding's leading principal components the SVM is given (PCA fitted on the training
+#: labels), not all 384 dimensions: every dense column costs the SVM a non-zero in every row,
+#: so the whole vector more than doubled a retrain's time, and on NewsMTSC's training split
+#: (grouped CV F_avg, mentions marked) 64 components scored 70.8 against the whole vector's
+#: 71.2 (32: 70.5, 128: 70.9; devtest within 0.5 either way). benchmarks/newsmtsc.py.
+EMBEDDING_COMPONENTS = 64
 
 
 class TrainingError(ValueError):
@@ -191,10 +198,13 @@ def build_pipeline(
     random_state: int = 0,
     aliases: Sequence[str] = (),
     embedding_weight: float | None = None,
+    embedding_components: int | None = None,
 ) -> Pipeline:
     """TF-IDF of words and characters (mentions of `aliases` marked first), and with an
-    `embedding_weight` the sentence embedding beside them, into a calibrated linear SVM."""
+    `embedding_weight` the sentence embedding beside them (its first `embedding_components`
+    principal components, when given), into a calibrated linear SVM."""
     from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.decomposition import PCA
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -224,7 +234,14 @@ def build_pipeline(
         ),
     ]
     if embedding_weight is not None:
-        blocks.append(("embedding", FunctionTransformer(_vectors, kw_args={"weight": embedding_weight})))
+        vectors = FunctionTransformer(_vectors, kw_args={"weight": embedding_weight})
+        if embedding_components is None:
+            blocks.append(("embedding", vectors))
+        else:
+            # Each dense column costs the SVM as much as a non-zero in every row: the
+            # leading components keep most of the block at a fraction of its width.
+            reduce = PCA(n_components=embedding_components, svd_solver="covariance_eigh")
+            blocks.append(("embedding", Pipeline([("vectors", vectors), ("reduce", reduce)])))
     features = FeatureUnion(blocks)
     # cv=3 would split in the order given, unshuffled: the same labels in another order then
     # calibrate differently (up to 4.6 F_avg points apart, issue 17). The SVM's own
@@ -362,6 +379,7 @@ class Features:
 
     aliases: tuple[str, ...] = ()  # mentions marked before TF-IDF (none: no marking)
     embedding_weight: float | None = None  # None: no embedding block
+    embedding_components: int | None = None  # None: the whole vector
 
 
 def _fit(inputs: Sequence[Any], labels: Sequence[str], random_state: int, features: Features) -> Pipeline:
@@ -370,6 +388,10 @@ def _fit(inputs: Sequence[Any], labels: Sequence[str], random_state: int, featur
         random_state=random_state,
         aliases=features.aliases,
         embedding_weight=features.embedding_weight,
+        # PCA cannot have more components than samples (a small fold's training part).
+        embedding_components=(
+            None if features.embedding_components is None else min(features.embedding_components, len(inputs))
+        ),
     )
     pipeline.fit(list(inputs), list(labels))
     return pipeline

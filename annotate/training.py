@@ -246,10 +246,12 @@ def training_data(*, target: Target, golds: dict[int, str] | None = None) -> tup
 
 def model_features(*, target: Target) -> classifier.Features:
     """The blocks a retrain builds beside TF-IDF: the target's name and aliases marked in
-    the text, and the sentence embedding when SENTENCE_EMBEDDINGS is on."""
+    the text, and the sentence embedding (its leading principal components) when
+    SENTENCE_EMBEDDINGS is on."""
     return classifier.Features(
         aliases=tuple(clean_aliases([target.name, *target.aliases])),
         embedding_weight=classifier.EMBEDDING_WEIGHT if embeddings_enabled() else None,
+        embedding_components=classifier.EMBEDDING_COMPONENTS if embeddings_enabled() else None,
     )
 
 
@@ -452,6 +454,7 @@ def retrain(
                 "mentions_marked": list(features.aliases),
                 "embedding": embedding_model_name if features.embedding_weight else None,
                 "embedding_weight": features.embedding_weight,
+                "embedding_components": features.embedding_components,
             },
             "evaluation_slice": {
                 **evaluation.as_dict(),

@@ -22,7 +22,7 @@ from annotate.corpus import ParsedArticle, articles_import
 from annotate.embedding_store import EMBED_TASK_PATH, embeddings_compute, embeddings_read
 from annotate.mentions import MARK, mark_mentions
 from annotate.models import ModelVersion, SentenceEmbedding
-from annotate.training import retrain
+from annotate.training import model_load, retrain
 from tests.factories import ArticleFactory, SentenceFactory, labelled_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,6 +198,35 @@ def test_without_the_block_the_classifier_works_on_texts_alone():
     assert len(classifier.predict(model.pipeline, ["Huawei said so."])) == 1
 
 
+def test_the_block_keeps_its_leading_components_when_asked_and_still_learns_from_them():
+    texts, labels, vectors = twins()
+    model = classifier.train(
+        texts,
+        labels,
+        embeddings=vectors,
+        features=classifier.Features(embedding_weight=1.0, embedding_components=3),
+    )
+
+    block = dict(model.pipeline.named_steps["features"].transformer_list)["embedding"]
+    assert block.transform(list(zip(texts, vectors, strict=True))).shape == (len(texts), 3)
+    assert model.metrics.accuracy == 1.0  # the texts alone cannot tell them apart
+    found = classifier.predict(model.pipeline, ["Huawei said so."] * 2, embeddings=vectors[[0, -1]])
+    assert [p.label for p in found] == ["pro", "contra"]
+
+
+def test_a_training_set_smaller_than_the_components_keeps_as_many_as_it_has_samples():
+    texts, labels, vectors = twins(4)
+    pipeline = classifier.fit(
+        texts,
+        labels,
+        embeddings=vectors,
+        features=classifier.Features(embedding_weight=1.0, embedding_components=64),
+    )
+
+    block = dict(pipeline.named_steps["features"].transformer_list)["embedding"]
+    assert block.named_steps["reduce"].n_components_ == len(texts)
+
+
 def test_a_model_with_the_block_refuses_texts_without_vectors():
     texts, labels, vectors = twins()
     model = classifier.train(
@@ -259,7 +288,12 @@ def test_a_retrain_uses_stored_vectors_and_marks_the_targets_names(huawei):
         "mentions_marked": ["Huawei", "Huawei Technologies", "the Chinese firm", "the Chinese company"],
         "embedding": embeddings.MODEL_NAME,
         "embedding_weight": classifier.EMBEDDING_WEIGHT,
+        "embedding_components": classifier.EMBEDDING_COMPONENTS,
     }
+    pipeline = model_load(result.version)
+    block = dict(pipeline.named_steps["features"].transformer_list)["embedding"]
+    # Fewer training labels than components: as many components as labels.
+    assert block.named_steps["reduce"].n_components_ == min(classifier.EMBEDDING_COMPONENTS, result.train_size)
     assert SentenceEmbedding.objects.count() == 24  # every sentence, for the suggestions too
     assert result.sentences_predicted == 24
 
