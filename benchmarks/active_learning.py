@@ -17,10 +17,11 @@ ranked. What is the product's own code, not a re-implementation:
   for the others (as another database would number them), and are handed out by key;
 - mix: uncertainty, with the next open sentence of that same walk `random_share`
   (default 0.2) of the time, as the queue does;
-- before any model, the queue hands out sentences in order (article, position): each
-  uncertainty order is run with that first batch ("in-order start", the product as it is)
-  and with the random order's first batch ("random start"). The product has no
-  representative (clustered) first batch, so there is none to measure.
+- before any model, the queue hands out the random order's walk (since Dec 2026; article
+  order before): each uncertainty order is run with that first batch ("random start", the
+  product as it is) and with an article-order one ("in-order start", the product as it
+  was). The product has no representative (clustered) first batch, so there is none to
+  measure.
 
 Also run: in order (corpus order) and a uniform shuffle (Python's random.shuffle, the
 usual baseline, to check that the product's key orders like one). F_avg is the mean F1 of

@@ -103,11 +103,15 @@ def test_in_order_ignores_the_suggestions(annotator, huawei):
     assert handed_out(annotator, huawei) == sentences
 
 
-def test_without_an_active_version_uncertainty_order_falls_back_to_article_order(annotator, huawei):
-    sentences = scored(huawei)
+def test_without_an_active_version_uncertainty_order_hands_out_the_random_orders_walk(annotator, huawei):
+    sentences = scored(huawei, [(0.5, i / 20, 1.0) for i in range(12)])
     set_order(huawei, queue_order="uncertainty", active_version=None)
+    by_id = {s.pk: s for s in sentences}
 
-    assert handed_out(annotator, huawei) == sentences
+    given = handed_out(annotator, huawei)
+
+    assert given == [by_id[i] for i in shuffled(list(by_id))]
+    assert given != sentences  # not article order
 
 
 def test_only_the_active_versions_suggestions_decide_the_order(annotator, huawei):
@@ -325,12 +329,13 @@ def test_mix_with_random_share_zero_is_the_uncertainty_order(annotator, huawei, 
     assert handed_out(annotator, huawei) == [sentences[i] for i in ORDERS[measure]]
 
 
-def test_mix_without_an_active_version_is_article_order(annotator, huawei):
-    sentences = scored(huawei)
-    set_order(huawei, queue_order="mix", random_share=1, active_version=None)
-    random.seed(1)
+@pytest.mark.parametrize("share", [0, 1])
+def test_mix_without_an_active_version_is_the_random_orders_walk_whatever_its_share(annotator, huawei, share):
+    sentences = scored(huawei, [(0.5, i / 20, 1.0) for i in range(12)])
+    set_order(huawei, queue_order="mix", random_share=share, active_version=None)
+    by_id = {s.pk: s for s in sentences}
 
-    assert handed_out(annotator, huawei) == sentences
+    assert handed_out(annotator, huawei) == [by_id[i] for i in shuffled(list(by_id))]
 
 
 # Switching without a restart

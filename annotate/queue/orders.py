@@ -2,9 +2,10 @@
 
 - random (the default): by the sentences' shuffle key (annotate/shuffle.py), from the
   annotator's shuffle cursor: one fixed shuffle of the corpus, the same for everyone, so
-  a sentence's overlap fills before the walk moves on; needs no model;
+  a sentence's overlap fills before the walk moves on; needs no model; also the
+  uncertainty orders' first batch, before any model;
 - in order: by article and position, from the annotator's cursor (cursors.py); also what
-  the uncertainty orders fall back to, before any model and for sentences it has not scored;
+  the uncertainty orders fall back to for sentences the model has not scored;
 - uncertainty: the active version's suggestions, least confident / smallest margin /
   highest entropy first (Target.uncertainty_measure), from the ranked cursor;
 - mix: uncertainty, with the next open sentence of the random order's walk `random_share`
