@@ -293,7 +293,9 @@ def test_a_retrain_uses_stored_vectors_and_marks_the_targets_names(huawei):
     pipeline = model_load(result.version)
     block = dict(pipeline.named_steps["features"].transformer_list)["embedding"]
     # Fewer training labels than components: as many components as labels.
-    assert block.named_steps["reduce"].n_components_ == min(classifier.EMBEDDING_COMPONENTS, result.train_size)
+    assert block.named_steps["reduce"].n_components_ == min(
+        classifier.EMBEDDING_COMPONENTS, result.train_size
+    )
     assert SentenceEmbedding.objects.count() == 24  # every sentence, for the suggestions too
     assert result.sentences_predicted == 24
 
