@@ -18,12 +18,12 @@ from annotate.models import Adjudication, Assignment, Target, TargetExample
 from annotate.queue.locks import lock_target
 from annotate.summary import queue_recompute
 
-#: The fields an edit may change; the others (the active model) have their own services.
-EDITABLE = (
-    "name",
-    "description",
-    "guidelines",
-    "aliases",
+#: What a target is: its name, description, guidelines and other names (the target form's
+#: first part).
+DESCRIPTION_FIELDS = ("name", "description", "guidelines", "aliases")
+#: How the queue hands the target's sentences out, and how the card shows a suggestion:
+#: on the target form and the models page's queue settings.
+QUEUE_FIELDS = (
     "overlap",
     "dynamic_overlap",
     "max_overlap",
@@ -34,19 +34,24 @@ EDITABLE = (
     "control_share",
     "suggestion_mode",
 )
-#: What target_update may change besides: the models page's evaluation and retraining
-#: settings (their own forms), under the same lock.
-UPDATABLE = (
-    *EDITABLE,
+#: The evaluation mix, its onboarding and its pause: the models page's queue settings only.
+EVALUATION_FIELDS = (
     "evaluation_rate",
     "evaluation_onboarding",
     "min_label_ms",
     "evaluation_threshold",
     "evaluation_min_items",
     "evaluation_pause",
-    "retrain_every",
-    "retrain_floor_minutes",
 )
+#: Background retraining: the models page's form of its own.
+RETRAIN_FIELDS = ("retrain_every", "retrain_floor_minutes")
+
+#: The fields an edit (the target form) may change; the others (the active model) have
+#: their own services.
+EDITABLE = (*DESCRIPTION_FIELDS, *QUEUE_FIELDS)
+#: What target_update may change besides: the models page's evaluation and retraining
+#: settings (their own forms), under the same lock.
+UPDATABLE = (*EDITABLE, *EVALUATION_FIELDS, *RETRAIN_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from annotate.models import Target
+from annotate.targets import target_update
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
@@ -90,3 +91,15 @@ def article(db):
 @pytest.fixture
 def sentences(article):
     return [SentenceFactory(article=article, position=i) for i in range(5)]
+
+
+@pytest.fixture
+def dynamic(huawei) -> Target:
+    """Huawei at overlap 2 with dynamic overlap on (most: 3)."""
+    return target_update(target_id=huawei.pk, values={"overlap": 2, "dynamic_overlap": True})
+
+
+@pytest.fixture
+def crowd(db):
+    """Five annotators (without a password: none of them logs in with one)."""
+    return UserFactory.create_batch(5, role="annotator", password=None)

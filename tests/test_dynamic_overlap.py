@@ -21,10 +21,11 @@ from annotate.extra_annotators import EXTRA_ANNOTATORS, extra_annotators
 from annotate.label_import import labels_import, read_label_rows
 from annotate.models import Annotation, EvaluationItem, Label, Target
 from annotate.queue.loop import label_and_next
-from annotate.queue.record import SentenceFull, annotation_change, annotation_record, annotation_submit
+from annotate.queue.record import SentenceFull, annotation_change
 from annotate.queue.reservations import next_sentence
 from annotate.queue.rule import overlap_params
 from annotate.targets import target_update
+from tests.dynamic_overlap import FULL, by_api, by_card, label, stance_labels
 from tests.factories import (
     ArticleFactory,
     SentenceFactory,
@@ -40,25 +41,6 @@ from tests.threads import run_in_threads
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-FULL = "This sentence already has its labels: 2 that agree, or up to 3 while they disagree."
-
-
-def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
-
-
-def stance_labels(target, sentence) -> list[str]:
-    return sorted(
-        Annotation.objects.filter(target=target, sentence=sentence)
-        .exclude(label=Label.SKIP)
-        .values_list("label", flat=True)
-    )
-
-
-@pytest.fixture
-def dynamic(huawei) -> Target:
-    """Huawei at overlap 2 with dynamic overlap on (most: 3)."""
-    return target_update(target_id=huawei.pk, values={"overlap": 2, "dynamic_overlap": True})
 
 
 @pytest.fixture
@@ -66,11 +48,6 @@ def curator_client(curator) -> Client:
     client = Client()
     client.force_login(curator)
     return client
-
-
-@pytest.fixture
-def crowd(db):
-    return UserFactory.create_batch(5, role="annotator")
 
 
 # The rule
@@ -421,26 +398,18 @@ def disagreed(count: int, *, max_overlap: int | None = None):
     return target, sentences, annotators
 
 
-def _card(annotator, target, sentence):
-    return label_and_next(annotator=annotator, target_id=target.pk, sentence_id=sentence.pk, label="pro")
-
-
-def _api(annotator, target, sentence):
-    return annotation_submit(annotator=annotator, sentence=sentence, target=target, label="neutral")
-
-
-def _history(annotator, target, sentence):
+def by_history(annotator, target, sentence):
     mine = Annotation.objects.get(annotator=annotator, target=target, sentence=sentence)
     return annotation_change(annotator=annotator, annotation_id=mine.pk, label="pro")
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", [_card, _api, _history], ids=["card", "api", "history"])
+@pytest.mark.parametrize("path", [by_card, by_api, by_history], ids=["card", "api", "history"])
 def test_annotators_racing_for_the_extra_slot_leave_exactly_the_maximum(path):
     count = 6
     target, sentences, annotators = disagreed(count)
     x = sentences[0]
-    if path is _history:
+    if path is by_history:
         for annotator in annotators:
             label(annotator, x, target, "skip")
 

@@ -17,17 +17,17 @@ from annotate.adjudication import adjudication_record
 from annotate.extra_annotators import extra_annotators
 from annotate.models import (
     Annotation,
-    Label,
     QueueCursor,
     SentencePosterior,
     Target,
 )
 from annotate.queue import statements
 from annotate.queue.loop import label_and_next
-from annotate.queue.record import SentenceFull, annotation_record, annotation_submit
+from annotate.queue.record import SentenceFull
 from annotate.queue.reservations import next_sentence
 from annotate.review import Posterior, posteriors_store
 from annotate.targets import target_update
+from tests.dynamic_overlap import FULL, by_api, by_card, label, stance_labels
 from tests.factories import (
     ArticleFactory,
     ModelVersionFactory,
@@ -44,20 +44,6 @@ from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
-FULL = "This sentence already has its labels: 2 that agree, or up to 3 while they disagree."
-
-
-def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
-
-
-def stance_labels(target, sentence) -> list[str]:
-    return sorted(
-        Annotation.objects.filter(target=target, sentence=sentence)
-        .exclude(label=Label.SKIP)
-        .values_list("label", flat=True)
-    )
-
 
 def stored(target, sentence, posterior: float) -> None:
     SentencePosterior.objects.update_or_create(
@@ -66,16 +52,10 @@ def stored(target, sentence, posterior: float) -> None:
 
 
 @pytest.fixture
-def crowd(db):
-    return UserFactory.create_batch(5, role="annotator", password=None)
-
-
-@pytest.fixture
-def dynamic(huawei) -> Target:
-    """Huawei at overlap 2, dynamic overlap on (most 3), posterior threshold 0.8."""
-    return target_update(
-        target_id=huawei.pk, values={"overlap": 2, "dynamic_overlap": True, "posterior_threshold": 0.8}
-    )
+def dynamic(dynamic) -> Target:
+    """conftest.py's dynamic target (Huawei at overlap 2, most 3) with a posterior threshold
+    of 0.8."""
+    return target_update(target_id=dynamic.pk, values={"posterior_threshold": 0.8})
 
 
 # The rule
@@ -487,16 +467,8 @@ def agreed_but_uncertain(count: int):
     return target, sentences, annotators
 
 
-def _card(annotator, target, sentence):
-    return label_and_next(annotator=annotator, target_id=target.pk, sentence_id=sentence.pk, label="pro")
-
-
-def _api(annotator, target, sentence):
-    return annotation_submit(annotator=annotator, sentence=sentence, target=target, label="neutral")
-
-
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", [_card, _api], ids=["card", "api"])
+@pytest.mark.parametrize("path", [by_card, by_api], ids=["card", "api"])
 def test_annotators_racing_for_the_extra_slot_of_an_uncertain_sentence_leave_exactly_the_maximum(path):
     count = 6
     target, sentences, annotators = agreed_but_uncertain(count)
@@ -528,7 +500,7 @@ def test_a_summary_racing_labels_leaves_the_reopened_sentence_to_one_more_annota
 
     def work(i):
         try:
-            return _card(annotators[i], target, sentences[0])
+            return by_card(annotators[i], target, sentences[0])
         except SentenceFull:
             return None
 

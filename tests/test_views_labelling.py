@@ -834,9 +834,17 @@ def make_corpus(articles, per_article):
     return Sentence.objects.order_by("article_id", "position")
 
 
+#: Each queue order's walk through the sentences, for the test to know which comes next.
+WALKS = {
+    QueueOrder.IN_ORDER: ("article_id", "position"),
+    QueueOrder.RANDOM: ("shuffle_key", "id"),
+}
+
+
 @pytest.mark.parametrize("path", list(LABEL_QUERIES))
 @pytest.mark.parametrize(("articles", "per_article"), [(1, 10), (100, 100)], ids=["10", "10000"])
 @pytest.mark.parametrize("dynamic", [False, True], ids=["overlap", "dynamic-overlap"])
+@pytest.mark.parametrize("order", list(WALKS), ids=["in-order", "random"])
 def test_each_labelling_request_runs_the_same_pinned_queries_whatever_the_corpus_size(
     annotator,
     annotator_client,
@@ -847,16 +855,19 @@ def test_each_labelling_request_runs_the_same_pinned_queries_whatever_the_corpus
     per_article,
     path,
     dynamic,
+    order,
 ):
     # The evaluation mix makes a hashed place of the stream an item's (annotate/queue/
     # evaluation.py); a place finding no item left costs one query more, and which place
     # is one depends on the ids, which PostgreSQL's sequences do not reset between tests.
-    # That query is pinned by tests/test_queue_evaluation.py; these pin the rest.
-    Target.objects.filter(pk=huawei.pk).update(evaluation_rate=0, dynamic_overlap=dynamic)
+    # That query is pinned by tests/test_queue_evaluation.py; these pin the rest. The random
+    # order moves the shuffle cursor in the in-order cursor's statement, reserves from it in
+    # one, and an undo moves both back in one UPDATE: the same count.
+    Target.objects.filter(pk=huawei.pk).update(evaluation_rate=0, dynamic_overlap=dynamic, queue_order=order)
     huawei.refresh_from_db()
     corpus = make_corpus(articles, per_article)
     assert corpus.count() == articles * per_article
-    first, second, third = corpus[:3]
+    first, second, third = Sentence.objects.order_by(*WALKS[order])[:3]
     annotation_record(annotator=other_annotator, sentence=first, target=huawei, label="pro")
     mine = annotation_record(annotator=annotator, sentence=first, target=huawei, label="pro").annotation
     SuggestionFactory(sentence=third, target=huawei)
@@ -884,48 +895,6 @@ def test_each_labelling_request_runs_the_same_pinned_queries_whatever_the_corpus
     else:
         assert current_id(html) == first.id
         assert not Annotation.objects.filter(pk=mine.pk).exists()
-
-
-@pytest.mark.parametrize("path", list(LABEL_QUERIES))
-@pytest.mark.parametrize(("articles", "per_article"), [(1, 10), (100, 100)], ids=["10", "10000"])
-def test_each_labelling_request_in_the_random_order_runs_the_same_pinned_queries(
-    annotator,
-    annotator_client,
-    other_annotator,
-    huawei,
-    django_assert_num_queries,
-    articles,
-    per_article,
-    path,
-):
-    # The random order moves the shuffle cursor in the in-order cursor's statement, reserves
-    # from it in one, and an undo moves both back in one UPDATE: the same count.
-    Target.objects.filter(pk=huawei.pk).update(evaluation_rate=0, queue_order=QueueOrder.RANDOM)
-    huawei.refresh_from_db()
-    corpus = make_corpus(articles, per_article)
-    walk = Sentence.objects.order_by("shuffle_key", "id")
-    first, second, third = walk[:3]
-    annotation_record(annotator=other_annotator, sentence=first, target=huawei, label="pro")
-    mine = annotation_record(annotator=annotator, sentence=first, target=huawei, label="pro").annotation
-    assert corpus.count() == articles * per_article
-    assert current_id(annotator_client.get(label_url(huawei)).content.decode()) == second.id
-    label = {"label": "contra", "skip": "skip"}.get(path)
-
-    with django_assert_num_queries(LABEL_QUERIES[path]):
-        if label is not None:
-            response = annotator_client.post(
-                submit_url(huawei), {"sentence": second.id, "label": label, "spent_ms": 900}, **HTMX
-            )
-        elif path == "relabel":
-            response = annotator_client.post(relabel_url(mine), {"label": "neutral"}, **HTMX)
-        else:
-            response = annotator_client.post(undo_url(huawei), **HTMX)
-
-    assert response.status_code == 200
-    if label is not None:
-        assert current_id(response.content.decode()) == third.id
-    elif path == "undo":
-        assert current_id(response.content.decode()) == first.id
 
 
 def test_after_a_label_the_one_reservation_holds_the_next_sentence_and_none_is_left_at_the_end(

@@ -19,7 +19,15 @@ from annotate.models import (
 )
 from annotate.my_labels import Cursor, Filters
 from annotate.queue.record import ACCEPT
-from annotate.targets import EDITABLE, ExampleInput, clean_aliases
+from annotate.targets import (
+    DESCRIPTION_FIELDS,
+    EDITABLE,
+    EVALUATION_FIELDS,
+    QUEUE_FIELDS,
+    RETRAIN_FIELDS,
+    ExampleInput,
+    clean_aliases,
+)
 
 MAX_ALIASES = 50
 ALIAS_MAX_LENGTH = 200
@@ -124,29 +132,13 @@ class QueueSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Target
-        fields = [
-            "overlap",
-            "dynamic_overlap",
-            "max_overlap",
-            "posterior_threshold",
-            "queue_order",
-            "uncertainty_measure",
-            "random_share",
-            "control_share",
-            "evaluation_rate",
-            "evaluation_onboarding",
-            "min_label_ms",
-            "evaluation_threshold",
-            "evaluation_min_items",
-            "evaluation_pause",
-            "suggestion_mode",
-        ]
+        fields = [*QUEUE_FIELDS, *EVALUATION_FIELDS]
 
 
 class RetrainPolicyForm(forms.ModelForm):
     class Meta:
         model = Target
-        fields = ["retrain_every", "retrain_floor_minutes"]
+        fields = list(RETRAIN_FIELDS)
 
 
 class ActivateForm(forms.Form):
@@ -200,9 +192,6 @@ class ErrorsDescribed:
             form.fields[name].widget.attrs["aria-describedby"] = " ".join(described)
 
 
-TARGET_FIELDS = ("name", "description", "guidelines", "aliases")
-
-
 class TargetForm(ErrorsDescribed, forms.ModelForm):
     """A target's name, description, guidelines, aliases, overlap and queue settings."""
 
@@ -252,10 +241,10 @@ class TargetForm(ErrorsDescribed, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in EDITABLE}
 
     def target_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in TARGET_FIELDS]
+        return [self[name] for name in DESCRIPTION_FIELDS]
 
     def queue_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in EDITABLE if name not in TARGET_FIELDS]
+        return [self[name] for name in QUEUE_FIELDS]
 
 
 class ExampleForm(ErrorsDescribed, forms.Form):

@@ -53,30 +53,44 @@ CREATE_CURSOR = """INSERT INTO "annotate_queuecursor" ("annotator_id", "target_i
     "shuffle_key", "shuffle_sentence_id")
 VALUES (%(annotator)s, %(target)s, 0, 0, '', 0, 0) ON CONFLICT ("annotator_id", "target_id") DO NOTHING"""
 
-_MOVE_IN_ORDER = f""""article_id" = COALESCE(
-    (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
-     WHERE {_FROM_CURSOR} AND {unfinished('"sentence"."id"')}
-     {_IN_ORDER} LIMIT 1),
-    (SELECT "last"."article_id" {_LAST}),
-    "article_id"),
-"position" = COALESCE(
-    (SELECT "sentence"."position" FROM "annotate_sentence" "sentence"
-     WHERE {_FROM_CURSOR} AND {unfinished('"sentence"."id"')}
-     {_IN_ORDER} LIMIT 1),
-    (SELECT "last"."position" + 1 {_LAST}),
-    "position")"""
-_MOVE_SHUFFLED = f""""shuffle_key" = COALESCE(
-    (SELECT "sentence"."shuffle_key" FROM "annotate_sentence" "sentence"
-     WHERE {_FROM_SHUFFLE_CURSOR} AND {unfinished('"sentence"."id"')}
-     {_SHUFFLED} LIMIT 1),
-    (SELECT "last"."shuffle_key" {_LAST_SHUFFLED}),
-    "shuffle_key"),
-"shuffle_sentence_id" = COALESCE(
-    (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
-     WHERE {_FROM_SHUFFLE_CURSOR} AND {unfinished('"sentence"."id"')}
-     {_SHUFFLED} LIMIT 1),
-    (SELECT "last"."id" + 1 {_LAST_SHUFFLED}),
-    "shuffle_sentence_id")"""
+
+def _move(cursor: tuple[str, str], *, to: tuple[str, str], after_cursor: str, order: str, last: str) -> str:
+    """The SET clauses that move the cursor's (key, tiebreak) columns `cursor` up to the
+    `to` columns of the first UNFINISHED sentence `after_cursor` in `order`, or, when there
+    is none, past the `last` sentence (its key, its tiebreak + 1); with no sentences at all,
+    the cursor stays. One builder for both orders' walks, so they cannot drift apart."""
+    (cursor_key, cursor_tiebreak), (key, tiebreak) = cursor, to
+    first_unfinished = f"""FROM "annotate_sentence" "sentence"
+     WHERE {after_cursor} AND {unfinished('"sentence"."id"')}
+     {order} LIMIT 1"""
+    return f""""{cursor_key}" = COALESCE(
+    (SELECT "sentence"."{key}" {first_unfinished}),
+    (SELECT "last"."{key}" {last}),
+    "{cursor_key}"),
+"{cursor_tiebreak}" = COALESCE(
+    (SELECT "sentence"."{tiebreak}" {first_unfinished}),
+    (SELECT "last"."{tiebreak}" + 1 {last}),
+    "{cursor_tiebreak}")"""
+
+
+#: In queue order: (article, position), the same columns on the cursor and the sentence.
+_MOVE_IN_ORDER = _move(
+    ("article_id", "position"),
+    to=("article_id", "position"),
+    after_cursor=_FROM_CURSOR,
+    order=_IN_ORDER,
+    last=_LAST,
+)
+#: In the random order: the cursor's (shuffle_key, shuffle_sentence_id) up to the
+#: sentence's (shuffle_key, id).
+_MOVE_SHUFFLED = _move(
+    ("shuffle_key", "shuffle_sentence_id"),
+    to=("shuffle_key", "id"),
+    after_cursor=_FROM_SHUFFLE_CURSOR,
+    order=_SHUFFLED,
+    last=_LAST_SHUFFLED,
+)
+
 _MOVE_RETURNING = """WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
 RETURNING "article_id", "position",
     (SELECT "live"."sentence_id" FROM "annotate_assignment" "live"

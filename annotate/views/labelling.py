@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +36,8 @@ from annotate.queue.reservations import first_with_work, next_sentence_id
 from annotate.retrain_policy import retrain_if_due
 from annotate.roles import is_admin, is_annotator, is_curator
 from annotate.views.request import SignedInRequest
+
+P = ParamSpec("P")
 
 HISTORY_LENGTH = 10
 CONTEXT_SENTENCES = 2
@@ -192,16 +198,25 @@ def label_page(request: SignedInRequest, target_id: int) -> HttpResponse:
     return render(request, "annotate/label.html", context)
 
 
-def _not_an_annotator() -> HttpResponse:
+def annotator_required(
+    view: Callable[Concatenate[SignedInRequest, P], HttpResponse],
+) -> Callable[Concatenate[SignedInRequest, P], HttpResponse]:
     """Only annotators label and take reservations (label_page shows others the queue
-    without a sentence): a crafted post from anyone else is refused, nothing written."""
-    return HttpResponseForbidden(NOT_AN_ANNOTATOR, content_type="text/plain")
+    without a sentence): a crafted post from anyone else is refused with a 403 in plain
+    text, for the page's error line, before the view reads or writes anything."""
+
+    @wraps(view)
+    def annotator_only(request: SignedInRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not is_annotator(request.user):
+            return HttpResponseForbidden(NOT_AN_ANNOTATOR, content_type="text/plain")
+        return view(request, *args, **kwargs)
+
+    return annotator_only
 
 
 @require_POST
+@annotator_required
 def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
-    if not is_annotator(request.user):
-        return _not_an_annotator()
     form = LabelForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(form_errors(form), content_type="text/plain")
@@ -247,9 +262,8 @@ def label_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
 
 
 @require_POST
+@annotator_required  # an undo reserves the next sentence
 def label_undo(request: SignedInRequest, target_id: int) -> HttpResponse:
-    if not is_annotator(request.user):  # an undo reserves the next sentence
-        return _not_an_annotator()
     try:
         result = undo_and_next(annotator=request.user, target_id=target_id)
     except Target.DoesNotExist as missing:
@@ -303,10 +317,9 @@ def shortcuts_save(request: SignedInRequest) -> HttpResponse:
 
 
 @require_POST
+@annotator_required
 def flag_submit(request: SignedInRequest, target_id: int) -> HttpResponse:
     """Flag the shown sentence (key `f`): it stays on screen, to be labelled as before."""
-    if not is_annotator(request.user):
-        return _not_an_annotator()
     target = get_object_or_404(Target, pk=target_id)
     form = FlagForm(request.POST)
     if not form.is_valid():
