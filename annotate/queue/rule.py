@@ -71,9 +71,9 @@ def split_vote(tally: str) -> str:
 def posterior_current(post: str, tally: str) -> str:
     """The stored posterior row `post` was computed on as many stance labels as the tally
     row `tally` counts now (both count a target's pro, contra and neutral labels, everyone's,
-    evaluation items' too, skips never; see annotate/summary.py's posteriors_of). Equality,
-    not at most: a label added or removed since the summary (an undo, a skip made a label)
-    makes the posterior one of other labels, and such a one never asks. A relabel from one
+    evaluation items' too, skips never; see annotate/summary.py's posteriors_of). The two
+    must be equal: a label added or removed since the summary (an undo, a skip made a
+    label) leaves the posterior one of other labels, and such a one never asks. A relabel from one
     stance to another keeps the count: its posterior still asks, for the one label that
     then moves the count. A row without a count (NULL: not written by a summary; the
     migration filled the older ones) is read as computed on the labels now."""
