@@ -1,7 +1,7 @@
 """Dynamic overlap's figure for the dashboard: the sentences that asked for an extra annotator.
 
 A sentence asks (annotate/queue/rule.py's DISAGREED) when its overlap of labels disagree,
-or agree with a stored posterior below the target's threshold; it gets one more annotator
+or agree with a stored posterior below the target's threshold computed on them; it gets one more annotator
 at a time, up to the target's most. Counted in one statement, each count a range of an
 index: the sentences given more labels than the overlap a range of `tally_votes`, the ones
 asking now a part of the open disagreements (the partial index `tally_open_disagreements`,
@@ -25,6 +25,10 @@ _SPLIT = f"""{_TALLY} AND "tally"."agreement" < 1.0 AND "tally"."adjudicated" = 
     AND {_MAY_ASK} AND {rule.split_vote('"tally"')}"""
 
 
+#: The posterior was computed on the tally's labels as they are now (the rule's test).
+_CURRENT = rule.posterior_current('"post"', '"tally"').replace('"tally"."votes"', '+"tally"."votes"')
+
+
 #: DISAGREED by a low posterior alone (unanimous labels, `extra` besides): a range of the
 #: stored posteriors' index below the threshold (empty without one: the threshold is then
 #: 0), each with one seek of its tally row. A scalar subquery, not a join: no planner turns
@@ -34,7 +38,7 @@ def _low(extra: str = "") -> str:
     WHERE "post"."target_id" = %(target)s AND "post"."posterior" < %(threshold)s
     AND (SELECT 1 FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "post"."sentence_id"
-        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}){extra}) IS NOT NULL"""
+        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}) AND {_CURRENT}{extra}) IS NOT NULL"""
 
 
 _AT_OVERLAP = ' AND +"tally"."votes" = %(overlap)s'

@@ -1166,13 +1166,21 @@ class LabelReturn(models.Model):
 
 class SentencePosterior(models.Model):
     """A sentence's Dawid-Skene posterior as the last summary computed it
-    (annotate/summary.py): its most probable label and that label's probability. The
-    adjudication page's "lowest posterior" order walks the index on it."""
+    (annotate/summary.py): its most probable label and that label's probability, and the
+    stance labels it was computed from. The adjudication page's "lowest posterior" order
+    walks the index on it; dynamic overlap asks for one more annotator on a low one only
+    while the sentence's tally still has that many (annotate/queue/rule.py)."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
     sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
     label = models.CharField(max_length=10, blank=True, help_text="Most probable label; blank: a tie.")
     posterior = models.FloatField(help_text="Probability of the most probable label.")
+    votes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Stance labels (skips excluded) it was computed from, as SentenceTally.votes "
+        "counts them; blank: not known (the queue then reads it as computed on the labels now).",
+    )
 
     class Meta:
         constraints = [

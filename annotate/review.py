@@ -252,6 +252,9 @@ class Posterior:
     sentence_id: int
     label: str  # "" for a tie
     posterior: float
+    # The stance labels it was computed on (annotate/summary.py's posteriors_of); None: not
+    # known, and the queue reads it as computed on the sentence's labels now.
+    votes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,15 @@ def _kept(posteriors: Iterable[Posterior], *, threshold: float | None) -> list[P
     return below + rest[: max(0, POSTERIORS_KEPT - len(below))]
 
 
+def _asked_already(already: dict[int, int | None], posterior: Posterior) -> bool:
+    """The old posterior below the threshold asked whenever the new one does: at any count
+    (it had none), or at the same."""
+    if posterior.sentence_id not in already:
+        return False
+    votes = already[posterior.sentence_id]
+    return votes is None or votes == posterior.votes
+
+
 def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stored:
     """Replace the target's stored posteriors by the POSTERIORS_KEPT lowest of these and,
     with a posterior threshold, every one below it (one transaction, in chunks).
@@ -291,25 +303,35 @@ def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stor
     `reopen_locked`). The target's lock is taken first (step 1 of the one lock order,
     annotate/queue/__init__.py), so no label or search sees the new rows before the rewind;
     the rows are chosen before it, by the threshold as read then (a change of the threshold
-    drops the cursors and queues a new summary, annotate/targets.py)."""
+    drops the cursors and queues a new summary, annotate/targets.py).
+
+    A posterior asks only while its sentence has the stance labels it was computed on (the
+    rule's `posterior_current`), so a sentence below the threshold already is newly open
+    too when its new posterior rests on another count: the old one asked at that count no
+    more (the label it brought moved it), and a cursor may have passed the sentence since."""
     kept = _kept(posteriors, threshold=target.posterior_threshold)
     written = 0
     with transaction.atomic():
         locked = lock_target(target.pk, archived_ok=True)
         threshold = locked.posterior_threshold
         stored = SentencePosterior.objects.filter(target=target)
-        # The ones below already: open before this summary, no cursor passed them for that.
-        already: set[int] = (
-            set(stored.filter(posterior__lt=threshold).values_list("sentence_id", flat=True))
+        # The ones below already, by the count they rest on: open before this summary at
+        # that count (any, without one), no cursor passed them at it.
+        already: dict[int, int | None] = (
+            dict(stored.filter(posterior__lt=threshold).values_list("sentence_id", "votes"))
             if threshold is not None
-            else set()
+            else {}
         )
         stored.delete()
         batch: list[SentencePosterior] = []
         for p in kept:
             batch.append(
                 SentencePosterior(
-                    target=target, sentence_id=p.sentence_id, label=p.label, posterior=p.posterior
+                    target=target,
+                    sentence_id=p.sentence_id,
+                    label=p.label,
+                    posterior=p.posterior,
+                    votes=p.votes,
                 )
             )
             if len(batch) >= CHUNK:
@@ -318,7 +340,7 @@ def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stor
         SentencePosterior.objects.bulk_create(batch)
         written += len(batch)
         newly = (
-            [p.sentence_id for p in kept if p.posterior < threshold and p.sentence_id not in already]
+            [p.sentence_id for p in kept if p.posterior < threshold and not _asked_already(already, p)]
             if threshold is not None
             else []
         )

@@ -282,11 +282,23 @@ def article_counts(*, target: Target) -> dict[str, list[Any]]:
 
 def posteriors_of(model: DawidSkeneGold) -> Iterator[Posterior]:
     """Each labelled sentence's posterior of its most probable label, but for the sentences
-    held at a known label (adjudicated: settled already)."""
+    held at a known label (adjudicated: settled already), with the stance labels it was
+    computed on.
+
+    That count is what the sentence's tally counted at the moment the model's labels were
+    read: label_arrays reads in one statement the target's pro, contra and neutral labels,
+    every annotator's (none is left out) and evaluation items' too, which is exactly what
+    the tally triggers count in "votes" (annotate/tally_sql.py), in the same transaction as
+    each label. The two differ only by labels written or removed after that read, and the
+    queue then reads the posterior as one of other labels (annotate/queue/rule.py's
+    `posterior_current`): the safe way, it never asks on them."""
     for gold in model.golds():
         if gold.method in (Method.DAWID_SKENE, Method.UNRESOLVED) and gold.votes and gold.posterior:
             yield Posterior(
-                sentence_id=gold.sentence_id, label=gold.label or "", posterior=max(gold.posterior.values())
+                sentence_id=gold.sentence_id,
+                label=gold.label or "",
+                posterior=max(gold.posterior.values()),
+                votes=gold.votes,
             )
 
 

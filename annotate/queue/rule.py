@@ -8,10 +8,14 @@ For one target, a sentence is
   it is DISAGREED: at least the overlap of labels, fewer than the target's most
   (`Target.most_labels`: max_overlap, or overlap + 1), no curator's gold label, and labels
   that are not unanimous or (with the target's posterior threshold set) a stored
-  Dawid-Skene posterior below the threshold (SentencePosterior, as the last summary wrote
-  it: annotate/review.py keeps every one below it). So agreed, confident sentences stop at
-  the overlap, and a disagreement asks for one more annotator at a time, up to the most.
-  Counted from the sentence's tally row, not from its labels;
+  Dawid-Skene posterior below the threshold, computed on as many stance labels as the
+  sentence has now (SentencePosterior, as the last summary wrote it: annotate/review.py
+  keeps every one below it, with the count of labels it was computed on). So agreed,
+  confident sentences stop at the overlap, a disagreement asks for one more annotator at a
+  time, up to the most, and a low posterior asks for one more once per computation: the
+  label it brings moves the count, and the posterior, which no longer describes the
+  labels, asks again only once the next summary has recomputed it on them. Counted from
+  the sentence's tally row, not from its labels;
 - TAKEN by the other annotators' live reservations (a shown sentence is held for
   ASSIGNMENT_TIMEOUT), each one a label to come;
 - OPEN to the annotator when it is not mine and taken fewer times than it wants more
@@ -64,15 +68,29 @@ def split_vote(tally: str) -> str:
     )
 
 
-def low_posterior(sentence: str) -> str:
-    """The sentence's stored Dawid-Skene posterior is below the target's threshold: one seek
-    of the posteriors' unique (target, sentence) index. The posterior is read as
-    `+"post"."posterior"` so no planner walks the (target, posterior) index's whole range
-    below the threshold for each sentence instead. %(threshold)s is 0 when the target has
-    none, and the test before the seek then skips it: no threshold costs nothing."""
+def posterior_current(post: str, tally: str) -> str:
+    """The stored posterior row `post` was computed on as many stance labels as the tally
+    row `tally` counts now (both count a target's pro, contra and neutral labels, everyone's,
+    evaluation items' too, skips never; see annotate/summary.py's posteriors_of). The two
+    must be equal: a label added or removed since the summary (an undo, a skip made a
+    label) leaves the posterior one of other labels, and such a one never asks. A relabel from one
+    stance to another keeps the count: its posterior still asks, for the one label that
+    then moves the count. A row without a count (NULL: not written by a summary; the
+    migration filled the older ones) is read as computed on the labels now."""
+    return f'COALESCE({post}."votes", {tally}."votes") = {tally}."votes"'
+
+
+def low_posterior(tally: str) -> str:
+    """The stored Dawid-Skene posterior of the tally row's sentence is below the target's
+    threshold and was computed on the labels the row counts now (`posterior_current`): one
+    seek of the posteriors' unique (target, sentence) index, the count a test of the row it
+    finds. The posterior is read as `+"post"."posterior"` so no planner walks the (target,
+    posterior) index's whole range below the threshold for each sentence instead.
+    %(threshold)s is 0 when the target has none, and the test before the seek then skips
+    it: no threshold costs nothing."""
     return f"""%(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = {sentence}
-            AND +"post"."posterior" < %(threshold)s)"""
+            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = {tally}."sentence_id"
+            AND +"post"."posterior" < %(threshold)s AND {posterior_current('"post"', tally)})"""
 
 
 def may_ask(tally: str) -> str:
@@ -84,9 +102,9 @@ def may_ask(tally: str) -> str:
 
 def needs_more(tally: str) -> str:
     """DISAGREED: the tally row may ask (`may_ask`) and its labels are not unanimous or its
-    sentence's posterior is below the threshold: the sentence asks for one more annotator."""
-    sentence = f'{tally}."sentence_id"'
-    return f"{may_ask(tally)}\n        AND ({split_vote(tally)}\n        OR {low_posterior(sentence)})"
+    sentence's posterior, computed on these labels, is below the threshold: the sentence
+    asks for one more annotator."""
+    return f"{may_ask(tally)}\n        AND ({split_vote(tally)}\n        OR {low_posterior(tally)})"
 
 
 def wanted(sentence: str) -> str:
