@@ -1176,10 +1176,7 @@ class SentencePosterior(models.Model):
     label = models.CharField(max_length=10, blank=True, help_text="Most probable label; blank: a tie.")
     posterior = models.FloatField(help_text="Probability of the most probable label.")
     votes = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="Stance labels (skips excluded) it was computed from, as SentenceTally.votes "
-        "counts them; blank: not known (the queue then reads it as computed on the labels now).",
+        help_text="Stance labels (skips excluded) it was computed from, as SentenceTally.votes counts them."
     )
 
     class Meta:

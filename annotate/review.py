@@ -252,9 +252,8 @@ class Posterior:
     sentence_id: int
     label: str  # "" for a tie
     posterior: float
-    # The stance labels it was computed on (annotate/summary.py's posteriors_of); None: not
-    # known, and the queue reads it as computed on the sentence's labels now.
-    votes: int | None = None
+    # The stance labels it was computed on (annotate/summary.py's posteriors_of).
+    votes: int
 
 
 @dataclass(frozen=True)
@@ -284,13 +283,10 @@ def _kept(posteriors: Iterable[Posterior], *, threshold: float | None) -> list[P
     return below + rest[: max(0, POSTERIORS_KEPT - len(below))]
 
 
-def _asked_already(already: dict[int, int | None], posterior: Posterior) -> bool:
-    """The old posterior below the threshold asked whenever the new one does: at any count
-    (it had none), or at the same."""
-    if posterior.sentence_id not in already:
-        return False
-    votes = already[posterior.sentence_id]
-    return votes is None or votes == posterior.votes
+def _asked_already(already: dict[int, int], posterior: Posterior) -> bool:
+    """The old posterior below the threshold asked whenever the new one does: at the same
+    count."""
+    return already.get(posterior.sentence_id) == posterior.votes
 
 
 def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stored:
@@ -317,7 +313,7 @@ def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stor
         stored = SentencePosterior.objects.filter(target=target)
         # The ones below already, by the count they rest on: open before this summary at
         # that count (any, without one), no cursor passed them at it.
-        already: dict[int, int | None] = (
+        already: dict[int, int] = (
             dict(stored.filter(posterior__lt=threshold).values_list("sentence_id", "votes"))
             if threshold is not None
             else {}

@@ -107,7 +107,7 @@ def build(args: argparse.Namespace) -> None:
 
         SentencePosterior.objects.bulk_create(
             [
-                SentencePosterior(target=target, sentence_id=sentence_id, label="pro", posterior=0.9)
+                SentencePosterior(target=target, sentence_id=sentence_id, label="pro", posterior=0.9, votes=2)
                 for sentence_id in prefix[: args.prefix]
             ],
             batch_size=5000,

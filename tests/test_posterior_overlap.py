@@ -19,6 +19,7 @@ from annotate.models import (
     Annotation,
     QueueCursor,
     SentencePosterior,
+    SentenceTally,
     Target,
 )
 from annotate.queue import statements
@@ -46,8 +47,12 @@ pytestmark = pytest.mark.django_db
 
 
 def stored(target, sentence, posterior: float) -> None:
+    """A posterior as a summary run now would store it: on the sentence's stance labels now."""
+    tally = SentenceTally.objects.filter(target=target, sentence=sentence).first()
     SentencePosterior.objects.update_or_create(
-        target=target, sentence=sentence, defaults={"label": "pro", "posterior": posterior}
+        target=target,
+        sentence=sentence,
+        defaults={"label": "pro", "posterior": posterior, "votes": tally.votes if tally else 0},
     )
 
 
@@ -89,9 +94,10 @@ def test_an_agreed_pair_with_a_posterior_at_or_above_the_threshold_gets_no_third
 
 def test_a_low_posterior_never_takes_a_sentence_past_the_maximum(dynamic, sentences, crowd):
     target_update(target_id=dynamic.pk, values={"max_overlap": 4})
-    stored(dynamic, sentences[0], 0.5)
     for annotator in crowd[:4]:
+        stored(dynamic, sentences[0], 0.5)  # a summary after every label, still low
         label(annotator, sentences[0], dynamic)
+    stored(dynamic, sentences[0], 0.5)
     assert next_sentence(annotator=crowd[4], target=dynamic) == sentences[1]
     with pytest.raises(SentenceFull, match=re.escape("or up to 4 while they disagree")):
         label(crowd[4], sentences[0], dynamic)
@@ -176,7 +182,10 @@ def test_a_pair_the_model_judges_unreliable_gets_a_third_annotator_and_a_reliabl
 
 
 def posteriors(*pairs: tuple[object, float]) -> list[Posterior]:
-    return [Posterior(sentence_id=s.pk, label="pro", posterior=p) for s, p in pairs]
+    """Posteriors as a summary now would compute them: on each sentence's stance labels now
+    (the tests here have one target)."""
+    votes = dict(SentenceTally.objects.values_list("sentence_id", "votes"))
+    return [Posterior(sentence_id=s.pk, label="pro", posterior=p, votes=votes.get(s.pk, 0)) for s, p in pairs]
 
 
 def test_every_posterior_below_the_threshold_is_kept_beyond_the_lowest_kept(dynamic, monkeypatch):
@@ -538,5 +547,6 @@ def test_without_a_cursor_reopening_reads_only_the_tallies(
     assert not QueueCursor.objects.filter(target=dynamic).exists()
     # The lock, the old rows, the delete, the insert, the tallies, whether a cursor exists,
     # and the SAVEPOINT pair inside the test's transaction.
+    computed = posteriors((sentences[0], 0.6))
     with django_assert_num_queries(8):
-        assert posteriors_store(target=dynamic, posteriors=posteriors((sentences[0], 0.6))).reopened == 1
+        assert posteriors_store(target=dynamic, posteriors=computed).reopened == 1

@@ -243,9 +243,11 @@ def test_the_migration_gives_the_posteriors_stored_before_it_their_sentences_sta
     label(team[1], sentences[0], huawei, "contra")
     label(team[2], sentences[0], huawei, Label.SKIP)
     label(team[0], sentences[1], huawei)
-    for sentence in sentences[:2]:
-        SentencePosterior.objects.create(target=huawei, sentence=sentence, label="pro", posterior=0.5)
+    for sentence in sentences[:3]:  # the third has no label, so no tally
+        SentencePosterior.objects.create(
+            target=huawei, sentence=sentence, label="pro", posterior=0.5, votes=99
+        )
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
     stored = dict(SentencePosterior.objects.filter(target=huawei).values_list("sentence_id", "votes"))
-    assert stored == {sentences[0].pk: 2, sentences[1].pk: 1}
+    assert stored == {sentences[0].pk: 2, sentences[1].pk: 1, sentences[2].pk: 0}

@@ -5,10 +5,12 @@ from django.db import migrations, models
 # The posteriors stored before their count are read as computed on the sentence's stance
 # labels as they are now: exact where the target's summary is current (no label moved
 # since it was computed), and elsewhere one more annotator asked for at most, where the
-# count left blank would have asked again after every label until the next summary.
-BACKFILL = """UPDATE "annotate_sentenceposterior" SET "votes" = (SELECT "tally"."votes"
+# count left out would have asked again after every label until the next summary. A row
+# without a tally (none is written for an unlabelled sentence) gets 0, which no labelled
+# sentence's tally matches.
+BACKFILL = """UPDATE "annotate_sentenceposterior" SET "votes" = COALESCE((SELECT "tally"."votes"
     FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = "annotate_sentenceposterior"."target_id"
-    AND "tally"."sentence_id" = "annotate_sentenceposterior"."sentence_id")"""
+    AND "tally"."sentence_id" = "annotate_sentenceposterior"."sentence_id"), 0)"""
 
 
 class Migration(migrations.Migration):

@@ -75,9 +75,8 @@ def posterior_current(post: str, tally: str) -> str:
     must be equal: a label added or removed since the summary (an undo, a skip made a
     label) leaves the posterior one of other labels, and such a one never asks. A relabel from one
     stance to another keeps the count: its posterior still asks, for the one label that
-    then moves the count. A row without a count (NULL: not written by a summary; the
-    migration filled the older ones) is read as computed on the labels now."""
-    return f'COALESCE({post}."votes", {tally}."votes") = {tally}."votes"'
+    then moves the count."""
+    return f'{post}."votes" = {tally}."votes"'
 
 
 def low_posterior(tally: str) -> str:

@@ -15,7 +15,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -34,7 +34,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -73,7 +73,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -92,7 +92,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -111,7 +111,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -130,7 +130,7 @@ UPDATE "annotate_queuecursor" SET
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
@@ -168,7 +168,7 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -187,7 +187,7 @@ SELECT 1 FROM (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -207,7 +207,7 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELEC
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -229,7 +229,7 @@ SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -249,7 +249,7 @@ SELECT %(annotator)s, %(target)s, "found"."id", %(now)s, %(expires)s FROM (SELEC
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s)
@@ -279,7 +279,7 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s)) ON CONFLICT ("annotator_id", "target_id") DO UPDATE SET "sentence_id" = excluded."sentence_id",
@@ -309,7 +309,7 @@ SELECT 1 WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."a
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
@@ -324,7 +324,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -342,7 +342,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -360,7 +360,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s) > 0
@@ -380,7 +380,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."confidence" >= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -400,7 +400,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."margin" >= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -420,7 +420,7 @@ WHERE "sg"."model_version_id" = %(version)s AND "sg"."entropy" <= %(score)s
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = "sg"."sentence_id"), %(overlap)s)
@@ -444,7 +444,7 @@ WHERE (EXISTS (SELECT 1 FROM "annotate_assignment" "own" WHERE "own"."annotator_
         AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
         OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
             WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND COALESCE("post"."votes", "tally"."votes") = "tally"."votes")) THEN 1
+            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
         ELSE %(overlap)s - "tally"."votes" END
         FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
         AND "tally"."sentence_id" = %(sentence)s), %(overlap)s))
