@@ -28,7 +28,7 @@ from annotate.queue.record import SentenceFull
 from annotate.queue.reservations import next_sentence
 from annotate.review import Posterior, posteriors_store
 from annotate.targets import target_update
-from tests.dynamic_overlap import FULL, by_api, by_card, label, stance_labels
+from tests.dynamic_overlap import FULL, by_api, by_card, label, reliable_and_unreliable, stance_labels
 from tests.factories import (
     ArticleFactory,
     ModelVersionFactory,
@@ -147,21 +147,7 @@ def test_a_pair_the_model_judges_unreliable_gets_a_third_annotator_and_a_reliabl
         target_id=huawei.pk, values={"overlap": 2, "dynamic_overlap": True, "posterior_threshold": 0.75}
     )
     good, bad, third = UserFactory.create_batch(2), UserFactory.create_batch(2), UserFactory()
-    article = ArticleFactory()
-    made = iter(range(100))
-
-    def sentence():
-        return SentenceFactory(article=article, position=next(made))
-
-    values = ["pro", "contra", "neutral"]
-    for i in range(9):
-        shared = sentence()
-        for annotator in good:
-            label(annotator, shared, target, values[i % 3])
-    for i in range(9):
-        met = sentence()
-        label(good[i % 2], met, target, values[i % 3])
-        label(bad[i % 2], met, target, values[(i + 1) % 3])
+    sentence = reliable_and_unreliable(target, good, bad)
     good_pair, bad_pair = sentence(), sentence()
     for annotator in good:
         label(annotator, good_pair, target)

@@ -16,27 +16,16 @@ from django.db import connection
 
 from annotate import summary
 from annotate.extra_annotators import extra_annotators
-from annotate.models import Annotation, Label, SentencePosterior, SentenceTally, Target
+from annotate.models import Label, SentencePosterior, SentenceTally, Target
 from annotate.queue.loop import label_and_next
-from annotate.queue.record import SentenceFull, annotation_record
+from annotate.queue.record import SentenceFull
 from annotate.queue.reservations import next_sentence
 from annotate.review import Posterior, posteriors_store
 from annotate.targets import target_update
+from tests.dynamic_overlap import label, reliable_and_unreliable, stance_labels
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def label(annotator, sentence, target, value="pro"):
-    return annotation_record(annotator=annotator, sentence=sentence, target=target, label=value).annotation
-
-
-def stance_labels(target, sentence) -> list[str]:
-    return sorted(
-        Annotation.objects.filter(target=target, sentence=sentence)
-        .exclude(label=Label.SKIP)
-        .values_list("label", flat=True)
-    )
 
 
 def store(target, sentence, *, posterior: float, votes: int):
@@ -196,22 +185,9 @@ def test_through_the_summary_a_low_posterior_asks_once_and_again_only_after_the_
     )
     good, bad = UserFactory.create_batch(2), UserFactory.create_batch(2)
     third, fourth, fifth = UserFactory.create_batch(3)
-    article = ArticleFactory()
-    made = iter(range(100))
-
-    def sentence():
-        return SentenceFactory(article=article, position=next(made))
-
-    doubtful = sentence()
-    values = ["pro", "contra", "neutral"]
-    for i in range(9):
-        shared = sentence()
-        for annotator in good:
-            label(annotator, shared, target, values[i % 3])
-    for i in range(9):
-        met = sentence()
-        label(good[i % 2], met, target, values[i % 3])
-        label(bad[i % 2], met, target, values[(i + 1) % 3])
+    # First in the article: the history's disagreements ask for more annotators too.
+    doubtful = SentenceFactory(article=ArticleFactory(), position=0)
+    reliable_and_unreliable(target, good, bad, article=doubtful.article, start=1)
     for annotator in bad:
         label(annotator, doubtful, target)
 
