@@ -31,7 +31,8 @@ services), so database triggers on these tables fire as they do for the applicat
 own writes.
 
 Then, in a child process per page and size (nothing carries over: memory, caches, the
-SQLite page cache), with production settings (DEBUG off) and Django's test client
+SQLite page cache; each page at every size before the next page, so that the ratio compares
+timings minutes apart on a machine whose load drifts), with production settings (DEBUG off) and Django's test client
 (in-process, force_login), it first brings the target's summary up to date when labels
 changed since it was computed (what the background worker's summarise_target does; untimed,
 its seconds printed), then times --repeat requests of each page and counts their queries
@@ -1021,9 +1022,11 @@ def main() -> None:
                     + (f" (summary {built['summary_seconds']:.0f} s)" if "summary_seconds" in built else ""),
                     flush=True,
                 )
-            for n in sizes:
-                results[n] = {}
-                for page in pages:
+            # A page at every size before the next page: on a shared machine the load
+            # drifts over a run, and the ratio compares timings minutes apart, not half an hour.
+            results = {n: {} for n in sizes}
+            for page in pages:
+                for n in sizes:
                     timing = time_page(args, databases[n], page, workdir)
                     results[n][page] = timing
                     print(
