@@ -109,6 +109,7 @@ ROOT = harness.ROOT
 #: Bump when the build below changes what it writes, so kept databases are rebuilt.
 BUILD_FORMAT = 2
 MARKER = "bench_pages_build"
+STATEMENT_TIMEOUT_ENV = "STANCE_BENCH_STATEMENT_TIMEOUT_MS"
 ANNOTATOR, CURATOR, ADMIN = "bench-annotator-0", "bench-curator", "bench-admin"
 SECONDS_TARGET, RATIO_TARGET = 1.0, 2.0
 DAYS = 100
@@ -711,9 +712,29 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
     raise ValueError(name)
 
 
+def _statement_timeout() -> None:
+    """On PostgreSQL, every connection of this child cancels a statement running past the
+    parent's --timeout (STATEMENT_TIMEOUT_ENV, in ms): set as each connection opens, since
+    a request may close its connection and the next opens another."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    milliseconds = os.environ.get(STATEMENT_TIMEOUT_ENV)
+    if not milliseconds or connection.vendor != "postgresql":
+        return
+
+    def limit(sender: object, connection: object, **kwargs: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+
+    connection_created.connect(limit, weak=False)
+    connection.close()  # opened by the setup's checks: the next one is limited
+
+
 def measure(args: argparse.Namespace) -> None:
     """Child: one page, --repeat requests, a JSON line after each."""
     _child_django(args)
+    _statement_timeout()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -784,9 +805,11 @@ def _child_command(
 def _child_env(database: harness.Database, timeout: float | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("SQLITE_PATH", "DATABASE_URL")}
     if timeout and database.vendor == "postgresql":
-        # libpq reads PGOPTIONS: a statement running past the timeout is cancelled by the
-        # server too, not left running after its client was killed.
-        env["PGOPTIONS"] = f"-c statement_timeout={int(timeout * 1000)}"
+        # A statement running past the timeout is cancelled by the server too, not left
+        # running after its client was killed. Not through PGOPTIONS: libpq ignores it
+        # when the connection names its own options, as stance/settings.py does
+        # (random_page_cost); the child sets it on each connection (`_statement_timeout`).
+        env[STATEMENT_TIMEOUT_ENV] = str(int(timeout * 1000))
     return env
 
 
