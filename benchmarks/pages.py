@@ -32,8 +32,8 @@ own writes.
 
 Then, in a child process per page and size (nothing carries over: memory, caches, the
 SQLite page cache; each page at every size before the next page, so that the ratio compares
-timings minutes apart on a machine whose load drifts), with production settings (DEBUG off) and Django's test client
-(in-process, force_login), it first brings the target's summary up to date when labels
+timings minutes apart on a machine whose load drifts), with production settings (DEBUG
+off) and Django's test client (in-process, force_login), it first brings the target's summary up to date when labels
 changed since it was computed (what the background worker's summarise_target does; untimed,
 its seconds printed), then times --repeat requests of each page and counts their queries
 (django.test.utils.CaptureQueriesContext):
@@ -118,7 +118,7 @@ ADJUDICATED_SHARE = 100  # one disagreement in 100 is adjudicated at build time
 POSTERIOR_THRESHOLD = 0.8  # dynamic overlap on, with this posterior threshold
 EVALUATION_SHARE = 20  # one sentence in 20 (5 %) is settled and marked an evaluation item
 FLAG_SHARE = 1000  # one sentence in 1,000 is flagged; a third of the flags resolved
-RETURNS = 20  # labels returned to their annotators with a comment, half to ANNOTATOR
+RETURNS = 20  # labels returned with a comment, to the annotators other than ANNOTATOR
 CV_FOLDS = 5  # the active version's cross-validation: an out-of-fold prediction a sentence
 CV_AGREES = 0.8  # share of those predictions that are the first annotator's label
 BATCH = 50_000
