@@ -12,13 +12,28 @@ every label, a ready model version with a suggestion for every sentence, active.
     value given), so after the build one UPDATE a batch of 50,000 ids sets them from a
     hash of the id, in SQL (again when a kept database is reused on another day);
   - adjudications of 1 % of the disagreements by the curator, dated the same way, so the
-    adjudication page's settled panel has rows; two older ready model versions.
-Everything is written by plain INSERT and UPDATE statements (bulk_create and the ORM), so
-database triggers on these tables fire as they do for the application's own writes.
+    adjudication page's settled panel has rows; two older ready model versions;
+  - issue 15's settings and data: dynamic overlap with a posterior threshold of 0.8 and
+    Dawid-Skene the gold rule; 5 % of the sentences settled and marked evaluation items
+    (gold = the first annotator's label nine times in ten), each marked when it was
+    settled, so the labels given after it (about half) are the annotators' answers; flags
+    on 0.1 % of the sentences through flag_create (each reason in turn, every third
+    resolved); 20 labels on open disagreements returned with a comment through
+    label_return (to the annotators other than bench-annotator-0, whose queue walk the
+    label-annotator page times as before); the active version's cross-validation (5 folds,
+    an out-of-fold prediction for every labelled sentence, agreeing with the first
+    annotator 80 % of the time, confidence uniform in [0.34, 0.99]), so the suspicious
+    order has data; and the target's summary computed at the end of the build (its
+    seconds printed), which stores the Dawid-Skene posteriors the "lowest posterior" order
+    and the queue's threshold read.
+Everything is written by plain INSERT and UPDATE statements (bulk_create, the ORM and the
+services), so database triggers on these tables fire as they do for the application's
+own writes.
 
 Then, in a child process per page and size (nothing carries over: memory, caches, the
-SQLite page cache), with production settings (DEBUG off) and Django's test client
-(in-process, force_login), it first brings the target's summary up to date when labels
+SQLite page cache; each page at every size before the next page, so that the ratio compares
+timings minutes apart on a machine whose load drifts), with production settings (DEBUG
+off) and Django's test client (in-process, force_login), it first brings the target's summary up to date when labels
 changed since it was computed (what the background worker's summarise_target does; untimed,
 its seconds printed), then times --repeat requests of each page and counts their queries
 (django.test.utils.CaptureQueriesContext):
@@ -38,6 +53,15 @@ its seconds printed), then times --repeat requests of each page and counts their
                    that keeps a few of the word's matches: all of them read)
   search-next      GET /search/<t>/?q=huawei&after=...      curator (htmx; the page after the first)
   command          manage.py agreement --target NAME        call_command, output to a StringIO
+  adjudicate-posterior   GET /adjudicate/<t>/?order=posterior     curator (lowest posterior first)
+  adjudicate-suspicious  GET /adjudicate/<t>/?order=suspicious    curator (cross-validation contradicts)
+  adjudicate-flagged     GET /adjudicate/<t>/?order=flagged       curator (open flags first)
+  annotator        GET /dashboard/<t>/annotators/<id>/     curator, bench-annotator-0's page
+  api-annotators   GET /api/targets/<t>/annotators/         curator (session), every annotator
+  api-annotator    GET /api/targets/<t>/annotators/<id>/    curator (session), bench-annotator-0
+  api-flags        GET /api/flags/?target=<t>&open=true     curator (session), the first page
+  api-returns      GET /api/returns/?target=<t>             curator (session), the first page
+  command-annotators  manage.py agreement --target NAME --annotators   call_command
 A request that runs longer than --timeout seconds ends its page's child (killed; on
 PostgreSQL statement_timeout stops the server's side too) and the page shows TIMEOUT.
 Prints p50 and the first request at each size, the ratio largest / smallest, the queries,
@@ -83,12 +107,20 @@ import harness
 
 ROOT = harness.ROOT
 #: Bump when the build below changes what it writes, so kept databases are rebuilt.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 MARKER = "bench_pages_build"
+STATEMENT_TIMEOUT_ENV = "STANCE_BENCH_STATEMENT_TIMEOUT_MS"
 ANNOTATOR, CURATOR, ADMIN = "bench-annotator-0", "bench-curator", "bench-admin"
 SECONDS_TARGET, RATIO_TARGET = 1.0, 2.0
 DAYS = 100
 ADJUDICATED_SHARE = 100  # one disagreement in 100 is adjudicated at build time
+# Issue 15's settings and data, at the proportions of a team using them:
+POSTERIOR_THRESHOLD = 0.8  # dynamic overlap on, with this posterior threshold
+EVALUATION_SHARE = 20  # one sentence in 20 (5 %) is settled and marked an evaluation item
+FLAG_SHARE = 1000  # one sentence in 1,000 is flagged; a third of the flags resolved
+RETURNS = 20  # labels returned with a comment, to the annotators other than ANNOTATOR
+CV_FOLDS = 5  # the active version's cross-validation: an out-of-fold prediction a sentence
+CV_AGREES = 0.8  # share of those predictions that are the first annotator's label
 BATCH = 50_000
 #: Odd multipliers for the per-id hashes that date the labels (coprime to 100 and 10).
 K_DAY, K_SECOND, K_RELABEL = 2654435761, 40503, 97531
@@ -117,6 +149,15 @@ PAGES = [
     Page("search-rare", CURATOR, "GET /search/<t>/?q=huawei&label=contra&agreement=disagreement"),
     Page("search-next", CURATOR, "GET /search/<t>/?q=huawei&after=... (htmx)"),
     Page("command", "-", "manage.py agreement --target"),
+    Page("adjudicate-posterior", CURATOR, "GET /adjudicate/<t>/?order=posterior"),
+    Page("adjudicate-suspicious", CURATOR, "GET /adjudicate/<t>/?order=suspicious"),
+    Page("adjudicate-flagged", CURATOR, "GET /adjudicate/<t>/?order=flagged"),
+    Page("annotator", CURATOR, "GET /dashboard/<t>/annotators/<id>/"),
+    Page("api-annotators", CURATOR, "GET /api/targets/<t>/annotators/"),
+    Page("api-annotator", CURATOR, "GET /api/targets/<t>/annotators/<id>/"),
+    Page("api-flags", CURATOR, "GET /api/flags/?target=<t>&open=true"),
+    Page("api-returns", CURATOR, "GET /api/returns/?target=<t>"),
+    Page("command-annotators", "-", "manage.py agreement --target --annotators"),
 ]
 BY_NAME = {page.name: page for page in PAGES}
 
@@ -242,7 +283,16 @@ def open_disagreements(target: object, limit: int | None = None) -> list[tuple[i
 
 
 def _counts(target: object) -> dict:
-    from annotate.models import Adjudication, Annotation, Sentence
+    from annotate.models import (
+        Adjudication,
+        Annotation,
+        CrossValidatedPrediction,
+        EvaluationItem,
+        Flag,
+        LabelReturn,
+        Sentence,
+        SentencePosterior,
+    )
     from annotate.progress import start_of_day
 
     labels = Annotation.objects.filter(target=target)
@@ -252,6 +302,14 @@ def _counts(target: object) -> dict:
         "sentences": Sentence.objects.count(),
         "today_share": labels.filter(updated_at__gte=start_of_day()).count() / max(1, total),
         "adjudications": Adjudication.objects.filter(target=target).count(),
+        "evaluation_items": EvaluationItem.objects.filter(target=target).count(),
+        "flags": Flag.objects.filter(target=target).count(),
+        "open_flags": Flag.objects.filter(target=target, resolved_at__isnull=True).count(),
+        "returns": LabelReturn.objects.filter(target=target).count(),
+        "cross_validated": CrossValidatedPrediction.objects.filter(
+            model_version_id=target.active_version_id
+        ).count(),
+        "posteriors": SentencePosterior.objects.filter(target=target).count(),
     }
 
 
@@ -301,7 +359,8 @@ def _people_and_versions(target: object) -> None:
             ModelVersion.objects.filter(pk=version.pk).update(**fields)
 
 
-def _adjudicate_some(target: object) -> int:
+def _adjudicate_some(target: object) -> tuple[int, int]:
+    """Settle one disagreement in ADJUDICATED_SHARE: (settled, disagreements there were)."""
     import random
 
     from django.contrib.auth import get_user_model
@@ -310,7 +369,8 @@ def _adjudicate_some(target: object) -> int:
 
     curator = get_user_model().objects.get(username=CURATOR)
     rng = random.Random(17)
-    chosen = open_disagreements(target)[::ADJUDICATED_SHARE]
+    disagreements = open_disagreements(target)
+    chosen = disagreements[::ADJUDICATED_SHARE]
     Adjudication.objects.bulk_create(
         [
             Adjudication(
@@ -320,8 +380,174 @@ def _adjudicate_some(target: object) -> int:
         ],
         batch_size=5000,
     )
-    spread_dates(Adjudication)
+    return len(chosen), len(disagreements)
+
+
+# --- issue 15's settings and data --------------------------------------------------------
+
+
+def _issue15_settings(target: object) -> None:
+    """Dynamic overlap with a posterior threshold, Dawid-Skene the gold rule (plain UPDATE:
+    target_update would queue a summary for a worker the benchmark does not run; the build
+    computes it itself)."""
+    from annotate.models import GoldMethod, Target
+
+    Target.objects.filter(pk=target.pk).update(
+        dynamic_overlap=True, posterior_threshold=POSTERIOR_THRESHOLD, gold_method=GoldMethod.DAWID_SKENE
+    )
+    target.refresh_from_db()
+
+
+def _first_labels(target: object) -> dict[int, str]:
+    """Each sentence's label by ANNOTATOR (who labelled every sentence)."""
+    from annotate.models import Annotation
+
+    return dict(
+        Annotation.objects.filter(target=target, annotator__username=ANNOTATOR).values_list(
+            "sentence_id", "label"
+        )
+    )
+
+
+def _evaluation_items(target: object, first: dict[int, str]) -> int:
+    """Settle one sentence in EVALUATION_SHARE (those not settled yet) and mark it an
+    evaluation item, as the `evaluation_items` command's bulk mark does: the gold label is
+    ANNOTATOR's nine times in ten. Dated with the adjudications (`_date_items`)."""
+    import random
+
+    from django.contrib.auth import get_user_model
+
+    from annotate.models import STANCE_LABELS, Adjudication, EvaluationItem
+
+    curator = get_user_model().objects.get(username=CURATOR)
+    settled = set(Adjudication.objects.filter(target=target).values_list("sentence_id", flat=True))
+    rng = random.Random(23)
+    chosen = [s for s in sorted(first)[EVALUATION_SHARE // 2 :: EVALUATION_SHARE] if s not in settled]
+    marked = 0
+    for low in range(0, len(chosen), BATCH):
+        adjudications = Adjudication.objects.bulk_create(
+            [
+                Adjudication(
+                    sentence_id=s,
+                    target=target,
+                    curator=curator,
+                    label=first[s] if rng.random() < 0.9 else rng.choice(STANCE_LABELS),
+                )
+                for s in chosen[low : low + BATCH]
+            ],
+            batch_size=5000,
+        )
+        items = EvaluationItem.objects.bulk_create(
+            [
+                EvaluationItem(
+                    adjudication_id=a.pk, target=target, sentence_id=a.sentence_id, marked_by=curator
+                )
+                for a in adjudications
+            ],
+            batch_size=5000,
+        )
+        marked += len(items)
+    return marked
+
+
+def _date_items() -> None:
+    """An evaluation item marked when its sentence was settled (the adjudication's dating):
+    the labels given after it are the annotators' answers, about half of them."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "annotate_evaluationitem" SET "created_at" = (SELECT "a"."updated_at" '
+            'FROM "annotate_adjudication" "a" WHERE "a"."id" = "annotate_evaluationitem"."adjudication_id")'
+        )
+
+
+def _flags(target: object, first: dict[int, str]) -> int:
+    """One sentence in FLAG_SHARE flagged by an annotator (each reason in turn, every other
+    one with a comment), every third flag resolved by the curator: through the services."""
+    from django.contrib.auth import get_user_model
+
+    from annotate.flags import flag_create, flag_resolve
+    from annotate.models import FlagReason
+
+    users = get_user_model().objects
+    curator = users.get(username=CURATOR)
+    annotators = list(users.filter(username__startswith="bench-annotator-").order_by("username"))
+    chosen = sorted(first)[FLAG_SHARE // 2 :: FLAG_SHARE]
+    for i, sentence_id in enumerate(chosen):
+        flag = flag_create(
+            annotator=annotators[i % len(annotators)],
+            target=target,
+            sentence_id=sentence_id,
+            reason=FlagReason.values[i % len(FlagReason.values)],
+            comment="Is this about the company or the country?" if i % 2 else "",
+        )
+        if i % 3 == 0:
+            flag_resolve(curator=curator, target=target, flag_id=flag.pk)
     return len(chosen)
+
+
+def _returns(target: object) -> int:
+    """RETURNS labels on open disagreements returned with a comment (label_return, with its
+    history event), to the annotators other than ANNOTATOR: a returned sentence comes first
+    in its annotator's queue, and the label-annotator page times ANNOTATOR's walk of the
+    queue as before."""
+    from django.contrib.auth import get_user_model
+
+    from annotate.models import Annotation
+    from annotate.returns import label_return
+
+    users = get_user_model().objects
+    curator = users.get(username=CURATOR)
+    others = list(
+        users.filter(username__startswith="bench-annotator-").exclude(username=ANNOTATOR).order_by("username")
+    )
+    disagreements = open_disagreements(target)
+    chosen = disagreements[:: max(1, len(disagreements) // RETURNS)][:RETURNS]
+    for i, (sentence_id, _) in enumerate(chosen):
+        annotation = Annotation.objects.get(
+            target=target, sentence_id=sentence_id, annotator=others[i % len(others)]
+        )
+        label_return(
+            curator=curator,
+            target=target,
+            annotation_id=annotation.pk,
+            comment="The guidelines count a quoted minister as the government: please look again.",
+        )
+    return len(chosen)
+
+
+def _cross_validated(target: object, first: dict[int, str]) -> int:
+    """The active version's out-of-fold predictions, one a labelled sentence (what a retrain
+    on every gold label stores): ANNOTATOR's label CV_AGREES of the time, else another,
+    confidence uniform in [0.34, 0.99]; the version's train_size and folds to match."""
+    import random
+
+    from annotate.models import STANCE_LABELS, CrossValidatedPrediction, ModelVersion
+
+    rng = random.Random(29)
+    version = ModelVersion.objects.get(pk=target.active_version_id)
+    batch: list[CrossValidatedPrediction] = []
+    for sentence_id in sorted(first):
+        label = first[sentence_id]
+        if label not in STANCE_LABELS or rng.random() >= CV_AGREES:
+            label = rng.choice([other for other in STANCE_LABELS if other != label])
+        batch.append(
+            CrossValidatedPrediction(
+                model_version=version,
+                sentence_id=sentence_id,
+                label=label,
+                confidence=round(rng.uniform(0.34, 0.99), 4),
+            )
+        )
+        if len(batch) >= BATCH:
+            CrossValidatedPrediction.objects.bulk_create(batch, batch_size=5000)
+            batch = []
+    CrossValidatedPrediction.objects.bulk_create(batch, batch_size=5000)
+    ModelVersion.objects.filter(pk=version.pk).update(
+        train_size=len(first), metrics={**version.metrics, "folds": CV_FOLDS}
+    )
+    return len(first)
 
 
 def build(args: argparse.Namespace) -> None:
@@ -341,6 +567,7 @@ def build(args: argparse.Namespace) -> None:
         if marker["built_on"] != today:
             for model in (Annotation, Adjudication):
                 spread_dates(model)
+            _date_items()
             _settle_statistics()
             _write_marker({**marker, "built_on": today})
         target = Target.objects.get(name=export.TARGET)
@@ -367,16 +594,35 @@ def build(args: argparse.Namespace) -> None:
     )
     target = Target.objects.get(name=export.TARGET)
     _people_and_versions(target)
+    _issue15_settings(target)
     print("  dating the labels ...", flush=True)
     spread_dates(Annotation)
-    adjudicated = _adjudicate_some(target)
+    _, disagreements = _adjudicate_some(target)
+    print("  evaluation items, flags, returns, cross-validated predictions ...", flush=True)
+    first = _first_labels(target)
+    _evaluation_items(target, first)
+    spread_dates(Adjudication)
+    _date_items()
+    _flags(target, first)
+    _returns(target)
+    _cross_validated(target, first)
+    del first
+    _settle_statistics()
+    # What the background worker does once labels changed: the summary, with the
+    # Dawid-Skene posteriors the "lowest posterior" order and the queue's threshold read.
+    from annotate.summary import compute
+
+    summary_started = time.monotonic()
+    compute(target=target)
+    summary_seconds = time.monotonic() - summary_started
     _settle_statistics()
     _write_marker({"key": key, "built_on": today, "labels": args.labels})
     emit(
         {
             "state": "built",
             "seconds": time.monotonic() - started,
-            "disagreements": len(open_disagreements(target)) + adjudicated,
+            "summary_seconds": summary_seconds,
+            "disagreements": disagreements,
             **_counts(target),
         }
     )
@@ -419,7 +665,19 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
         "search": f"/search/{t}/?q=huawei",
         "search-filtered": f"/search/{t}/?q=trusted+partner&agreement=agreed",
         "search-rare": f"/search/{t}/?q=huawei&label=contra&agreement=disagreement",
+        "adjudicate-posterior": f"/adjudicate/{t}/?order=posterior",
+        "adjudicate-suspicious": f"/adjudicate/{t}/?order=suspicious",
+        "adjudicate-flagged": f"/adjudicate/{t}/?order=flagged",
+        "api-annotators": f"/api/targets/{t}/annotators/",
+        "api-flags": f"/api/flags/?target={t}&open=true",
+        "api-returns": f"/api/returns/?target={t}",
     }
+    if name in ("annotator", "api-annotator"):
+        from django.contrib.auth import get_user_model
+
+        a = get_user_model().objects.get(username=ANNOTATOR).pk
+        gets["annotator"] = f"/dashboard/{t}/annotators/{a}/"
+        gets["api-annotator"] = f"/api/targets/{t}/annotators/{a}/"
     if name in gets:
         url = gets[name]
         return lambda: client.get(url).status_code
@@ -443,19 +701,40 @@ def _requester(name: str, client: object, target: object, repeat: int) -> Callab
         first = client.get(f"/search/{t}/?q=huawei", HTTP_HX_REQUEST="true").content.decode()
         url = html.unescape(re.search(r'class="button search-next" href="([^"]+)"', first)[1])
         return lambda: client.get(url, HTTP_HX_REQUEST="true").status_code
-    if name == "command":
+    if name in ("command", "command-annotators"):
+        options = {"annotators": True} if name == "command-annotators" else {}
 
         def command() -> int:
-            call_command("agreement", target=target.name, stdout=io.StringIO())
+            call_command("agreement", target=target.name, stdout=io.StringIO(), **options)
             return 0
 
         return command
     raise ValueError(name)
 
 
+def _statement_timeout() -> None:
+    """On PostgreSQL, every connection of this child cancels a statement running past the
+    parent's --timeout (STATEMENT_TIMEOUT_ENV, in ms): set as each connection opens, since
+    a request may close its connection and the next opens another."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    milliseconds = os.environ.get(STATEMENT_TIMEOUT_ENV)
+    if not milliseconds or connection.vendor != "postgresql":
+        return
+
+    def limit(sender: object, connection: object, **kwargs: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+
+    connection_created.connect(limit, weak=False)
+    connection.close()  # opened by the setup's checks: the next one is limited
+
+
 def measure(args: argparse.Namespace) -> None:
     """Child: one page, --repeat requests, a JSON line after each."""
     _child_django(args)
+    _statement_timeout()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -526,9 +805,11 @@ def _child_command(
 def _child_env(database: harness.Database, timeout: float | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("SQLITE_PATH", "DATABASE_URL")}
     if timeout and database.vendor == "postgresql":
-        # libpq reads PGOPTIONS: a statement running past the timeout is cancelled by the
-        # server too, not left running after its client was killed.
-        env["PGOPTIONS"] = f"-c statement_timeout={int(timeout * 1000)}"
+        # A statement running past the timeout is cancelled by the server too, not left
+        # running after its client was killed. Not through PGOPTIONS: libpq ignores it
+        # when the connection names its own options, as stance/settings.py does
+        # (random_page_cost); the child sets it on each connection (`_statement_timeout`).
+        env[STATEMENT_TIMEOUT_ENV] = str(int(timeout * 1000))
     return env
 
 
@@ -668,7 +949,7 @@ def verdict(small: Timing, large: Timing, timeout: float) -> tuple[str, float | 
 def print_table(sizes: list[int], pages: list[str], results: dict[int, dict[str, Timing]], args) -> bool:
     small, large = sizes[0], sizes[-1]
     columns = [("p50", _seconds, 14), ("first", _first, 16), ("queries", _queries, 18)]
-    head = f"{'page':<16}{'as':<13}"
+    head = f"{'page':<23}{'as':<13}"
     for title, _, width in columns:
         head += "".join(f"{f'{title} {n:,}':>{width}}" for n in sizes)
         head += f"{'ratio':>8}" if title == "p50" else ""
@@ -678,7 +959,7 @@ def print_table(sizes: list[int], pages: list[str], results: dict[int, dict[str,
         timings = [results[n][page] for n in sizes]
         text, ratio = verdict(results[small][page], results[large][page], args.timeout)
         ok &= text == "PASS"
-        line = f"{page:<16}{ROLE_NAMES[BY_NAME[page].role]:<13}"
+        line = f"{page:<23}{ROLE_NAMES[BY_NAME[page].role]:<13}"
         for title, show, width in columns:
             line += "".join(f"{show(t):>{width}}" for t in timings)
             line += f"{'—' if ratio is None else f'{ratio:.2f}':>8}" if title == "p50" else ""
@@ -686,7 +967,7 @@ def print_table(sizes: list[int], pages: list[str], results: dict[int, dict[str,
         for n, t in zip(sizes, timings, strict=True):
             if t.timeout and t.seconds:
                 done = ", ".join(f"{s:.1f}" for s in t.seconds)
-                print(f"{'':<29}@{n:,}: {len(t.seconds)} request(s) done before the timeout: {done} s")
+                print(f"{'':<36}@{n:,}: {len(t.seconds)} request(s) done before the timeout: {done} s")
     print(
         f"targets: p50 under {SECONDS_TARGET:.0f} s at {large:,} labels, at most {RATIO_TARGET:.0f}x "
         f"{small:,} labels" + ("" if large >= 1_000_000 else " (the issue sets them at 1,000,000 labels)")
@@ -756,9 +1037,19 @@ def main() -> None:
                     f"{100 * built['today_share']:.2f} % changed today",
                     flush=True,
                 )
-            for n in sizes:
-                results[n] = {}
-                for page in pages:
+                print(
+                    f"  {built['evaluation_items']:,} evaluation items, {built['flags']:,} flags "
+                    f"({built['open_flags']:,} open), {built['returns']:,} returns, "
+                    f"{built['cross_validated']:,} cross-validated predictions, "
+                    f"{built['posteriors']:,} stored posteriors"
+                    + (f" (summary {built['summary_seconds']:.0f} s)" if "summary_seconds" in built else ""),
+                    flush=True,
+                )
+            # A page at every size before the next page: on a shared machine the load
+            # drifts over a run, and the ratio compares timings minutes apart, not half an hour.
+            results = {n: {} for n in sizes}
+            for page in pages:
+                for n in sizes:
                     timing = time_page(args, databases[n], page, workdir)
                     results[n][page] = timing
                     print(

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.adjudication import adjudication_record
+from annotate.evaluation import recent_answers
 from annotate.evaluation_items import evaluation_items_mark
 from annotate.models import Annotation, EvaluationPause, Label
 from annotate.queue.record import annotation_record
@@ -83,6 +84,19 @@ def test_the_annotator_page_shows_the_confusion_matrix_and_their_answers(curator
     cells = [line for line in matrix.splitlines() if '<th scope="row">contra</th>' in line]
     assert cells and '<td class="num">2</td><td class="num">4</td><td class="num">0</td>' in cells[0]
     assert "Latest answers" in html and html.count('<span class="flag">pro</span>') == 2
+
+
+def test_the_annotator_page_lists_their_newest_answers_first_with_their_sentences(huawei):
+    (person, _) = build(huawei, annotators=2, items=6, labels_each=3)
+    newest = (
+        Annotation.objects.filter(annotator=person, target=huawei, sentence__evaluation_items__isnull=False)
+        .select_related("sentence")
+        .order_by("-created_at", "-id")[:4]
+    )
+    answers = recent_answers(target=huawei, annotator_id=person.pk, limit=4)
+    assert [(a.sentence_id, a.text, a.given, a.gold) for a in answers] == [
+        (n.sentence_id, n.sentence.text, n.label, Label.CONTRA) for n in newest
+    ]
 
 
 def test_the_annotator_page_of_someone_without_labels_is_a_404(curator_client, huawei):

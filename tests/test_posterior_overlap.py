@@ -430,6 +430,27 @@ def test_the_dashboard_counts_an_agreed_sentence_below_the_threshold_as_waiting(
     assert (extras.given, extras.waiting) == (1, 1)
 
 
+def test_the_dashboard_tells_a_first_extra_annotator_from_a_later_one(dynamic, sentences, crowd):
+    """Up to 4 labels: a split pair and an agreed pair below the threshold wait for their
+    first extra annotator; a split three and an agreed three below it for a second."""
+    target = target_update(target_id=dynamic.pk, values={"max_overlap": 4})
+    split_two, low_two, split_three, low_three = sentences[:4]
+    for sentence, values in (
+        (split_two, ["pro", "contra"]),
+        (low_two, ["pro", "pro"]),
+        (split_three, ["pro", "contra", "neutral"]),
+        (low_three, ["pro", "pro"]),
+    ):
+        for annotator, value in zip(crowd, values, strict=False):
+            label(annotator, sentence, target, value)
+    stored(target, low_three, 0.5)  # asks for a third label
+    label(crowd[2], low_three, target, "pro")
+    stored(target, low_two, 0.5)
+    stored(target, low_three, 0.5)  # computed again, on its three labels
+    extras = extra_annotators(target=target)
+    assert (extras.given, extras.waiting, extras.waiting_first, extras.asked) == (2, 4, 2, 4)
+
+
 # The plan
 
 
