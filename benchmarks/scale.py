@@ -289,7 +289,7 @@ def explain(args: argparse.Namespace) -> None:
     # move, then the search from it (ids only; the card is then read by primary key).
     cursor = QueueCursor.objects.filter(annotator=user, target=target).first()
     params = {**rule_params(annotator=user, target=target, now=timezone.now()), **starts(cursor)}
-    move = statements.MOVE_CURSORS_SHUFFLED if args.order == "random" else statements.MOVE_CURSOR
+    move = statements.MOVE_SHUFFLE_CURSOR if args.order == "random" else statements.MOVE_CURSOR
     plans, problems = [], []
     for sql in (f"{open_query(args.order)} LIMIT 1", move):
         with connection.cursor() as db:

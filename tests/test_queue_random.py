@@ -173,6 +173,22 @@ def test_when_nothing_is_left_the_shuffle_cursor_stands_past_the_last_sentence(a
     assert order[-1] == last
 
 
+def test_the_random_order_walks_its_own_cursor_and_leaves_the_in_order_one_where_it_stood(
+    annotator, random_target
+):
+    corpus(articles=2)
+    first = next_sentence(annotator=annotator, target=random_target)
+    cursor = QueueCursor.objects.get(annotator=annotator, target=random_target)
+    in_order = (cursor.article_id, cursor.position)
+    label(annotator, first, random_target)
+    handed_out(annotator, random_target)
+
+    cursor.refresh_from_db()
+    # Every sentence is finished: a walk in article order would have moved past the last.
+    assert (cursor.article_id, cursor.position) == in_order
+    assert cursor.shuffle_sentence_id == Sentence.objects.order_by("shuffle_key", "id").last().pk + 1
+
+
 def test_an_undo_behind_the_shuffle_cursor_reopens_the_sentence_for_others(
     annotator, other_annotator, random_target
 ):

@@ -74,7 +74,7 @@ TABLE_ALIASES = {
 #: Statements that hand out the first sentence of an order: they must walk an index in
 #: that order and stop, not sort what they found.
 ORDERED = {
-    "MOVE_CURSOR", "MOVE_CURSORS_SHUFFLED", "OPEN_IN_ORDER", "RESERVE_FIRST_OPEN", "OPEN_SHUFFLED",
+    "MOVE_CURSOR", "MOVE_SHUFFLE_CURSOR", "OPEN_IN_ORDER", "RESERVE_FIRST_OPEN", "OPEN_SHUFFLED",
     "RESERVE_FIRST_OPEN_SHUFFLED",
 }  # fmt: skip
 

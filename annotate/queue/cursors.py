@@ -51,7 +51,7 @@ class Cursors:
 def move_cursor_locked(params: dict[str, object], *, shuffled: bool = False) -> Cursors:
     """Move the annotator's in-order cursor up, and their shuffle cursor too when the next
     sentence comes from the random walk (creating their cursors at the start the first time)."""
-    statement = statements.MOVE_CURSORS_SHUFFLED if shuffled else statements.MOVE_CURSOR
+    statement = statements.MOVE_SHUFFLE_CURSOR if shuffled else statements.MOVE_CURSOR
     moved = sql.fetch(statement, params)
     if not moved:
         sql.fetch(statements.CREATE_CURSOR, params)

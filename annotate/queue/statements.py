@@ -123,11 +123,12 @@ MOVE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
 {_MOVE_IN_ORDER}
 {_MOVE_RETURNING}"""
 
-#: MOVE_CURSOR, and the shuffle cursor moved up the same way in (shuffle key, id) order:
-#: for a search in the random order (or the mix order's random pick), and only then, so
-#: the other orders do not pay for a walk they do not use.
-MOVE_CURSORS_SHUFFLED = f"""UPDATE "annotate_queuecursor" SET
-{_MOVE_IN_ORDER},
+#: MOVE_CURSOR for a search in the random order (or the mix order's random pick): the
+#: shuffle cursor moved up the same way in (shuffle key, id) order, and only it. Each
+#: order moves only its own cursor, so none pays for a walk it does not use (after a
+#: rewind to the start, a walk reads everything the annotator finished; the in-order
+#: cursor left behind catches up on the next in-order search, from where it stood).
+MOVE_SHUFFLE_CURSOR = f"""UPDATE "annotate_queuecursor" SET
 {_MOVE_SHUFFLED}
 {_MOVE_RETURNING}"""
 
@@ -301,7 +302,7 @@ ORDER BY "s"."position\""""
 ALL = {
     "CREATE_CURSOR": CREATE_CURSOR,
     "MOVE_CURSOR": MOVE_CURSOR,
-    "MOVE_CURSORS_SHUFFLED": MOVE_CURSORS_SHUFFLED,
+    "MOVE_SHUFFLE_CURSOR": MOVE_SHUFFLE_CURSOR,
     "OPEN_IN_ORDER": OPEN_IN_ORDER,
     "ANY_OPEN": ANY_OPEN,
     "RESERVE_FIRST_OPEN": RESERVE_FIRST_OPEN,

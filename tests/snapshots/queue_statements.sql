@@ -61,46 +61,8 @@ RETURNING "article_id", "position",
     "ranked_version_id", "ranked_measure", "ranked_score", "ranked_sentence_id",
     "shuffle_key", "shuffle_sentence_id"
 
--- MOVE_CURSORS_SHUFFLED
+-- MOVE_SHUFFLE_CURSOR
 UPDATE "annotate_queuecursor" SET
-"article_id" = COALESCE(
-    (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
-    AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
-             AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
-        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
-        ELSE %(overlap)s - "tally"."votes" END
-        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
-    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
-    (SELECT "last"."article_id" FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
-    "article_id"),
-"position" = COALESCE(
-    (SELECT "sentence"."position" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
-    AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
-             AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
-        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
-        ELSE %(overlap)s - "tally"."votes" END
-        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
-    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
-    (SELECT "last"."position" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
-    "position"),
 "shuffle_key" = COALESCE(
     (SELECT "sentence"."shuffle_key" FROM "annotate_sentence" "sentence"
      WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
