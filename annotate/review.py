@@ -312,7 +312,7 @@ def posteriors_store(*, target: Target, posteriors: Iterable[Posterior]) -> Stor
         threshold = locked.posterior_threshold
         stored = SentencePosterior.objects.filter(target=target)
         # The ones below already, by the count they rest on: open before this summary at
-        # that count (any, without one), no cursor passed them at it.
+        # that count, no cursor passed them at it.
         already: dict[int, int] = (
             dict(stored.filter(posterior__lt=threshold).values_list("sentence_id", "votes"))
             if threshold is not None
