@@ -34,17 +34,15 @@ _CURRENT = rule.posterior_current('"post"', '"tally"').replace('"tally"."votes"'
 
 #: DISAGREED by a low posterior alone (unanimous labels): a range of the stored posteriors'
 #: index below the threshold (empty without one: the threshold is then 0), each with one
-#: seek of its tally row. A scalar subquery, not a join: no planner turns it into a read
-#: of every tally row of the target.
-_LOW = f"""FROM "annotate_sentenceposterior" "post"
-    WHERE "post"."target_id" = %(target)s AND "post"."posterior" < %(threshold)s
-    AND (SELECT 1 FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "post"."sentence_id"
-        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}) AND {_CURRENT}) IS NOT NULL"""
-#: Of those, the ones still at the overlap: a second seek, made only for a sentence the
-#: range kept (few: unanimous labels rarely have a low posterior).
-_LOW_AT_OVERLAP = """(SELECT +"tally"."votes" FROM "annotate_sentencetally" "tally"
-    WHERE "tally"."target_id" = %(target)s AND "tally"."sentence_id" = "post"."sentence_id") = %(overlap)s"""
+#: seek of its tally row, which gives its stance labels when it asks (NULL when not), so
+#: the count at the overlap needs no second seek. A scalar subquery, not a join: no
+#: planner turns it into a read of every tally row of the target.
+_LOW = f"""FROM (SELECT (SELECT +"tally"."votes" FROM "annotate_sentencetally" "tally"
+        WHERE "tally"."target_id" = %(target)s AND "tally"."sentence_id" = "post"."sentence_id"
+        AND {_MAY_ASK} AND NOT ({rule.split_vote('"tally"')}) AND {_CURRENT}) AS "votes"
+    FROM "annotate_sentenceposterior" "post"
+    WHERE "post"."target_id" = %(target)s AND "post"."posterior" < %(threshold)s) AS "asking"
+WHERE "asking"."votes" IS NOT NULL"""
 _AT_OVERLAP = '+"tally"."votes" = %(overlap)s'
 
 #: Sentences with more stance labels than the overlap; sentences asking for one more now
@@ -61,8 +59,8 @@ EXTRA_ANNOTATORS = f"""SELECT
     "split"."first" + "low"."first"
 FROM (SELECT COUNT(*) AS "waiting", COALESCE(SUM(CASE WHEN {_AT_OVERLAP} THEN 1 ELSE 0 END), 0) AS "first"
         {_SPLIT}) AS "split",
-    (SELECT COUNT(*) AS "waiting", COALESCE(SUM(CASE WHEN {_LOW_AT_OVERLAP} THEN 1 ELSE 0 END), 0) AS "first"
-        {_LOW}) AS "low"
+    (SELECT COUNT(*) AS "waiting", COALESCE(SUM(CASE WHEN "asking"."votes" = %(overlap)s THEN 1 ELSE 0 END), 0)
+        AS "first" {_LOW}) AS "low"
 """
 
 

@@ -78,6 +78,16 @@ def make_sentences(transactional_db) -> Callable[[int], list[Sentence]]:
     return make
 
 
+def sign_in(page: Page, live_server, username: str, *, lands: str) -> None:
+    """Log in through the real login form and wait for the page it lands on (`lands`, a
+    URL pattern under the live server: curators and admins land on their dashboard)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}{lands}")
+
+
 @pytest.fixture
 def log_in(live_server, huawei) -> Callable[[Page, str], None]:
     """Log in through the real login form and land on the labelling page for Huawei."""

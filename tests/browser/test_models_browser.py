@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from annotate import classifier, training
 from annotate.models import ModelVersion, Sentence, Suggestion, Target
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import UserFactory, labelled_corpus, train_once
 from tests.tasks import run_queued_task
 from tests.test_activation import flip
@@ -51,11 +51,7 @@ def test_an_admin_rolls_back_to_an_older_version_and_activates_the_newer_one_aga
 ):
     first, second = two_versions
     UserFactory(username="boss", role="admin", is_staff=True)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/**")
+    sign_in(page, live_server, "boss", lands="/dashboard/**")
     page.goto(f"{live_server.url}/models/{huawei.pk}/")
     expect(page.get_by_role("button", name=f"Activate v{second.pk}")).to_have_count(0)
     assert_accessible(page)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from annotate.models import Annotation, AnnotationEvent, Flag, LabelReturn
 from annotate.queue.record import annotation_record
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -65,11 +65,7 @@ def test_a_flag_leads_the_curator_to_return_a_label_and_the_annotator_relabels_i
 
     # The curator sees it in the flagged order, with reason and comment, and returns the label.
     curator_page = browser.new_context().new_page()
-    curator_page.goto(f"{live_server.url}/accounts/login/")
-    curator_page.fill("#id_username", "cur")
-    curator_page.fill("#id_password", PASSWORD)
-    curator_page.get_by_role("button", name="Log in").click()
-    curator_page.wait_for_url(f"{live_server.url}/dashboard/**")
+    sign_in(curator_page, live_server, "cur", lands="/dashboard/**")
     curator_page.goto(f"{live_server.url}/adjudicate/{huawei.pk}/?order=flagged")
     card = curator_page.locator("#adjudication-card")
     expect(card.locator(CURRENT)).to_have_text(s[0].text)
