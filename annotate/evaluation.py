@@ -20,8 +20,9 @@ counts are counted now, in one query, while the summary rests on another minimum
 annotator is flagged as too fast when their median is below the minimum (half their
 labels or more are too fast).
 
-Everything here is a fixed number of aggregated queries, whatever the number of labels or
-annotators.
+The answers are counted by database triggers into AnswerTally rows (annotate/answer_tally.py,
+a few rows an annotator), so everything here is a fixed number of queries, whatever the
+number of labels or annotators, and none reads every answer.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from annotate.models import STANCE_LABELS, Annotation, AnnotatorTally, EvaluationPause, Label, Target
+from annotate.models import (
+    STANCE_LABELS,
+    Annotation,
+    AnnotatorTally,
+    AnswerTally,
+    EvaluationPause,
+    Label,
+    Target,
+)
 from annotate.queue import sql
 from annotate.queue.locks import lock_target
 
@@ -67,23 +76,6 @@ def kappa_against_gold(confusion: dict[str, dict[str, int]]) -> float | None:
 
     counts = {(given, gold): n for gold, row in confusion.items() for given, n in row.items() if n}
     return kappa_from_contingency(counts) if counts else None
-
-
-#: The annotators' answers, counted by (annotator, given, gold, since the last lift).
-ANSWERS = """SELECT "a"."annotator_id", "a"."label", "g"."label",
-    CASE WHEN "p"."lifted_at" IS NOT NULL AND "a"."created_at" <= "p"."lifted_at" THEN 0 ELSE 1 END,
-    COUNT(*)
-FROM "annotate_evaluationitem" "e"
-JOIN "annotate_adjudication" "g" ON "g"."id" = "e"."adjudication_id"
-JOIN "annotate_annotation" "a" ON "a"."target_id" = "e"."target_id" AND "a"."sentence_id" = "e"."sentence_id"
-    AND "a"."created_at" >= "e"."created_at"
-LEFT JOIN "annotate_evaluationpause" "p" ON "p"."target_id" = "e"."target_id"
-    AND "p"."annotator_id" = "a"."annotator_id"
-WHERE "e"."target_id" = %(target)s {annotator}
-GROUP BY "a"."annotator_id", "a"."label", "g"."label",
-    CASE WHEN "p"."lifted_at" IS NOT NULL AND "a"."created_at" <= "p"."lifted_at" THEN 0 ELSE 1 END"""
-ANSWERS_ALL = ANSWERS.format(annotator="")
-ANSWERS_OF = ANSWERS.format(annotator='AND "a"."annotator_id" = %(annotator)s')
 
 
 @dataclass
@@ -116,14 +108,15 @@ class Answers:
 
 
 def answers_by_annotator(*, target: Target, annotator_id: int | None = None) -> dict[int, Answers]:
-    """Every annotator's answers (or one's), in one aggregated query."""
-    params: dict[str, object] = {"target": target.pk}
-    query = ANSWERS_ALL
+    """Every annotator's answers (or one's), from their answer tallies: a few rows an
+    annotator, kept by the triggers of annotate/answer_tally.py."""
+    rows = AnswerTally.objects.filter(target=target, answers__gt=0)
     if annotator_id is not None:
-        query, params["annotator"] = ANSWERS_OF, annotator_id
+        rows = rows.filter(annotator_id=annotator_id)
     found: dict[int, Answers] = defaultdict(Answers)
-    for annotator, given, gold, recent, n in sql.fetch(query, params):
-        found[annotator].add(given=given, gold=gold, recent=bool(recent), n=n)
+    counted = rows.values_list("annotator_id", "given", "gold", "since_lift", "answers")
+    for annotator, given, gold, since_lift, n in counted:
+        found[annotator].add(given=given, gold=gold, recent=since_lift, n=n)
     return dict(found)
 
 

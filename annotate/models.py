@@ -965,6 +965,30 @@ class AnnotatorTally(models.Model):
         return f"{self.annotator_id} on {self.target_id}: {self.labels} labels, {self.skips} skips"
 
 
+class AnswerTally(models.Model):
+    """An annotator's answers to a target's evaluation items with one gold and one given
+    label (a skip included), given since their last lift or before it: kept by the
+    triggers of annotate/answer_tally.py, so the curators' pages read a few rows an
+    annotator instead of joining every item to its labels."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    gold = models.CharField(max_length=10)
+    given = models.CharField(max_length=10)
+    since_lift = models.BooleanField()
+    answers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "annotator", "gold", "given", "since_lift"], name="answer_tally_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} on {self.target_id}: {self.answers} x {self.gold} -> {self.given}"
+
+
 class TargetChanges(models.Model):
     """How many times a target's labels or adjudications were written: a summary computed
     at one count is stale once the count moves. Bumped by the same triggers."""

@@ -19,11 +19,13 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
-from annotate import search_index, tally_sql
+from annotate import answer_tally, search_index, tally_sql
 
 #: The last migration that installed triggers: before it (a database migrated backwards),
 #: the triggers are that migration's business, not this module's.
 LAST_TRIGGER_MIGRATION = ("annotate", "0023_retrain_policy_and_activation")
+#: The migration that made the evaluation answers' tallies and their triggers.
+ANSWER_MIGRATION = ("annotate", "0037_answer_tally")
 #: The migration that made the full-text index and its triggers on annotate_sentence.
 SEARCH_MIGRATION = ("annotate", "0028_sentence_search")
 
@@ -49,7 +51,7 @@ def expected_names() -> set[str]:
     gold = {
         tally_sql._name(table, event, tally_sql.GOLD_KIND) for table, event, *_ in tally_sql.GOLD_TRIGGERS
     }
-    return names | gold
+    return names | gold | answer_tally.trigger_names()
 
 
 def reinstall(*, connection: BaseDatabaseWrapper) -> None:
@@ -80,5 +82,7 @@ def after_migrate(*, using: str = "default", **kwargs: Any) -> None:
     applied = recorder.applied_migrations()
     if LAST_TRIGGER_MIGRATION in applied:
         reinstall(connection=connection)
+    if ANSWER_MIGRATION in applied:
+        answer_tally.reinstall(connection)
     if SEARCH_MIGRATION in applied:
         search_index.reinstall_triggers(connection)
