@@ -86,13 +86,16 @@ def test_the_annotator_page_shows_the_confusion_matrix_and_their_answers(curator
     assert "Latest answers" in html and html.count('<span class="flag">pro</span>') == 2
 
 
-def test_the_annotator_page_lists_their_newest_answers_first_with_their_sentences(huawei):
+def test_the_annotator_page_lists_their_most_recently_given_answers_first_with_their_sentences(huawei):
     (person, _) = build(huawei, annotators=2, items=6, labels_each=3)
-    newest = (
-        Annotation.objects.filter(annotator=person, target=huawei, sentence__evaluation_items__isnull=False)
-        .select_related("sentence")
-        .order_by("-created_at", "-id")[:4]
-    )
+    answered = Annotation.objects.filter(
+        annotator=person, target=huawei, sentence__evaluation_items__isnull=False
+    ).select_related("sentence")
+    oldest = answered.order_by("updated_at", "id").first()
+    relabel = Label.PRO if oldest.label != Label.PRO else Label.NEUTRAL
+    annotation_record(annotator=person, sentence=oldest.sentence, target=huawei, label=relabel)  # first now
+    newest = answered.order_by("-updated_at", "-id")[:4]
+    assert newest[0].pk == oldest.pk
     answers = recent_answers(target=huawei, annotator_id=person.pk, limit=4)
     assert [(a.sentence_id, a.text, a.given, a.gold) for a in answers] == [
         (n.sentence_id, n.sentence.text, n.label, Label.CONTRA) for n in newest

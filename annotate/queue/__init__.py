@@ -46,7 +46,8 @@ posteriors rewinding them, annotate/review.py's `posteriors_store`):
 Step 2's statement fires the tally triggers inside it (annotate/tally_sql.py; on PostgreSQL
 once a statement, annotate/tally_pg.py), which lock after it, in this order: the sentence
 tallies (in sentence order), the target's disagreement count, the annotator tallies, the
-target's change counter. Nothing else writes those rows.
+target's change counter, and last the annotator's evaluation answer tallies (in key order;
+annotate/answer_tally.py). Nothing else writes those rows.
 
 On SQLite the IMMEDIATE transaction takes the one write lock at BEGIN, so step 1 is that.
 Each public entry point opens its own transaction and takes step 1 in its first statement
