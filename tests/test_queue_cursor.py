@@ -9,9 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from annotate.models import Assignment, QueueCursor
+from annotate.models import Assignment, QueueCursor, Sentence
+from annotate.queue.cursors import move_cursor_locked
 from annotate.queue.record import annotation_change, annotation_record, annotation_undo
 from annotate.queue.reservations import next_sentence
+from annotate.queue.rule import rule_params
+from annotate.shuffle import shuffle_key
 from tests.factories import ArticleFactory, SentenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +155,67 @@ def test_a_new_article_is_found_by_a_cursor_past_the_end(annotator, huawei, corp
     assert next_sentence(annotator=annotator, target=huawei) is None
     added = SentenceFactory(article=ArticleFactory(), position=0)
     assert next_sentence(annotator=annotator, target=huawei) == added
+
+
+# Where a move lands, in both orders: the first unfinished sentence after the cursor, else
+# past the last sentence, else (no sentences at all) where it stood
+
+#: Each order's cursor columns, and a sentence's place in that order.
+ORDERS = {
+    "in order": (False, ("article_id", "position"), lambda s: (s.article_id, s.position)),
+    "random": (True, ("shuffle_key", "shuffle_sentence_id"), lambda s: (shuffle_key(s.pk), s.pk)),
+}
+
+
+def moved_cursor(annotator, target, *, order: str, at: tuple[int, int]) -> tuple[int, int]:
+    """The annotator's cursor placed `at` in the order, then moved once (both columns)."""
+    shuffled, columns, _ = ORDERS[order]
+    QueueCursor.objects.update_or_create(
+        annotator=annotator, target=target, defaults=dict(zip(columns, at, strict=True))
+    )
+    moved = move_cursor_locked(
+        rule_params(annotator=annotator, target=target, now=timezone.now()), shuffled=shuffled
+    )
+    assert cursor_columns(annotator, target, columns) == (moved.shuffled if shuffled else moved.in_order)
+    return moved.shuffled if shuffled else moved.in_order
+
+
+def cursor_columns(annotator, target, columns: tuple[str, str]) -> tuple[int, int]:
+    return tuple(QueueCursor.objects.filter(annotator=annotator, target=target).values_list(*columns).get())
+
+
+def in_order_of(order: str, sentences: list) -> list:
+    return sorted(sentences, key=ORDERS[order][2])
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_move_lands_on_the_first_unfinished_sentence_after_the_cursor(
+    annotator, other_annotator, single, order
+):
+    article, other = ArticleFactory(), ArticleFactory()
+    walk = in_order_of(
+        order, [SentenceFactory(article=a, position=i) for a in (article, other) for i in range(4)]
+    )
+    place = ORDERS[order][2]
+    annotation_record(annotator=annotator, sentence=walk[1], target=single, label="pro")  # mine
+    annotation_record(annotator=other_annotator, sentence=walk[2], target=single, label="pro")  # full
+    # walk[0], behind the cursor, is open: a move never goes back to it.
+    assert moved_cursor(annotator, single, order=order, at=place(walk[1])) == place(walk[3])
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_move_with_nothing_unfinished_after_the_cursor_lands_past_the_last_sentence(
+    annotator, huawei, order
+):
+    walk = in_order_of(order, [SentenceFactory(article=ArticleFactory(), position=i) for i in range(5)])
+    place = ORDERS[order][2]
+    for sentence in walk[1:]:
+        annotation_record(annotator=annotator, sentence=sentence, target=huawei, label="pro")
+    key, tiebreak = place(walk[-1])
+    assert moved_cursor(annotator, huawei, order=order, at=place(walk[1])) == (key, tiebreak + 1)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_move_with_no_sentences_leaves_the_cursor_where_it_stood(annotator, huawei, order):
+    assert not Sentence.objects.exists()
+    assert moved_cursor(annotator, huawei, order=order, at=(7, 3)) == (7, 3)

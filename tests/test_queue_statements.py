@@ -143,3 +143,20 @@ def test_every_statement_walks_an_index(name, annotator, huawei, sentences):
     plan = plan_of(statements.ALL[name], params)
     assert plan or "SELECT" not in statements.ALL[name]
     assert not full_scans(name, plan), "\n".join(plan)
+
+
+#: A walk of the sentences in a plan: SQLite names the alias; PostgreSQL the table and the
+#: alias, numbered from its second use on (sentence_1, ...).
+WALK_STEP = re.compile(r"\b(SEARCH|SCAN) sentence\b| on annotate_sentence sentence(_\d+)? ")
+
+
+@pytest.mark.parametrize("name", ["MOVE_CURSOR", "MOVE_SHUFFLE_CURSOR"])
+def test_a_cursor_move_walks_the_sentences_once_for_both_columns(name, annotator, huawei, sentences):
+    # After a rewind to the start the walk reads everything the annotator finished: the
+    # cursor's two columns take the one sentence it finds, not a walk each.
+    statement = statements.ALL[name]
+    assert statement.count('FROM "annotate_sentence" "sentence"') == 1
+    version = ModelVersionFactory(target=huawei)
+    params = every_parameter(annotator=annotator, target=huawei, sentence=sentences[1], version=version)
+    plan = plan_of(statement, params)
+    assert len([line for line in plan if WALK_STEP.search(line)]) == 1, "\n".join(plan)

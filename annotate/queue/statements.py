@@ -55,22 +55,24 @@ VALUES (%(annotator)s, %(target)s, 0, 0, '', 0, 0) ON CONFLICT ("annotator_id", 
 
 
 def _move(cursor: tuple[str, str], *, to: tuple[str, str], after_cursor: str, order: str, last: str) -> str:
-    """The SET clauses that move the cursor's (key, tiebreak) columns `cursor` up to the
+    """The SET clause that moves the cursor's (key, tiebreak) columns `cursor` up to the
     `to` columns of the first UNFINISHED sentence `after_cursor` in `order`, or, when there
     is none, past the `last` sentence (its key, its tiebreak + 1); with no sentences at all,
-    the cursor stays. One builder for both orders' walks, so they cannot drift apart."""
+    the cursor stays. Both columns from one row of one subquery (a row-value assignment):
+    the walk, which after a rewind to the start reads everything the annotator finished,
+    runs once, not once a column. Its one row comes from `(SELECT 1)`, with the walk's find
+    and the last sentence each joined to it when there is one (LEFT JOIN ... ON TRUE): no
+    sort, no UNION. One builder for both orders' walks, so they cannot drift apart."""
     (cursor_key, cursor_tiebreak), (key, tiebreak) = cursor, to
-    first_unfinished = f"""FROM "annotate_sentence" "sentence"
-     WHERE {after_cursor} AND {unfinished('"sentence"."id"')}
-     {order} LIMIT 1"""
-    return f""""{cursor_key}" = COALESCE(
-    (SELECT "sentence"."{key}" {first_unfinished}),
-    (SELECT "last"."{key}" {last}),
-    "{cursor_key}"),
-"{cursor_tiebreak}" = COALESCE(
-    (SELECT "sentence"."{tiebreak}" {first_unfinished}),
-    (SELECT "last"."{tiebreak}" + 1 {last}),
-    "{cursor_tiebreak}")"""
+    here = '"annotate_queuecursor"'
+    return f"""("{cursor_key}", "{cursor_tiebreak}") = (SELECT
+    COALESCE("found"."{key}", "past"."{key}", {here}."{cursor_key}"),
+    COALESCE("found"."{tiebreak}", "past"."{tiebreak}" + 1, {here}."{cursor_tiebreak}")
+    FROM (SELECT 1 AS "one") "row"
+    LEFT JOIN (SELECT "sentence"."{key}", "sentence"."{tiebreak}" FROM "annotate_sentence" "sentence"
+        WHERE {after_cursor} AND {unfinished('"sentence"."id"')}
+        {order} LIMIT 1) "found" ON TRUE
+    LEFT JOIN (SELECT "last"."{key}", "last"."{tiebreak}" {last}) "past" ON TRUE)"""
 
 
 #: In queue order: (article, position), the same columns on the cursor and the sentence.

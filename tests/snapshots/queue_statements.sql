@@ -5,9 +5,12 @@ VALUES (%(annotator)s, %(target)s, 0, 0, '', 0, 0) ON CONFLICT ("annotator_id", 
 
 -- MOVE_CURSOR
 UPDATE "annotate_queuecursor" SET
-"article_id" = COALESCE(
-    (SELECT "sentence"."article_id" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
+("article_id", "position") = (SELECT
+    COALESCE("found"."article_id", "past"."article_id", "annotate_queuecursor"."article_id"),
+    COALESCE("found"."position", "past"."position" + 1, "annotate_queuecursor"."position")
+    FROM (SELECT 1 AS "one") "row"
+    LEFT JOIN (SELECT "sentence"."article_id", "sentence"."position" FROM "annotate_sentence" "sentence"
+        WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
     AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
              AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
@@ -21,28 +24,8 @@ UPDATE "annotate_queuecursor" SET
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
-    (SELECT "last"."article_id" FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
-    "article_id"),
-"position" = COALESCE(
-    (SELECT "sentence"."position" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."article_id" >= "annotate_queuecursor"."article_id"
-    AND NOT ("sentence"."article_id" = "annotate_queuecursor"."article_id"
-             AND "sentence"."position" < "annotate_queuecursor"."position") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
-        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
-        ELSE %(overlap)s - "tally"."votes" END
-        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
-    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1),
-    (SELECT "last"."position" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1),
-    "position")
+        ORDER BY "sentence"."article_id", "sentence"."position" LIMIT 1) "found" ON TRUE
+    LEFT JOIN (SELECT "last"."article_id", "last"."position" FROM "annotate_sentence" "last" ORDER BY "last"."article_id" DESC, "last"."position" DESC LIMIT 1) "past" ON TRUE)
 WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
 RETURNING "article_id", "position",
     (SELECT "live"."sentence_id" FROM "annotate_assignment" "live"
@@ -63,9 +46,12 @@ RETURNING "article_id", "position",
 
 -- MOVE_SHUFFLE_CURSOR
 UPDATE "annotate_queuecursor" SET
-"shuffle_key" = COALESCE(
-    (SELECT "sentence"."shuffle_key" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
+("shuffle_key", "shuffle_sentence_id") = (SELECT
+    COALESCE("found"."shuffle_key", "past"."shuffle_key", "annotate_queuecursor"."shuffle_key"),
+    COALESCE("found"."id", "past"."id" + 1, "annotate_queuecursor"."shuffle_sentence_id")
+    FROM (SELECT 1 AS "one") "row"
+    LEFT JOIN (SELECT "sentence"."shuffle_key", "sentence"."id" FROM "annotate_sentence" "sentence"
+        WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
     AND NOT ("sentence"."shuffle_key" = "annotate_queuecursor"."shuffle_key"
              AND "sentence"."id" < "annotate_queuecursor"."shuffle_sentence_id") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
         AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
@@ -79,28 +65,8 @@ UPDATE "annotate_queuecursor" SET
         AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
     AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
         AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1),
-    (SELECT "last"."shuffle_key" FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1),
-    "shuffle_key"),
-"shuffle_sentence_id" = COALESCE(
-    (SELECT "sentence"."id" FROM "annotate_sentence" "sentence"
-     WHERE "sentence"."shuffle_key" >= "annotate_queuecursor"."shuffle_key"
-    AND NOT ("sentence"."shuffle_key" = "annotate_queuecursor"."shuffle_key"
-             AND "sentence"."id" < "annotate_queuecursor"."shuffle_sentence_id") AND NOT EXISTS (SELECT 1 FROM "annotate_annotation" "mine" WHERE "mine"."sentence_id" = "sentence"."id"
-        AND "mine"."target_id" = %(target)s AND "mine"."annotator_id" = %(annotator)s)
-    AND COALESCE((SELECT CASE WHEN "tally"."votes" >= %(overlap)s AND "tally"."votes" < %(most)s AND "tally"."adjudicated" = ''
-        AND ("tally"."pro" < "tally"."votes" AND "tally"."contra" < "tally"."votes" AND "tally"."neutral" < "tally"."votes"
-        OR %(threshold)s > 0 AND EXISTS (SELECT 1 FROM "annotate_sentenceposterior" "post"
-            WHERE "post"."target_id" = %(target)s AND "post"."sentence_id" = "tally"."sentence_id"
-            AND +"post"."posterior" < %(threshold)s AND "post"."votes" = "tally"."votes")) THEN 1
-        ELSE %(overlap)s - "tally"."votes" END
-        FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s
-        AND "tally"."sentence_id" = "sentence"."id"), %(overlap)s) > 0
-    AND NOT EXISTS (SELECT 1 FROM "annotate_evaluationitem" "ev" WHERE "ev"."target_id" = %(target)s
-        AND "ev"."sentence_id" = "sentence"."id")
-     ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1),
-    (SELECT "last"."id" + 1 FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1),
-    "shuffle_sentence_id")
+        ORDER BY "sentence"."shuffle_key", "sentence"."id" LIMIT 1) "found" ON TRUE
+    LEFT JOIN (SELECT "last"."shuffle_key", "last"."id" FROM "annotate_sentence" "last" ORDER BY "last"."shuffle_key" DESC, "last"."id" DESC LIMIT 1) "past" ON TRUE)
 WHERE "annotator_id" = %(annotator)s AND "target_id" = %(target)s
 RETURNING "article_id", "position",
     (SELECT "live"."sentence_id" FROM "annotate_assignment" "live"
