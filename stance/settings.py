@@ -265,8 +265,13 @@ if DATABASE_URL:
     # table instead of looking each sentence up (130 ms against 35 ms at a million labels,
     # benchmarks/pages.py). 1.1 is the usual SSD value; set it to the server's own if a DBA
     # tuned it.
+    # JIT compilation off unless PG_JIT=1: PostgreSQL compiles a query whose estimated cost
+    # passes jit_above_cost, which the dashboard's counts at a million labels do; compiling
+    # took 0.49 s of the dynamic-overlap figure's 0.82 s (EXPLAIN ANALYZE, benchmarks/pages.py),
+    # and a web request's queries never run long enough to win that back.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c random_page_cost={env_float('PG_RANDOM_PAGE_COST', 1.1, minimum=0.01)}"
+        f" -c jit={'on' if env_bool('PG_JIT', False) else 'off'}"
     )
     if env_bool("PG_PREPARED_STATEMENTS", True):
         DATABASES["default"]["OPTIONS"] = {

@@ -175,6 +175,18 @@ def test_postgresql_connections_plan_for_random_reads_as_cheap_as_on_an_ssd():
         assert cursor.fetchone()[0] == "1.1"
 
 
+@pytest.mark.django_db
+def test_postgresql_connections_compile_no_query_just_in_time():
+    """JIT compiling a dashboard count at a million labels took longer than running it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_env_choice_refuses_an_unknown_word(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "loud")
     with pytest.raises(
