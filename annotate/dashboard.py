@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from annotate import progress
 from annotate.agreement_figures import Figures, LabelAlpha, Reliability, interval_text
 from annotate.anchoring import Anchoring, AnnotatorAnchoring
-from annotate.extra_annotators import ExtraAnnotators, extra_annotators
+from annotate.extra_annotators import ExtraAnnotators, dashboard_figure
 from annotate.model_history import Confusion, VersionPoint, model_versions
 from annotate.models import (
     STANCE_LABELS,
@@ -397,5 +397,5 @@ def dashboard_for(*, target: Target) -> Dashboard:
         summary=summary,
         versions=versions,
         confusion=confusion,
-        extras=extra_annotators(target=target),
+        extras=dashboard_figure(target=target, summary=summary),
     )

@@ -6,14 +6,25 @@ at a time, up to the target's most. Counted in one statement, each count a range
 index: the sentences given more labels than the overlap a range of `tally_votes`, the ones
 asking now a part of the open disagreements (the partial index `tally_open_disagreements`,
 the adjudication queue's) and of the stored posteriors below the threshold
-(`posterior_lowest`), so the cost follows those sentences, never the corpus."""
+(`posterior_lowest`), so the cost follows those sentences, never the corpus.
+
+Those ranges still grow with the project (a sixth and a tenth of the sentences at
+1,000,000 labels in benchmarks/pages.py: 0.2 s on PostgreSQL), so the dashboard reads the
+figure from the target's summary, which counts it after storing the posteriors it rests
+on, and counts it live only when there is no summary for the target's current settings
+(overlap, most, threshold). A figure from the summary says when it was counted."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from annotate.models import Target
 from annotate.queue import rule, sql
+
+if TYPE_CHECKING:
+    from annotate.summary import Summary
 
 _TALLY = 'FROM "annotate_sentencetally" "tally" WHERE "tally"."target_id" = %(target)s'
 #: The rule's tally is read as `+"tally"` columns: a range of `tally_votes` from the overlap
@@ -69,6 +80,7 @@ class ExtraAnnotators:
     given: int  # sentences with more stance labels than the overlap (evaluation items aside)
     waiting: int  # sentences asking for one more annotator now
     waiting_first: int  # of them, those at the overlap (no extra annotator yet)
+    counted_at: datetime.datetime | None = None  # the summary's time; None: counted now
 
     @property
     def asked(self) -> int:
@@ -77,9 +89,44 @@ class ExtraAnnotators:
 
 
 def extra_annotators(*, target: Target) -> ExtraAnnotators | None:
-    """The target's figure, in one query; None (and no query) without dynamic overlap."""
+    """The target's figure counted now, in one query; None (and no query) without dynamic
+    overlap."""
     if target.most_labels == target.overlap:
         return None
     params = rule.overlap_params(target)
     given, waiting, first = sql.fetch(EXTRA_ANNOTATORS, params)[0]
     return ExtraAnnotators(given=given, waiting=waiting, waiting_first=first)
+
+
+def _settings(target: Target) -> dict[str, Any]:
+    params = rule.overlap_params(target)
+    return {key: params[key] for key in ("overlap", "most", "threshold")}
+
+
+def stored_figure(*, target: Target) -> dict[str, Any] | None:
+    """The figure as the summary stores it, with the settings it was counted under."""
+    found = extra_annotators(target=target)
+    if found is None:
+        return None
+    return {
+        "settings": _settings(target),
+        "given": found.given,
+        "waiting": found.waiting,
+        "waiting_first": found.waiting_first,
+    }
+
+
+def dashboard_figure(*, target: Target, summary: Summary | None) -> ExtraAnnotators | None:
+    """The summary's figure when it was counted under the target's settings as they are
+    now, with the summary's time; else counted now (one query)."""
+    if target.most_labels == target.overlap:
+        return None
+    stored = None if summary is None else summary.extra_annotators
+    if summary is not None and stored is not None and stored["settings"] == _settings(target):
+        return ExtraAnnotators(
+            given=stored["given"],
+            waiting=stored["waiting"],
+            waiting_first=stored["waiting_first"],
+            counted_at=summary.computed_at,
+        )
+    return extra_annotators(target=target)

@@ -31,6 +31,7 @@ from annotate.anchoring import Anchoring, anchoring_figures
 from annotate.card_figures import duplicate_figures, process_figures
 from annotate.duplicate_groups import last_scan, units_of
 from annotate.evaluation import fast_counts
+from annotate.extra_annotators import stored_figure
 from annotate.gold import Method
 from annotate.models import (
     STANCE_LABELS,
@@ -147,6 +148,9 @@ class Summary:
     # Each annotator's Dawid-Skene confusion matrix (annotator_matrices_of); None in a
     # summary stored before it had them.
     annotator_matrices: dict[str, Any] | None = None
+    # Dynamic overlap's figure (annotate.extra_annotators.stored_figure), counted after the
+    # posteriors were stored; None without dynamic overlap or in a summary stored before.
+    extra_annotators: dict[str, Any] | None = None
     recomputing: bool = False
 
     @property
@@ -368,6 +372,7 @@ def compute(*, target: Target) -> TargetSummary:
     model = dawid_skene_gold(target=target)
     posteriors_store(target=target, posteriors=posteriors_of(model))
     payload["annotator_matrices"] = annotator_matrices_of(model)
+    payload["extra_annotators"] = stored_figure(target=target)
     if target.gold_method == GoldMethod.DAWID_SKENE:
         # The export's gold labels are the model's; the splits stay stratified by the
         # majority rule's ("gold"), so changing the rule moves no article between splits.
@@ -434,6 +439,7 @@ def decode(stored: TargetSummary, *, changes_now: int, recomputing: bool = False
         speed=data.get("speed"),
         anchoring=Anchoring.from_dict(data["anchoring"]) if data.get("anchoring") else None,
         annotator_matrices=data.get("annotator_matrices"),
+        extra_annotators=data.get("extra_annotators"),
         recomputing=recomputing,
     )
 

@@ -18,13 +18,14 @@ from django.urls import reverse
 
 from annotate.adjudication import adjudication_record, adjudication_undo
 from annotate.corpus import CorpusError
-from annotate.extra_annotators import EXTRA_ANNOTATORS, extra_annotators
+from annotate.extra_annotators import EXTRA_ANNOTATORS, dashboard_figure, extra_annotators
 from annotate.label_import import labels_import, read_label_rows
 from annotate.models import Annotation, EvaluationItem, Label, Target
 from annotate.queue.loop import label_and_next
 from annotate.queue.record import SentenceFull, annotation_change
 from annotate.queue.reservations import next_sentence
 from annotate.queue.rule import overlap_params
+from annotate.summary import summary_for
 from annotate.targets import target_update
 from tests.dynamic_overlap import FULL, by_api, by_card, label, stance_labels
 from tests.factories import (
@@ -347,12 +348,30 @@ def test_the_dashboard_counts_the_sentences_that_asked_for_an_extra_annotator(
     assert given == size // 5 and waiting == size // 5
     url = reverse("dashboard", args=[dynamic.pk])
     curator_client.get(url)
-    with django_assert_max_num_queries(22):  # tests/test_curator_query_bounds.py's 21, and this figure
+    with django_assert_max_num_queries(21):  # tests/test_curator_query_bounds.py's: the summary has it
         html = curator_client.get(url).content.decode()
     assert (
         f"<strong>{given + waiting}</strong> sentences asked for an extra annotator; "
-        f"{given} got one or more, {waiting} ask{'s' if waiting == 1 else ''} for one now." in html
+        f"{given} got one or more, {waiting} ask{'s' if waiting == 1 else ''} for one (counted with the summary, "
+        in html
     )
+
+
+def test_the_dashboard_counts_the_extra_annotators_now_when_the_summary_had_other_settings(
+    curator_client, dynamic
+):
+    build(dynamic, 10)
+    summary = summary_for(target=dynamic)
+    stored = dashboard_figure(target=dynamic, summary=summary)
+    assert stored.counted_at == summary.computed_at
+    assert (stored.given, stored.waiting) == expected_extras(dynamic)
+
+    dynamic.max_overlap = dynamic.overlap + 2  # one more annotator allowed: more may ask
+    dynamic.save()
+    live = dashboard_figure(target=dynamic, summary=summary)
+    assert live.counted_at is None
+    assert (live.given, live.waiting) == expected_extras(dynamic)
+    assert "for one now." in curator_client.get(reverse("dashboard", args=[dynamic.pk])).content.decode()
 
 
 def test_a_settled_disagreement_is_not_waiting(dynamic, sentences, crowd, curator):
