@@ -475,10 +475,11 @@ def is_current(stored: TargetSummary, *, changes_now: int) -> bool:
     """Whether a stored summary is as of now: computed at the target's current change count
     (labels, adjudications and duplicate scans that moved a group all count), and with the
     figures this version stores (one stored before alpha's intervals, the anchoring
-    figures or the annotators' Dawid-Skene matrices is as good as stale)."""
+    figures, the annotators' Dawid-Skene matrices or dynamic overlap's figure is as good
+    as stale)."""
     figures = stored.figures
     return stored.changes == changes_now and all(
-        key in figures for key in ("reliability", "anchoring", "annotator_matrices")
+        key in figures for key in ("reliability", "anchoring", "annotator_matrices", "extra_annotators")
     )
 
 

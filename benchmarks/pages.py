@@ -755,12 +755,11 @@ def measure(args: argparse.Namespace) -> None:
     # Untimed: what the background worker does after labels change (summarise_target), so
     # the pages are timed as a curator finds them once it has run: with a fresh summary.
     from annotate.models import TargetChanges, TargetSummary
+    from annotate.summary import compute, is_current
 
     changes = TargetChanges.objects.filter(target=target).values_list("changes", flat=True).first()
-    stored = TargetSummary.objects.filter(target=target).values_list("changes", flat=True).first()
-    if stored is None or stored != changes:
-        from annotate.summary import compute
-
+    stored = TargetSummary.objects.filter(target=target).first()
+    if stored is None or not is_current(stored, changes_now=changes or 0):
         started = time.perf_counter()
         compute(target=target)
         emit({"summary_seconds": time.perf_counter() - started})
