@@ -17,7 +17,7 @@ every label, a ready model version with a suggestion for every sentence, active.
     Dawid-Skene the gold rule; 5 % of the sentences settled and marked evaluation items
     (gold = the first annotator's label nine times in ten), each marked when it was
     settled, so the labels given after it (about half) are the annotators' answers; flags
-    on 0.1 % of the sentences through flag_create (each reason in turn, every third
+    on 0.1 % of the sentences (at least MIN_FLAGS) through flag_create (each reason in turn, every third
     resolved); 20 labels on open disagreements returned with a comment through
     label_return (to the annotators other than bench-annotator-0, whose queue walk the
     label-annotator page times as before); the active version's cross-validation (5 folds,
@@ -107,7 +107,7 @@ import harness
 
 ROOT = harness.ROOT
 #: Bump when the build below changes what it writes, so kept databases are rebuilt.
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
 MARKER = "bench_pages_build"
 STATEMENT_TIMEOUT_ENV = "STANCE_BENCH_STATEMENT_TIMEOUT_MS"
 ANNOTATOR, CURATOR, ADMIN = "bench-annotator-0", "bench-curator", "bench-admin"
@@ -118,6 +118,9 @@ ADJUDICATED_SHARE = 100  # one disagreement in 100 is adjudicated at build time
 POSTERIOR_THRESHOLD = 0.8  # dynamic overlap on, with this posterior threshold
 EVALUATION_SHARE = 20  # one sentence in 20 (5 %) is settled and marked an evaluation item
 FLAG_SHARE = 1000  # one sentence in 1,000 is flagged; a third of the flags resolved
+#: But at least this many, so the flags API's first page of open flags is full (100) at
+#: every size: a 3-row page against a full one measured the page size, not the data's.
+MIN_FLAGS = 160
 RETURNS = 20  # labels returned with a comment, to the annotators other than ANNOTATOR
 CV_FOLDS = 5  # the active version's cross-validation: an out-of-fold prediction a sentence
 CV_AGREES = 0.8  # share of those predictions that are the first annotator's label
@@ -473,7 +476,8 @@ def _flags(target: object, first: dict[int, str]) -> int:
     users = get_user_model().objects
     curator = users.get(username=CURATOR)
     annotators = list(users.filter(username__startswith="bench-annotator-").order_by("username"))
-    chosen = sorted(first)[FLAG_SHARE // 2 :: FLAG_SHARE]
+    step = max(1, min(FLAG_SHARE, len(first) // MIN_FLAGS))
+    chosen = sorted(first)[step // 2 :: step]
     for i, sentence_id in enumerate(chosen):
         flag = flag_create(
             annotator=annotators[i % len(annotators)],
