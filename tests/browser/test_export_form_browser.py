@@ -14,7 +14,7 @@ from annotate.export import ExportSpec, export_stream
 from annotate.models import Annotation, Label, Target
 from annotate.queue.record import annotation_record
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,11 +37,7 @@ def labelled(huawei, annotator, other_annotator) -> Target:
 
 
 def log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/**")
+    sign_in(page, live_server, "boss", lands="/dashboard/**")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

@@ -14,7 +14,7 @@ from annotate.models import Adjudication, EvaluationItem, Label, Target
 from annotate.queue.record import annotation_record
 from annotate.tasks import retrain_target
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import (
     ArticleFactory,
     ModelVersionFactory,
@@ -85,11 +85,7 @@ def log_in_as(live_server) -> Callable[[Page, str], None]:
     """Log in through the login form; curators and admins land on the dashboard."""
 
     def do(page: Page, username: str) -> None:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/dashboard/**")
+        sign_in(page, live_server, username, lands="/dashboard/**")
 
     return do
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from annotate.queue.record import annotation_record
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import ArticleFactory, SentenceFactory, UserFactory
 
 pytestmark = [
@@ -35,11 +35,7 @@ def corpus(huawei, annotator, other_annotator):
 
 
 def log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "cur")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/**")
+    sign_in(page, live_server, "cur", lands="/dashboard/**")
 
 
 def test_a_curator_searches_and_follows_a_result_to_adjudication(page: Page, live_server, huawei, corpus):

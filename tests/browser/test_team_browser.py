@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annotate.models import Target
 from tests.browser.axe_check import assert_accessible
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,11 +17,7 @@ NEW_PASSWORD = "a-fresh-stance-2026"
 
 
 def log_in_as_admin(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "adm")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, "adm", lands="/dashboard/**")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
     page.wait_for_url(f"{live_server.url}/team/")
 
