@@ -165,26 +165,21 @@ def test_env_float_reads_a_number(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_postgresql_connections_plan_for_random_reads_as_cheap_as_on_an_ssd():
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("random_page_cost", "1.1"),  # random reads as cheap as on an SSD
+        ("jit", "off"),  # JIT compiling a dashboard count at 1M labels took longer than running it
+    ],
+)
+def test_postgresql_connections_run_with_the_planner_settings_of_the_environment(setting, value):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's planner setting")
+        pytest.skip("PostgreSQL's planner settings")
     with connection.cursor() as cursor:
-        cursor.execute("SHOW random_page_cost")
-        assert cursor.fetchone()[0] == "1.1"
-
-
-@pytest.mark.django_db
-def test_postgresql_connections_compile_no_query_just_in_time():
-    """JIT compiling a dashboard count at a million labels took longer than running it."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's planner setting")
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW jit")
-        assert cursor.fetchone()[0] == "off"
+        cursor.execute(f"SHOW {setting}")
+        assert cursor.fetchone()[0] == value
 
 
 def test_env_choice_refuses_an_unknown_word(monkeypatch):
