@@ -250,10 +250,16 @@ def test_postgresql_counts_once_a_statement_not_once_a_row():
             "SELECT tgname, (tgtype & 1) = 1 FROM pg_trigger WHERE tgname LIKE 'annotate_%%_tally_%%' ORDER BY tgname"
         )
         triggers = cursor.fetchall()
-    # Ten tally triggers, and the four of the gold change counter.
-    assert len(triggers) == 14
+    # Ten tally triggers, the four of the gold change counter, and the eleven of the
+    # evaluation answers' (annotate/answer_tally.py); once a row only for a lift, which
+    # writes one pause row at a time.
+    assert len(triggers) == 25
     assert sum("_tallygold_" in name for name, _ in triggers) == 4
-    assert [name for name, per_row in triggers if per_row] == []
+    assert sum("_tallyanswers_" in name for name, _ in triggers) == 11
+    assert [name for name, per_row in triggers if per_row] == [
+        "annotate_evaluationpause_tallyanswers_insert",
+        "annotate_evaluationpause_tallyanswers_update",
+    ]
 
 
 def _label_tables_first(tables: list[str]) -> list[str]:
