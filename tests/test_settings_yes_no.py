@@ -15,6 +15,7 @@ SETTINGS = Path(__file__).resolve().parent.parent / "stance" / "settings.py"
 # Variables read only when another is set: what each needs to be read at all.
 READ_WHEN = {
     "PG_PREPARED_STATEMENTS": {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"},
+    "PG_JIT": {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"},
     "EMAIL_USE_TLS": {"EMAIL_HOST": "mail.example.org"},
 }
 
