@@ -119,18 +119,23 @@ def _recount(row: str) -> list[str]:
     ]
 
 
-#: A lift, once a row on both databases.
-PAUSE_TRIGGERS: list[tally_sql.Trigger] = [
-    ("evaluationpause", "INSERT", _recount("NEW"), "NEW.lifted_at IS NOT NULL"),
-    ("evaluationpause", "UPDATE", _recount("NEW"), "OLD.lifted_at IS DISTINCT FROM NEW.lifted_at"),
-]
+def _pause_triggers(distinct: str) -> list[tally_sql.Trigger]:
+    """A lift, once a row on both databases; `distinct` is the database's IS DISTINCT FROM
+    (SQLite spells it IS NOT)."""
+    return [
+        ("evaluationpause", "INSERT", _recount("NEW"), "NEW.lifted_at IS NOT NULL"),
+        ("evaluationpause", "UPDATE", _recount("NEW"), f"OLD.lifted_at {distinct} NEW.lifted_at"),
+    ]
 
 
-#: The same in SQLite's spelling of IS DISTINCT FROM.
-SQLITE_PAUSE_TRIGGERS: list[tally_sql.Trigger] = [
-    ("evaluationpause", "INSERT", _recount("NEW"), "NEW.lifted_at IS NOT NULL"),
-    ("evaluationpause", "UPDATE", _recount("NEW"), "OLD.lifted_at IS NOT NEW.lifted_at"),
-]
+PAUSE_TRIGGERS = _pause_triggers("IS DISTINCT FROM")
+EVENTS = ("INSERT", "DELETE", "UPDATE")
+
+
+def _changed(table: str) -> str:
+    """SQLite's condition for an UPDATE that can move an answer: one of the columns the
+    counts read changed (a reveal or a touch of updated_at moves none)."""
+    return " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in _COLUMNS[table])
 
 
 def _sqlite_triggers() -> list[tally_sql.Trigger]:
@@ -140,15 +145,17 @@ def _sqlite_triggers() -> list[tally_sql.Trigger]:
         found += [
             (table, "INSERT", [_add(new)]),
             (table, "DELETE", [_subtract(old)]),
-            (table, "UPDATE", [_subtract(old), _add(new)]),
+            (table, "UPDATE", [_subtract(old), _add(new)], _changed(table)),
         ]
-    return found + SQLITE_PAUSE_TRIGGERS
+    return found + _pause_triggers("IS NOT")
 
 
 def _pg_statement_triggers() -> list[tuple[str, str, str, list[str]]]:
     found = []
     for table in _COLUMNS:
         new, old = _rows(table, "new_rows"), _rows(table, "old_rows")
+        # No WHEN on a statement trigger: an UPDATE that moved no answer takes its rows
+        # out and puts them back, once a statement.
         found += [
             (table, "INSERT", tally_pg.NEW, [_add(new)]),
             (table, "DELETE", tally_pg.OLD, [_subtract(old)]),
@@ -157,15 +164,19 @@ def _pg_statement_triggers() -> list[tuple[str, str, str, list[str]]]:
     return found
 
 
+def _every_trigger() -> list[tally_sql.Trigger]:
+    """Each (table, event) with a trigger, bodies left out: what to name and to drop."""
+    pairs = [(t, e) for t in _COLUMNS for e in EVENTS] + [(t, e) for t, e, *_ in PAUSE_TRIGGERS]
+    found: list[tally_sql.Trigger] = [(t, e, []) for t, e in pairs]
+    return found
+
+
 def trigger_names() -> set[str]:
-    tables = [(t, e) for t in _COLUMNS for e in ("INSERT", "DELETE", "UPDATE")]
-    tables += [(t, e) for t, e, *_ in PAUSE_TRIGGERS]
-    return {tally_sql._name(t, e, KIND) for t, e in tables}
+    return {tally_sql._name(t, e, KIND) for t, e, *_ in _every_trigger()}
 
 
 def _drop(vendor: str) -> list[str]:
-    every: list[tally_sql.Trigger] = [(t, e, []) for t in _COLUMNS for e in ("INSERT", "DELETE", "UPDATE")]
-    return tally_sql.drop_statements(vendor, every + PAUSE_TRIGGERS, KIND)
+    return tally_sql.drop_statements(vendor, _every_trigger(), KIND)
 
 
 def create_statements(vendor: str) -> list[str]:
@@ -183,21 +194,15 @@ BACKFILL = ['DELETE FROM "annotate_answertally"', _add(_EVERY_ANSWER)]
 RECOUNT = _grouped(_EVERY_ANSWER)
 
 
-def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
 def reinstall(connection: BaseDatabaseWrapper) -> None:
     """Drop and create the triggers (SQLite after a table rebuild; idempotent)."""
-    _run(connection, _drop(connection.vendor) + create_statements(connection.vendor))
+    tally_sql._run(connection, _drop(connection.vendor) + create_statements(connection.vendor))
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
     """Create the triggers and count the answers there are (migration 0037)."""
-    _run(connection, _drop(connection.vendor) + create_statements(connection.vendor) + BACKFILL)
+    tally_sql._run(connection, _drop(connection.vendor) + create_statements(connection.vendor) + BACKFILL)
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
-    _run(connection, _drop(connection.vendor))
+    tally_sql._run(connection, _drop(connection.vendor))
